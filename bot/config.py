@@ -1,0 +1,250 @@
+"""Settings, read from the environment and ``.env``; names are those of CONTRACT.md.
+
+Nothing is read at import: the entry point calls :func:`load_settings`, which turns every
+problem into one line naming the variable (never its value) inside a ``SettingsError``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import phonenumbers
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.domain import Purpose, SmsType
+from bot.errors import SettingsError
+
+_SENDER = re.compile(r"^[A-Za-z0-9 ]{3,11}$")
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(minute|hour|day)\s*$")
+_PERIOD_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+def _split_commas(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+def _check_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+
+class OctopushSettings(BaseSettings):
+    """``OCTOPUSH_*``: the gateway account and how to reach it."""
+
+    model_config = _config("OCTOPUSH_")
+
+    api_login: str | None = None
+    api_key: SecretStr | None = None
+    base_url: str = "https://api.octopush.com/v1/public"
+    simulation: bool = False
+    callback_token: SecretStr | None = None
+
+    _url = field_validator("base_url")(_check_url)
+
+
+class SlackSettings(BaseSettings):
+    """``SLACK_*``: the Slack app's credentials and Web API address."""
+
+    model_config = _config("SLACK_")
+
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+    api_url: str = "https://slack.com/api/"
+
+    _url = field_validator("api_url")(_check_url)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _bot_token_kind(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("app_token")
+    @classmethod
+    def _app_token_kind(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """``SMS_RATE_LIMIT``: at most ``count`` sends per user per ``period_seconds``."""
+
+    count: int
+    period_seconds: int
+    text: str
+
+    @classmethod
+    def parse(cls, value: str) -> RateLimit:
+        match = _RATE.match(value)
+        if not match:
+            raise ValueError("must look like 30/hour (N/minute, N/hour or N/day)")
+        return cls(int(match.group(1)), _PERIOD_SECONDS[match.group(2)], value.strip())
+
+
+class SmsSettings(BaseSettings):
+    """``SMS_*``: defaults for a send and the admin's policy."""
+
+    model_config = _config("SMS_")
+
+    default_sender: str | None = None
+    default_region: str = "FR"
+    default_type: SmsType = SmsType.PREMIUM
+    default_purpose: Purpose = Purpose.ALERT
+    directory: Path | None = None
+
+    allowed_users: CommaList = ()
+    allowed_usergroups: CommaList = ()
+    allowed_channels: CommaList = ()
+    max_recipients: int = Field(default=50, ge=1)
+    rate_limit: str = "30/hour"
+    daily_budget: float | None = Field(default=None, ge=0)
+    confirm_above: int = Field(default=20, ge=0)
+    blocked_numbers: CommaList = ()
+    low_credit: float | None = Field(default=None, ge=0)
+    admin_channel: str | None = None
+    audit_retention_days: int | None = Field(default=None, ge=1)
+    audit_redact_text: bool = False
+
+    _lists = field_validator(
+        "allowed_users", "allowed_usergroups", "allowed_channels", "blocked_numbers", mode="before"
+    )(_split_commas)
+
+    @field_validator("default_sender")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        if value is not None and not _SENDER.match(value):
+            raise ValueError("must be 3 to 11 letters, digits or spaces")
+        return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("must be a two-letter region code such as FR, BE or US")
+        return region
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        RateLimit.parse(value)
+        return value
+
+    @property
+    def rate(self) -> RateLimit:
+        return RateLimit.parse(self.rate_limit)
+
+
+class AppSettings(BaseSettings):
+    """Settings without a prefix: where the audit trail lives and which port to serve."""
+
+    model_config = _config("")
+
+    database_url: str = "sqlite:///sms-bot.db"
+    port: int = Field(default=3000, ge=1, le=65535)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, grouped by prefix; built once by the entry point."""
+
+    octopush: OctopushSettings
+    slack: SlackSettings
+    sms: SmsSettings
+    app: AppSettings
+
+    @property
+    def database_url(self) -> str:
+        return self.app.database_url
+
+    @property
+    def port(self) -> int:
+        return self.app.port
+
+
+_SECTIONS: tuple[tuple[str, type[BaseSettings], str], ...] = (
+    ("octopush", OctopushSettings, "OCTOPUSH_"),
+    ("slack", SlackSettings, "SLACK_"),
+    ("sms", SmsSettings, "SMS_"),
+    ("app", AppSettings, ""),
+)
+
+#: What each variable that can be required is for, to make the missing line useful.
+_WHY = {
+    "OCTOPUSH_API_LOGIN": "the Octopush account e-mail",
+    "OCTOPUSH_API_KEY": "the Octopush API key",
+    "SLACK_BOT_TOKEN": "the xoxb- bot token from the Slack app's OAuth page",
+    "SLACK_SIGNING_SECRET": "the signing secret from the Slack app's Basic Information page",
+}
+
+
+def _problem_lines(error: ValidationError, prefix: str) -> list[str]:
+    """One line per problem, built from ``loc`` and ``msg`` only: ``input`` may hold a secret."""
+    lines = []
+    for item in error.errors(include_input=False, include_url=False):
+        field = str(item["loc"][0]) if item["loc"] else "?"
+        name = f"{prefix}{field.upper()}"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name}: {message}")
+    return lines
+
+
+def load_settings(*, env_file: str | Path | None = ".env", required: Iterable[str] = ()) -> Settings:
+    """Read every setting; raise ``SettingsError`` naming each missing or malformed one.
+
+    ``required`` lists variable names the calling command cannot do without
+    (e.g. ``OCTOPUSH_API_KEY`` for ``sms-bot send``).
+    """
+    built: dict[str, BaseSettings] = {}
+    problems: list[str] = []
+    for name, cls, prefix in _SECTIONS:
+        try:
+            built[name] = cls(_env_file=env_file)  # type: ignore[call-arg]
+        except ValidationError as exc:
+            problems.extend(_problem_lines(exc, prefix))
+    for variable in required:
+        section, _, field = _locate(variable)
+        value = getattr(built[section], field) if section in built else "invalid"
+        if value is None:
+            why = _WHY.get(variable, "required")
+            problems.append(f"{variable}: missing ({why}); set it in the environment or in .env")
+    if problems:
+        raise SettingsError(problems)
+    return Settings(
+        octopush=built["octopush"],  # type: ignore[arg-type]
+        slack=built["slack"],  # type: ignore[arg-type]
+        sms=built["sms"],  # type: ignore[arg-type]
+        app=built["app"],  # type: ignore[arg-type]
+    )
+
+
+def _locate(variable: str) -> tuple[str, str, str]:
+    for name, _cls, prefix in _SECTIONS:
+        if prefix and variable.startswith(prefix):
+            return name, prefix, variable[len(prefix) :].lower()
+    return "app", "", variable.lower()

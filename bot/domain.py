@@ -1,0 +1,118 @@
+"""Value types shared by every layer: what a send is, who asked for it, how it ended."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SmsType(StrEnum):
+    """Octopush route: premium is fast and has delivery receipts; low cost may lag hours."""
+
+    PREMIUM = "sms_premium"
+    LOW_COST = "sms_low_cost"
+
+
+class Purpose(StrEnum):
+    """Octopush purpose: ``wholesale`` is marketing and needs the STOP mention."""
+
+    ALERT = "alert"
+    WHOLESALE = "wholesale"
+
+
+class Source(StrEnum):
+    """Where a send attempt came from (audit field ``source``)."""
+
+    SLASH = "slash"
+    MODAL = "modal"
+    SHORTCUT = "shortcut"
+    CLI = "cli"
+    PAGE = "page"
+
+
+class AuditStatus(StrEnum):
+    """Life of an audit record: ``pending`` is written before Octopush is called."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    REJECTED = "rejected"
+
+
+_DOMAIN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Actor(BaseModel):
+    """Who asked for a send, and from where; Slack ids are empty for the CLI."""
+
+    model_config = _DOMAIN
+
+    source: Source
+    slack_team_id: str | None = None
+    slack_user_id: str | None = None
+    slack_channel_id: str | None = None
+
+
+class SendDraft(BaseModel):
+    """A send as a person typed it, before any rule ran.
+
+    ``recipients`` holds raw tokens (numbers in any form, directory names, mention ids);
+    ``None`` fields fall back to the defaults from settings.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    recipients: tuple[str, ...]
+    text: str
+    sender: str | None = None
+    sms_type: SmsType | None = None
+    purpose: Purpose | None = None
+    send_at: datetime | None = None
+    with_replies: bool = False
+    simulation: bool = False
+    #: Caller-chosen idempotency key (e.g. from a Slack interaction); generated when absent.
+    request_id: str | None = None
+
+
+class SendRequest(BaseModel):
+    """A send that passed every message rule: numbers in E.164, defaults applied."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    recipients: tuple[str, ...] = Field(min_length=1)
+    text: str
+    sender: str | None
+    sms_type: SmsType
+    purpose: Purpose
+    send_at: datetime | None = None
+    with_replies: bool = False
+    simulation: bool = False
+
+
+class SendOutcome(BaseModel):
+    """How a send attempt ended, as recorded in the audit trail."""
+
+    model_config = ConfigDict(frozen=True)
+
+    audit_id: int
+    request_id: str
+    status: AuditStatus
+    request: SendRequest
+    sms_ticket: str | None = None
+    number_of_contacts: int | None = None
+    number_of_sms_needed: int | None = None
+    total_cost: float | None = None
+    residual_credit: float | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    #: What a person can do about the error, in plain words.
+    error_hint: str | None = None
+    #: True when Octopush may have queued the SMS although we saw no answer.
+    maybe_sent: bool = False
+    duration_ms: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is AuditStatus.SENT
