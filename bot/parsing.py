@@ -1,0 +1,171 @@
+"""Phone numbers and recipient tokens as people type them, turned into E.164.
+
+People paste numbers in every national habit (``06.12.34.56.78``, ``(415) 555-0123``,
+``0033 6 12 34 56 78``); Octopush wants ``+33612345678``. Parsing is strict about
+validity so a typo is refused here, with the token named, instead of being billed.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import (
+    NumberParseException,
+    PhoneNumberFormat,
+    PhoneNumberType,
+    ValidationResult,
+)
+
+from bot.errors import InputError
+
+#: Region used when none is given (the ``SMS_DEFAULT_REGION`` default).
+DEFAULT_REGION = "FR"
+
+_TEL = re.compile(r"^tel:", re.IGNORECASE)
+_PHONE_CHARS = re.compile(r"^\+?[0-9 .\-()/\u00a0]+$")
+_SEPARATORS = re.compile(r"\s+")
+_GROUP = re.compile(r"^[0-9.\-()/]+$")
+_FIRST_GROUP = re.compile(r"^\+?[0-9.\-()/]+$")
+_MIN_DIGITS = 3
+#: No number has more digits (ITU-T E.164 allows 15; international prefixes add a few).
+_MAX_DIGITS = 20
+
+_REASONS = {
+    ValidationResult.TOO_SHORT: "too short",
+    ValidationResult.TOO_LONG: "too long",
+    ValidationResult.INVALID_LENGTH: "wrong number of digits",
+    ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+}
+
+
+def _strip_tel(token: str) -> str:
+    return _TEL.sub("", token.strip(), count=1).strip()
+
+
+def _digits(word: str) -> int:
+    return sum(c.isdigit() for c in word)
+
+
+def looks_like_phone(token: str) -> bool:
+    """Cheap test: could ``token`` be meant as a phone number rather than a name?
+
+    True for digits with the usual separators (space, ``.``, ``-``, ``/``, parentheses),
+    an optional leading ``+`` or ``tel:``, and at least three digits. Letters always
+    make it False, so directory names and mentions are never read as numbers (and
+    vanity numbers such as ``1-800-FLOWERS`` are refused). Validity is
+    :func:`parse_phone`'s job.
+    """
+    bare = _strip_tel(token)
+    return bool(_PHONE_CHARS.match(bare)) and _digits(bare) >= _MIN_DIGITS
+
+
+@lru_cache(maxsize=64)
+def example_number(region: str) -> str:
+    """A valid mobile number of ``region`` in E.164, to show in messages."""
+    example = phonenumbers.example_number_for_type(region, PhoneNumberType.MOBILE)
+    if example is None:
+        return "+33612345678"
+    return str(phonenumbers.format_number(example, PhoneNumberFormat.E164))
+
+
+def write_as(region: str) -> str:
+    """Advice for messages, e.g. ``as +33612345678 or in FR national form``."""
+    region = region.strip().upper()
+    if region in phonenumbers.SUPPORTED_REGIONS:
+        return f"as {example_number(region)} or in {region} national form"
+    return f"in international form, such as {example_number(DEFAULT_REGION)}"
+
+
+def parse_phone(raw: str, region: str) -> str:
+    """Return ``raw`` as an E.164 number, reading national forms in ``region``.
+
+    Accepts spaces, dots, dashes, parentheses, a ``00`` (or the region's) international
+    prefix and a ``tel:`` URI prefix.
+
+    Raises:
+        InputError: on field ``recipients``, naming ``raw``, when it is not a phone
+            number or is one that cannot exist (wrong length, unknown prefix).
+    """
+    region = region.strip().upper()
+    shown = raw.strip()
+    if not looks_like_phone(raw):
+        raise InputError(
+            "recipients",
+            f"'{shown}' is not a phone number; write it {write_as(region)}",
+        )
+    try:
+        number = phonenumbers.parse(_strip_tel(raw), region)
+    except NumberParseException:
+        raise InputError(
+            "recipients",
+            f"'{shown}' is not a phone number; write it {write_as(region)}",
+        ) from None
+    if not phonenumbers.is_valid_number(number):
+        reason = _REASONS.get(phonenumbers.is_possible_number_with_reason(number))
+        detail = f" ({reason})" if reason else ""
+        raise InputError(
+            "recipients",
+            f"'{shown}' is not a valid phone number{detail}; "
+            f"write it {write_as(region)}",
+        )
+    return str(phonenumbers.format_number(number, PhoneNumberFormat.E164))
+
+
+def is_valid_phone(raw: str, region: str) -> bool:
+    """True when :func:`parse_phone` would accept ``raw``."""
+    try:
+        parse_phone(raw, region)
+    except InputError:
+        return False
+    return True
+
+
+def _is_group(word: str, *, first: bool) -> bool:
+    """A word that can be part of a number typed with spaces: ``+33``, ``06``.
+
+    A ``+`` or ``tel:`` starts a new number, so only the first word of a run has one.
+    """
+    bare = _strip_tel(word) if first else word
+    pattern = _FIRST_GROUP if first else _GROUP
+    return bool(pattern.match(bare)) and any(c.isdigit() for c in bare)
+
+
+def _merge_groups(words: list[str], region: str) -> list[str]:
+    """Join the digit groups of numbers typed with spaces (:func:`split_recipients`)."""
+    tokens: list[str] = []
+    i = 0
+    while i < len(words):
+        end = i + 1
+        if _is_group(words[i], first=True) and not is_valid_phone(words[i], region):
+            digits = _digits(words[i])
+            for j in range(i + 1, len(words)):
+                digits += _digits(words[j])
+                if not _is_group(words[j], first=False) or digits > _MAX_DIGITS:
+                    break
+                if is_valid_phone(" ".join(words[i : j + 1]), region):
+                    end = j + 1
+        tokens.append(" ".join(words[i:end]))
+        i = end
+    return tokens
+
+
+def split_recipients(text: str, *, region: str = DEFAULT_REGION) -> list[str]:
+    """Split a recipients field into tokens: numbers, names, mentions.
+
+    Tokens are separated by commas and/or whitespace. A number typed with spaces
+    (``+33 6 12 34 56 78``, ``06 12 34 56 78``) stays one token by this rule: within
+    one comma-separated chunk, a phone-like word that is not a valid number on its own
+    is joined with the phone-like words after it, up to the longest run whose digits
+    form a valid number in ``region``; a word starting with ``+`` always starts a new
+    number. Words valid alone, and words no run makes valid, stay as they are (the
+    latter are then refused by :func:`parse_phone`, named). Commas always separate,
+    so ``06 12, 34 56`` is two tokens. Merged tokens keep the spaces the person typed,
+    joined by single spaces, so no digit is lost and messages quote what was typed.
+    """
+    tokens: list[str] = []
+    for chunk in text.split(","):
+        words = [word for word in _SEPARATORS.split(chunk) if word]
+        tokens.extend(_merge_groups(words, region))
+    return tokens
