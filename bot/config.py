@@ -1,7 +1,7 @@
 """Settings, read from the environment and ``.env``; names are those of CONTRACT.md.
 
-Nothing is read at import: the entry point calls :func:`load_settings`, which turns every
-problem into one line naming the variable (never its value) inside a ``SettingsError``.
+Nothing is read at import: the entry point calls :func:`load_settings`, which turns
+every problem into one line naming the variable (never its value) in a ``SettingsError``.
 """
 
 from __future__ import annotations
@@ -131,7 +131,11 @@ class SmsSettings(BaseSettings):
     audit_redact_text: bool = False
 
     _lists = field_validator(
-        "allowed_users", "allowed_usergroups", "allowed_channels", "blocked_numbers", mode="before"
+        "allowed_users",
+        "allowed_usergroups",
+        "allowed_channels",
+        "blocked_numbers",
+        mode="before",
     )(_split_commas)
 
     @field_validator("default_sender")
@@ -161,7 +165,7 @@ class SmsSettings(BaseSettings):
 
 
 class AppSettings(BaseSettings):
-    """Settings without a prefix: where the audit trail lives and which port to serve."""
+    """Settings without a prefix: where the audit trail lives, which port to serve."""
 
     model_config = _config("")
 
@@ -199,12 +203,12 @@ _WHY = {
     "OCTOPUSH_API_LOGIN": "the Octopush account e-mail",
     "OCTOPUSH_API_KEY": "the Octopush API key",
     "SLACK_BOT_TOKEN": "the xoxb- bot token from the Slack app's OAuth page",
-    "SLACK_SIGNING_SECRET": "the signing secret from the Slack app's Basic Information page",
+    "SLACK_SIGNING_SECRET": "the signing secret from the app's Basic Information page",
 }
 
 
 def _problem_lines(error: ValidationError, prefix: str) -> list[str]:
-    """One line per problem, built from ``loc`` and ``msg`` only: ``input`` may hold a secret."""
+    """One line per problem, from ``loc`` and ``msg`` only: ``input`` may hold a secret."""
     lines = []
     for item in error.errors(include_input=False, include_url=False):
         field = str(item["loc"][0]) if item["loc"] else "?"
@@ -214,7 +218,9 @@ def _problem_lines(error: ValidationError, prefix: str) -> list[str]:
     return lines
 
 
-def load_settings(*, env_file: str | Path | None = ".env", required: Iterable[str] = ()) -> Settings:
+def load_settings(
+    *, env_file: str | Path | None = ".env", required: Iterable[str] = ()
+) -> Settings:
     """Read every setting; raise ``SettingsError`` naming each missing or malformed one.
 
     ``required`` lists variable names the calling command cannot do without
@@ -232,7 +238,9 @@ def load_settings(*, env_file: str | Path | None = ".env", required: Iterable[st
         value = getattr(built[section], field) if section in built else "invalid"
         if value is None:
             why = _WHY.get(variable, "required")
-            problems.append(f"{variable}: missing ({why}); set it in the environment or in .env")
+            problems.append(
+                f"{variable}: missing ({why}); set it in the environment or in .env"
+            )
     if problems:
         raise SettingsError(problems)
     return Settings(
