@@ -1,0 +1,11 @@
+"""The audit trail: one record per send attempt, on SQLite or PostgreSQL."""
+
+from bot.audit.records import CONTRACT_FIELDS as CONTRACT_FIELDS
+from bot.audit.records import AttemptResult as AttemptResult
+from bot.audit.records import AuditRecord as AuditRecord
+from bot.audit.records import DuplicateAttemptError as DuplicateAttemptError
+from bot.audit.records import NewAttempt as NewAttempt
+from bot.audit.schema import SCHEMA_VERSION as SCHEMA_VERSION
+from bot.audit.schema import migrate as migrate
+from bot.audit.store import AuditStore as AuditStore
+from bot.audit.store import utc_now as utc_now

@@ -1,0 +1,303 @@
+"""Reads and writes of the audit trail: one transaction per operation, errors wrapped.
+
+Every send attempt gets a record before Octopush is called (:meth:`AuditStore.begin`)
+and is completed after (:meth:`AuditStore.complete`); refused attempts get one
+``rejected`` record (:meth:`AuditStore.reject`). Driver errors never leave this module
+raw: they become :class:`~bot.errors.AuditStoreError` with the cause chained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from bot.audit.records import (
+    AttemptResult,
+    AuditRecord,
+    DuplicateAttemptError,
+    NewAttempt,
+)
+from bot.audit.schema import WRITE, audit_records, create_engine, describe, migrate
+from bot.domain import AuditStatus
+from bot.errors import AuditStoreError
+
+_t = audit_records
+
+
+def utc_now() -> datetime:
+    """The current time, aware UTC: the store's default clock."""
+    return datetime.now(UTC)
+
+
+class AuditStore:
+    """The audit trail on SQLite (one host) or PostgreSQL (shared deployments).
+
+    The engine is used as given; :meth:`from_url` builds a tuned one and migrates the
+    schema. Safe to share between threads.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        redact_text: bool = False,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._engine = engine
+        self._writer = engine.execution_options(**WRITE)
+        #: Keep message texts out of the trail (``SMS_AUDIT_REDACT_TEXT``).
+        self.redact_text = redact_text
+        self._clock = clock
+
+    @classmethod
+    def from_url(cls, url: str, *, redact_text: bool = False) -> AuditStore:
+        """Connect to ``url`` (``DATABASE_URL``) and bring its schema up to date.
+
+        Raises:
+            AuditStoreError: the database cannot be reached, created or migrated.
+        """
+        try:
+            engine = create_engine(url)
+        except ImportError as exc:
+            raise AuditStoreError(
+                f"no driver for the audit store URL ({exc.name}); "
+                "for PostgreSQL install 'sms-bot[postgres]'"
+            ) from exc
+        except sa.exc.SQLAlchemyError as exc:
+            raise AuditStoreError(f"bad audit store URL: {describe(exc)}") from exc
+        except ValueError as exc:  # its message may quote parts of the URL
+            raise AuditStoreError("bad audit store URL: cannot parse it") from exc
+        except OSError as exc:
+            raise AuditStoreError(
+                f"cannot create the directory of the audit store: {exc}"
+            ) from exc
+        try:
+            migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, redact_text=redact_text)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, for migrations, health checks and tests."""
+        return self._engine
+
+    def begin(self, attempt: NewAttempt) -> int:
+        """Record an attempt as ``pending`` before it is sent; return the record's id.
+
+        Raises:
+            DuplicateAttemptError: ``attempt.request_id`` is already recorded.
+        """
+        return self._insert(
+            self._attempt_values(attempt, AuditStatus.PENDING),
+            attempt.request_id,
+            "record an attempt",
+        )
+
+    def complete(self, record_id: int, result: AttemptResult) -> None:
+        """Finish a ``pending`` record as ``sent`` or ``failed``.
+
+        Raises:
+            AuditStoreError: no such record, or it is no longer pending.
+        """
+        values = result.model_dump() | {
+            "status": str(result.status),
+            "completed_at": self._now(),
+        }
+        with self._transaction("complete an attempt", write=True) as conn:
+            done = conn.execute(
+                sa.update(_t)
+                .where(_t.c.id == record_id, _t.c.status == AuditStatus.PENDING.value)
+                .values(values)
+            )
+            if done.rowcount == 1:
+                return
+            status = conn.execute(
+                sa.select(_t.c.status).where(_t.c.id == record_id)
+            ).scalar()
+        if status is None:
+            raise AuditStoreError(f"audit record {record_id} does not exist")
+        raise AuditStoreError(
+            f"audit record {record_id} is already {status}, not pending"
+        )
+
+    def reject(
+        self, attempt: NewAttempt, *, error_message: str, error_code: str | None = None
+    ) -> int:
+        """Record an attempt refused before Octopush was called; return the record's id.
+
+        Raises:
+            DuplicateAttemptError: ``attempt.request_id`` is already recorded.
+        """
+        values = self._attempt_values(attempt, AuditStatus.REJECTED)
+        values |= {
+            "error_message": error_message,
+            "error_code": error_code,
+            "completed_at": values["created_at"],
+        }
+        return self._insert(values, attempt.request_id, "record a rejected attempt")
+
+    def get(self, record_id: int) -> AuditRecord:
+        """The record with this id.
+
+        Raises:
+            AuditStoreError: there is none.
+        """
+        records = self._select(
+            "read a record", sa.select(_t).where(_t.c.id == record_id)
+        )
+        if not records:
+            raise AuditStoreError(f"audit record {record_id} does not exist")
+        return records[0]
+
+    def find_by_request_id(self, request_id: str) -> AuditRecord | None:
+        """The attempt recorded under this idempotency key, if any."""
+        records = self._select(
+            "find a request id", sa.select(_t).where(_t.c.request_id == request_id)
+        )
+        return records[0] if records else None
+
+    def recent(
+        self, *, limit: int = 20, channel_id: str | None = None
+    ) -> list[AuditRecord]:
+        """The newest records first, optionally only those from one Slack channel."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        query = (
+            sa.select(_t).order_by(_t.c.created_at.desc(), _t.c.id.desc()).limit(limit)
+        )
+        if channel_id is not None:
+            query = query.where(_t.c.slack_channel_id == channel_id)
+        return self._select("list recent records", query)
+
+    def set_slack_message(self, record_id: int, *, channel: str, ts: str) -> None:
+        """Remember the Slack post that shows this attempt, so receipts can update it.
+
+        Raises:
+            AuditStoreError: no such record.
+        """
+        with self._transaction("remember the Slack message", write=True) as conn:
+            done = conn.execute(
+                sa.update(_t)
+                .where(_t.c.id == record_id)
+                .values(slack_message_channel=channel, slack_message_ts=ts)
+            )
+        if done.rowcount != 1:
+            raise AuditStoreError(f"audit record {record_id} does not exist")
+
+    def pending_older_than(self, age: timedelta) -> list[AuditRecord]:
+        """Attempts still ``pending`` after ``age``: a process died mid-send."""
+        cutoff = self._now() - age
+        query = (
+            sa.select(_t)
+            .where(_t.c.status == AuditStatus.PENDING.value, _t.c.created_at < cutoff)
+            .order_by(_t.c.created_at, _t.c.id)
+        )
+        return self._select("list pending records", query)
+
+    def count_sends(self, *, user_id: str, since: datetime) -> int:
+        """Attempts by ``user_id`` since ``since``, rejected ones aside (rate limit)."""
+        query = sa.select(sa.func.count()).where(
+            _t.c.slack_user_id == user_id,
+            _t.c.created_at >= _aware(since),
+            _t.c.status != AuditStatus.REJECTED.value,
+        )
+        with self._transaction("count sends") as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def spent_since(self, since: datetime) -> float:
+        """Credits spent since ``since`` by real ``sent`` records (daily budget)."""
+        query = sa.select(sa.func.coalesce(sa.func.sum(_t.c.total_cost), 0.0)).where(
+            _t.c.status == AuditStatus.SENT.value,
+            _t.c.simulation.is_(False),
+            _t.c.created_at >= _aware(since),
+        )
+        with self._transaction("sum the spending") as conn:
+            return float(conn.execute(query).scalar_one())
+
+    def purge(self, *, older_than: datetime) -> int:
+        """Delete records created before ``older_than``; return how many (retention)."""
+        query = sa.delete(_t).where(_t.c.created_at < _aware(older_than))
+        with self._transaction("purge old records", write=True) as conn:
+            return int(conn.execute(query).rowcount)
+
+    def ping(self) -> None:
+        """Check that the database answers (``/healthz``).
+
+        Raises:
+            AuditStoreError: it does not.
+        """
+        with self._transaction("answer a ping") as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"AuditStore({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return _aware(self._clock())
+
+    def _attempt_values(
+        self, attempt: NewAttempt, status: AuditStatus
+    ) -> dict[str, Any]:
+        values = attempt.model_dump()
+        values |= {
+            "source": str(attempt.source),
+            "recipients": list(attempt.recipients),
+            "text": None if self.redact_text else attempt.text,
+            "status": str(status),
+            "created_at": self._now(),
+        }
+        return values
+
+    def _insert(self, values: dict[str, Any], request_id: str, operation: str) -> int:
+        try:
+            with self._writer.begin() as conn:
+                query = sa.insert(_t).values(values).returning(_t.c.id)
+                return int(conn.execute(query).scalar_one())
+        except sa.exc.IntegrityError as exc:
+            existing = self.find_by_request_id(request_id)
+            if existing is None:
+                self._fail(operation, exc)
+            raise DuplicateAttemptError(existing) from exc
+        except sa.exc.SQLAlchemyError as exc:
+            self._fail(operation, exc)
+
+    def _select(self, operation: str, query: sa.Select[Any]) -> list[AuditRecord]:
+        with self._transaction(operation) as conn:
+            rows = conn.execute(query).mappings().all()
+        return [AuditRecord.model_validate(dict(row)) for row in rows]
+
+    @contextmanager
+    def _transaction(
+        self, operation: str, *, write: bool = False
+    ) -> Iterator[Connection]:
+        """One transaction; SQLAlchemy errors inside become :class:`AuditStoreError`."""
+        try:
+            with (self._writer if write else self._engine).begin() as conn:
+                yield conn
+        except sa.exc.SQLAlchemyError as exc:
+            self._fail(operation, exc)
+
+    def _fail(self, operation: str, exc: sa.exc.SQLAlchemyError) -> NoReturn:
+        where = self._engine.url.render_as_string(hide_password=True)
+        raise AuditStoreError(
+            f"audit store could not {operation} ({where}): {describe(exc)}"
+        ) from exc
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: pass an aware datetime (UTC)")
+    return value.astimezone(UTC)
