@@ -1,0 +1,172 @@
+"""A fake Slack Web API on 127.0.0.1: records every call, answers like Slack does.
+
+Real HTTP, so the real ``WebClient`` and ``WebhookClient`` code paths (headers, JSON,
+timeouts) run in tests. ``/webhook/...`` stands in for ``response_url``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+
+@dataclass
+class SlackCall:
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeSlackState:
+    calls: list[SlackCall] = field(default_factory=list)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scopes: str = "chat:write,chat:write.public,commands,users.profile:read"
+    #: method name -> Slack error code to answer with (``ok: false``).
+    failures: dict[str, str] = field(default_factory=dict)
+    webhook_status: int = 200
+    ts_counter: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class FakeSlack:
+    """Start with ``FakeSlack().start()``; ``api_url`` goes into ``SLACK_API_URL``."""
+
+    def __init__(self) -> None:
+        self.state = FakeSlackState()
+        state = self.state
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    args = json.loads(raw or "{}")
+                else:
+                    args = {k: v[0] for k, v in parse_qs(raw).items()}
+                method = self.path.strip("/").split("?")[0]
+                if method.startswith("api/"):
+                    method = method[4:]
+                with state.lock:
+                    state.calls.append(
+                        SlackCall(
+                            method,
+                            args,
+                            {k.lower(): v for k, v in self.headers.items()},
+                        )
+                    )
+                if method.startswith("webhook"):
+                    self._send(
+                        state.webhook_status,
+                        b"ok" if state.webhook_status == 200 else b"error",
+                        "text/plain",
+                    )
+                    return
+                body, headers = _answer(state, method, args)
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _send(self, status: int, data: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def webhook_url(self, name: str = "hook") -> str:
+        return f"{self.url}/webhook/{name}"
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def calls(self, method: str) -> list[SlackCall]:
+        with self.state.lock:
+            return [call for call in self.state.calls if call.method == method]
+
+    def wait_for(
+        self, method: str, count: int = 1, timeout: float = 5.0
+    ) -> list[SlackCall]:
+        """Lazy listeners run after the ack: wait until ``count`` calls of ``method`` arrived."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.calls(method)
+            if len(found) >= count:
+                return found
+            time.sleep(0.01)
+        raise AssertionError(
+            f"expected {count} {method} call(s), got {len(self.calls(method))}: {self.methods()}"
+        )
+
+    def methods(self) -> list[str]:
+        with self.state.lock:
+            return [call.method for call in self.state.calls]
+
+
+def _answer(
+    state: FakeSlackState, method: str, args: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    if method in state.failures:
+        return {"ok": False, "error": state.failures[method]}, {}
+    if method == "auth.test":
+        return (
+            {
+                "ok": True,
+                "url": "https://test.slack.com/",
+                "team": "Test",
+                "user": "sms-bot",
+                "team_id": "T1",
+                "user_id": "UBOT",
+                "bot_id": "B1",
+            },
+            {"x-oauth-scopes": state.scopes},
+        )
+    if method == "users.profile.get":
+        profile = state.profiles.get(str(args.get("user")))
+        if profile is None:
+            return {"ok": False, "error": "user_not_found"}, {}
+        return {"ok": True, "profile": profile}, {}
+    if method in ("chat.postMessage", "chat.update"):
+        with state.lock:
+            state.ts_counter += 1
+            ts = f"1700000000.{state.ts_counter:06d}"
+        return {
+            "ok": True,
+            "channel": args.get("channel"),
+            "ts": ts,
+            "message": {"text": args.get("text")},
+        }, {}
+    if method in ("views.open", "views.update", "views.push"):
+        return {"ok": True, "view": {"id": "V1", "hash": "h1"}}, {}
+    return {"ok": True}, {}
