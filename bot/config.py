@@ -230,7 +230,7 @@ def load_settings(
     problems: list[str] = []
     for name, cls, prefix in _SECTIONS:
         try:
-            built[name] = cls(_env_file=env_file)  # type: ignore[call-arg]
+            built[name] = cls(_env_file=env_file)
         except ValidationError as exc:
             problems.extend(_problem_lines(exc, prefix))
     for variable in required:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class SmsType(StrEnum):
-    """Octopush route: premium is fast and has delivery receipts; low cost may lag hours."""
+    """Octopush route: premium is fast, with delivery receipts; low cost may lag hours."""
 
     PREMIUM = "sms_premium"
     LOW_COST = "sms_low_cost"
@@ -72,7 +72,7 @@ class SendDraft(BaseModel):
     send_at: datetime | None = None
     with_replies: bool = False
     simulation: bool = False
-    #: Caller-chosen idempotency key (e.g. from a Slack interaction); generated when absent.
+    #: Idempotency key chosen by the caller (e.g. from a Slack interaction), or None.
     request_id: str | None = None
 
 
@@ -112,6 +112,8 @@ class SendOutcome(BaseModel):
     #: True when Octopush may have queued the SMS although we saw no answer.
     maybe_sent: bool = False
     duration_ms: int | None = None
+    #: True when this is the recorded result of an earlier attempt with this request id.
+    duplicate: bool = False
 
     @property
     def ok(self) -> bool:

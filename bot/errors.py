@@ -3,12 +3,12 @@
 ::
 
     BotError
-      InputError        bad input; ``problems`` maps a field to a message a person can act on
+      InputError        bad input; ``problems`` maps a field to a message to act on
       PolicyError       refused by a rule the admin set (``rule`` names it)
       SettingsError     missing or malformed settings; one line per problem
       AuditStoreError   the audit store could not be read or written
 
-Octopush errors live in :mod:`bot.octopush.errors` so the client stays publishable alone.
+Octopush errors live in :mod:`bot.octopush.errors`: the client stays publishable alone.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Logging for ``serve`` and the CLI: one setup function, a secret filter, number masking.
+"""Logging for ``serve`` and the CLI: a setup function, a secret filter, number masking.
 
 Importing this module changes nothing; only :func:`configure_logging` touches handlers.
 """
@@ -21,14 +21,19 @@ def mask_number(number: str) -> str:
     """
     try:
         parsed = phonenumbers.parse(number, None)
-        shown = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        shown = phonenumbers.format_number(
+            parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
         prefix = f"+{parsed.country_code}"
     except phonenumbers.NumberParseException:
         shown, prefix = number, ""
     head, rest = shown[: len(prefix)], shown[len(prefix) :]
     digits = [i for i, char in enumerate(rest) if char.isdigit()]
     keep = set(digits[:1] + digits[-2:]) if len(digits) > 4 else set(digits[-1:])
-    masked = "".join(_BULLET if i in digits and i not in keep else char for i, char in enumerate(rest))
+    masked = "".join(
+        _BULLET if i in digits and i not in keep else char
+        for i, char in enumerate(rest)
+    )
     return head + masked
 
 
@@ -41,7 +46,9 @@ class SecretRedactingFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self._secrets = sorted(
+            {s for s in secrets if s and len(s) >= 4}, key=len, reverse=True
+        )
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._secrets:
@@ -61,10 +68,14 @@ class SecretRedactingFilter(logging.Filter):
         return text
 
 
-def configure_logging(level: str | int = "INFO", *, secrets: Iterable[str] = ()) -> None:
-    """Send ``bot.*`` and library logs to stderr, with secrets redacted; called by the CLI only."""
+def configure_logging(
+    level: str | int = "INFO", *, secrets: Iterable[str] = ()
+) -> None:
+    """Log to stderr with secrets redacted; called by entry points only."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     handler.addFilter(SecretRedactingFilter(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+import requests
 from pytest_httpserver import HTTPServer
+from slack_sdk.signature import SignatureVerifier
 
+from bot.app import build_app
 from bot.audit import AuditStore
 from bot.config import (
     AppSettings,
@@ -19,8 +26,10 @@ from bot.config import (
 )
 from bot.octopush import OctopushClient
 from bot.service import SmsService
+from bot.web import create_wsgi_app
 from bot.wiring import send_defaults
 from tests.fakes.slack import FakeSlack
+from tests.fakes.wsgi import serve_wsgi
 
 OCTOPUSH_KEY = "octo-key-SECRET-42"
 SLACK_BOT_TOKEN = "xoxb-1-SECRET-bot-token"
@@ -94,3 +103,99 @@ def fake_slack() -> Iterator[FakeSlack]:
     slack = FakeSlack().start()
     yield slack
     slack.stop()
+
+
+ALICE = {"phone": "+33 6 12 34 56 78", "real_name": "Alice"}
+NO_PHONE = {"phone": "", "real_name": "Bob"}
+
+
+@dataclass
+class SlackHarness:
+    """Signs and POSTs what Slack would send; exposes what the fakes received."""
+
+    url: str
+    slack: FakeSlack
+    store: AuditStore
+    settings: Settings
+    service: SmsService
+
+    def post(
+        self,
+        body: str,
+        *,
+        content_type: str,
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+    ) -> requests.Response:
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        signature = SignatureVerifier(secret).generate_signature(
+            timestamp=ts, body=body
+        )
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+        }
+        return requests.post(
+            f"{self.url}/slack/events", data=body.encode(), headers=headers, timeout=10
+        )
+
+    def command(
+        self,
+        text: str,
+        *,
+        user: str = "U1",
+        channel: str = "C1",
+        trigger: str = "trigger-1",
+        **kwargs: Any,
+    ) -> requests.Response:
+        body = urlencode(
+            {
+                "token": "legacy",
+                "team_id": "T1",
+                "team_domain": "test",
+                "channel_id": channel,
+                "channel_name": "ops",
+                "user_id": user,
+                "user_name": "someone",
+                "command": "/sms",
+                "text": text,
+                "api_app_id": "A1",
+                "response_url": self.slack.webhook_url("command"),
+                "trigger_id": trigger,
+            }
+        )
+        return self.post(
+            body, content_type="application/x-www-form-urlencoded", **kwargs
+        )
+
+    def interact(self, payload: dict[str, Any]) -> requests.Response:
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.post(body, content_type="application/x-www-form-urlencoded")
+
+    def webhooks(self, count: int = 1) -> list[dict[str, Any]]:
+        return [call.args for call in self.slack.wait_for("webhook/command", count)]
+
+
+@pytest.fixture
+def harness(
+    tmp_path: Path, fake_slack: FakeSlack, octopush_url: str, store: AuditStore
+) -> Iterator[SlackHarness]:
+    fake_slack.state.profiles = {"UALICE": ALICE, "UBOB": NO_PHONE}
+    settings = make_settings(
+        tmp_path, octopush_url=octopush_url, slack_url=fake_slack.api_url
+    )
+    client = OctopushClient(
+        api_login="ops@example.com",
+        api_key=OCTOPUSH_KEY,
+        base_url=octopush_url,
+        timeout=(0.5, 3.0),
+        backoff=0,
+    )
+    service = SmsService(octopush=client, store=store, defaults=send_defaults(settings))
+    app = build_app(settings, service)
+    with serve_wsgi(create_wsgi_app(app, store=store)) as url:
+        yield SlackHarness(
+            url=url, slack=fake_slack, store=store, settings=settings, service=service
+        )
+    client.close()

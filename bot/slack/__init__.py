@@ -1,0 +1,1 @@
+"""The Slack surface: listeners (``listeners.register_listeners``), builders and parsing."""

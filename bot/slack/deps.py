@@ -1,0 +1,38 @@
+"""What the Slack listeners need, built once by ``build_app`` and handed to each ``register``."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.service import SmsService
+from bot.slack.people import ProfilePhones
+from bot.slack.posting import ResultPoster
+
+
+@dataclass(frozen=True)
+class SlackDeps:
+    """The service, settings and Slack helpers shared by every listener."""
+
+    service: SmsService
+    settings: Settings
+    phones: ProfilePhones
+    poster: ResultPoster
+    #: Resolves a non-phone recipient token (mention, directory name) to numbers, or None.
+    resolve: Callable[[str], Sequence[str] | None]
+    #: True for bare words that are directory names (people, groups, rotations).
+    is_name: Callable[[str], bool]
+
+
+def interaction_request_id(kind: str, *parts: str | None) -> str:
+    """A stable Octopush ``request_id`` for one Slack interaction.
+
+    The same interaction (a retried delivery, a double-clicked submit) always gives the
+    same id, so the audit store and Octopush both refuse to send it twice.
+    """
+    digest = hashlib.sha256(
+        "\x1f".join(part or "" for part in (kind, *parts)).encode()
+    ).hexdigest()
+    return f"slack-{kind}-{digest[:32]}"

@@ -1,0 +1,19 @@
+"""Wiring of every Slack listener to an App (the starter template's ``register`` idiom).
+
+Kept out of ``bot/slack/__init__.py`` so importing a pure builder (``messages``,
+``modals``, ``grammar``) does not import Bolt handlers and the Octopush client.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.slack.commands import SmsCommandHandlers
+from bot.slack.deps import SlackDeps
+from bot.slack.forms import SmsFormHandlers
+
+
+def register_listeners(app: App, deps: SlackDeps) -> None:
+    """Register every listener (the manifest test checks each manifest entry has one)."""
+    SmsCommandHandlers(deps).register(app)
+    SmsFormHandlers(deps).register(app)

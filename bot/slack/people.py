@@ -1,0 +1,81 @@
+"""Slack people as recipients: a mention's phone comes from their Slack profile.
+
+Profiles are read with ``users.profile.get`` (scope ``users.profile:read``) and cached
+for a few minutes, so a burst of pages to the same person costs one lookup.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import InputError
+from bot.slack.grammar import mention_user_id
+
+logger = logging.getLogger(__name__)
+
+
+class ProfilePhones:
+    """Resolves ``<@U…>`` tokens to the phone in the person's Slack profile."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        ttl_seconds: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._client = client
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._cache: dict[str, tuple[float, tuple[str, str]]] = {}
+        self._lock = threading.Lock()
+
+    def resolve(self, token: str) -> Sequence[str] | None:
+        """The phone of a mentioned person; ``None`` when the token is not a mention.
+
+        Raises ``InputError`` naming the person when their profile has no phone or
+        cannot be read, so the person who typed the command knows whom to fix.
+        """
+        user_id = mention_user_id(token)
+        if user_id is None:
+            return None
+        name, phone = self.profile_of(user_id)
+        if not phone:
+            raise InputError(
+                "recipients",
+                f"{name} has no phone number in their Slack profile; "
+                "ask them to add one, or type the number instead",
+            )
+        return [phone]
+
+    def profile_of(self, user_id: str) -> tuple[str, str]:
+        """The display name and profile phone ('' when empty) of ``user_id``, cached."""
+        now = self._clock()
+        with self._lock:
+            cached = self._cache.get(user_id)
+        if cached and now - cached[0] < self._ttl:
+            return cached[1]
+        try:
+            response = self._client.users_profile_get(user=user_id)
+        except SlackApiError as error:
+            code = (
+                error.response.get("error", "unknown_error")
+                if error.response is not None
+                else "unknown_error"
+            )
+            logger.warning("users.profile.get for %s failed: %s", user_id, code)
+            raise InputError(
+                "recipients", f"Could not read the Slack profile of {user_id} ({code})"
+            ) from error
+        profile = response.get("profile") or {}
+        name = str(profile.get("display_name") or profile.get("real_name") or user_id)
+        entry = (name, str(profile.get("phone") or "").strip())
+        with self._lock:
+            self._cache[user_id] = (now, entry)
+        return entry
