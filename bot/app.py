@@ -7,7 +7,8 @@ ack function returns (no 10 ms ack polling), and the slow work runs on a thread 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -21,8 +22,11 @@ from bot.errors import SettingsError
 from bot.service import SmsService
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import register_listeners
-from bot.slack.people import ProfilePhones
+from bot.slack.people import ProfilePhones, UsergroupMembers
 from bot.slack.posting import ResultPoster
+from bot.wiring import build_service
+
+logger = logging.getLogger(__name__)
 
 SLACK_TIMEOUT_SECONDS = 10
 
@@ -44,6 +48,37 @@ def build_slack_client(settings: Settings) -> WebClient:
         ],
         logger=logging.getLogger("bot.slack.web"),
     )
+
+
+@dataclass(frozen=True)
+class Stack:
+    """What ``serve`` runs: the Bolt app, the service, and the admin-channel notifier."""
+
+    app: App
+    service: SmsService
+    announce: Callable[[str], None]
+
+
+def build_stack(settings: Settings) -> Stack:
+    """The app and its service for ``serve``: one Slack client shared by both.
+
+    The service gets Slack-backed user-group checks (``SMS_ALLOWED_USERGROUPS``) and
+    posts operational notices to ``SMS_ADMIN_CHANNEL`` (logged when it is unset).
+    """
+    client = build_slack_client(settings)
+    groups = UsergroupMembers(client)
+    admin_channel = settings.sms.admin_channel
+
+    def announce(text: str) -> None:
+        if admin_channel:
+            client.chat_postMessage(channel=admin_channel, text=text)
+        else:
+            logger.warning(
+                "notice (set SMS_ADMIN_CHANNEL to get it in Slack): %s", text
+            )
+
+    service = build_service(settings, usergroups_of=groups.groups_of, announce=announce)
+    return Stack(build_app(settings, service, client=client), service, announce)
 
 
 def build_app(

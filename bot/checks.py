@@ -16,7 +16,13 @@ from bot.octopush import OctopushError
 from bot.wiring import OCTOPUSH_REQUIRED, build_octopush, build_store
 
 #: Bot scopes the code uses; manifest.yml declares exactly these (see its test).
-REQUIRED_SCOPES = ("chat:write", "chat:write.public", "commands", "users.profile:read")
+REQUIRED_SCOPES = (
+    "chat:write",
+    "chat:write.public",
+    "commands",
+    "usergroups:read",
+    "users.profile:read",
+)
 
 Printer = Callable[[str], None]
 

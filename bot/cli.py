@@ -125,6 +125,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     purge.set_defaults(handler=_purge)
 
+    recover = audit_commands.add_parser(
+        "recover",
+        help="settle attempts left pending by a crash (serve does it at start)",
+    )
+    recover.set_defaults(handler=_recover)
+
+    optout = commands.add_parser(
+        "optout", help="numbers that replied STOP (never texted)"
+    )
+    optout_commands = optout.add_subparsers(
+        dest="optout_command", metavar="ACTION", required=True
+    )
+    optout_commands.add_parser("list", help="list opted-out numbers").set_defaults(
+        handler=_optout
+    )
+    for action, words in (
+        ("add", "never text NUMBER again"),
+        ("remove", "lift the opt-out of NUMBER"),
+    ):
+        sub = optout_commands.add_parser(action, help=words)
+        sub.add_argument("number", metavar="NUMBER")
+        sub.set_defaults(handler=_optout)
+
     check = commands.add_parser(
         "check", help="check settings and reach Octopush and Slack"
     )
@@ -256,6 +279,56 @@ def _purge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _recover(args: argparse.Namespace) -> int:
+    from bot.recovery import recover_pending
+
+    settings = _settings(args, OCTOPUSH_REQUIRED)
+    service = build_service(settings)
+    try:
+        settled = recover_pending(service)
+    finally:
+        service.octopush.close()
+        service.store.close()
+    for item in settled:
+        print(item.summary)
+    print(f"{len(settled)} pending attempt(s) settled")
+    return EXIT_OK
+
+
+def _optout(args: argparse.Namespace) -> int:
+    from bot.audit import OptOutList
+    from bot.parsing import parse_phone
+
+    settings = _settings(args)
+    store = build_store(settings)
+    optouts = OptOutList(store)
+    try:
+        if args.optout_command == "list":
+            entries = optouts.all()
+            for entry in entries:
+                print(
+                    f"{entry.number}  since {entry.created_at:%Y-%m-%d %H:%M}  ({entry.source})"
+                )
+            print(f"{len(entries)} opted-out number(s)")
+            return EXIT_OK
+        try:
+            number = parse_phone(args.number, settings.sms.default_region)
+        except InputError as error:
+            print(f"sms-bot: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        if args.optout_command == "add":
+            added = optouts.add(number, source="admin")
+            print(f"{number} {'opted out' if added else 'was already opted out'}")
+        else:
+            removed = optouts.remove(number)
+            print(
+                f"{number} {'may be texted again' if removed else 'was not opted out'}"
+            )
+        return EXIT_OK
+    finally:
+        store.close()
+
+
 def _check(args: argparse.Namespace) -> int:
     from bot.checks import run_checks
 
@@ -265,7 +338,9 @@ def _check(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from bot.server import serve
 
-    return serve(_settings(args, ("SLACK_BOT_TOKEN", *OCTOPUSH_REQUIRED)))
+    settings = _settings(args, ("SLACK_BOT_TOKEN", *OCTOPUSH_REQUIRED))
+    configure_logging("DEBUG" if args.verbose else "INFO", secrets=secrets_of(settings))
+    return serve(settings)
 
 
 def _iso_datetime(value: str) -> datetime:

@@ -61,15 +61,15 @@ def _serve_http(settings: Settings) -> int:
 def _serve_socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.app import build_app
-    from bot.wiring import build_service
+    from bot.app import build_stack
+    from bot.recovery import start_recovery
 
     token = settings.slack.app_token
     if token is None:
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
-    service = build_service(settings)
-    app = build_app(settings, service)
+    stack = build_stack(settings)
+    start_recovery(stack.service, report=stack.announce)
     logger.warning("connecting to Slack in Socket Mode")
-    handler = SocketModeHandler(app, token.get_secret_value())
+    handler = SocketModeHandler(stack.app, token.get_secret_value())
     handler.start()  # type: ignore[no-untyped-call]
     return 0

@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 #: A policy check run on a valid request before anything is written as pending.
 PolicyCheck = Callable[[SendRequest, Actor], None]
+#: Called with every outcome that reached Octopush (e.g. the low-credit watch).
+OutcomeObserver = Callable[[SendOutcome], None]
 
 
 def utc_now() -> datetime:
@@ -59,6 +61,7 @@ class SmsService:
         defaults: SendDefaults,
         force_simulation: bool = False,
         policy: PolicyCheck | None = None,
+        observers: Sequence[OutcomeObserver] = (),
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.octopush = octopush
@@ -66,7 +69,13 @@ class SmsService:
         self.defaults = defaults
         self.force_simulation = force_simulation
         self._policy = policy
+        self.observers = list(observers)
         self._clock = clock
+
+    def check_policy(self, request: SendRequest, actor: Actor) -> None:
+        """Run the admin's rules on a valid request; raises ``PolicyError``; writes nothing."""
+        if self._policy is not None:
+            self._policy(request, actor)
 
     def validate(
         self, draft: SendDraft, *, resolve: Resolver | None = None
@@ -93,8 +102,7 @@ class SmsService:
         request_id = draft.request_id or new_request_id()
         try:
             request = self.validate(draft, resolve=resolve)
-            if self._policy is not None:
-                self._policy(request, actor)
+            self.check_policy(request, actor)
         except (InputError, PolicyError) as refusal:
             self._record_rejection(draft, actor, request_id, refusal)
             raise
@@ -109,7 +117,9 @@ class SmsService:
             return outcome_from_record(duplicate.existing).model_copy(
                 update={"duplicate": True}
             )
-        return self._deliver(record_id, request_id, request)
+        outcome = self._deliver(record_id, request_id, request)
+        self._notify(outcome)
+        return outcome
 
     def balance(self) -> Balance:
         """The Octopush credit left (raises ``OctopushError``)."""
@@ -120,6 +130,16 @@ class SmsService:
     ) -> list[AuditRecord]:
         """The last ``limit`` attempts, newest first, optionally in one channel."""
         return self.store.recent(limit=limit, channel_id=channel_id)
+
+    def _notify(self, outcome: SendOutcome) -> None:
+        for observer in self.observers:
+            try:
+                observer(outcome)
+            except Exception:
+                # An observer (a Slack notice) must not turn a sent SMS into an error.
+                logger.exception(
+                    "outcome observer %r failed for #%s", observer, outcome.audit_id
+                )
 
     def _deliver(
         self, record_id: int, request_id: str, request: SendRequest

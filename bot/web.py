@@ -73,14 +73,16 @@ def _json(
 
 def application() -> WSGIApp:
     """Gunicorn factory (``bot.web:application()``): settings → service → app → WSGI."""
-    from bot.app import build_app
+    from bot.app import build_stack
     from bot.config import load_settings
     from bot.log import configure_logging
-    from bot.wiring import OCTOPUSH_REQUIRED, build_service, secrets_of
+    from bot.recovery import start_recovery
+    from bot.wiring import OCTOPUSH_REQUIRED, secrets_of
 
     settings = load_settings(
         required=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", *OCTOPUSH_REQUIRED)
     )
     configure_logging("INFO", secrets=secrets_of(settings))
-    service = build_service(settings)
-    return create_wsgi_app(build_app(settings, service), store=service.store)
+    stack = build_stack(settings)
+    start_recovery(stack.service, report=stack.announce)
+    return create_wsgi_app(stack.app, store=stack.service.store)

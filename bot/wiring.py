@@ -5,12 +5,16 @@ Entry points (CLI, ``serve``, gunicorn) call these once; nothing here runs at im
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.audit import AuditStore
 from bot.config import Settings
+from bot.credit import LowCreditWatch
 from bot.errors import SettingsError
+from bot.guard import Guard, UsergroupLookup, policy_from
 from bot.octopush import OctopushClient
 from bot.rules import SendDefaults
-from bot.service import SmsService
+from bot.service import OutcomeObserver, SmsService
 
 OCTOPUSH_REQUIRED = ("OCTOPUSH_API_LOGIN", "OCTOPUSH_API_KEY")
 
@@ -48,13 +52,35 @@ def send_defaults(settings: Settings) -> SendDefaults:
     )
 
 
-def build_service(settings: Settings, *, store: AuditStore | None = None) -> SmsService:
-    """The send service wired to Octopush and the audit store."""
+def build_service(
+    settings: Settings,
+    *,
+    store: AuditStore | None = None,
+    usergroups_of: UsergroupLookup | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> SmsService:
+    """The send service wired to Octopush, the audit store and the admin's policy.
+
+    ``usergroups_of`` answers ``SMS_ALLOWED_USERGROUPS`` checks (Slack); ``announce``
+    posts operational notices such as low credit (to ``SMS_ADMIN_CHANNEL``).
+    """
+    store = store or build_store(settings)
+    observers: list[OutcomeObserver] = []
+    if settings.sms.low_credit is not None and announce is not None:
+        observers.append(
+            LowCreditWatch(
+                store=store, threshold=settings.sms.low_credit, announce=announce
+            )
+        )
     return SmsService(
         octopush=build_octopush(settings),
-        store=store or build_store(settings),
+        store=store,
         defaults=send_defaults(settings),
         force_simulation=settings.octopush.simulation,
+        policy=Guard(
+            policy=policy_from(settings), store=store, usergroups_of=usergroups_of
+        ),
+        observers=observers,
     )
 
 

@@ -1,10 +1,17 @@
-"""Fixtures shared by the service, CLI and Slack tests: settings, a store, fakes."""
+"""Fixtures shared by the tests: settings, databases, a store, fakes of Slack and Octopush.
+
+``database_url`` runs a test on SQLite and, when ``TEST_DATABASE_URL`` points at a
+PostgreSQL server that answers, on PostgreSQL too (its tables are dropped before and
+after each test); without one those runs skip, saying why.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,10 +19,11 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
+import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import build_app
+from bot.app import build_stack
 from bot.audit import AuditStore
 from bot.config import (
     AppSettings,
@@ -42,6 +50,52 @@ SENT = {
     "number_of_sms_needed": 1,
     "residual_credit": 99.5,
 }
+
+
+def _drop_audit_tables(url: str) -> None:
+    """Drop every table of the test database (whatever the schema version left)."""
+    engine = sa.create_engine(url)
+    try:
+        existing = sa.MetaData()
+        existing.reflect(engine)
+        existing.drop_all(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """``TEST_DATABASE_URL`` when it is set and answers within a few seconds."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # any failure means "skip", saying why
+        shown = sa.make_url(url).render_as_string(hide_password=True)
+        pytest.skip(f"TEST_DATABASE_URL ({shown}) is unreachable: {type(exc).__name__}")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a fresh SQLite file, or PostgreSQL without audit tables."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/audit.db"
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    _drop_audit_tables(url)
+    yield url
+    _drop_audit_tables(url)
 
 
 def make_settings(
@@ -178,24 +232,47 @@ class SlackHarness:
 
 
 @pytest.fixture
-def harness(
-    tmp_path: Path, fake_slack: FakeSlack, octopush_url: str, store: AuditStore
-) -> Iterator[SlackHarness]:
+def make_harness(
+    tmp_path: Path, fake_slack: FakeSlack, octopush_url: str
+) -> Iterator[Callable[..., SlackHarness]]:
+    """Start the real app (``build_stack``) with ``SMS_*`` settings given as keywords.
+
+    Only the Octopush client is swapped for one with short timeouts and no backoff.
+    """
     fake_slack.state.profiles = {"UALICE": ALICE, "UBOB": NO_PHONE}
-    settings = make_settings(
-        tmp_path, octopush_url=octopush_url, slack_url=fake_slack.api_url
-    )
-    client = OctopushClient(
-        api_login="ops@example.com",
-        api_key=OCTOPUSH_KEY,
-        base_url=octopush_url,
-        timeout=(0.5, 3.0),
-        backoff=0,
-    )
-    service = SmsService(octopush=client, store=store, defaults=send_defaults(settings))
-    app = build_app(settings, service)
-    with serve_wsgi(create_wsgi_app(app, store=store)) as url:
-        yield SlackHarness(
-            url=url, slack=fake_slack, store=store, settings=settings, service=service
-        )
-    client.close()
+    with ExitStack() as stack:
+
+        def make(**sms: Any) -> SlackHarness:
+            settings = make_settings(
+                tmp_path, octopush_url=octopush_url, slack_url=fake_slack.api_url, **sms
+            )
+            built = build_stack(settings)
+            app, service = built.app, built.service
+            service.octopush.close()
+            service.octopush = OctopushClient(
+                api_login="ops@example.com",
+                api_key=OCTOPUSH_KEY,
+                base_url=octopush_url,
+                timeout=(0.5, 3.0),
+                backoff=0,
+            )
+            stack.callback(service.octopush.close)
+            stack.callback(service.store.close)
+            url = stack.enter_context(
+                serve_wsgi(create_wsgi_app(app, store=service.store))
+            )
+            return SlackHarness(
+                url=url,
+                slack=fake_slack,
+                store=service.store,
+                settings=settings,
+                service=service,
+            )
+
+        yield make
+
+
+@pytest.fixture
+def harness(make_harness: Callable[..., SlackHarness]) -> SlackHarness:
+    """The app with default policy settings."""
+    return make_harness()

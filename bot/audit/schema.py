@@ -23,7 +23,7 @@ from bot.errors import AuditStoreError
 logger = logging.getLogger(__name__)
 
 #: The schema version this code writes; :func:`migrate` brings a database up to it.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Execution option that makes a SQLite transaction start with ``BEGIN IMMEDIATE``.
 #: Taking the write lock up front avoids SQLITE_BUSY on a read-to-write upgrade.
@@ -117,12 +117,82 @@ schema_versions = sa.Table(
 )
 
 
+def _tables_v2(metadata: sa.MetaData) -> tuple[sa.Table, ...]:
+    """Tables migration 2 adds. Never change them: add a migration."""
+    opt_outs = sa.Table(
+        "opt_outs",
+        metadata,
+        sa.Column("number", sa.String(32), primary_key=True),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("source", sa.String(32), nullable=False),
+        sa.Column("message_id", sa.String(128)),
+        sa.Column("note", sa.Text),
+    )
+    notices = sa.Table(
+        "notices",
+        metadata,
+        sa.Column("key", sa.String(128), primary_key=True),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+    )
+    deliveries = sa.Table(
+        "deliveries",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column(
+            "audit_id",
+            sa.Integer,
+            sa.ForeignKey("audit_records.id", ondelete="CASCADE"),
+        ),
+        sa.Column("message_id", sa.String(128), nullable=False),
+        sa.Column("number", sa.String(32), nullable=False),
+        sa.Column("status", sa.String(32), nullable=False),
+        sa.Column("raw_status", sa.String(64), nullable=False),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+        sa.Index("ux_deliveries_message_number", "message_id", "number", unique=True),
+        sa.Index("ix_deliveries_audit_id", "audit_id"),
+    )
+    pages = sa.Table(
+        "pages",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("target", sa.String(128), nullable=False),
+        sa.Column("text", sa.Text),
+        sa.Column("slack_team_id", sa.String(64)),
+        sa.Column("slack_user_id", sa.String(64)),
+        sa.Column("slack_channel_id", sa.String(64)),
+        sa.Column("slack_message_ts", sa.String(64)),
+        sa.Column("members", sa.JSON, nullable=False),
+        sa.Column("member_index", sa.Integer, nullable=False),
+        sa.Column("audit_ids", sa.JSON, nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("escalate_after_s", sa.Integer),
+        sa.Column("next_escalation_at", UtcDateTime),
+        sa.Column("acknowledged_by", sa.String(128)),
+        sa.Column("acknowledged_at", UtcDateTime),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Index("ix_pages_due", "state", "next_escalation_at"),
+    )
+    return opt_outs, notices, deliveries, pages
+
+
 def _migration_1(conn: Connection) -> None:
     _audit_records_v1(sa.MetaData()).create(conn)
 
 
+def _migration_2(conn: Connection) -> None:
+    """Opt-outs, once-only notices, delivery receipts and pages."""
+    migration_metadata = sa.MetaData()
+    _audit_records_v1(migration_metadata)  # for the foreign key
+    for table in _tables_v2(migration_metadata):
+        table.create(conn)
+
+
 #: ``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``.
-MIGRATIONS: list[Callable[[Connection], None]] = [_migration_1]
+MIGRATIONS: list[Callable[[Connection], None]] = [_migration_1, _migration_2]
+
+#: The current shape of the tables added by migration 2.
+opt_outs, notices, deliveries, pages = _tables_v2(metadata)
 
 
 def schema_version(conn: Connection) -> int:

@@ -108,9 +108,9 @@ class AuditStore:
         """
         values = result.model_dump() | {
             "status": str(result.status),
-            "completed_at": self._now(),
+            "completed_at": self.now(),
         }
-        with self._transaction("complete an attempt", write=True) as conn:
+        with self.transaction("complete an attempt", write=True) as conn:
             done = conn.execute(
                 sa.update(_t)
                 .where(_t.c.id == record_id, _t.c.status == AuditStatus.PENDING.value)
@@ -182,7 +182,7 @@ class AuditStore:
         Raises:
             AuditStoreError: no such record.
         """
-        with self._transaction("remember the Slack message", write=True) as conn:
+        with self.transaction("remember the Slack message", write=True) as conn:
             done = conn.execute(
                 sa.update(_t)
                 .where(_t.c.id == record_id)
@@ -193,7 +193,7 @@ class AuditStore:
 
     def pending_older_than(self, age: timedelta) -> list[AuditRecord]:
         """Attempts still ``pending`` after ``age``: a process died mid-send."""
-        cutoff = self._now() - age
+        cutoff = self.now() - age
         query = (
             sa.select(_t)
             .where(_t.c.status == AuditStatus.PENDING.value, _t.c.created_at < cutoff)
@@ -208,8 +208,23 @@ class AuditStore:
             _t.c.created_at >= _aware(since),
             _t.c.status != AuditStatus.REJECTED.value,
         )
-        with self._transaction("count sends") as conn:
+        with self.transaction("count sends") as conn:
             return int(conn.execute(query).scalar_one())
+
+    def send_window(
+        self, *, user_id: str, since: datetime
+    ) -> tuple[int, datetime | None]:
+        """How many attempts ``user_id`` made since ``since``, and when the oldest was."""
+        query = sa.select(sa.func.count(), sa.func.min(_t.c.created_at)).where(
+            _t.c.slack_user_id == user_id,
+            _t.c.created_at >= _aware(since),
+            _t.c.status != AuditStatus.REJECTED.value,
+        )
+        with self.transaction("count sends") as conn:
+            count, oldest = conn.execute(query).one()
+        if isinstance(oldest, str):  # SQLite aggregates lose the column type
+            oldest = datetime.fromisoformat(oldest)
+        return int(count), (_aware_or_utc(oldest) if oldest is not None else None)
 
     def spent_since(self, since: datetime) -> float:
         """Credits spent since ``since`` by real ``sent`` records (daily budget)."""
@@ -218,13 +233,13 @@ class AuditStore:
             _t.c.simulation.is_(False),
             _t.c.created_at >= _aware(since),
         )
-        with self._transaction("sum the spending") as conn:
+        with self.transaction("sum the spending") as conn:
             return float(conn.execute(query).scalar_one())
 
     def purge(self, *, older_than: datetime) -> int:
         """Delete records created before ``older_than``; return how many (retention)."""
         query = sa.delete(_t).where(_t.c.created_at < _aware(older_than))
-        with self._transaction("purge old records", write=True) as conn:
+        with self.transaction("purge old records", write=True) as conn:
             return int(conn.execute(query).rowcount)
 
     def ping(self) -> None:
@@ -233,7 +248,7 @@ class AuditStore:
         Raises:
             AuditStoreError: it does not.
         """
-        with self._transaction("answer a ping") as conn:
+        with self.transaction("answer a ping") as conn:
             conn.execute(sa.text("SELECT 1"))
 
     def close(self) -> None:
@@ -245,7 +260,7 @@ class AuditStore:
 
     # -- helpers ---------------------------------------------------------------------
 
-    def _now(self) -> datetime:
+    def now(self) -> datetime:
         return _aware(self._clock())
 
     def _attempt_values(
@@ -257,7 +272,7 @@ class AuditStore:
             "recipients": list(attempt.recipients),
             "text": None if self.redact_text else attempt.text,
             "status": str(status),
-            "created_at": self._now(),
+            "created_at": self.now(),
         }
         return values
 
@@ -275,12 +290,12 @@ class AuditStore:
             self._fail(operation, exc)
 
     def _select(self, operation: str, query: sa.Select[Any]) -> list[AuditRecord]:
-        with self._transaction(operation) as conn:
+        with self.transaction(operation) as conn:
             rows = conn.execute(query).mappings().all()
         return [AuditRecord.model_validate(dict(row)) for row in rows]
 
     @contextmanager
-    def _transaction(
+    def transaction(
         self, operation: str, *, write: bool = False
     ) -> Iterator[Connection]:
         """One transaction; SQLAlchemy errors inside become :class:`AuditStoreError`."""
@@ -301,3 +316,7 @@ def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: pass an aware datetime (UTC)")
     return value.astimezone(UTC)
+
+
+def _aware_or_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

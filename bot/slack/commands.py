@@ -6,6 +6,7 @@ calling Octopush and writing the audit trail all happen after Slack has its answ
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -16,21 +17,27 @@ from slack_sdk.errors import SlackApiError
 from bot.domain import Actor, SendDraft, Source
 from bot.errors import InputError, PolicyError
 from bot.octopush import OctopushError
+from bot.segments import analyse
 from bot.slack import ids
 from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.grammar import SmsCommand, parse_sms_command
 from bot.slack.messages import (
     build_balance_message,
+    build_confirm_prompt,
     build_error_message,
     build_help_message,
     build_history_message,
     build_rejection_message,
     build_result_message,
     build_sending_message,
+    describe_estimate,
 )
 from bot.slack.modals import ModalContext, build_sms_modal
 
 logger = logging.getLogger(__name__)
+
+#: Slack's limit on a button's value, which carries a send awaiting confirmation.
+BUTTON_VALUE_MAX = 2000
 
 
 class SmsCommandHandlers:
@@ -41,6 +48,47 @@ class SmsCommandHandlers:
 
     def register(self, app: App) -> None:
         app.command(ids.COMMAND)(ack=self.ack, lazy=[self.work])
+        app.action(ids.CONFIRM_SEND)(ack=self.ack_button, lazy=[self.confirm])
+        app.action(ids.CANCEL_SEND)(ack=self.ack_button, lazy=[self.cancel])
+
+    def ack_button(self, ack: Ack) -> None:
+        ack()
+
+    def confirm(self, body: dict[str, Any], respond: Respond) -> None:
+        """The person pressed Send on a large ``/sms``: send what the button carries."""
+        action = (body.get("actions") or [{}])[0]
+        try:
+            saved = json.loads(str(action.get("value") or ""))
+            recipients, text, request_id = (
+                tuple(saved["r"]),
+                str(saved["t"]),
+                str(saved["id"]),
+            )
+        except (ValueError, KeyError, TypeError):
+            respond(
+                replace_original=True,
+                text="This confirmation has expired; type the command again.",
+            )
+            return
+        respond(replace_original=True, text="Sending…")
+        command = {
+            "team_id": (body.get("team") or {}).get("id"),
+            "user_id": (body.get("user") or {}).get("id"),
+            "channel_id": (body.get("channel") or {}).get("id"),
+            "response_url": body.get("response_url"),
+        }
+        draft = SendDraft(recipients=recipients, text=text, request_id=request_id)
+        try:
+            self._deliver(draft, command, respond)
+        except Exception:
+            logger.exception("confirmed /sms send failed")
+            respond(
+                response_type="ephemeral",
+                **build_error_message("Something went wrong; nothing more was done."),
+            )
+
+    def cancel(self, respond: Respond) -> None:
+        respond(delete_original=True)
 
     def _parse(self, command: dict[str, Any]) -> SmsCommand:
         return parse_sms_command(
@@ -144,18 +192,50 @@ class SmsCommandHandlers:
     def _send(
         self, parsed: SmsCommand, command: dict[str, Any], respond: Respond
     ) -> None:
-        actor = Actor(
-            source=Source.SLASH,
-            slack_team_id=command.get("team_id"),
-            slack_user_id=command.get("user_id"),
-            slack_channel_id=command.get("channel_id"),
-        )
         draft = SendDraft(
             recipients=parsed.recipients,
             text=parsed.text,
             request_id=interaction_request_id(
                 "command", command.get("team_id"), command.get("trigger_id")
             ),
+        )
+        prompt = self._confirmation(draft)
+        if prompt is not None:
+            respond(response_type="ephemeral", **prompt)
+            return
+        self._deliver(draft, command, respond)
+
+    def _confirmation(self, draft: SendDraft) -> dict[str, Any] | None:
+        """The Send/Cancel question when the send is above ``SMS_CONFIRM_ABOVE`` SMS."""
+        try:
+            request = self.deps.service.validate(draft, resolve=self.deps.resolve)
+        except InputError:
+            return None  # sending records and reports the problem
+        parts = analyse(request.text).parts
+        limit = self.deps.settings.sms.confirm_above
+        if parts * len(request.recipients) <= limit:
+            return None
+        value = json.dumps(
+            {"r": list(draft.recipients), "t": draft.text, "id": draft.request_id},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        if len(value) > BUTTON_VALUE_MAX:
+            return {
+                "text": "This send is too large to confirm here: "
+                "use the form (`/sms`), which shows the estimate first."
+            }
+        estimate = describe_estimate(recipients=len(request.recipients), parts=parts)
+        return build_confirm_prompt(value=value, estimate=estimate, limit=limit)
+
+    def _deliver(
+        self, draft: SendDraft, command: dict[str, Any], respond: Respond
+    ) -> None:
+        actor = Actor(
+            source=Source.SLASH,
+            slack_team_id=command.get("team_id"),
+            slack_user_id=command.get("user_id"),
+            slack_channel_id=command.get("channel_id"),
         )
         try:
             outcome = self.deps.service.send(draft, actor, resolve=self.deps.resolve)

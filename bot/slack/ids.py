@@ -48,3 +48,7 @@ FIELD_BLOCKS = {
     "purpose": PURPOSE_BLOCK,
     "send_at": SEND_AT_BLOCK,
 }
+
+# Buttons of the confirmation asked for a large `/sms RECIPIENTS MESSAGE`.
+CONFIRM_SEND = "sms_confirm_send"
+CANCEL_SEND = "sms_cancel_send"

@@ -14,6 +14,7 @@ from bot.audit import AuditRecord
 from bot.domain import AuditStatus, SendOutcome, Source
 from bot.errors import InputError, PolicyError
 from bot.octopush import Balance
+from bot.slack import ids
 from bot.slack._format import (
     FIELD_LABELS,
     amount,
@@ -23,6 +24,7 @@ from bot.slack._format import (
     fields_section,
     masked_list,
     message,
+    plain,
     plural,
     quote,
     scrub_numbers,
@@ -297,3 +299,37 @@ def _recipients_label(count: int, *, count_first: bool = False) -> str:
     if count_first:
         return plural(count, "recipient")
     return "Recipient" if count == 1 else f"Recipients ({count})"
+
+
+def build_confirm_prompt(*, value: str, estimate: str, limit: int) -> dict[str, Any]:
+    """Ephemeral question before a large ``/sms`` send: the estimate, Send and Cancel.
+
+    ``value`` (≤ 2000 characters) carries the send to the button handler.
+    """
+    text = (
+        f"This send is large: {estimate} (more than SMS_CONFIRM_ABOVE = {limit} SMS)."
+    )
+    return {
+        "text": text,
+        "blocks": [
+            section(f"💸 {escape(text)}\nNothing is sent until you press *Send*."),
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": ids.CONFIRM_SEND,
+                        "style": "primary",
+                        "text": plain("Send", 75),
+                        "value": value,
+                    },
+                    {
+                        "type": "button",
+                        "action_id": ids.CANCEL_SEND,
+                        "text": plain("Cancel", 75),
+                        "value": "cancel",
+                    },
+                ],
+            },
+        ],
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -79,3 +79,52 @@ class ProfilePhones:
         with self._lock:
             self._cache[user_id] = (now, entry)
         return entry
+
+
+class UsergroupMembers:
+    """Members of Slack user groups (``usergroups.users.list``, scope ``usergroups:read``).
+
+    The method is rate-limited (Tier 2), so each group's members are cached.
+    """
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        ttl_seconds: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._client = client
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def members(self, group_id: str) -> frozenset[str]:
+        """User ids in ``group_id``; raises ``SlackApiError`` when Slack refuses."""
+        now = self._clock()
+        with self._lock:
+            cached = self._cache.get(group_id)
+        if cached and now - cached[0] < self._ttl:
+            return cached[1]
+        response = self._client.usergroups_users_list(usergroup=group_id)
+        users = frozenset(str(user) for user in response.get("users") or [])
+        with self._lock:
+            self._cache[group_id] = (now, users)
+        return users
+
+    def groups_of(self, user_id: str, candidates: Collection[str]) -> list[str]:
+        """Which of ``candidates`` contain ``user_id``; a group Slack refuses counts as not."""
+        found = []
+        for group_id in sorted(candidates):
+            try:
+                if user_id in self.members(group_id):
+                    found.append(group_id)
+            except SlackApiError as error:
+                code = (
+                    error.response.get("error", "unknown_error")
+                    if error.response is not None
+                    else "?"
+                )
+                logger.warning("usergroups.users.list %s failed: %s", group_id, code)
+        return found

@@ -26,7 +26,10 @@ class SlackCall:
 class FakeSlackState:
     calls: list[SlackCall] = field(default_factory=list)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
-    scopes: str = "chat:write,chat:write.public,commands,users.profile:read"
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
+    scopes: str = (
+        "chat:write,chat:write.public,commands,usergroups:read,users.profile:read"
+    )
     #: method name -> Slack error code to answer with (``ok: false``).
     failures: dict[str, str] = field(default_factory=dict)
     webhook_status: int = 200
@@ -167,6 +170,11 @@ def _answer(
             "ts": ts,
             "message": {"text": args.get("text")},
         }, {}
+    if method == "usergroups.users.list":
+        members = state.usergroups.get(str(args.get("usergroup")))
+        if members is None:
+            return {"ok": False, "error": "no_such_subteam"}, {}
+        return {"ok": True, "users": members}, {}
     if method in ("views.open", "views.update", "views.push"):
         return {"ok": True, "view": {"id": "V1", "hash": "h1"}}, {}
     return {"ok": True}, {}

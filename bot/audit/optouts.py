@@ -1,0 +1,116 @@
+"""Numbers that asked not to be texted (Octopush STOP callbacks, or an admin).
+
+Kept in the audit database so every instance refuses them at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from bot.audit.schema import notices, opt_outs
+from bot.audit.store import AuditStore
+from bot.errors import AuditStoreError
+
+
+@dataclass(frozen=True)
+class OptOut:
+    number: str
+    created_at: datetime
+    source: str
+    message_id: str | None
+
+
+class OptOutList:
+    """Add, remove and look up opted-out numbers (E.164)."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self._store = store
+
+    def add(self, number: str, *, source: str, message_id: str | None = None) -> bool:
+        """Record an opt-out; False when the number was already on the list."""
+        with self._store.transaction("record an opt-out", write=True) as conn:
+            exists = conn.execute(
+                sa.select(opt_outs.c.number).where(opt_outs.c.number == number)
+            )
+            if exists.first() is not None:
+                return False
+            conn.execute(
+                sa.insert(opt_outs).values(
+                    number=number,
+                    created_at=self._store.now(),
+                    source=source,
+                    message_id=message_id,
+                )
+            )
+        return True
+
+    def remove(self, number: str) -> bool:
+        """Take a number off the list; False when it was not on it."""
+        with self._store.transaction("remove an opt-out", write=True) as conn:
+            result = conn.execute(
+                sa.delete(opt_outs).where(opt_outs.c.number == number)
+            )
+        return bool(result.rowcount)
+
+    def among(self, numbers: Iterable[str]) -> list[str]:
+        """Those of ``numbers`` that opted out, in the order given."""
+        wanted = list(dict.fromkeys(numbers))
+        if not wanted:
+            return []
+        with self._store.transaction("look up opt-outs") as conn:
+            rows = conn.execute(
+                sa.select(opt_outs.c.number).where(opt_outs.c.number.in_(wanted))
+            )
+            found = {row[0] for row in rows}
+        return [number for number in wanted if number in found]
+
+    def all(self) -> list[OptOut]:
+        with self._store.transaction("list opt-outs") as conn:
+            rows = conn.execute(
+                sa.select(opt_outs).order_by(opt_outs.c.created_at)
+            ).mappings()
+            return [
+                OptOut(
+                    number=row["number"],
+                    created_at=row["created_at"],
+                    source=row["source"],
+                    message_id=row["message_id"],
+                )
+                for row in rows
+            ]
+
+
+class Notices:
+    """Notices that must go out once across every instance (e.g. low credit)."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self._store = store
+
+    def claim(self, key: str) -> bool:
+        """True for the one caller that claims ``key`` first; False for everyone after."""
+        try:
+            with self._store.transaction("claim a notice", write=True) as conn:
+                conn.execute(
+                    sa.insert(notices).values(key=key, created_at=self._store.now())
+                )
+        except AuditStoreError:
+            if self.claimed(key):  # a unique violation: somebody claimed it first
+                return False
+            raise
+        return True
+
+    def claimed(self, key: str) -> bool:
+        with self._store.transaction("read a notice") as conn:
+            row = conn.execute(
+                sa.select(notices.c.key).where(notices.c.key == key)
+            ).first()
+        return row is not None
+
+    def release(self, key: str) -> None:
+        """Forget ``key`` so the notice can go out again (e.g. credit was topped up)."""
+        with self._store.transaction("release a notice", write=True) as conn:
+            conn.execute(sa.delete(notices).where(notices.c.key == key))

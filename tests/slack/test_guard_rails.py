@@ -1,0 +1,223 @@
+"""The admin's settings, end to end through Slack: who, where, how much, how often."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from pytest_httpserver import HTTPServer
+
+from bot.audit import OptOutList
+from bot.domain import AuditStatus
+from bot.slack import ids
+from tests.conftest import SENT, SlackHarness
+from tests.slack.test_commands import all_text, finished
+from tests.slack.test_forms import state, submission
+
+SEND_PATH = "/v1/public/sms-campaign/send"
+MakeHarness = Callable[..., SlackHarness]
+
+
+def refused_privately(harness: SlackHarness, rule: str, words: str) -> None:
+    (reply,) = harness.webhooks()
+    assert reply["response_type"] == "ephemeral"
+    assert words in all_text(reply)
+    (record,) = finished(harness)
+    assert record.status is AuditStatus.REJECTED
+    assert record.error_code == f"policy:{rule}"
+
+
+def test_a_user_not_allowed_is_refused_and_audited(
+    make_harness: MakeHarness, httpserver: HTTPServer
+) -> None:
+    harness = make_harness(allowed_users="U2")
+    harness.command("+33612345678 hello", user="U1")
+    refused_privately(harness, "SMS_ALLOWED_USERS", "not allowed to send SMS")
+    assert httpserver.log == []
+
+
+def test_a_member_of_an_allowed_user_group_may_send(
+    make_harness: MakeHarness, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    harness = make_harness(allowed_users="U2", allowed_usergroups="S1")
+    harness.slack.state.usergroups = {"S1": ["U7", "U1"]}
+    harness.command("+33612345678 hello", user="U1")
+    harness.slack.wait_for("chat.postMessage")
+    assert finished(harness)[0].status is AuditStatus.SENT
+    assert harness.slack.calls("usergroups.users.list")[0].args["usergroup"] == "S1"
+
+
+def test_sending_from_a_channel_not_allowed_is_refused(
+    make_harness: MakeHarness, httpserver: HTTPServer
+) -> None:
+    harness = make_harness(allowed_channels="C9")
+    harness.command("+33612345678 hello", channel="C1")
+    refused_privately(
+        harness, "SMS_ALLOWED_CHANNELS", "not allowed from this conversation"
+    )
+    assert httpserver.log == []
+
+
+def test_the_rate_limit_holds_across_two_instances(
+    make_harness: MakeHarness, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    first = make_harness(rate_limit="1/hour")
+    second = make_harness(rate_limit="1/hour")  # another instance, same audit database
+    first.command("+33612345678 one", trigger="a")
+    first.slack.wait_for("chat.postMessage")
+    second.command("+33612345678 two", trigger="b")
+    (reply,) = second.webhooks()
+    assert "SMS_RATE_LIMIT" in all_text(reply)
+    assert len(httpserver.log) == 1
+
+
+def test_the_daily_budget_refuses_a_send_that_would_exceed_it(
+    make_harness: MakeHarness, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    harness = make_harness(daily_budget="0.05")
+    harness.command("+33612345678 one", trigger="a")
+    harness.slack.wait_for("chat.postMessage")
+    harness.command("+33612345678 two", trigger="b")
+    (reply,) = harness.webhooks()
+    assert "daily SMS budget" in all_text(reply)
+    assert len(httpserver.log) == 1
+
+
+def test_blocked_and_opted_out_numbers_are_refused(
+    make_harness: MakeHarness, httpserver: HTTPServer
+) -> None:
+    harness = make_harness(blocked_numbers="+3389")
+    harness.command("+33899123456 hello", trigger="a")
+    (reply,) = harness.webhooks()
+    assert "SMS_BLOCKED_NUMBERS" in all_text(reply)
+    OptOutList(harness.store).add("+33612345678", source="callback")
+    harness.command("+33612345678 hello", trigger="b")
+    replies = harness.webhooks(2)
+    assert "replied STOP" in all_text(replies[1])
+    assert httpserver.log == []
+
+
+def test_a_policy_refusal_shows_on_the_form(make_harness: MakeHarness) -> None:
+    harness = make_harness(max_recipients="1")
+    body = harness.interact(
+        submission(state(recipients="+33612345678, +33698765432"))
+    ).json()
+    assert body["response_action"] == "errors"
+    assert "limit is 1" in body["errors"][ids.RECIPIENTS_BLOCK]
+
+
+def test_a_large_send_asks_for_confirmation_with_the_estimate_then_sends(
+    make_harness: MakeHarness, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    harness = make_harness(confirm_above="1")
+    response = harness.interact(
+        submission(state(recipients="+33612345678, +33698765432"))
+    )
+    body = response.json()
+    assert body["response_action"] == "push"
+    confirm = body["view"]
+    assert confirm["callback_id"] == ids.CONFIRM_MODAL
+    assert "2 recipients × 1 SMS = 2 SMS" in all_text(confirm)
+    assert httpserver.log == []
+
+    confirmed = harness.interact(
+        {
+            "type": "view_submission",
+            "team": {"id": "T1"},
+            "user": {"id": "U1"},
+            "view": {
+                "id": "V2",
+                "type": "modal",
+                "root_view_id": "V1",
+                "callback_id": ids.CONFIRM_MODAL,
+                "private_metadata": confirm["private_metadata"],
+                "state": {"values": {}},
+            },
+        }
+    )
+    assert confirmed.json() == {"response_action": "clear"}
+    (post,) = harness.slack.wait_for("chat.postMessage")
+    assert post.args["channel"] == "C9"
+    body_sent = json.loads(httpserver.log[0][0].get_data())
+    assert [r["phone_number"] for r in body_sent["recipients"]] == [
+        "+33612345678",
+        "+33698765432",
+    ]
+
+
+def test_low_credit_is_announced_once_in_the_admin_channel(
+    make_harness: MakeHarness, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    harness = make_harness(low_credit="100", admin_channel="CADMIN")
+    for trigger in ("a", "b"):
+        harness.command("+33612345678 hello", trigger=trigger)
+    posts = harness.slack.wait_for("chat.postMessage", 3)
+    finished(harness, 2)
+    admin = [
+        p
+        for p in harness.slack.calls("chat.postMessage")
+        if p.args["channel"] == "CADMIN"
+    ]
+    assert len(admin) == 1
+    assert "credit is low" in all_text(admin[0].args)
+    assert "99.5" in all_text(admin[0].args)
+    assert len(posts) >= 3
+
+
+def test_a_large_slash_command_asks_first_and_sends_on_confirm(
+    make_harness: MakeHarness, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    harness = make_harness(confirm_above="1")
+    harness.command("+33612345678, +33698765432 hello")
+    (prompt,) = harness.webhooks()
+    assert "2 recipients × 1 SMS = 2 SMS" in all_text(prompt)
+    button = next(
+        element
+        for block in prompt["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == ids.CONFIRM_SEND
+    )
+    assert httpserver.log == []
+    assert harness.store.recent(limit=5) == []
+    harness.interact(
+        {
+            "type": "block_actions",
+            "team": {"id": "T1"},
+            "user": {"id": "U1"},
+            "channel": {"id": "C1"},
+            "response_url": harness.slack.webhook_url("command"),
+            "trigger_id": "t-confirm",
+            "actions": [
+                {
+                    "action_id": ids.CONFIRM_SEND,
+                    "block_id": "b",
+                    "type": "button",
+                    "value": button["value"],
+                    "action_ts": "1",
+                }
+            ],
+        }
+    )
+    harness.slack.wait_for("chat.postMessage")
+    (record,) = finished(harness)
+    assert record.status is AuditStatus.SENT
+    assert record.recipients == ["+33612345678", "+33698765432"]
