@@ -3,6 +3,16 @@
 It imports nothing from the rest of ``bot``, so it can be published on its own.
 """
 
+from .callbacks import CallbackEvent as CallbackEvent
+from .callbacks import CallbackParseError as CallbackParseError
+from .callbacks import DeliveryReceipt as DeliveryReceipt
+from .callbacks import DeliveryStatus as DeliveryStatus
+from .callbacks import InboundReply as InboundReply
+from .callbacks import OptOut as OptOut
+from .callbacks import describe_status as describe_status
+from .callbacks import is_ack_word as is_ack_word
+from .callbacks import is_stop_word as is_stop_word
+from .callbacks import parse_callback as parse_callback
 from .client import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from .client import OctopushClient as OctopushClient
 from .codes import CODES as CODES
