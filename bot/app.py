@@ -1,4 +1,4 @@
-"""Building the Bolt ``App``: one Slack client, the service, every listener.
+"""Building the Bolt ``App`` and everything ``serve`` runs beside it.
 
 ``process_before_response=True`` with lazy listeners: Bolt answers Slack as soon as the
 ack function returns (no 10 ms ack polling), and the slow work runs on a thread after.
@@ -7,7 +7,7 @@ ack function returns (no 10 ms ack polling), and the slow work runs on a thread 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -18,12 +18,17 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.config import Settings
+from bot.directory_source import open_directory
 from bot.errors import SettingsError
+from bot.inbound import InboundProcessor
+from bot.paging import Pager
 from bot.service import SmsService
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import register_listeners
+from bot.slack.paging import SlackPaging
 from bot.slack.people import ProfilePhones, UsergroupMembers
 from bot.slack.posting import ResultPoster
+from bot.slack.recipients import SlackRecipients
 from bot.wiring import build_service
 
 logger = logging.getLogger(__name__)
@@ -52,21 +57,26 @@ def build_slack_client(settings: Settings) -> WebClient:
 
 @dataclass(frozen=True)
 class Stack:
-    """What ``serve`` runs: the Bolt app, the service, and the admin-channel notifier."""
+    """What ``serve`` runs: the Bolt app, its service, paging and callback handling."""
 
     app: App
     service: SmsService
+    paging: SlackPaging
+    inbound: InboundProcessor
     announce: Callable[[str], None]
 
 
-def build_stack(settings: Settings) -> Stack:
-    """The app and its service for ``serve``: one Slack client shared by both.
+def build_stack(
+    settings: Settings, *, token_verification_enabled: bool = True
+) -> Stack:
+    """Every long-lived object of ``serve``, sharing one Slack client.
 
-    The service gets Slack-backed user-group checks (``SMS_ALLOWED_USERGROUPS``) and
-    posts operational notices to ``SMS_ADMIN_CHANNEL`` (logged when it is unset).
+    Raises ``SettingsError`` for missing Slack settings or a bad ``SMS_DIRECTORY``
+    (one line per problem, with its line in the file).
     """
     client = build_slack_client(settings)
     groups = UsergroupMembers(client)
+    phones = ProfilePhones(client)
     admin_channel = settings.sms.admin_channel
 
     def announce(text: str) -> None:
@@ -77,19 +87,38 @@ def build_stack(settings: Settings) -> Stack:
                 "notice (set SMS_ADMIN_CHANNEL to get it in Slack): %s", text
             )
 
+    directory = open_directory(settings, announce=announce)
     service = build_service(settings, usergroups_of=groups.groups_of, announce=announce)
-    return Stack(build_app(settings, service, client=client), service, announce)
+    recipients = SlackRecipients(directory=directory, phones=phones, groups=groups)
+    deps = SlackDeps(
+        service=service,
+        settings=settings,
+        phones=phones,
+        poster=ResultPoster(client, service.store),
+        resolve=recipients.resolve,
+        is_name=recipients.is_name,
+        directory=directory,
+    )
+    paging = SlackPaging(
+        deps, Pager(service=service, directory=directory, store=service.store)
+    )
+    app = _bolt_app(
+        settings, client, token_verification_enabled=token_verification_enabled
+    )
+    register_listeners(app, deps, paging)
+    inbound = InboundProcessor(
+        store=service.store,
+        directory=directory,
+        listener=paging,
+        pager=paging.pager,
+        ack_words=settings.sms.ack_words,
+    )
+    return Stack(app, service, paging, inbound, announce)
 
 
-def build_app(
-    settings: Settings,
-    service: SmsService,
-    *,
-    client: WebClient | None = None,
-    token_verification_enabled: bool = True,
+def _bolt_app(
+    settings: Settings, client: WebClient, *, token_verification_enabled: bool
 ) -> App:
-    """The Bolt app with every listener registered; HTTP or Socket Mode alike."""
-    client = client or build_slack_client(settings)
     socket_mode = settings.slack.app_token is not None
     secret = settings.slack.signing_secret
     if not socket_mode and secret is None:
@@ -98,7 +127,7 @@ def build_app(
         )
     bolt_logger = logging.getLogger("bot.slack.bolt")
     bolt_logger.addFilter(_drop_token_skipped_warning)
-    app = App(
+    return App(
         name="sms-bot",
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
@@ -107,21 +136,6 @@ def build_app(
         token_verification_enabled=token_verification_enabled,
         logger=bolt_logger,
     )
-    phones = ProfilePhones(client)
-
-    def resolve(token: str) -> Sequence[str] | None:
-        return phones.resolve(token)
-
-    deps = SlackDeps(
-        service=service,
-        settings=settings,
-        phones=phones,
-        poster=ResultPoster(client, service.store),
-        resolve=resolve,
-        is_name=lambda _word: False,
-    )
-    register_listeners(app, deps)
-    return app
 
 
 def _drop_token_skipped_warning(record: logging.LogRecord) -> bool:

@@ -11,10 +11,12 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 
 from bot import __version__
 from bot.config import Settings, load_settings
+from bot.directory_source import directory_resolver, open_directory
 from bot.domain import Actor, Purpose, SendDraft, SendOutcome, SmsType, Source
 from bot.errors import AuditStoreError, InputError, PolicyError, SettingsError
 from bot.log import configure_logging
@@ -148,6 +150,21 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("number", metavar="NUMBER")
         sub.set_defaults(handler=_optout)
 
+    directory = commands.add_parser(
+        "directory", help="the SMS_DIRECTORY file of people, groups, rotations"
+    )
+    directory_commands = directory.add_subparsers(
+        dest="directory_command", metavar="ACTION", required=True
+    )
+    directory_check = directory_commands.add_parser(
+        "check",
+        help="validate SMS_DIRECTORY and print who is on call now in each rotation",
+    )
+    directory_check.add_argument(
+        "--file", type=Path, help="check this file instead of SMS_DIRECTORY"
+    )
+    directory_check.set_defaults(handler=_directory_check)
+
     check = commands.add_parser(
         "check", help="check settings and reach Octopush and Slack"
     )
@@ -200,9 +217,10 @@ def _send(args: argparse.Namespace) -> int:
         simulation=args.simulate,
         request_id=args.request_id,
     )
+    resolve = directory_resolver(open_directory(settings))
     service = build_service(settings)
     try:
-        outcome = service.send(draft, Actor(source=Source.CLI))
+        outcome = service.send(draft, Actor(source=Source.CLI), resolve=resolve)
     except (InputError, PolicyError) as refusal:
         problems = (
             refusal.problems
@@ -259,7 +277,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from datetime import UTC, timedelta
+    from datetime import timedelta
 
     settings = _settings(args)
     days = args.days or settings.sms.audit_retention_days
@@ -327,6 +345,31 @@ def _optout(args: argparse.Namespace) -> int:
         return EXIT_OK
     finally:
         store.close()
+
+
+def _directory_check(args: argparse.Namespace) -> int:
+    from bot.directory import DirectoryError, check_report, load_directory
+
+    settings = _settings(args)
+    path = args.file or settings.sms.directory
+    if path is None:
+        print(
+            "sms-bot: set SMS_DIRECTORY (or pass --file) to the directory file",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        directory = load_directory(path, region=settings.sms.default_region)
+    except DirectoryError as error:
+        print(f"sms-bot: {path} cannot be used:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        print(f"sms-bot: cannot read {path}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    print(check_report(directory, datetime.now(UTC)))
+    return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:

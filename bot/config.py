@@ -129,12 +129,15 @@ class SmsSettings(BaseSettings):
     admin_channel: str | None = None
     audit_retention_days: int | None = Field(default=None, ge=1)
     audit_redact_text: bool = False
+    ack_words: CommaList = ("ACK", "OK")
+    escalation_check_seconds: float = Field(default=5.0, gt=0)
 
     _lists = field_validator(
         "allowed_users",
         "allowed_usergroups",
         "allowed_channels",
         "blocked_numbers",
+        "ack_words",
         mode="before",
     )(_split_commas)
 

@@ -16,12 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from pydantic import ValidationError
+
 from bot.audit import AttemptResult, AuditRecord
 from bot.domain import AuditStatus
 from bot.errors import AuditStoreError
 from bot.octopush import (
     OctopushDuplicateRequestError,
     OctopushError,
+    OctopushValidationError,
     Recipient,
     SmsCampaign,
 )
@@ -76,16 +79,26 @@ def _settle(service: SmsService, record: AuditRecord, *, resend: bool) -> Attemp
         return _unknown(record, "too old to resend safely")
     if record.text is None:
         return _unknown(record, "its text was redacted, so it cannot be resent")
-    campaign = SmsCampaign(
-        text=record.text,
-        recipients=[Recipient(phone_number=number) for number in record.recipients],
-        type=record.sms_type or "sms_premium",
-        purpose=record.purpose or "alert",
-        sender=record.sender,
-        send_at=record.send_at,
-        simulation_mode=record.simulation or None,
-        request_id=record.request_id,
-    )
+    try:
+        campaign = SmsCampaign(
+            text=record.text,
+            recipients=[Recipient(phone_number=number) for number in record.recipients],
+            type=record.sms_type or "sms_premium",
+            purpose=record.purpose or "alert",
+            sender=record.sender,
+            send_at=record.send_at,
+            simulation_mode=record.simulation or None,
+            request_id=record.request_id,
+        )
+    except ValidationError as error:
+        # A record written by an older version (or by hand) must not stop recovery of
+        # every younger record at each start; name the fields, never their values.
+        fields = ", ".join(
+            sorted({str(e["loc"][0]) for e in error.errors() if e["loc"]})
+        )
+        return _unknown(
+            record, f"it cannot be rebuilt for a resend (invalid {fields or 'fields'})"
+        )
     try:
         result = service.octopush.send_sms_campaign(campaign)
     except OctopushError as error:
@@ -97,10 +110,18 @@ def _settle(service: SmsService, record: AuditRecord, *, resend: bool) -> Attemp
                 "so the SMS was probably sent; its ticket is unknown (see the Octopush "
                 "dashboard)",
             )
-        return AttemptResult(
-            status=AuditStatus.FAILED,
-            error_code=error.code,
-            error_message=f"recovered after a crash, resending failed: {error.message}",
+        if isinstance(error, OctopushValidationError):
+            # Octopush read the resend and refused it (credit, sender, STOP mention...).
+            return AttemptResult(
+                status=AuditStatus.FAILED,
+                error_code=error.code,
+                error_message="recovered after a crash, resending failed: "
+                f"{error.message}",
+            )
+        # No verdict on the resend (timeout, no connection, 5xx, 401, 429), and the
+        # first attempt may have reached Octopush before the crash: still unknown.
+        return _unknown(
+            record, f"resending it failed ({error.message})", code=error.code
         )
     return AttemptResult(
         status=AuditStatus.SENT,
@@ -115,10 +136,12 @@ def _settle(service: SmsService, record: AuditRecord, *, resend: bool) -> Attemp
     )
 
 
-def _unknown(record: AuditRecord, why: str) -> AttemptResult:
+def _unknown(
+    record: AuditRecord, why: str, *, code: str | None = None
+) -> AttemptResult:
     return AttemptResult(
         status=AuditStatus.FAILED,
-        error_code="unknown",
+        error_code=code or "unknown",
         error_message=f"outcome unknown: the process stopped during the send and {why}; "
         "check the Octopush dashboard before sending again",
     )

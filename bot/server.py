@@ -69,6 +69,12 @@ def _serve_socket_mode(settings: Settings) -> int:
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
     stack = build_stack(settings)
     start_recovery(stack.service, report=stack.announce)
+    stack.paging.start_escalation_loop(settings.sms.escalation_check_seconds)
+    if settings.octopush.callback_token is not None:
+        logger.warning(
+            "Socket Mode has no public URL: Octopush callbacks (receipts, replies) need "
+            "HTTP mode; they are not received"
+        )
     logger.warning("connecting to Slack in Socket Mode")
     handler = SocketModeHandler(stack.app, token.get_secret_value())
     handler.start()  # type: ignore[no-untyped-call]

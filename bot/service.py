@@ -31,12 +31,20 @@ from bot.domain import (
 from bot.errors import BotError, InputError, PolicyError
 from bot.log import mask_number
 from bot.octopush import Balance, OctopushClient, OctopushError, Recipient, SmsCampaign
+from bot.octopush.codes import hint_for
 from bot.rules import Resolver, SendDefaults, validate_draft
 
 logger = logging.getLogger(__name__)
 
 #: A policy check run on a valid request before anything is written as pending.
 PolicyCheck = Callable[[SendRequest, Actor], None]
+#: Appended to a failure's message when Octopush may have queued the SMS anyway.
+MAYBE_SENT_NOTE = (
+    " (Octopush may have received it: check its dashboard before resending)"
+)
+#: Audit error codes that also mean "may have been sent" (duplicate; unknown outcome).
+_MAYBE_SENT_CODES = frozenset({"120", "unknown"})
+
 #: Called with every outcome that reached Octopush (e.g. the low-credit watch).
 OutcomeObserver = Callable[[SendOutcome], None]
 
@@ -164,7 +172,7 @@ class SmsService:
             duration_ms = _elapsed_ms(started)
             message = error.message
             if error.maybe_sent:
-                message += " (Octopush may have received it: check its dashboard before resending)"
+                message += MAYBE_SENT_NOTE
             self.store.complete(
                 record_id,
                 AttemptResult(
@@ -296,6 +304,14 @@ def outcome_from_record(record: AuditRecord) -> SendOutcome:
         send_at=record.send_at,
         simulation=record.simulation,
     )
+    failed = record.status is AuditStatus.FAILED
+    maybe_sent = failed and (
+        record.error_code in _MAYBE_SENT_CODES
+        or MAYBE_SENT_NOTE in (record.error_message or "")
+    )
+    hint = hint_for(record.error_code) if failed else None
+    if maybe_sent and hint is None:
+        hint = "Octopush may have received it: check the Octopush dashboard before resending."
     return SendOutcome(
         audit_id=record.id,
         request_id=record.request_id,
@@ -308,6 +324,8 @@ def outcome_from_record(record: AuditRecord) -> SendOutcome:
         residual_credit=record.residual_credit,
         error_code=record.error_code,
         error_message=record.error_message,
+        error_hint=hint,
+        maybe_sent=maybe_sent,
         duration_ms=record.duration_ms,
     )
 

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import build_stack
+from bot.app import Stack, build_stack
 from bot.audit import AuditStore
 from bot.config import (
     AppSettings,
@@ -42,6 +42,7 @@ from tests.fakes.wsgi import serve_wsgi
 OCTOPUSH_KEY = "octo-key-SECRET-42"
 SLACK_BOT_TOKEN = "xoxb-1-SECRET-bot-token"
 SIGNING_SECRET = "signing-SECRET-0123456789"
+CALLBACK_TOKEN = "callback-SECRET-token-9876"
 
 SENT = {
     "sms_ticket": "sms_5fec89fe97109",
@@ -112,6 +113,7 @@ def make_settings(
             api_login="ops@example.com",
             api_key=OCTOPUSH_KEY,
             base_url=octopush_url,
+            callback_token=CALLBACK_TOKEN,
         ),
         slack=SlackSettings(
             _env_file=None,  # type: ignore[call-arg]
@@ -172,6 +174,24 @@ class SlackHarness:
     store: AuditStore
     settings: Settings
     service: SmsService
+    stack: Stack
+
+    def callback(
+        self,
+        body: bytes | str,
+        *,
+        content_type: str = "application/json",
+        token: str = CALLBACK_TOKEN,
+    ) -> requests.Response:
+        """POST an Octopush callback to ``/octopush/callback/<token>``."""
+        data = body.encode() if isinstance(body, str) else body
+        headers = {"Content-Type": content_type}
+        return requests.post(
+            f"{self.url}/octopush/callback/{token}",
+            data=data,
+            headers=headers,
+            timeout=10,
+        )
 
     def post(
         self,
@@ -247,6 +267,7 @@ def make_harness(
                 tmp_path, octopush_url=octopush_url, slack_url=fake_slack.api_url, **sms
             )
             built = build_stack(settings)
+            stack.callback(built.paging.stop)
             app, service = built.app, built.service
             service.octopush.close()
             service.octopush = OctopushClient(
@@ -258,15 +279,20 @@ def make_harness(
             )
             stack.callback(service.octopush.close)
             stack.callback(service.store.close)
-            url = stack.enter_context(
-                serve_wsgi(create_wsgi_app(app, store=service.store))
+            wsgi = create_wsgi_app(
+                app,
+                store=service.store,
+                inbound=built.inbound,
+                callback_token=CALLBACK_TOKEN,
             )
+            url = stack.enter_context(serve_wsgi(wsgi))
             return SlackHarness(
                 url=url,
                 slack=fake_slack,
                 store=service.store,
                 settings=settings,
                 service=service,
+                stack=built,
             )
 
         yield make

@@ -237,7 +237,10 @@ def test_check_names_missing_scopes_and_bad_credentials(
     assert result.returncode == 1
     assert "FAIL Octopush" in result.stdout
     assert "[101]" in result.stdout
-    assert "scopes are missing: chat:write.public, users.profile:read" in result.stdout
+    assert (
+        "scopes are missing: chat:write.public, usergroups:read, users.profile:read"
+        in result.stdout
+    )
     assert OCTOPUSH_KEY not in result.stdout + result.stderr
 
 

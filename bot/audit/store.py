@@ -163,6 +163,19 @@ class AuditStore:
         )
         return records[0] if records else None
 
+    def find_by_ticket(self, ticket: str) -> AuditRecord | None:
+        """The attempt that got this Octopush ticket (callbacks carry it as message_id).
+
+        A send split in batches stores its tickets comma-separated.
+        """
+        query = sa.select(_t).where(
+            sa.or_(_t.c.sms_ticket == ticket, _t.c.sms_ticket.like(f"%{ticket}%"))
+        )
+        for record in self._select("find a ticket", query.order_by(_t.c.id.desc())):
+            if ticket in (record.sms_ticket or "").split(","):
+                return record
+        return None
+
     def recent(
         self, *, limit: int = 20, channel_id: str | None = None
     ) -> list[AuditRecord]:

@@ -33,6 +33,7 @@ from bot.slack.messages import (
     describe_estimate,
 )
 from bot.slack.modals import ModalContext, build_sms_modal
+from bot.slack.paging import SlackPaging
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +44,9 @@ BUTTON_VALUE_MAX = 2000
 class SmsCommandHandlers:
     """The ``/sms`` listener pair: ``ack`` (fast, pure) and ``work`` (lazy, slow)."""
 
-    def __init__(self, deps: SlackDeps) -> None:
+    def __init__(self, deps: SlackDeps, paging: SlackPaging) -> None:
         self.deps = deps
+        self.paging = paging
 
     def register(self, app: App) -> None:
         app.command(ids.COMMAND)(ack=self.ack, lazy=[self.work])
@@ -104,7 +106,7 @@ class SmsCommandHandlers:
             ack(response_type="ephemeral", text="\n".join(parsed.problems))
         elif parsed.action == "help":
             ack(response_type="ephemeral", **build_help_message())
-        elif parsed.action == "send":
+        elif parsed.action in ("send", "page"):
             ack(
                 response_type="ephemeral",
                 **build_sending_message(len(parsed.recipients)),
@@ -138,13 +140,10 @@ class SmsCommandHandlers:
                 )
             elif parsed.action == "send":
                 self._send(parsed, command, respond)
-            else:
-                respond(
-                    response_type="ephemeral",
-                    text=f"`/sms {parsed.action}` comes with on-call paging, "
-                    "which is not available yet. "
-                    "Type `/sms help` for what works today.",
-                )
+            elif parsed.action == "page":
+                self.paging.page_command(parsed, command, respond)
+            elif parsed.action == "oncall":
+                self.paging.oncall_command(parsed, respond)
         except OctopushError as error:
             hint = f" {error.hint}" if error.hint else ""
             respond(

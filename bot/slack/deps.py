@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.directory_source import DirectorySource
 from bot.service import SmsService
 from bot.slack.people import ProfilePhones
 from bot.slack.posting import ResultPoster
@@ -24,6 +25,8 @@ class SlackDeps:
     resolve: Callable[[str], Sequence[str] | None]
     #: True for bare words that are directory names (people, groups, rotations).
     is_name: Callable[[str], bool]
+    #: The directory file (``SMS_DIRECTORY``), reloaded when it changes.
+    directory: DirectorySource
 
 
 def interaction_request_id(kind: str, *parts: str | None) -> str:

@@ -52,3 +52,6 @@ FIELD_BLOCKS = {
 # Buttons of the confirmation asked for a large `/sms RECIPIENTS MESSAGE`.
 CONFIRM_SEND = "sms_confirm_send"
 CANCEL_SEND = "sms_cancel_send"
+
+# The Acknowledge button on a page post (value: the page id).
+ACK_PAGE = "sms_ack_page"

@@ -11,9 +11,11 @@ from slack_bolt import App
 from bot.slack.commands import SmsCommandHandlers
 from bot.slack.deps import SlackDeps
 from bot.slack.forms import SmsFormHandlers
+from bot.slack.paging import SlackPaging
 
 
-def register_listeners(app: App, deps: SlackDeps) -> None:
+def register_listeners(app: App, deps: SlackDeps, paging: SlackPaging) -> None:
     """Register every listener (the manifest test checks each manifest entry has one)."""
-    SmsCommandHandlers(deps).register(app)
+    SmsCommandHandlers(deps, paging).register(app)
     SmsFormHandlers(deps).register(app)
+    paging.register(app)

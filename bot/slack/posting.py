@@ -9,6 +9,7 @@ A result is never dropped silently: the last resort is logged with the audit id.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
@@ -18,6 +19,15 @@ from slack_sdk.webhook import WebhookClient
 from bot.audit import AuditStore
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a post went; ``channel`` and ``ts`` only for a channel post."""
+
+    where: str
+    channel: str | None = None
+    ts: str | None = None
 
 
 class ResultPoster:
@@ -35,11 +45,9 @@ class ResultPoster:
         user_id: str | None,
         response_url: str | None = None,
         audit_id: int | None = None,
-    ) -> str:
-        """Post ``message``; say where it went.
-
-        Returns ``channel``, ``response_url``, ``private`` or ``lost``.
-        """
+    ) -> Posted:
+        """Post ``message``; say where it went (``channel``, ``response_url``,
+        ``private`` or ``lost``) and, for a channel post, its channel and ``ts``."""
         problem = "no channel"
         if channel_id:
             try:
@@ -60,11 +68,11 @@ class ResultPoster:
                         channel=str(response["channel"]),
                         ts=str(response["ts"]),
                     )
-                return "channel"
+                return Posted("channel", str(response["channel"]), str(response["ts"]))
         if response_url and self._respond(
             response_url, {**message, "response_type": "in_channel"}
         ):
-            return "response_url"
+            return Posted("response_url")
         note = {
             **message,
             "text": f"I could not post this in the channel ({problem}); "
@@ -73,13 +81,33 @@ class ResultPoster:
         if response_url and self._respond(
             response_url, {**note, "response_type": "ephemeral"}
         ):
-            return "private"
+            return Posted("private")
         if user_id and self.tell_user(user_id, note, channel_id=channel_id):
-            return "private"
+            return Posted("private")
         logger.error(
             "result of audit #%s could not be posted anywhere (%s)", audit_id, problem
         )
-        return "lost"
+        return Posted("lost")
+
+    def update(self, message: dict[str, Any], *, channel: str, ts: str) -> bool:
+        """Replace a post in place (delivery receipts, acknowledgements)."""
+        try:
+            self._client.chat_update(channel=channel, ts=ts, **message)
+        except SlackApiError as error:
+            logger.warning("chat.update of %s failed: %s", ts, _slack_error(error))
+            return False
+        return True
+
+    def thread(self, message: dict[str, Any], *, channel: str, ts: str) -> bool:
+        """Post under a message (replies, escalations)."""
+        try:
+            self._client.chat_postMessage(
+                channel=channel, thread_ts=ts, unfurl_links=False, **message
+            )
+        except SlackApiError as error:
+            logger.warning("thread reply under %s failed: %s", ts, _slack_error(error))
+            return False
+        return True
 
     def tell_user(
         self, user_id: str, message: dict[str, Any], *, channel_id: str | None = None

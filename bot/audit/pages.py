@@ -1,0 +1,225 @@
+"""Pages (on-call alerts) and their escalation timers, kept in the audit database.
+
+A timer is a row's ``next_escalation_at``; every change of a page is a compare-and-set
+on its ``version``, so when several instances look at the same due page exactly one
+of them escalates it, and a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.audit.schema import pages
+from bot.audit.store import AuditStore
+
+
+class PageState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    EXHAUSTED = "exhausted"
+
+
+@dataclass(frozen=True)
+class Page:
+    id: int
+    created_at: datetime
+    target: str
+    text: str | None
+    slack_team_id: str | None
+    slack_user_id: str | None
+    slack_channel_id: str | None
+    slack_message_ts: str | None
+    members: tuple[str, ...]
+    member_index: int
+    audit_ids: tuple[int, ...]
+    state: PageState
+    escalate_after: timedelta | None
+    next_escalation_at: datetime | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    version: int
+
+    @property
+    def current_member(self) -> str:
+        return self.members[self.member_index]
+
+    @property
+    def next_member(self) -> str | None:
+        index = self.member_index + 1
+        return self.members[index] if index < len(self.members) else None
+
+
+class PageStore:
+    """Create, read and move pages; every move is a compare-and-set on ``version``."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self._store = store
+
+    def create(
+        self,
+        *,
+        target: str,
+        text: str | None,
+        members: tuple[str, ...],
+        audit_id: int,
+        escalate_after: timedelta | None,
+        slack_team_id: str | None = None,
+        slack_user_id: str | None = None,
+        slack_channel_id: str | None = None,
+    ) -> Page:
+        now = self._store.now()
+        escalates = escalate_after is not None and len(members) > 1
+        values = {
+            "created_at": now,
+            "target": target,
+            "text": None if self._store.redact_text else text,
+            "slack_team_id": slack_team_id,
+            "slack_user_id": slack_user_id,
+            "slack_channel_id": slack_channel_id,
+            "members": list(members),
+            "member_index": 0,
+            "audit_ids": [audit_id],
+            "state": PageState.OPEN.value,
+            "escalate_after_s": int(escalate_after.total_seconds())
+            if escalate_after
+            else None,
+            "next_escalation_at": now + escalate_after
+            if escalates and escalate_after
+            else None,
+            "version": 1,
+        }
+        with self._store.transaction("create a page", write=True) as conn:
+            page_id = conn.execute(
+                sa.insert(pages).values(values).returning(pages.c.id)
+            ).scalar_one()
+        return self.get(int(page_id))
+
+    def get(self, page_id: int) -> Page:
+        with self._store.transaction("read a page") as conn:
+            row = (
+                conn.execute(sa.select(pages).where(pages.c.id == page_id))
+                .mappings()
+                .one()
+            )
+        return _page(row)
+
+    def for_audit(self, audit_id: int) -> Page | None:
+        """The page one of whose SMS has this audit id (replies and receipts find it so)."""
+        query = (
+            sa.select(pages)
+            .where(pages.c.state == PageState.OPEN.value)
+            .order_by(pages.c.id.desc())
+        )
+        with self._store.transaction("find a page") as conn:
+            rows = conn.execute(query).mappings().all()
+        for row in rows:
+            if audit_id in (row["audit_ids"] or []):
+                return _page(row)
+        return None
+
+    def set_message(self, page_id: int, *, channel: str, ts: str) -> None:
+        with self._store.transaction("remember the page post", write=True) as conn:
+            conn.execute(
+                sa.update(pages)
+                .where(pages.c.id == page_id)
+                .values(slack_channel_id=channel, slack_message_ts=ts)
+            )
+
+    def due(self) -> list[Page]:
+        """Open pages whose escalation time has come."""
+        query = (
+            sa.select(pages)
+            .where(
+                pages.c.state == PageState.OPEN.value,
+                pages.c.next_escalation_at <= self._store.now(),
+            )
+            .order_by(pages.c.next_escalation_at)
+        )
+        with self._store.transaction("list due pages") as conn:
+            return [_page(row) for row in conn.execute(query).mappings().all()]
+
+    def acknowledge(self, page_id: int, *, by: str) -> Page | None:
+        """Mark acknowledged (also after escalation ran out); None if it already was."""
+        for _attempt in range(5):  # an escalation may move the page under our feet
+            page = self.get(page_id)
+            if page.state is PageState.ACKNOWLEDGED:
+                return None
+            moved = self._move(
+                page,
+                from_states=(PageState.OPEN, PageState.EXHAUSTED),
+                state=PageState.ACKNOWLEDGED.value,
+                acknowledged_by=by,
+                acknowledged_at=self._store.now(),
+                next_escalation_at=None,
+            )
+            if moved is not None:
+                return moved
+        return None
+
+    def claim_escalation(self, page: Page) -> Page | None:
+        """Take the due escalation of ``page`` for this instance; None if another took it.
+
+        The page moves to its next member (or is exhausted) before anything is sent,
+        so a crash after the claim never pages the same member twice.
+        """
+        index = page.member_index + 1
+        if index >= len(page.members):
+            return self._move(
+                page, state=PageState.EXHAUSTED.value, next_escalation_at=None
+            )
+        following = (
+            self._store.now() + page.escalate_after if page.escalate_after else None
+        )
+        return self._move(page, member_index=index, next_escalation_at=following)
+
+    def add_audit_id(self, page: Page, audit_id: int) -> Page | None:
+        return self._move(page, audit_ids=[*page.audit_ids, audit_id])
+
+    def _move(
+        self,
+        page: Page,
+        *,
+        from_states: tuple[PageState, ...] = (PageState.OPEN,),
+        **changes: Any,
+    ) -> Page | None:
+        query = (
+            sa.update(pages)
+            .where(
+                pages.c.id == page.id,
+                pages.c.version == page.version,
+                pages.c.state.in_([state.value for state in from_states]),
+            )
+            .values(version=page.version + 1, **changes)
+        )
+        with self._store.transaction("update a page", write=True) as conn:
+            if conn.execute(query).rowcount != 1:
+                return None
+        return self.get(page.id)
+
+
+def _page(row: Any) -> Page:
+    seconds = row["escalate_after_s"]
+    return Page(
+        id=int(row["id"]),
+        created_at=row["created_at"],
+        target=row["target"],
+        text=row["text"],
+        slack_team_id=row["slack_team_id"],
+        slack_user_id=row["slack_user_id"],
+        slack_channel_id=row["slack_channel_id"],
+        slack_message_ts=row["slack_message_ts"],
+        members=tuple(row["members"] or ()),
+        member_index=int(row["member_index"]),
+        audit_ids=tuple(int(i) for i in row["audit_ids"] or ()),
+        state=PageState(row["state"]),
+        escalate_after=timedelta(seconds=seconds) if seconds is not None else None,
+        next_escalation_at=row["next_escalation_at"],
+        acknowledged_by=row["acknowledged_by"],
+        acknowledged_at=row["acknowledged_at"],
+        version=int(row["version"]),
+    )

@@ -1,0 +1,89 @@
+"""Every kind of recipient token the Slack app accepts, resolved to phone numbers.
+
+Directory names (people, groups, the on-call member of a rotation), Slack mentions
+(the directory's number for that person, else their profile phone) and Slack user
+groups (each member's phone). Plain numbers are left to the message rules.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from slack_sdk.errors import SlackApiError
+
+from bot.directory_source import DirectorySource
+from bot.errors import InputError
+from bot.slack.grammar import mention_user_id, subteam_id
+from bot.slack.people import ProfilePhones, UsergroupMembers
+
+logger = logging.getLogger(__name__)
+
+
+class SlackRecipients:
+    """``resolve(token)`` for :func:`bot.rules.validate_draft`; ``is_name`` for the grammar."""
+
+    def __init__(
+        self,
+        *,
+        directory: DirectorySource,
+        phones: ProfilePhones,
+        groups: UsergroupMembers,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.directory = directory
+        self._phones = phones
+        self._groups = groups
+        self._clock = clock
+
+    def is_name(self, token: str) -> bool:
+        return self.directory.current().is_name(token)
+
+    def resolve(self, token: str) -> Sequence[str] | None:
+        directory = self.directory.current()
+        if directory.is_name(token):
+            return directory.numbers_for(token, at=self._clock())
+        user_id = mention_user_id(token)
+        if user_id is not None:
+            person = directory.person_by_slack_id(user_id)
+            return [person.phone] if person is not None else self._phones.resolve(token)
+        group_id = subteam_id(token)
+        if group_id is not None:
+            return self._usergroup_numbers(group_id, token)
+        return None
+
+    def _usergroup_numbers(self, group_id: str, token: str) -> list[str]:
+        """Phones of a user group's members; those without one are skipped and logged."""
+        try:
+            members = sorted(self._groups.members(group_id))
+        except SlackApiError as error:
+            code = (
+                error.response.get("error", "unknown_error")
+                if error.response is not None
+                else "?"
+            )
+            raise InputError(
+                "recipients", f"Could not list the members of {token} ({code})"
+            ) from error
+        directory = self.directory.current()
+        numbers: list[str] = []
+        missing: list[str] = []
+        for user_id in members:
+            person = directory.person_by_slack_id(user_id)
+            phone = (
+                person.phone
+                if person is not None
+                else self._phones.profile_of(user_id)[1]
+            )
+            (numbers if phone else missing).append(phone or user_id)
+        if missing:
+            logger.warning(
+                "%s: %d member(s) without a phone were skipped", group_id, len(missing)
+            )
+        if not numbers:
+            raise InputError(
+                "recipients",
+                f"Nobody in {token} has a phone number in their Slack profile",
+            )
+        return numbers
