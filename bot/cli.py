@@ -11,26 +11,23 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 
 from bot import __version__
-from bot.config import Settings, load_settings
+from bot.cli_admin import add_admin_commands
+from bot.cli_support import EXIT_FAILED, EXIT_OK, EXIT_USAGE, settings_from
 from bot.directory_source import directory_resolver, open_directory
 from bot.domain import Actor, Purpose, SendDraft, SendOutcome, SmsType, Source
 from bot.errors import AuditStoreError, InputError, PolicyError, SettingsError
 from bot.log import configure_logging
 from bot.octopush import OctopushError
-from bot.output import format_audit, format_outcome, outcome_json
+from bot.output import format_outcome, outcome_json
 from bot.wiring import (
     OCTOPUSH_REQUIRED,
     build_octopush,
     build_service,
-    build_store,
     secrets_of,
 )
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 logger = logging.getLogger(__name__)
 
@@ -112,58 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     balance.add_argument("--json", action="store_true", help="print JSON")
     balance.set_defaults(handler=_balance)
 
-    audit = commands.add_parser("audit", help="the audit trail, newest first")
-    audit.add_argument(
-        "--limit", type=_positive, default=50, help="how many records (default 50)"
-    )
-    audit.add_argument("--format", choices=["table", "json", "csv"], default="table")
-    audit.set_defaults(handler=_audit)
-    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION")
-    purge = audit_commands.add_parser(
-        "purge", help="remove records older than SMS_AUDIT_RETENTION_DAYS"
-    )
-    purge.add_argument(
-        "--days", type=_positive, help="override SMS_AUDIT_RETENTION_DAYS"
-    )
-    purge.set_defaults(handler=_purge)
-
-    recover = audit_commands.add_parser(
-        "recover",
-        help="settle attempts left pending by a crash (serve does it at start)",
-    )
-    recover.set_defaults(handler=_recover)
-
-    optout = commands.add_parser(
-        "optout", help="numbers that replied STOP (never texted)"
-    )
-    optout_commands = optout.add_subparsers(
-        dest="optout_command", metavar="ACTION", required=True
-    )
-    optout_commands.add_parser("list", help="list opted-out numbers").set_defaults(
-        handler=_optout
-    )
-    for action, words in (
-        ("add", "never text NUMBER again"),
-        ("remove", "lift the opt-out of NUMBER"),
-    ):
-        sub = optout_commands.add_parser(action, help=words)
-        sub.add_argument("number", metavar="NUMBER")
-        sub.set_defaults(handler=_optout)
-
-    directory = commands.add_parser(
-        "directory", help="the SMS_DIRECTORY file of people, groups, rotations"
-    )
-    directory_commands = directory.add_subparsers(
-        dest="directory_command", metavar="ACTION", required=True
-    )
-    directory_check = directory_commands.add_parser(
-        "check",
-        help="validate SMS_DIRECTORY and print who is on call now in each rotation",
-    )
-    directory_check.add_argument(
-        "--file", type=Path, help="check this file instead of SMS_DIRECTORY"
-    )
-    directory_check.set_defaults(handler=_directory_check)
+    add_admin_commands(commands)
 
     check = commands.add_parser(
         "check", help="check settings and reach Octopush and Slack"
@@ -189,16 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _settings(args: argparse.Namespace, required: Sequence[str] = ()) -> Settings:
-    settings = load_settings(required=required)
-    configure_logging(
-        "DEBUG" if args.verbose else "ERROR", secrets=secrets_of(settings)
-    )
-    return settings
-
-
 def _send(args: argparse.Namespace) -> int:
-    settings = _settings(args, OCTOPUSH_REQUIRED)
+    settings = settings_from(args, OCTOPUSH_REQUIRED)
     text = sys.stdin.read().rstrip("\n") if args.text == ["-"] else " ".join(args.text)
     recipients = tuple(
         token.strip()
@@ -248,7 +186,7 @@ def _report(outcome: SendOutcome, *, as_json: bool) -> int:
 
 
 def _balance(args: argparse.Namespace) -> int:
-    settings = _settings(args, OCTOPUSH_REQUIRED)
+    settings = settings_from(args, OCTOPUSH_REQUIRED)
     with build_octopush(settings) as client:
         try:
             balance = client.get_balance()
@@ -266,112 +204,6 @@ def _balance(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _audit(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    store = build_store(settings)
-    try:
-        print(format_audit(store.recent(limit=args.limit), args.format), end="")
-    finally:
-        store.close()
-    return EXIT_OK
-
-
-def _purge(args: argparse.Namespace) -> int:
-    from datetime import timedelta
-
-    settings = _settings(args)
-    days = args.days or settings.sms.audit_retention_days
-    if days is None:
-        print(
-            "sms-bot: set SMS_AUDIT_RETENTION_DAYS or pass --days: "
-            "records are kept by default",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    store = build_store(settings)
-    try:
-        removed = store.purge(older_than=datetime.now(UTC) - timedelta(days=days))
-    finally:
-        store.close()
-    print(f"removed {removed} audit records older than {days} days")
-    return EXIT_OK
-
-
-def _recover(args: argparse.Namespace) -> int:
-    from bot.recovery import recover_pending
-
-    settings = _settings(args, OCTOPUSH_REQUIRED)
-    service = build_service(settings)
-    try:
-        settled = recover_pending(service)
-    finally:
-        service.octopush.close()
-        service.store.close()
-    for item in settled:
-        print(item.summary)
-    print(f"{len(settled)} pending attempt(s) settled")
-    return EXIT_OK
-
-
-def _optout(args: argparse.Namespace) -> int:
-    from bot.audit import OptOutList
-    from bot.parsing import parse_phone
-
-    settings = _settings(args)
-    store = build_store(settings)
-    optouts = OptOutList(store)
-    try:
-        if args.optout_command == "list":
-            entries = optouts.all()
-            for entry in entries:
-                print(
-                    f"{entry.number}  since {entry.created_at:%Y-%m-%d %H:%M}  ({entry.source})"
-                )
-            print(f"{len(entries)} opted-out number(s)")
-            return EXIT_OK
-        try:
-            number = parse_phone(args.number, settings.sms.default_region)
-        except InputError as error:
-            print(f"sms-bot: {error}", file=sys.stderr)
-            return EXIT_USAGE
-        if args.optout_command == "add":
-            added = optouts.add(number, source="admin")
-            print(f"{number} {'opted out' if added else 'was already opted out'}")
-        else:
-            removed = optouts.remove(number)
-            print(
-                f"{number} {'may be texted again' if removed else 'was not opted out'}"
-            )
-        return EXIT_OK
-    finally:
-        store.close()
-
-
-def _directory_check(args: argparse.Namespace) -> int:
-    from bot.directory import DirectoryError, check_report, load_directory
-
-    settings = _settings(args)
-    path = args.file or settings.sms.directory
-    if path is None:
-        print(
-            "sms-bot: set SMS_DIRECTORY (or pass --file) to the directory file",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    try:
-        directory = load_directory(path, region=settings.sms.default_region)
-    except DirectoryError as error:
-        print(f"sms-bot: {path} cannot be used:", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as error:
-        print(f"sms-bot: cannot read {path}: {error.strerror}", file=sys.stderr)
-        return EXIT_USAGE
-    print(check_report(directory, datetime.now(UTC)))
-    return EXIT_OK
-
-
 def _check(args: argparse.Namespace) -> int:
     from bot.checks import run_checks
 
@@ -381,7 +213,7 @@ def _check(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from bot.server import serve
 
-    settings = _settings(args, ("SLACK_BOT_TOKEN", *OCTOPUSH_REQUIRED))
+    settings = settings_from(args, ("SLACK_BOT_TOKEN", *OCTOPUSH_REQUIRED))
     configure_logging("DEBUG" if args.verbose else "INFO", secrets=secrets_of(settings))
     return serve(settings)
 
@@ -393,15 +225,3 @@ def _iso_datetime(value: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"{value!r} is not an ISO-8601 date-time such as 2026-11-25T09:00:00+01:00"
         ) from None
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a whole number of at least 1"
-        )
-    return number

@@ -302,3 +302,20 @@ def make_harness(
 def harness(make_harness: Callable[..., SlackHarness]) -> SlackHarness:
     """The app with default policy settings."""
     return make_harness()
+
+
+@pytest.fixture
+def env(tmp_path: Path, httpserver: HTTPServer) -> dict[str, str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OCTOPUSH_", "SLACK_", "SMS_"))
+    }
+    clean.pop("DATABASE_URL", None)
+    clean.update(
+        OCTOPUSH_API_LOGIN="ops@example.com",
+        OCTOPUSH_API_KEY=OCTOPUSH_KEY,
+        OCTOPUSH_BASE_URL=httpserver.url_for("/v1/public"),
+        DATABASE_URL=f"sqlite:///{tmp_path}/audit.db",
+    )
+    return clean

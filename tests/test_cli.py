@@ -5,12 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from pytest_httpserver import HTTPServer
 
 from bot.audit import CONTRACT_FIELDS
@@ -19,23 +17,6 @@ from tests.fakes.slack import FakeSlack
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 BALANCE_PATH = "/v1/public/wallet/check-balance"
-
-
-@pytest.fixture
-def env(tmp_path: Path, httpserver: HTTPServer) -> dict[str, str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OCTOPUSH_", "SLACK_", "SMS_"))
-    }
-    clean.pop("DATABASE_URL", None)
-    clean.update(
-        OCTOPUSH_API_LOGIN="ops@example.com",
-        OCTOPUSH_API_KEY=OCTOPUSH_KEY,
-        OCTOPUSH_BASE_URL=httpserver.url_for("/v1/public"),
-        DATABASE_URL=f"sqlite:///{tmp_path}/audit.db",
-    )
-    return clean
 
 
 def run(
