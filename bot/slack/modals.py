@@ -1,22 +1,20 @@
-"""The send form: building it, keeping its SMS preview live, and reading it back.
+"""The send form: building it, keeping its SMS preview live, and the confirm view.
 
 Pure functions only; the handlers that open, update and submit the view call these.
 Every id comes from :mod:`bot.slack.ids`, so the builder, the reader and the inline
-errors cannot drift apart.
+errors cannot drift apart. Reading a submission back lives in
+:mod:`bot.slack.modal_reader`; its public names are re-exported here.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from bot.domain import Purpose, SendDraft, SmsType
-from bot.errors import InputError
+from bot.domain import Purpose, SmsType
 from bot.segments import analyse
 from bot.slack import ids
 from bot.slack._format import (
@@ -28,18 +26,17 @@ from bot.slack._format import (
     plural,
     radio_buttons,
     section,
-    truncate,
 )
+from bot.slack.modal_reader import ERROR_MAX as ERROR_MAX
+from bot.slack.modal_reader import ModalSubmission as ModalSubmission
+from bot.slack.modal_reader import errors_for_modal as errors_for_modal
+from bot.slack.modal_reader import read_sms_modal as read_sms_modal
 
 #: Octopush's text limit: 8 concatenated GSM-7 parts of 153 characters.
 TEXT_MAX_LENGTH = 1224
 #: ``private_metadata`` limit; longer payloads must be stored elsewhere by the caller.
 METADATA_MAX = 3000
-#: Inline errors stay short: they are shown under a form field.
-ERROR_MAX = 500
 
-_E = TypeVar("_E", SmsType, Purpose)
-_SPLIT = re.compile(r"[,\n]")
 _NAMED_CHARS = 5
 #: Keys ``views.update`` accepts; the rest (id, hash, state…) are Slack's own.
 _VIEW_KEYS = """type title submit close callback_id private_metadata clear_on_close
@@ -84,21 +81,10 @@ class ModalContext:
         if not isinstance(data, dict):
             return cls()
         return cls(
-            channel_id=_text(data.get("channel_id")) or None,
-            response_url=_text(data.get("response_url")) or None,
-            user_id=_text(data.get("user_id")) or None,
+            channel_id=_given(data.get("channel_id")),
+            response_url=_given(data.get("response_url")),
+            user_id=_given(data.get("user_id")),
         )
-
-
-@dataclass(frozen=True)
-class ModalSubmission:
-    """What a submitted form asks for, plus where to post the result."""
-
-    draft: SendDraft
-    channel_id: str | None
-    response_url: str | None
-    #: Slack user ids picked in the people field (in ``draft.recipients`` as mentions).
-    people: tuple[str, ...] = ()
 
 
 def build_sms_modal(
@@ -255,73 +241,6 @@ def update_preview(view: Mapping[str, Any], text: str) -> dict[str, Any]:
     return updated
 
 
-def read_sms_modal(
-    view: Mapping[str, Any], *, response_urls: Sequence[Mapping[str, Any]] = ()
-) -> ModalSubmission | dict[str, str]:
-    """Read a submitted form into a draft, or ``{block_id: message}`` for inline errors.
-
-    Tokens are kept as typed: :mod:`bot.parsing` reads them later with the directory.
-    A malformed payload never raises; missing parts read as empty.
-    """
-    values = _dict(_dict(_dict(view).get("state")).get("values"))
-
-    def read(block_id: str, action_id: str, key: str) -> Any:
-        return _dict(_dict(values.get(block_id)).get(action_id)).get(key)
-
-    typed = _text(read(ids.RECIPIENTS_BLOCK, ids.RECIPIENTS_INPUT, "value"))
-    tokens = [token.strip() for token in _SPLIT.split(typed) if token.strip()]
-    picked = read(ids.PEOPLE_BLOCK, ids.PEOPLE_SELECT, "selected_users")
-    users = picked if isinstance(picked, list) else []
-    people = tuple(dict.fromkeys(user for user in users if _is_id(user)))
-    text = _text(read(ids.TEXT_BLOCK, ids.TEXT_INPUT, "value"))
-    channel = _text(
-        read(ids.CHANNEL_BLOCK, ids.CHANNEL_SELECT, "selected_conversation")
-    )
-    errors: dict[str, str] = {}
-    if not tokens and not people:
-        errors[ids.RECIPIENTS_BLOCK] = "Add at least one phone number, name or person"
-    if not text.strip():
-        errors[ids.TEXT_BLOCK] = "Write the message to send"
-    if not channel:
-        errors[ids.CHANNEL_BLOCK] = "Pick the channel where the result is posted"
-    if errors:
-        return errors
-    checked = _values(
-        read(ids.OPTIONS_BLOCK, ids.OPTIONS_CHECKBOXES, "selected_options")
-    )
-    draft = SendDraft(
-        recipients=(*tokens, *(f"<@{user}>" for user in people)),
-        text=text,
-        sender=_text(read(ids.SENDER_BLOCK, ids.SENDER_INPUT, "value")).strip() or None,
-        sms_type=_enum(
-            SmsType, read(ids.TYPE_BLOCK, ids.TYPE_SELECT, "selected_option")
-        ),
-        purpose=_enum(
-            Purpose, read(ids.PURPOSE_BLOCK, ids.PURPOSE_SELECT, "selected_option")
-        ),
-        send_at=_timestamp(
-            read(ids.SEND_AT_BLOCK, ids.SEND_AT_PICKER, "selected_date_time")
-        ),
-        with_replies=ids.OPTION_REPLIES in checked,
-        simulation=ids.OPTION_SIMULATION in checked,
-    )
-    return ModalSubmission(
-        draft=draft,
-        channel_id=channel,
-        response_url=_response_url(response_urls, channel),
-        people=people,
-    )
-
-
-def errors_for_modal(error: InputError) -> dict[str, str]:
-    """``error.problems`` keyed by the form block showing each field (for ``ack``)."""
-    errors: dict[str, str] = {}
-    for field, problem in error.problems.items():
-        block = ids.FIELD_BLOCKS.get(field, ids.TEXT_BLOCK)
-        errors[block] = f"{errors[block]}; {problem}" if block in errors else problem
-    return {block: truncate(problem, ERROR_MAX) for block, problem in errors.items()}
-
-
 def build_confirm_modal(
     *, draft_metadata: str, summary: str, estimate: str
 ) -> dict[str, Any]:
@@ -356,52 +275,6 @@ def _show(char: str) -> str:
     return f"U+{ord(char):04X}"
 
 
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _is_id(value: object) -> bool:
-    return isinstance(value, str) and value.isalnum()
-
-
-def _values(options: object) -> set[str]:
-    """The values of checked options (``selected_options``)."""
-    found = (_dict(option).get("value") for option in _list(options))
-    return {value for value in found if isinstance(value, str)}
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _enum(kind: type[_E], option: object) -> _E | None:
-    """The enum member an option (``selected_option``) stands for, if any."""
-    value = _dict(option).get("value")
-    try:
-        return kind(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def _timestamp(raw: object) -> datetime | None:
-    """A picker's unix seconds as an aware UTC time; None when absent or absurd."""
-    if isinstance(raw, bool) or not isinstance(raw, int | str):
-        return None
-    try:
-        return datetime.fromtimestamp(int(raw), tz=UTC)
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
-def _response_url(entries: Sequence[Any], channel: str) -> str | None:
-    """The ``response_urls`` entry for the chosen channel, else the first one."""
-    usable = [
-        _dict(entry) for entry in entries if _text(_dict(entry).get("response_url"))
-    ]
-    match = next((e for e in usable if e.get("channel_id") == channel), None)
-    chosen = match or (usable[0] if usable else None)
-    return str(chosen["response_url"]) if chosen is not None else None
+def _given(value: object) -> str | None:
+    """A metadata field that is a non-empty string, else None."""
+    return value if isinstance(value, str) and value else None

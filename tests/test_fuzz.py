@@ -1,0 +1,188 @@
+"""Fuzzing the three doors of the server: never a 500, never a traceback to a user.
+
+Random ``/sms`` texts, random form submissions and random Octopush callback bodies go
+through the real HTTP endpoint; every answer must be a clean one, and nothing may be
+logged as an unhandled error while the lazy listeners and callback workers run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pytest_httpserver import HTTPServer
+
+from bot.slack import ids
+from tests.conftest import SENT, SlackHarness
+from tests.slack.test_forms import submission
+
+SEND_PATH = "/v1/public/sms-campaign/send"
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+class Errors(logging.Handler):
+    """Collects every ERROR record (unhandled exceptions are logged at ERROR)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def errors() -> Iterator[Errors]:
+    handler = Errors()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield handler
+    root.removeHandler(handler)
+
+
+@pytest.fixture
+def server(harness: SlackHarness, httpserver: HTTPServer) -> SlackHarness:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    httpserver.expect_request("/v1/public/wallet/check-balance").respond_with_json(
+        {"amount": 1, "unit": "euros"}
+    )
+    return harness
+
+
+def settle(errors: Errors) -> None:
+    time.sleep(0.5)  # let lazy listeners and callback workers finish
+    problems = [f"{r.name}: {r.getMessage()}" for r in errors.records]
+    assert problems == []
+
+
+_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=120)
+_commands = st.one_of(
+    _text,
+    st.builds(lambda n, t: f"+336{n:08d} {t}", st.integers(0, 99_999_999), _text),
+    st.builds(
+        lambda w, t: f"{w} {t}",
+        st.sampled_from(
+            ["help", "history", "page", "oncall", "balance", "<@U1>", "06"]
+        ),
+        _text,
+    ),
+)
+
+
+@FUZZ
+@given(text=_commands)
+def test_any_command_text_gets_a_clean_answer(
+    server: SlackHarness, errors: Errors, text: str
+) -> None:
+    response = server.command(text, trigger=f"t-{hash(text)}")
+    assert response.status_code == 200
+    assert "Traceback" not in response.text
+
+
+def test_fuzzed_commands_left_no_unhandled_error(
+    server: SlackHarness, errors: Errors
+) -> None:
+    for text in [
+        "+33612345678 \x00",
+        "history 0",
+        "page",
+        "page x",
+        "<@U1|x> hi",
+        "&lt;&gt; &amp;",
+        "1" * 300,
+    ]:
+        assert server.command(text, trigger=f"t-{text}").status_code == 200
+    settle(errors)
+
+
+_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=30)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    ),
+    max_leaves=10,
+)
+_block_ids = st.sampled_from(
+    list(ids.FIELD_BLOCKS.values()) + [ids.CHANNEL_BLOCK, ids.PEOPLE_BLOCK, "other"]
+)
+
+
+@FUZZ
+@given(
+    values=st.dictionaries(
+        _block_ids,
+        st.dictionaries(st.text(max_size=20), _values, max_size=2),
+        max_size=6,
+    )
+)
+def test_any_form_submission_gets_a_clean_answer(
+    server: SlackHarness, errors: Errors, values: dict[str, Any]
+) -> None:
+    response = server.interact(
+        submission(
+            {"values": values}, view_id=f"V-{hash(json.dumps(values, default=str))}"
+        )
+    )
+    assert response.status_code == 200
+    if response.text:
+        assert response.json()["response_action"] in {"errors", "push"}
+    settle(errors)
+
+
+_fields = st.dictionaries(
+    st.sampled_from(
+        [
+            "message_id",
+            "number",
+            "status",
+            "text",
+            "delivery_date",
+            "reception_date",
+            "stop_date",
+            "x",
+        ]
+    ),
+    st.one_of(st.text(max_size=30), st.integers(), st.none()),
+    max_size=6,
+)
+
+
+@FUZZ
+@given(
+    body=st.one_of(
+        st.binary(max_size=200), _fields.map(lambda d: json.dumps(d).encode())
+    )
+)
+def test_any_callback_body_is_answered_200_empty(
+    server: SlackHarness, errors: Errors, body: bytes
+) -> None:
+    response = server.callback(body)
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+def test_fuzzed_callbacks_left_no_unhandled_error(
+    server: SlackHarness, errors: Errors
+) -> None:
+    for body in [
+        b"{}",
+        b"[1,2]",
+        b'{"number": "+33612345678", "text": null}',
+        b"\xff\xfe",
+        b"a=b&c",
+    ]:
+        assert server.callback(body).status_code == 200
+    settle(errors)
