@@ -27,4 +27,5 @@ threads = 8
 timeout = 30
 graceful_timeout = 20
 accesslog = "-"
+logger_class = "bot.gunicorn_log.RedactingLogger"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus'

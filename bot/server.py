@@ -47,6 +47,7 @@ def _serve_http(settings: Settings) -> int:
                 self.cfg.set(key, getattr(gunicorn_conf, key))
             self.cfg.set("accesslog", gunicorn_conf.accesslog)
             self.cfg.set("access_log_format", gunicorn_conf.access_log_format)
+            self.cfg.set("logger_class", gunicorn_conf.logger_class)
 
         def load(self) -> Any:
             return application()
