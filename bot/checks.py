@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings, load_settings
 from bot.errors import AuditStoreError, SettingsError
 from bot.octopush import OctopushError
+from bot.slack.api import slack_error_code
 from bot.wiring import OCTOPUSH_REQUIRED, build_octopush, build_store
 
 #: Bot scopes the code uses; manifest.yml declares exactly these (see its test).
@@ -106,11 +107,7 @@ def _check_slack(settings: Settings, out: Printer) -> int:
     try:
         response = client.auth_test()
     except SlackApiError as error:
-        code = (
-            error.response.get("error", "unknown_error")
-            if error.response is not None
-            else "unknown_error"
-        )
+        code = slack_error_code(error)
         out(
             f"FAIL Slack auth.test: {code} "
             "(check SLACK_BOT_TOKEN and reinstall the app)"

@@ -253,21 +253,21 @@ class SmsService:
     def _record_rejection(
         self, draft: SendDraft, actor: Actor, request_id: str, refusal: BotError
     ) -> None:
-        attempt = NewAttempt(
-            source=actor.source,
-            slack_team_id=actor.slack_team_id,
-            slack_user_id=actor.slack_user_id,
-            slack_channel_id=actor.slack_channel_id,
+        # Unvalidated on purpose: the record keeps what was typed, even invalid.
+        as_typed = SendRequest.model_construct(
             recipients=tuple(draft.recipients),
             text=draft.text,
             sender=draft.sender,
-            sms_type=(draft.sms_type or self.defaults.sms_type).value,
-            purpose=(draft.purpose or self.defaults.purpose).value,
+            sms_type=draft.sms_type or self.defaults.sms_type,
+            purpose=draft.purpose or self.defaults.purpose,
             send_at=draft.send_at,
+            with_replies=draft.with_replies,
             simulation=draft.simulation or self.force_simulation,
-            # A refused attempt never reached Octopush: it gets its own key, so the same
-            # interaction can still be sent once the person fixes the input.
-            request_id=f"{request_id}~rejected-{uuid.uuid4().hex[:8]}",
+        )
+        # A refused attempt never reached Octopush: it gets its own key, so the same
+        # interaction can still be sent once the person fixes the input.
+        attempt = _attempt(
+            as_typed, actor, f"{request_id}~rejected-{uuid.uuid4().hex[:8]}"
         )
         code = f"policy:{refusal.rule}" if isinstance(refusal, PolicyError) else "input"
         refusal.audit_id = self.store.reject(

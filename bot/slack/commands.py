@@ -19,6 +19,7 @@ from bot.errors import InputError, PolicyError
 from bot.octopush import OctopushError
 from bot.segments import analyse
 from bot.slack import ids
+from bot.slack.api import slack_error_code
 from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.grammar import SmsCommand, parse_sms_command
 from bot.slack.messages import (
@@ -177,11 +178,7 @@ class SmsCommandHandlers:
         try:
             client.views_open(trigger_id=command["trigger_id"], view=view)
         except SlackApiError as error:
-            code = (
-                error.response.get("error")
-                if error.response is not None
-                else "unknown_error"
-            )
+            code = slack_error_code(error)
             logger.warning("views.open failed: %s", code)
             respond(
                 response_type="ephemeral",

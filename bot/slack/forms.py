@@ -18,6 +18,7 @@ from bot.domain import Actor, SendDraft, SendRequest, Source
 from bot.errors import InputError, PolicyError
 from bot.segments import analyse
 from bot.slack import ids
+from bot.slack.api import slack_error_code
 from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.grammar import unescape_slack
 from bot.slack.messages import (
@@ -83,7 +84,9 @@ class SmsFormHandlers:
         try:
             client.views_open(trigger_id=body["trigger_id"], view=view)
         except SlackApiError as error:
-            logger.warning("views.open from a shortcut failed: %s", _code(error))
+            logger.warning(
+                "views.open from a shortcut failed: %s", slack_error_code(error)
+            )
 
     def refresh_preview(self, body: dict[str, Any], client: WebClient) -> None:
         """Show the encoding and SMS count of the text typed so far."""
@@ -98,7 +101,7 @@ class SmsFormHandlers:
             )
         except SlackApiError as error:
             # hash_conflict means a newer keystroke already updated the view: nothing to do.
-            logger.debug("preview update skipped: %s", _code(error))
+            logger.debug("preview update skipped: %s", slack_error_code(error))
 
     def ack_submission(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any]
@@ -268,11 +271,3 @@ def _policy_block(refusal: PolicyError) -> str:
 def _user_id(body: dict[str, Any]) -> str | None:
     user = body.get("user") or {}
     return str(user["id"]) if user.get("id") else None
-
-
-def _code(error: SlackApiError) -> str:
-    return (
-        str(error.response.get("error", "unknown_error"))
-        if error.response is not None
-        else "unknown_error"
-    )

@@ -10,14 +10,42 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
+from typing import Generic, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import InputError
+from bot.slack.api import slack_error_code
 from bot.slack.grammar import mention_user_id
 
 logger = logging.getLogger(__name__)
+
+_V = TypeVar("_V")
+
+
+class TtlCache(Generic[_V]):
+    """A thread-safe cache whose entries expire after ``ttl_seconds``."""
+
+    def __init__(
+        self, *, ttl_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._entries: dict[str, tuple[float, _V]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, load: Callable[[], _V]) -> _V:
+        """The cached value of ``key``, or ``load()`` (outside the lock) remembered."""
+        now = self._clock()
+        with self._lock:
+            cached = self._entries.get(key)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        value = load()
+        with self._lock:
+            self._entries[key] = (now, value)
+        return value
 
 
 class ProfilePhones:
@@ -31,10 +59,9 @@ class ProfilePhones:
         clock: Callable[[], float] = time.monotonic,
     ):
         self._client = client
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._cache: dict[str, tuple[float, tuple[str, str]]] = {}
-        self._lock = threading.Lock()
+        self._cache: TtlCache[tuple[str, str]] = TtlCache(
+            ttl_seconds=ttl_seconds, clock=clock
+        )
 
     def resolve(self, token: str) -> Sequence[str] | None:
         """The phone of a mentioned person; ``None`` when the token is not a mention.
@@ -56,29 +83,20 @@ class ProfilePhones:
 
     def profile_of(self, user_id: str) -> tuple[str, str]:
         """The display name and profile phone ('' when empty) of ``user_id``, cached."""
-        now = self._clock()
-        with self._lock:
-            cached = self._cache.get(user_id)
-        if cached and now - cached[0] < self._ttl:
-            return cached[1]
+        return self._cache.get(user_id, lambda: self._load_profile(user_id))
+
+    def _load_profile(self, user_id: str) -> tuple[str, str]:
         try:
             response = self._client.users_profile_get(user=user_id)
         except SlackApiError as error:
-            code = (
-                error.response.get("error", "unknown_error")
-                if error.response is not None
-                else "unknown_error"
-            )
+            code = slack_error_code(error)
             logger.warning("users.profile.get for %s failed: %s", user_id, code)
             raise InputError(
                 "recipients", f"Could not read the Slack profile of {user_id} ({code})"
             ) from error
         profile = response.get("profile") or {}
         name = str(profile.get("display_name") or profile.get("real_name") or user_id)
-        entry = (name, str(profile.get("phone") or "").strip())
-        with self._lock:
-            self._cache[user_id] = (now, entry)
-        return entry
+        return (name, str(profile.get("phone") or "").strip())
 
 
 class UsergroupMembers:
@@ -95,23 +113,17 @@ class UsergroupMembers:
         clock: Callable[[], float] = time.monotonic,
     ):
         self._client = client
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
-        self._lock = threading.Lock()
+        self._cache: TtlCache[frozenset[str]] = TtlCache(
+            ttl_seconds=ttl_seconds, clock=clock
+        )
 
     def members(self, group_id: str) -> frozenset[str]:
         """User ids in ``group_id``; raises ``SlackApiError`` when Slack refuses."""
-        now = self._clock()
-        with self._lock:
-            cached = self._cache.get(group_id)
-        if cached and now - cached[0] < self._ttl:
-            return cached[1]
+        return self._cache.get(group_id, lambda: self._load_members(group_id))
+
+    def _load_members(self, group_id: str) -> frozenset[str]:
         response = self._client.usergroups_users_list(usergroup=group_id)
-        users = frozenset(str(user) for user in response.get("users") or [])
-        with self._lock:
-            self._cache[group_id] = (now, users)
-        return users
+        return frozenset(str(user) for user in response.get("users") or [])
 
     def groups_of(self, user_id: str, candidates: Collection[str]) -> list[str]:
         """Which of ``candidates`` contain ``user_id``; a group Slack refuses counts as not."""
@@ -121,10 +133,6 @@ class UsergroupMembers:
                 if user_id in self.members(group_id):
                     found.append(group_id)
             except SlackApiError as error:
-                code = (
-                    error.response.get("error", "unknown_error")
-                    if error.response is not None
-                    else "?"
-                )
+                code = slack_error_code(error)
                 logger.warning("usergroups.users.list %s failed: %s", group_id, code)
         return found

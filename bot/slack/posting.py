@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.audit import AuditStore
+from bot.slack.api import slack_error_code
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class ResultPoster:
                     channel=channel_id, unfurl_links=False, **message
                 )
             except SlackApiError as error:
-                problem = _slack_error(error)
+                problem = slack_error_code(error)
                 logger.info(
                     "chat.postMessage to %s failed (%s); trying the response_url",
                     channel_id,
@@ -94,7 +95,7 @@ class ResultPoster:
         try:
             self._client.chat_update(channel=channel, ts=ts, **message)
         except SlackApiError as error:
-            logger.warning("chat.update of %s failed: %s", ts, _slack_error(error))
+            logger.warning("chat.update of %s failed: %s", ts, slack_error_code(error))
             return False
         return True
 
@@ -105,7 +106,9 @@ class ResultPoster:
                 channel=channel, thread_ts=ts, unfurl_links=False, **message
             )
         except SlackApiError as error:
-            logger.warning("thread reply under %s failed: %s", ts, _slack_error(error))
+            logger.warning(
+                "thread reply under %s failed: %s", ts, slack_error_code(error)
+            )
             return False
         return True
 
@@ -121,7 +124,8 @@ class ResultPoster:
                 return True
             except SlackApiError as error:
                 logger.info(
-                    "chat.postEphemeral failed (%s); sending a DM", _slack_error(error)
+                    "chat.postEphemeral failed (%s); sending a DM",
+                    slack_error_code(error),
                 )
         try:
             self._client.chat_postMessage(
@@ -129,7 +133,7 @@ class ResultPoster:
             )
             return True
         except SlackApiError as error:
-            logger.warning("could not DM %s: %s", user_id, _slack_error(error))
+            logger.warning("could not DM %s: %s", user_id, slack_error_code(error))
             return False
 
     def _respond(self, response_url: str, payload: dict[str, Any]) -> bool:
@@ -142,12 +146,3 @@ class ResultPoster:
             logger.warning("response_url answered %s", response.status_code)
             return False
         return True
-
-
-def _slack_error(error: SlackApiError) -> str:
-    response = error.response
-    return (
-        str(response.get("error", "unknown_error"))
-        if response is not None
-        else "unknown_error"
-    )

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.directory_source import DirectorySource
 from bot.errors import InputError
+from bot.slack.api import slack_error_code
 from bot.slack.grammar import mention_user_id, subteam_id
 from bot.slack.people import ProfilePhones, UsergroupMembers
 
@@ -58,11 +59,7 @@ class SlackRecipients:
         try:
             members = sorted(self._groups.members(group_id))
         except SlackApiError as error:
-            code = (
-                error.response.get("error", "unknown_error")
-                if error.response is not None
-                else "?"
-            )
+            code = slack_error_code(error)
             raise InputError(
                 "recipients", f"Could not list the members of {token} ({code})"
             ) from error
