@@ -78,5 +78,8 @@ def _serve_socket_mode(settings: Settings) -> int:
         )
     logger.warning("connecting to Slack in Socket Mode")
     handler = SocketModeHandler(stack.app, token.get_secret_value())
-    handler.start()  # type: ignore[no-untyped-call]
+    try:
+        handler.start()  # type: ignore[no-untyped-call]
+    finally:
+        stack.paging.stop()
     return 0

@@ -104,9 +104,11 @@ def make_settings(
     *,
     octopush_url: str = "http://127.0.0.1:9/v1/public",
     slack_url: str = "http://127.0.0.1:9/api/",
+    database_url: str | None = None,
     **sms: Any,
 ) -> Settings:
     """Explicit settings that never read the developer's environment or .env."""
+    database_url = database_url or f"sqlite:///{tmp_path}/audit.db"
     return Settings(
         octopush=OctopushSettings(
             _env_file=None,  # type: ignore[call-arg]
@@ -122,7 +124,7 @@ def make_settings(
             api_url=slack_url,
         ),
         sms=SmsSettings(_env_file=None, **sms),  # type: ignore[call-arg]
-        app=AppSettings(_env_file=None, database_url=f"sqlite:///{tmp_path}/audit.db"),  # type: ignore[call-arg]
+        app=AppSettings(_env_file=None, database_url=database_url),  # type: ignore[call-arg]
     )
 
 
@@ -262,9 +264,13 @@ def make_harness(
     fake_slack.state.profiles = {"UALICE": ALICE, "UBOB": NO_PHONE}
     with ExitStack() as stack:
 
-        def make(**sms: Any) -> SlackHarness:
+        def make(database_url: str | None = None, **sms: Any) -> SlackHarness:
             settings = make_settings(
-                tmp_path, octopush_url=octopush_url, slack_url=fake_slack.api_url, **sms
+                tmp_path,
+                octopush_url=octopush_url,
+                slack_url=fake_slack.api_url,
+                database_url=database_url,
+                **sms,
             )
             built = build_stack(settings)
             stack.callback(built.paging.stop)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
+import pytest
 from pytest_httpserver import HTTPServer
 
 from bot.audit import OptOutList
@@ -16,6 +18,16 @@ from tests.slack.test_forms import state, submission
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 MakeHarness = Callable[..., SlackHarness]
+
+
+@pytest.fixture
+def make_harness(make_harness: MakeHarness, database_url: str) -> MakeHarness:
+    """Every guard rail runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL answers."""
+
+    def make(**sms: Any) -> SlackHarness:
+        return make_harness(database_url=database_url, **sms)
+
+    return make
 
 
 def refused_privately(harness: SlackHarness, rule: str, words: str) -> None:

@@ -39,6 +39,16 @@ groups:
 
 
 @pytest.fixture
+def make_harness(make_harness: MakeHarness, database_url: str) -> MakeHarness:
+    """Paging and its timers run on SQLite, and on PostgreSQL when TEST_DATABASE_URL answers."""
+
+    def make(**sms: Any) -> SlackHarness:
+        return make_harness(database_url=database_url, **sms)
+
+    return make
+
+
+@pytest.fixture
 def directory_file(tmp_path: Path) -> Path:
     path = tmp_path / "directory.yml"
     path.write_text(DIRECTORY)
