@@ -215,6 +215,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = settings_from(args, ("SLACK_BOT_TOKEN", *OCTOPUSH_REQUIRED))
     configure_logging("DEBUG" if args.verbose else "INFO", secrets=secrets_of(settings))
+    open_directory(settings)  # a bad SMS_DIRECTORY stops here, one line per problem
     return serve(settings)
 
 

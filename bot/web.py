@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -30,6 +31,7 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 CALLBACK_PREFIX = "/octopush/callback/"
+GUNICORN_BOOT_ERROR = 3
 #: Octopush callbacks are small; anything bigger is not one.
 CALLBACK_MAX_BYTES = 64 * 1024
 
@@ -146,15 +148,23 @@ def application() -> WSGIApp:
     """Gunicorn factory (``bot.web:application()``): settings → service → app → WSGI."""
     from bot.app import build_stack
     from bot.config import load_settings
+    from bot.errors import SettingsError
     from bot.log import configure_logging
     from bot.recovery import start_recovery
     from bot.wiring import OCTOPUSH_REQUIRED, secrets_of
 
-    settings = load_settings(
-        required=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", *OCTOPUSH_REQUIRED)
-    )
-    configure_logging("INFO", secrets=secrets_of(settings))
-    stack = build_stack(settings)
+    try:
+        settings = load_settings(
+            required=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", *OCTOPUSH_REQUIRED)
+        )
+        configure_logging("INFO", secrets=secrets_of(settings))
+        stack = build_stack(settings)
+    except SettingsError as error:
+        print("sms-bot: settings are missing or malformed:", file=sys.stderr)
+        for line in error.problems:
+            print(f"  {line}", file=sys.stderr)
+        # Gunicorn's "worker failed to boot" code: stop, rather than respawn forever.
+        raise SystemExit(GUNICORN_BOOT_ERROR) from None
     start_recovery(stack.service, report=stack.announce)
     stack.paging.start_escalation_loop(settings.sms.escalation_check_seconds)
     token = settings.octopush.callback_token

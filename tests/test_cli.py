@@ -249,3 +249,19 @@ def test_serve_without_slack_settings_names_them(
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN: missing" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_with_a_bad_directory_names_the_problems(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text("people:\n  alice: {phone: 'nope'}\n")
+    env.update(
+        SLACK_BOT_TOKEN=SLACK_BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SMS_DIRECTORY=str(bad),
+    )
+    result = run(["serve"], env, tmp_path)
+    assert result.returncode == 2
+    assert "SMS_DIRECTORY" in result.stderr and "line 2" in result.stderr
+    assert "Traceback" not in result.stderr
