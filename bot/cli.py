@@ -24,6 +24,7 @@ from bot.octopush import OctopushError
 from bot.output import format_outcome, outcome_json
 from bot.wiring import (
     OCTOPUSH_REQUIRED,
+    admin_announcer,
     build_octopush,
     build_service,
     secrets_of,
@@ -156,7 +157,7 @@ def _send(args: argparse.Namespace) -> int:
         request_id=args.request_id,
     )
     resolve = directory_resolver(open_directory(settings))
-    service = build_service(settings)
+    service = build_service(settings, announce=admin_announcer(settings))
     try:
         outcome = service.send(draft, Actor(source=Source.CLI), resolve=resolve)
     except (InputError, PolicyError) as refusal:

@@ -84,6 +84,23 @@ def build_service(
     )
 
 
+def admin_announcer(settings: Settings) -> Callable[[str], None] | None:
+    """Posts operational notices to ``SMS_ADMIN_CHANNEL`` from the CLI (None if unset)."""
+    channel, token = settings.sms.admin_channel, settings.slack.bot_token
+    if not channel or token is None:
+        return None
+    from slack_sdk import WebClient
+
+    client = WebClient(
+        token=token.get_secret_value(), base_url=settings.slack.api_url, timeout=10
+    )
+
+    def announce(text: str) -> None:
+        client.chat_postMessage(channel=channel, text=text)
+
+    return announce
+
+
 def secrets_of(settings: Settings) -> list[str]:
     """Every secret value, for the log redaction filter."""
     candidates = (

@@ -265,3 +265,22 @@ def test_serve_with_a_bad_directory_names_the_problems(
     assert result.returncode == 2
     assert "SMS_DIRECTORY" in result.stderr and "line 2" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_cli_send_under_the_low_credit_threshold_tells_the_admin_channel(
+    httpserver: HTTPServer, env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    env.update(
+        SLACK_BOT_TOKEN=SLACK_BOT_TOKEN,
+        SLACK_API_URL=fake_slack.api_url,
+        SMS_LOW_CREDIT="100",
+        SMS_ADMIN_CHANNEL="CADMIN",
+    )
+    assert run(["send", "--to", "+33612345678", "one"], env, tmp_path).returncode == 0
+    assert run(["send", "--to", "+33612345678", "two"], env, tmp_path).returncode == 0
+    (notice,) = fake_slack.calls("chat.postMessage")
+    assert notice.args["channel"] == "CADMIN"
+    assert "credit is low" in notice.args["text"]
