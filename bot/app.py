@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -34,6 +35,8 @@ from bot.wiring import build_service
 logger = logging.getLogger(__name__)
 
 SLACK_TIMEOUT_SECONDS = 10
+#: Lazy listeners (sends) that may run at once; see BENCHMARKS.md (burst of pages).
+LISTENER_THREADS = 32
 
 
 def build_slack_client(settings: Settings) -> WebClient:
@@ -135,6 +138,10 @@ def _bolt_app(
         process_before_response=True,
         token_verification_enabled=token_verification_enabled,
         logger=bolt_logger,
+        # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="sms-bot-lazy"
+        ),
     )
 
 

@@ -67,6 +67,7 @@ class OctopushClient:
         backoff: float = 0.5,
         session: requests.Session | None = None,
         user_agent: str = "sms-bot-octopush/0.1",
+        pool_size: int = 32,
     ) -> None:
         if not api_login or not api_key:
             raise ValueError("api_login and api_key are both required")
@@ -81,7 +82,7 @@ class OctopushClient:
         self.backoff = backoff
         self._api_key = api_key
         self._owns_session = session is None
-        self._session = session if session is not None else requests.Session()
+        self._session = session if session is not None else _pooled_session(pool_size)
         # Sent with each request, so an injected session is left untouched.
         self._headers = {
             "api-login": api_login,
@@ -368,3 +369,16 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value)) if value else None
     except ValueError:
         return None
+
+
+def _pooled_session(size: int) -> requests.Session:
+    """A session keeping up to ``size`` connections, one per concurrent sender thread.
+
+    requests keeps 10 by default; more concurrent sends would each open (and log)
+    a connection that is thrown away after use.
+    """
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=size)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session

@@ -203,12 +203,18 @@ class SmsCommandHandlers:
 
     def _confirmation(self, draft: SendDraft) -> dict[str, Any] | None:
         """The Send/Cancel question when the send is above ``SMS_CONFIRM_ABOVE`` SMS."""
+        parts = analyse(draft.text).parts
+        limit = self.deps.settings.sms.confirm_above
+        expands = any(
+            self.deps.is_name(t) or t.startswith("<!subteam") for t in draft.recipients
+        )
+        if not expands and parts * len(draft.recipients) <= limit:
+            return None  # plain numbers and mentions: one recipient each, no need to resolve
         try:
             request = self.deps.service.validate(draft, resolve=self.deps.resolve)
         except InputError:
             return None  # sending records and reports the problem
         parts = analyse(request.text).parts
-        limit = self.deps.settings.sms.confirm_above
         if parts * len(request.recipients) <= limit:
             return None
         value = json.dumps(
