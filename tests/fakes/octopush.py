@@ -165,8 +165,7 @@ class FakeOctopush:
 
     @property
     def root(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     @property
     def url(self) -> str:
