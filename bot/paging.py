@@ -16,7 +16,7 @@ from bot.audit import AuditStore
 from bot.audit.pages import Page, PageState, PageStore
 from bot.directory_source import DirectorySource
 from bot.domain import Actor, Purpose, SendDraft, SendOutcome, SmsType, Source
-from bot.errors import InputError
+from bot.errors import InputError, PolicyError
 from bot.rules import MAX_TEXT_LENGTH, Resolver
 from bot.service import SmsService
 
@@ -33,6 +33,8 @@ class Escalation:
     page: Page
     previous: str
     outcome: SendOutcome | None
+    #: Why the next member could not be paged (a refusal by the rules or the policy).
+    problem: str | None = None
 
 
 class Pager:
@@ -126,14 +128,17 @@ class Pager:
                     resolve=resolve,
                     request_id=f"page-{claimed.id}-{claimed.member_index}",
                 )
-            except InputError as error:
+            except (InputError, PolicyError) as refusal:
+                # The timer stays armed: the member after this one is tried next time.
                 logger.error(
                     "page #%s: cannot page %s: %s",
                     claimed.id,
                     claimed.current_member,
-                    error,
+                    refusal,
                 )
-                done.append(Escalation(claimed, due.current_member, None))
+                done.append(
+                    Escalation(claimed, due.current_member, None, problem=str(refusal))
+                )
                 continue
             updated = self.pages.add_audit_id(
                 claimed, outcome.audit_id
@@ -157,8 +162,15 @@ class Pager:
             purpose=Purpose.ALERT,
             request_id=request_id,
         )
-        request = self.service.validate(draft, resolve=resolve)
-        if all(number.startswith(REPLIES_PREFIX) for number in request.recipients):
+        try:
+            request = self.service.validate(draft, resolve=resolve)
+        except InputError:
+            request = (
+                None  # send() records the refusal in the audit trail, then raises it
+            )
+        if request is not None and all(
+            n.startswith(REPLIES_PREFIX) for n in request.recipients
+        ):
             draft = draft.model_copy(update={"with_replies": True})
         return self.service.send(
             draft, actor.model_copy(update={"source": Source.PAGE}), resolve=resolve

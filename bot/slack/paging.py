@@ -13,7 +13,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.audit import AuditRecord
 from bot.audit.deliveries import Delivery, DeliveryLog
-from bot.audit.pages import Page
+from bot.audit.pages import Page, PageState
 from bot.domain import Actor, Source
 from bot.errors import InputError, PolicyError
 from bot.log import mask_number
@@ -169,7 +169,7 @@ class SlackPaging:
         for escalation in done:
             page = escalation.page
             self.refresh(page)
-            if escalation.outcome is None:
+            if page.state is PageState.EXHAUSTED:
                 text = f"🚨 Nobody acknowledged the page for {escape(page.target)}. <!here>"
                 self._thread(
                     page,
@@ -184,6 +184,14 @@ class SlackPaging:
                         channel_id=page.slack_channel_id,
                         user_id=page.slack_user_id,
                     )
+                continue
+            if escalation.outcome is None:
+                why = escape(escalation.problem or "?")
+                text = (
+                    f"⚠️ {escape(escalation.previous)} did not acknowledge, and "
+                    f"*{escape(page.current_member)}* could not be paged: {why}"
+                )
+                self._thread(page, message(text, [section(text)]))
                 continue
             label = self._label(page.current_member)
             text = (

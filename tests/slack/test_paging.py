@@ -12,13 +12,18 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from bot.audit import OptOutList
+from bot.audit import AuditRecord, OptOutList
 from bot.audit.pages import PageState
 from bot.directory import load_directory
 from bot.domain import AuditStatus
 from bot.slack import ids
 from tests.conftest import SENT, SlackHarness
-from tests.slack.test_commands import all_text, assert_no_full_number, finished
+from tests.slack.test_commands import (
+    all_text,
+    assert_no_full_number,
+    finished,
+    wait_until,
+)
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 MakeHarness = Callable[..., SlackHarness]
@@ -95,6 +100,21 @@ def button_value(post: dict[str, Any]) -> str:
     raise AssertionError("no Acknowledge button")
 
 
+def posted(harness: SlackHarness) -> AuditRecord:
+    """The newest attempt once its channel post (and its page's) is remembered.
+
+    Callbacks find the post through these; in the app they arrive seconds later.
+    """
+    (record,) = finished(harness)
+    wait_until(lambda: harness.store.get(record.id).slack_message_ts)
+    page = harness.stack.paging.pager.pages.for_audit(record.id)
+    if page is not None:
+        wait_until(
+            lambda: harness.stack.paging.pager.pages.get(page.id).slack_message_ts
+        )
+    return record
+
+
 def receipt(ticket: str, number: str, status: str) -> str:
     return json.dumps(
         {
@@ -127,7 +147,7 @@ def test_page_a_rotation_texts_the_member_on_call_and_posts_an_acknowledge_butto
 def test_a_delivery_receipt_updates_the_post_in_place(paging: SlackHarness) -> None:
     paging.command("+33612345678 disk full")
     paging.slack.wait_for("chat.postMessage")
-    finished(paging)
+    posted(paging)
     response = paging.callback(
         receipt("sms_5fec89fe97109", "+33612345678", "DELIVERED")
     )
@@ -153,7 +173,7 @@ def test_a_reply_lands_in_the_thread_with_the_directory_name(
 ) -> None:
     paging.command("alice are you around?")
     paging.slack.wait_for("chat.postMessage")
-    finished(paging)
+    posted(paging)
     reply = {
         "message_id": "sms_5fec89fe97109",
         "number": "+33612345678",
@@ -170,7 +190,7 @@ def test_a_reply_lands_in_the_thread_with_the_directory_name(
 def test_a_reply_of_ok_acknowledges_the_page(paging: SlackHarness) -> None:
     paging.command("page db-oncall DB down")
     page_post(paging)
-    finished(paging)
+    posted(paging)
     form = (
         "message_id=sms_5fec89fe97109&number=%2B33612345678&text=ok+thanks"
         "&reception_date=2026-11-24+10%3A02%3A00"
@@ -189,6 +209,7 @@ def test_the_acknowledge_button_stops_the_escalation(
 ) -> None:
     paging.command("page db-oncall DB down")
     value = button_value(page_post(paging))
+    posted(paging)
     paging.interact(
         {
             "type": "block_actions",
@@ -222,7 +243,7 @@ def test_nobody_acknowledging_escalates_to_the_next_member_then_says_so(
     order = on_call_order(directory_file)
     paging.command("page db-oncall DB down")
     page_post(paging)
-    finished(paging)
+    posted(paging)
     assert paging.stack.paging.run_escalations() == []  # not due yet
     time.sleep(1.1)
     (escalation,) = paging.stack.paging.run_escalations()
@@ -251,7 +272,7 @@ def test_an_escalation_timer_survives_a_restart_and_fires_once(
     first = make_harness(directory=str(directory_file))
     first.command("page db-oncall DB down")
     page_post(first)
-    finished(first)
+    posted(first)
     first.stack.paging.stop()
     time.sleep(1.1)
     second = make_harness(directory=str(directory_file))  # a restarted process
@@ -383,3 +404,38 @@ def test_the_page_record_is_audited_with_its_status(paging: SlackHarness) -> Non
     (record,) = finished(paging)
     assert record.status is AuditStatus.SENT
     assert record.recipients == ["+33612345678"]
+
+
+def test_a_page_to_an_unknown_name_is_refused_and_audited(
+    paging: SlackHarness, httpserver: HTTPServer
+) -> None:
+    paging.command("page nobody-here DB down")
+    (reply,) = paging.webhooks()
+    assert "nobody-here" in all_text(reply)
+    (record,) = finished(paging)
+    assert record.status is AuditStatus.REJECTED
+    assert httpserver.log == []
+
+
+def test_an_escalation_that_cannot_page_the_next_member_says_so_and_keeps_going(
+    paging: SlackHarness, httpserver: HTTPServer, directory_file: Path
+) -> None:
+    order = on_call_order(directory_file)
+    OptOutList(paging.store).add(NUMBERS[order[1]], source="admin")
+    paging.command("page db-oncall DB down")
+    page_post(paging)
+    posted(paging)
+    time.sleep(1.1)
+    (escalation,) = paging.stack.paging.run_escalations()
+    assert (
+        escalation.outcome is None
+        and escalation.problem
+        and "STOP" in escalation.problem
+    )
+    assert escalation.page.state is PageState.OPEN
+    notes = [all_text(call.args) for call in paging.slack.calls("chat.postMessage")]
+    assert any("could not be paged" in note for note in notes)
+    assert not any("Nobody acknowledged" in note for note in notes)
+    time.sleep(1.1)
+    (last,) = paging.stack.paging.run_escalations()
+    assert last.page.state is PageState.EXHAUSTED
