@@ -67,6 +67,8 @@ class Stack:
     paging: SlackPaging
     inbound: InboundProcessor
     announce: Callable[[str], None]
+    #: Runs the lazy listeners (the sends); shut it down to wait for sends in flight.
+    executor: ThreadPoolExecutor
 
 
 def build_stack(
@@ -105,8 +107,15 @@ def build_stack(
     paging = SlackPaging(
         deps, Pager(service=service, directory=directory, store=service.store)
     )
+    # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
+    executor = ThreadPoolExecutor(
+        max_workers=LISTENER_THREADS, thread_name_prefix="sms-bot-lazy"
+    )
     app = _bolt_app(
-        settings, client, token_verification_enabled=token_verification_enabled
+        settings,
+        client,
+        executor=executor,
+        token_verification_enabled=token_verification_enabled,
     )
     register_listeners(app, deps, paging)
     inbound = InboundProcessor(
@@ -116,11 +125,15 @@ def build_stack(
         pager=paging.pager,
         ack_words=settings.sms.ack_words,
     )
-    return Stack(app, service, paging, inbound, announce)
+    return Stack(app, service, paging, inbound, announce, executor)
 
 
 def _bolt_app(
-    settings: Settings, client: WebClient, *, token_verification_enabled: bool
+    settings: Settings,
+    client: WebClient,
+    *,
+    executor: ThreadPoolExecutor,
+    token_verification_enabled: bool,
 ) -> App:
     socket_mode = settings.slack.app_token is not None
     secret = settings.slack.signing_secret
@@ -138,10 +151,7 @@ def _bolt_app(
         process_before_response=True,
         token_verification_enabled=token_verification_enabled,
         logger=bolt_logger,
-        # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
-        listener_executor=ThreadPoolExecutor(
-            max_workers=LISTENER_THREADS, thread_name_prefix="sms-bot-lazy"
-        ),
+        listener_executor=executor,
     )
 
 

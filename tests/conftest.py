@@ -285,6 +285,8 @@ def make_harness(
             )
             stack.callback(service.octopush.close)
             stack.callback(service.store.close)
+            # Runs first (last in, first out): let sends in flight finish before closing.
+            stack.callback(built.executor.shutdown, wait=True)
             wsgi = create_wsgi_app(
                 app,
                 store=service.store,
