@@ -33,6 +33,9 @@ from bot.slack.page_messages import (
 
 logger = logging.getLogger(__name__)
 
+#: How long a receipt that arrived before its channel post waits for the post.
+POST_GRACE_SECONDS = 3.0
+
 
 class SlackPaging:
     """Pages in Slack; also the :class:`bot.inbound.InboundListener` for callbacks."""
@@ -126,10 +129,18 @@ class SlackPaging:
 
     # --- InboundListener ----------------------------------------------------------------
 
-    def receipt(self, record: AuditRecord) -> None:
+    def receipt(self, record: AuditRecord, *, retry: bool = True) -> None:
         page = self.pager.pages.for_audit(record.id)
         if page is not None:
             self.refresh(page)
+            return
+        if record.slack_message_ts is None and record.slack_channel_id and retry:
+            # A receipt can beat the post (its ts is stored just after): look again later.
+            timer = threading.Timer(
+                POST_GRACE_SECONDS, self._receipt_again, args=(record.id,)
+            )
+            timer.daemon = True
+            timer.start()
             return
         if record.slack_message_channel and record.slack_message_ts:
             post = build_result_message(
@@ -139,6 +150,12 @@ class SlackPaging:
             self.deps.poster.update(
                 post, channel=record.slack_message_channel, ts=record.slack_message_ts
             )
+
+    def _receipt_again(self, audit_id: int) -> None:
+        try:
+            self.receipt(self.deps.service.store.get(audit_id), retry=False)
+        except Exception:
+            logger.exception("late receipt update of audit #%s failed", audit_id)
 
     def reply(self, record: AuditRecord | None, who: str, text: str) -> None:
         note = message(

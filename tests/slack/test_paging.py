@@ -439,3 +439,25 @@ def test_an_escalation_that_cannot_page_the_next_member_says_so_and_keeps_going(
     time.sleep(1.1)
     (last,) = paging.stack.paging.run_escalations()
     assert last.page.state is PageState.EXHAUSTED
+
+
+def test_a_receipt_that_beats_the_post_still_updates_it(
+    paging: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.slack.paging as slack_paging
+
+    monkeypatch.setattr(slack_paging, "POST_GRACE_SECONDS", 0.3)
+    store = paging.service.store  # a send whose post is not remembered yet:
+    paging.slack.state.failures["chat.postMessage"] = "ratelimited"
+    paging.slack.state.webhook_status = 500
+    paging.command("+33612345678 disk full", channel="C1")
+    (sent,) = finished(paging)
+    assert store.get(sent.id).slack_message_ts is None
+    paging.callback(receipt("sms_5fec89fe97109", "+33612345678", "DELIVERED"))
+    time.sleep(0.1)
+    store.set_slack_message(
+        sent.id, channel="C1", ts="1700000000.999999"
+    )  # the post lands
+    (update,) = paging.slack.wait_for("chat.update")
+    assert update.args["ts"] == "1700000000.999999"
+    assert "delivered" in all_text(update.args)
