@@ -86,18 +86,12 @@ class InboundProcessor:
 
     def _receipt(self, event: DeliveryReceipt) -> InboundOutcome:
         record = self._store.find_by_ticket(event.message_id)
-        if record is not None:
-            previous = {d.number: d for d in self._deliveries.for_audit(record.id)}.get(
-                event.number
-            )
-            if (
-                previous is not None
-                and _is_final(previous.status)
-                and not event.status.is_final
-            ):
-                return InboundOutcome(
-                    "receipt", record.id, False
-                )  # a late, older receipt
+        previous = self._deliveries.status_of(
+            message_id=event.message_id, number=event.number
+        )
+        if previous is not None and _is_final(previous) and not event.status.is_final:
+            # A late, older receipt (ACK after DELIVERED) must not undo the final state.
+            return InboundOutcome("receipt", record.id if record else None, False)
         changed = self._deliveries.record(
             audit_id=record.id if record else None,
             message_id=event.message_id,

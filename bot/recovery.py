@@ -28,7 +28,7 @@ from bot.octopush import (
     Recipient,
     SmsCampaign,
 )
-from bot.service import SmsService
+from bot.service import SmsService, sent_result
 
 logger = logging.getLogger(__name__)
 
@@ -123,16 +123,9 @@ def _settle(service: SmsService, record: AuditRecord, *, resend: bool) -> Attemp
         return _unknown(
             record, f"resending it failed ({error.message})", code=error.code
         )
-    return AttemptResult(
-        status=AuditStatus.SENT,
-        sms_ticket=",".join(result.tickets)
-        if len(result.tickets) > 1
-        else result.sms_ticket,
-        number_of_contacts=result.number_of_contacts,
-        number_of_sms_needed=result.number_of_sms_needed,
-        total_cost=result.total_cost,
-        residual_credit=result.residual_credit,
-        error_message="sent on recovery after a crash (the first attempt never reached Octopush)",
+    return sent_result(
+        result,
+        note="sent on recovery after a crash (the first attempt never reached Octopush)",
     )
 
 

@@ -30,7 +30,14 @@ from bot.domain import (
 )
 from bot.errors import BotError, InputError, PolicyError
 from bot.log import mask_number
-from bot.octopush import Balance, OctopushClient, OctopushError, Recipient, SmsCampaign
+from bot.octopush import (
+    Balance,
+    OctopushClient,
+    OctopushError,
+    Recipient,
+    SmsCampaign,
+    SmsCampaignResult,
+)
 from bot.octopush.codes import hint_for
 from bot.rules import Resolver, SendDefaults, validate_draft
 
@@ -212,26 +219,12 @@ class SmsService:
                 ),
             )
             raise
-        duration_ms = _elapsed_ms(started)
-        ticket = (
-            ",".join(result.tickets) if len(result.tickets) > 1 else result.sms_ticket
-        )
-        self.store.complete(
-            record_id,
-            AttemptResult(
-                status=AuditStatus.SENT,
-                sms_ticket=ticket,
-                number_of_contacts=result.number_of_contacts,
-                number_of_sms_needed=result.number_of_sms_needed,
-                total_cost=result.total_cost,
-                residual_credit=result.residual_credit,
-                duration_ms=duration_ms,
-            ),
-        )
+        completed = sent_result(result, duration_ms=_elapsed_ms(started))
+        self.store.complete(record_id, completed)
         logger.info(
             "sent #%s ticket %s (request %s): %s SMS, cost %s, to %s",
             record_id,
-            ticket,
+            completed.sms_ticket,
             request_id,
             result.number_of_sms_needed,
             result.total_cost,
@@ -242,12 +235,12 @@ class SmsService:
             request_id=request_id,
             status=AuditStatus.SENT,
             request=request,
-            sms_ticket=ticket,
-            number_of_contacts=result.number_of_contacts,
-            number_of_sms_needed=result.number_of_sms_needed,
-            total_cost=result.total_cost,
-            residual_credit=result.residual_credit,
-            duration_ms=duration_ms,
+            sms_ticket=completed.sms_ticket,
+            number_of_contacts=completed.number_of_contacts,
+            number_of_sms_needed=completed.number_of_sms_needed,
+            total_cost=completed.total_cost,
+            residual_credit=completed.residual_credit,
+            duration_ms=completed.duration_ms,
         )
 
     def _record_rejection(
@@ -290,6 +283,26 @@ def _attempt(request: SendRequest, actor: Actor, request_id: str) -> NewAttempt:
         send_at=request.send_at,
         simulation=request.simulation,
         request_id=request_id,
+    )
+
+
+def sent_result(
+    result: SmsCampaignResult,
+    *,
+    duration_ms: int | None = None,
+    note: str | None = None,
+) -> AttemptResult:
+    """The audit completion of a send Octopush accepted (batches: tickets comma-joined)."""
+    ticket = ",".join(result.tickets) if len(result.tickets) > 1 else result.sms_ticket
+    return AttemptResult(
+        status=AuditStatus.SENT,
+        sms_ticket=ticket,
+        number_of_contacts=result.number_of_contacts,
+        number_of_sms_needed=result.number_of_sms_needed,
+        total_cost=result.total_cost,
+        residual_credit=result.residual_credit,
+        error_message=note,
+        duration_ms=duration_ms,
     )
 
 

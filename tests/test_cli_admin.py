@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 
 from bot.audit import AuditStore, NewAttempt
+from bot.directory import parse_directory
 from bot.domain import Source
 from tests.conftest import SENT
 from tests.test_cli import SEND_PATH, audit_json, run
@@ -34,8 +36,13 @@ def test_directory_check_prints_who_is_on_call(
     env["SMS_DIRECTORY"] = str(path)
     result = run(["directory", "check"], env, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "night-shift" in result.stdout
-    assert "alice" in result.stdout or "bob" in result.stdout
+    rotation = parse_directory(GOOD, region="FR").rotations["night-shift"]
+    now = rotation.shift(datetime.now(UTC))
+    assert "Directory OK: 2 people, 1 group, 1 rotation." in result.stdout
+    assert f"now:  {now.member}, until" in result.stdout
+    assert (
+        f"next: {rotation.next_shift(datetime.now(UTC)).member}, from" in result.stdout
+    )
 
 
 def test_directory_check_names_every_problem_with_its_line(
@@ -95,8 +102,6 @@ def test_audit_recover_settles_a_pending_attempt(
         {"code": 120, "message": "duplicate request_id"}, status=400
     )
     store = AuditStore.from_url(env["DATABASE_URL"])
-    from datetime import UTC, datetime, timedelta
-
     store._clock = lambda: datetime.now(UTC) - timedelta(minutes=3)  # type: ignore[method-assign]
     store.begin(
         NewAttempt(

@@ -60,6 +60,13 @@ class DeliveryLog:
             conn.execute(sa.update(deliveries).where(key).values(**values))
             return True
 
+    def status_of(self, *, message_id: str, number: str) -> str | None:
+        """The last status recorded for one recipient of one ticket, if any."""
+        key = (deliveries.c.message_id == message_id) & (deliveries.c.number == number)
+        with self._store.transaction("read a delivery receipt") as conn:
+            row = conn.execute(sa.select(deliveries.c.status).where(key)).first()
+        return None if row is None else str(row[0])
+
     def for_audit(self, audit_id: int) -> list[Delivery]:
         query = (
             sa.select(deliveries)
