@@ -63,7 +63,7 @@ def child(size: int) -> dict[str, Any]:
     from bot.config import load_settings
     from bot.domain import Actor, SendDraft, Source
     from bot.log import configure_logging
-    from bot.wiring import OCTOPUSH_REQUIRED, build_service
+    from bot.runtime.wiring import OCTOPUSH_REQUIRED, build_service
 
     settings = load_settings(required=OCTOPUSH_REQUIRED)
     configure_logging("WARNING", secrets=[KEY])

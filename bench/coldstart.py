@@ -4,7 +4,7 @@ Starts alternate between the bare Bolt app under gunicorn (``bench.bare_app``, u
 its ``/healthz`` answers), ``sms-bot serve`` (HTTP mode: CLI, settings, gunicorn, then
 the worker builds the store, the Slack client with its ``auth.test`` against the fake
 Slack, and the app) and, to split the CLI's share off, gunicorn running the Procfile's
-``bot.web:application()``. Medians of ``STARTS``. Then the wall time of
+``bot.runtime.web:application()``. Medians of ``STARTS``. Then the wall time of
 ``python -c "import X"`` in fresh interpreters (median of ``IMPORTS``), with
 ``python -c pass`` for the interpreter itself. Bytecode is cached (in a temporary
 ``PYTHONPYCACHEPREFIX``) as in a deployment; one import row shows the cost without.
@@ -49,12 +49,14 @@ MODULES = {
     "pass": "pass",
     "import bot": "import bot",
     "import slack_bolt": "import slack_bolt",
-    "import bot.cli": "import bot.cli",
-    "import bot.web, bot.app": "import bot.web, bot.app",
+    "import bot.cli.main": "import bot.cli.main",
+    "import bot.runtime.web, bot.runtime.slack_app": (
+        "import bot.runtime.web, bot.runtime.slack_app"
+    ),
 }
 
 
-NO_CACHE = "import bot.web, bot.app (no .pyc)"
+NO_CACHE = "import bot.runtime.web, bot.runtime.slack_app (no .pyc)"
 
 
 def cached_bytecode(prefix: Path) -> dict[str, str]:
@@ -134,14 +136,16 @@ def run() -> list[Verdict]:
             for name, statement in MODULES.items():
                 imports[name].append(time_import(statement, env))
             imports[NO_CACHE].append(
-                time_import(MODULES["import bot.web, bot.app"], uncached)
+                time_import(
+                    MODULES["import bot.runtime.web, bot.runtime.slack_app"], uncached
+                )
             )
 
     print(f"cold start, median of {STARTS} (spawn until GET /healthz answers 200)")
     labels = {
         "bare": "bare Bolt app, gunicorn",
         "serve": "sms-bot serve",
-        "gunicorn": "gunicorn bot.web:application()",
+        "gunicorn": "gunicorn bot.runtime.web:application()",
     }
     for name, label in labels.items():
         shown = ", ".join(f"{x * 1000:.0f}" for x in starts[name])
@@ -158,13 +162,20 @@ def run() -> list[Verdict]:
             "sms-bot serve until /healthz", median(starts["serve"]), bare, "s", LIMIT
         ),
         context(
-            "  gunicorn bot.web:application()", median(starts["gunicorn"]), bare, "s"
+            "  gunicorn bot.runtime.web:application()",
+            median(starts["gunicorn"]),
+            bare,
+            "s",
         ),
         context(
             "import bot vs import slack_bolt", median(imports["import bot"]), bolt, "s"
         ),
     ]
-    for name in ("import bot.cli", "import bot.web, bot.app", NO_CACHE):
+    for name in (
+        "import bot.cli.main",
+        "import bot.runtime.web, bot.runtime.slack_app",
+        NO_CACHE,
+    ):
         verdicts.append(
             context(f"{name} vs import slack_bolt", median(imports[name]), bolt, "s")
         )

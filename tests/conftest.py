@@ -23,7 +23,6 @@ import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import Stack, build_stack
 from bot.audit import AuditStore
 from bot.config import (
     AppSettings,
@@ -33,9 +32,10 @@ from bot.config import (
     SmsSettings,
 )
 from bot.octopush import OctopushClient
-from bot.service import SmsService
-from bot.web import create_wsgi_app
-from bot.wiring import send_defaults
+from bot.runtime.slack_app import Stack, build_stack
+from bot.runtime.web import create_wsgi_app
+from bot.runtime.wiring import send_defaults
+from bot.sending.service import SmsService
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wsgi import serve_wsgi
 

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from bot.audit import AuditStore
 from bot.domain import Actor, AuditStatus, SendDraft, SendOutcome, Source
 from bot.octopush import OctopushClient
-from bot.rules import SendDefaults
-from bot.service import SmsService
+from bot.sending.rules import SendDefaults
+from bot.sending.service import SmsService
 from tests.conftest import OCTOPUSH_KEY
 from tests.fakes.raw_http import Answer, RecordingOctopush, ticket_for
 

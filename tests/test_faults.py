@@ -22,8 +22,8 @@ from werkzeug import Request, Response
 from bot.audit import AuditStore
 from bot.domain import Actor, AuditStatus, SendDraft, SendOutcome, Source
 from bot.octopush import OctopushClient, codes
-from bot.rules import SendDefaults
-from bot.service import SmsService
+from bot.sending.rules import SendDefaults
+from bot.sending.service import SmsService
 from tests.conftest import OCTOPUSH_KEY, SENT
 from tests.fakes.raw_http import RawHttpServer, http_answer
 

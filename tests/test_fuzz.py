@@ -20,7 +20,7 @@ from pytest_httpserver import HTTPServer
 
 from bot.slack import ids
 from tests.conftest import SENT, SlackHarness
-from tests.slack.test_forms import submission
+from tests.slack.listeners.test_forms import submission
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 FUZZ = settings(

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 import yaml
 
-from bot.checks import REQUIRED_SCOPES
+from bot.cli.checks import REQUIRED_SCOPES
 from bot.slack import ids
 from tests.conftest import SlackHarness
 

@@ -19,7 +19,7 @@ from tests.conftest import (
     SLACK_BOT_TOKEN,
     SlackHarness,
 )
-from tests.slack.test_forms import state, submission
+from tests.slack.listeners.test_forms import state, submission
 
 SECRETS = (OCTOPUSH_KEY, SLACK_BOT_TOKEN, SIGNING_SECRET, CALLBACK_TOKEN)
 SEND_PATH = "/v1/public/sms-campaign/send"
@@ -100,7 +100,7 @@ def test_the_redacting_filter_covers_a_library_that_logs_a_secret() -> None:
 
 
 def test_the_access_log_hides_the_callback_token() -> None:
-    from bot.gunicorn_log import redact_path
+    from bot.runtime.gunicorn_log import redact_path
 
     line = f"POST /octopush/callback/{CALLBACK_TOKEN} HTTP/1.1"
     assert redact_path(line) == "POST /octopush/callback/[redacted] HTTP/1.1"

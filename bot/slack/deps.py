@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.config import Settings
-from bot.directory_source import DirectorySource
-from bot.service import SmsService
+from bot.directory.source import DirectorySource
+from bot.sending.service import SmsService
 from bot.slack.people import ProfilePhones
 from bot.slack.posting import ResultPoster
 

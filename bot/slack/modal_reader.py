@@ -1,6 +1,6 @@
 """Reading a submitted send form back: a draft to send, or inline errors to show.
 
-Kept apart from :mod:`bot.slack.modals`, which builds the form: this side distrusts the
+Kept apart from :mod:`bot.slack.views.modals`, which builds the form: this side distrusts the
 payload (any part may be missing or malformed, and nothing here raises), the builders
 do not. Both take every id from :mod:`bot.slack.ids`, so they cannot drift apart.
 """
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from bot.domain import Purpose, SendDraft, SmsType
 from bot.errors import InputError
 from bot.slack import ids
-from bot.slack._format import truncate
+from bot.slack.views.blocks import truncate
 
 #: Inline errors stay short: they are shown under a form field.
 ERROR_MAX = 500
@@ -41,7 +41,7 @@ def read_sms_modal(
 ) -> ModalSubmission | dict[str, str]:
     """Read a submitted form into a draft, or ``{block_id: message}`` for inline errors.
 
-    Tokens are kept as typed: :mod:`bot.parsing` reads them later with the directory.
+    Tokens are kept as typed: :mod:`bot.sending.phones` reads them later with the directory.
     A malformed payload never raises; missing parts read as empty.
     """
     values = _dict(_dict(_dict(view).get("state")).get("values"))

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from slack_sdk.errors import SlackApiError
 
-from bot.directory_source import DirectorySource
+from bot.directory.source import DirectorySource
 from bot.errors import InputError
 from bot.slack.api import slack_error_code
 from bot.slack.grammar import mention_user_id, subteam_id
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 class SlackRecipients:
-    """``resolve(token)`` for :func:`bot.rules.validate_draft`; ``is_name`` for the grammar."""
+    """``resolve(token)`` for :func:`~bot.sending.rules.validate_draft`; ``is_name``: grammar."""
 
     def __init__(
         self,

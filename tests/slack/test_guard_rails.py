@@ -13,8 +13,8 @@ from bot.audit import OptOutList
 from bot.domain import AuditStatus
 from bot.slack import ids
 from tests.conftest import SENT, SlackHarness
-from tests.slack.test_commands import all_text, finished
-from tests.slack.test_forms import state, submission
+from tests.slack.listeners.test_commands import all_text, finished
+from tests.slack.listeners.test_forms import state, submission
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 MakeHarness = Callable[..., SlackHarness]

@@ -1,0 +1,179 @@
+"""The operator's ``sms-bot`` commands: audit trail, opt-outs, directory check.
+
+Kept apart from :mod:`bot.cli.main` (sending and serving) so each module has one job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.cli.output import format_audit
+from bot.cli.support import EXIT_OK, EXIT_USAGE, positive, settings_from
+from bot.errors import InputError
+from bot.runtime.wiring import OCTOPUSH_REQUIRED, build_service, build_store
+
+
+def add_admin_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """Add ``audit``, ``optout`` and ``directory`` to the ``sms-bot`` sub-commands."""
+    audit = commands.add_parser("audit", help="the audit trail, newest first")
+    audit.add_argument(
+        "--limit", type=positive, default=50, help="how many records (default 50)"
+    )
+    audit.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    audit.set_defaults(handler=_audit)
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION")
+    purge = audit_commands.add_parser(
+        "purge", help="remove records older than SMS_AUDIT_RETENTION_DAYS"
+    )
+    purge.add_argument(
+        "--days", type=positive, help="override SMS_AUDIT_RETENTION_DAYS"
+    )
+    purge.set_defaults(handler=_purge)
+
+    recover = audit_commands.add_parser(
+        "recover",
+        help="settle attempts left pending by a crash (serve does it at start)",
+    )
+    recover.set_defaults(handler=_recover)
+
+    optout = commands.add_parser(
+        "optout", help="numbers that replied STOP (never texted)"
+    )
+    optout_commands = optout.add_subparsers(
+        dest="optout_command", metavar="ACTION", required=True
+    )
+    optout_commands.add_parser("list", help="list opted-out numbers").set_defaults(
+        handler=_optout
+    )
+    for action, words in (
+        ("add", "never text NUMBER again"),
+        ("remove", "lift the opt-out of NUMBER"),
+    ):
+        sub = optout_commands.add_parser(action, help=words)
+        sub.add_argument("number", metavar="NUMBER")
+        sub.set_defaults(handler=_optout)
+
+    directory = commands.add_parser(
+        "directory", help="the SMS_DIRECTORY file of people, groups, rotations"
+    )
+    directory_commands = directory.add_subparsers(
+        dest="directory_command", metavar="ACTION", required=True
+    )
+    directory_check = directory_commands.add_parser(
+        "check",
+        help="validate SMS_DIRECTORY and print who is on call now in each rotation",
+    )
+    directory_check.add_argument(
+        "--file", type=Path, help="check this file instead of SMS_DIRECTORY"
+    )
+    directory_check.set_defaults(handler=_directory_check)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    store = build_store(settings)
+    try:
+        print(format_audit(store.recent(limit=args.limit), args.format), end="")
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def _purge(args: argparse.Namespace) -> int:
+
+    settings = settings_from(args)
+    days = args.days or settings.sms.audit_retention_days
+    if days is None:
+        print(
+            "sms-bot: set SMS_AUDIT_RETENTION_DAYS or pass --days: "
+            "records are kept by default",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    store = build_store(settings)
+    try:
+        removed = store.purge(older_than=datetime.now(UTC) - timedelta(days=days))
+    finally:
+        store.close()
+    print(f"removed {removed} audit records older than {days} days")
+    return EXIT_OK
+
+
+def _recover(args: argparse.Namespace) -> int:
+    from bot.sending.recovery import recover_pending
+
+    settings = settings_from(args, OCTOPUSH_REQUIRED)
+    service = build_service(settings)
+    try:
+        settled = recover_pending(service)
+    finally:
+        service.octopush.close()
+        service.store.close()
+    for item in settled:
+        print(item.summary)
+    print(f"{len(settled)} pending attempt(s) settled")
+    return EXIT_OK
+
+
+def _optout(args: argparse.Namespace) -> int:
+    from bot.audit import OptOutList
+    from bot.sending.phones import parse_phone
+
+    settings = settings_from(args)
+    store = build_store(settings)
+    optouts = OptOutList(store)
+    try:
+        if args.optout_command == "list":
+            entries = optouts.all()
+            for entry in entries:
+                print(
+                    f"{entry.number}  since {entry.created_at:%Y-%m-%d %H:%M}  ({entry.source})"
+                )
+            print(f"{len(entries)} opted-out number(s)")
+            return EXIT_OK
+        try:
+            number = parse_phone(args.number, settings.sms.default_region)
+        except InputError as error:
+            print(f"sms-bot: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        if args.optout_command == "add":
+            added = optouts.add(number, source="admin")
+            print(f"{number} {'opted out' if added else 'was already opted out'}")
+        else:
+            removed = optouts.remove(number)
+            print(
+                f"{number} {'may be texted again' if removed else 'was not opted out'}"
+            )
+        return EXIT_OK
+    finally:
+        store.close()
+
+
+def _directory_check(args: argparse.Namespace) -> int:
+    from bot.directory.model import DirectoryError, check_report, load_directory
+
+    settings = settings_from(args)
+    path = args.file or settings.sms.directory
+    if path is None:
+        print(
+            "sms-bot: set SMS_DIRECTORY (or pass --file) to the directory file",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        directory = load_directory(path, region=settings.sms.default_region)
+    except DirectoryError as error:
+        print(f"sms-bot: {path} cannot be used:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        print(f"sms-bot: cannot read {path}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    print(check_report(directory, datetime.now(UTC)))
+    return EXIT_OK

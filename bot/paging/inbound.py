@@ -1,0 +1,154 @@
+"""What Octopush tells us back: delivery receipts, replies and STOP opt-outs.
+
+Slack-free: the processor records each event and calls the listener the Slack layer
+gave it (update a post, post a reply in a thread). Duplicates and unknown tickets are
+expected (Octopush retries and ordering are undocumented) and handled quietly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.audit import AuditRecord, AuditStore, OptOutList
+from bot.audit.deliveries import DeliveryLog
+from bot.audit.pages import Page
+from bot.directory.source import DirectorySource
+from bot.log import mask_number
+from bot.octopush import (
+    CallbackEvent,
+    DeliveryReceipt,
+    DeliveryStatus,
+    InboundReply,
+    OptOut,
+    is_ack_word,
+    is_stop_word,
+)
+from bot.paging.pager import Pager
+
+logger = logging.getLogger(__name__)
+
+
+class InboundListener(Protocol):
+    """What the Slack layer does with each kind of event."""
+
+    def receipt(self, record: AuditRecord) -> None: ...
+
+    def reply(self, record: AuditRecord | None, who: str, text: str) -> None: ...
+
+    def opted_out(self, record: AuditRecord | None, who: str) -> None: ...
+
+    def acknowledged(self, page: Page) -> None: ...
+
+
+@dataclass(frozen=True)
+class InboundOutcome:
+    """What handling one event changed (for logs and tests)."""
+
+    kind: str
+    audit_id: int | None
+    changed: bool
+
+
+class InboundProcessor:
+    """Handles one parsed callback event at a time; thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        store: AuditStore,
+        directory: DirectorySource,
+        listener: InboundListener,
+        pager: Pager | None = None,
+        ack_words: Sequence[str] = ("ACK", "OK"),
+    ) -> None:
+        self._store = store
+        self._deliveries = DeliveryLog(store)
+        self._optouts = OptOutList(store)
+        self._directory = directory
+        self._listener = listener
+        self._pager = pager
+        self._ack_words = tuple(ack_words)
+
+    def handle(self, event: CallbackEvent) -> InboundOutcome:
+        if isinstance(event, DeliveryReceipt):
+            return self._receipt(event)
+        if isinstance(event, InboundReply):
+            return self._reply(event)
+        return self._opt_out(event)
+
+    def who(self, number: str) -> str:
+        """The directory name of a number, else the number masked."""
+        name = self._directory.current().name_for_number(number)
+        return f"{name} ({mask_number(number)})" if name else mask_number(number)
+
+    def _receipt(self, event: DeliveryReceipt) -> InboundOutcome:
+        record = self._store.find_by_ticket(event.message_id)
+        previous = self._deliveries.status_of(
+            message_id=event.message_id, number=event.number
+        )
+        if previous is not None and _is_final(previous) and not event.status.is_final:
+            # A late, older receipt (ACK after DELIVERED) must not undo the final state.
+            return InboundOutcome("receipt", record.id if record else None, False)
+        changed = self._deliveries.record(
+            audit_id=record.id if record else None,
+            message_id=event.message_id,
+            number=event.number,
+            status=event.status.value,
+            raw_status=event.raw_status,
+        )
+        if record is None:
+            logger.info(
+                "receipt for unknown ticket %s (%s)",
+                event.message_id,
+                event.status.value,
+            )
+        elif changed:
+            self._listener.receipt(record)
+        return InboundOutcome("receipt", record.id if record else None, changed)
+
+    def _reply(self, event: InboundReply) -> InboundOutcome:
+        record = (
+            self._store.find_by_ticket(event.message_id) if event.message_id else None
+        )
+        who = self.who(event.number)
+        if is_stop_word(event.text):
+            return self._stop(event.number, event.message_id, record, who)
+        self._listener.reply(record, who, event.text)
+        if (
+            record is not None
+            and self._pager is not None
+            and is_ack_word(event.text, self._ack_words)
+        ):
+            page = self._pager.pages.for_audit(record.id)
+            if page is not None:
+                acknowledged = self._pager.acknowledge(page.id, by=f"{who} by SMS")
+                if acknowledged is not None:
+                    self._listener.acknowledged(acknowledged)
+        return InboundOutcome("reply", record.id if record else None, True)
+
+    def _opt_out(self, event: OptOut) -> InboundOutcome:
+        record = (
+            self._store.find_by_ticket(event.message_id) if event.message_id else None
+        )
+        return self._stop(
+            event.number, event.message_id, record, self.who(event.number)
+        )
+
+    def _stop(
+        self, number: str, message_id: str | None, record: AuditRecord | None, who: str
+    ) -> InboundOutcome:
+        added = self._optouts.add(number, source="callback", message_id=message_id)
+        if added:
+            logger.warning("%s opted out (STOP)", mask_number(number))
+            self._listener.opted_out(record, who)
+        return InboundOutcome("opt-out", record.id if record else None, added)
+
+
+def _is_final(status: str) -> bool:
+    try:
+        return DeliveryStatus(status).is_final
+    except ValueError:
+        return False

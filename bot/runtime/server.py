@@ -1,0 +1,85 @@
+"""``sms-bot serve``: gunicorn (HTTP mode) or a Socket Mode connection.
+
+HTTP mode runs the very gunicorn configuration and app factory the Procfile names, so
+the documented command and production cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.config import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def serve(settings: Settings) -> int:
+    """Serve until stopped: Socket Mode with ``SLACK_APP_TOKEN``, else HTTP on ``PORT``."""
+    if settings.slack.app_token is not None:
+        return _serve_socket_mode(settings)
+    return _serve_http(settings)
+
+
+def _serve_http(settings: Settings) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from bot.runtime import gunicorn_conf
+    from bot.runtime.web import application
+
+    if settings.slack.signing_secret is None:
+        from bot.errors import SettingsError
+
+        raise SettingsError(
+            ["SLACK_SIGNING_SECRET: missing (HTTP mode verifies every request with it)"]
+        )
+
+    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key in (
+                "bind",
+                "workers",
+                "worker_class",
+                "threads",
+                "timeout",
+                "graceful_timeout",
+            ):
+                self.cfg.set(key, getattr(gunicorn_conf, key))
+            self.cfg.set("accesslog", gunicorn_conf.accesslog)
+            self.cfg.set("access_log_format", gunicorn_conf.access_log_format)
+            self.cfg.set("logger_class", gunicorn_conf.logger_class)
+
+        def load(self) -> Any:
+            return application()
+
+    logger.warning(
+        "serving HTTP on %s (POST /slack/events, GET /healthz)", gunicorn_conf.bind
+    )
+    _Gunicorn().run()
+    return 0
+
+
+def _serve_socket_mode(settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.runtime.slack_app import build_stack
+    from bot.sending.recovery import start_recovery
+
+    token = settings.slack.app_token
+    if token is None:
+        raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
+    stack = build_stack(settings)
+    start_recovery(stack.service, report=stack.announce)
+    stack.paging.start_escalation_loop(settings.sms.escalation_check_seconds)
+    if settings.octopush.callback_token is not None:
+        logger.warning(
+            "Socket Mode has no public URL: Octopush callbacks (receipts, replies) need "
+            "HTTP mode; they are not received"
+        )
+    logger.warning("connecting to Slack in Socket Mode")
+    handler = SocketModeHandler(stack.app, token.get_secret_value())
+    try:
+        handler.start()  # type: ignore[no-untyped-call]
+    finally:
+        stack.paging.stop()
+    return 0

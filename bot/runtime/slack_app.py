@@ -1,0 +1,161 @@
+"""Building the Bolt ``App`` and everything ``serve`` runs beside it.
+
+``process_before_response=True`` with lazy listeners: Bolt answers Slack as soon as the
+ack function returns (no 10 ms ack polling), and the slow work runs on a thread after.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.config import Settings
+from bot.directory.source import open_directory
+from bot.errors import SettingsError
+from bot.paging.inbound import InboundProcessor
+from bot.paging.pager import Pager
+from bot.runtime.wiring import build_service
+from bot.sending.service import SmsService
+from bot.slack.deps import SlackDeps
+from bot.slack.listeners import register_listeners
+from bot.slack.listeners.pages import SlackPaging
+from bot.slack.people import ProfilePhones, UsergroupMembers
+from bot.slack.posting import ResultPoster
+from bot.slack.recipients import SlackRecipients
+
+logger = logging.getLogger(__name__)
+
+SLACK_TIMEOUT_SECONDS = 10
+#: Lazy listeners (sends) that may run at once; see BENCHMARKS.md (burst of pages).
+LISTENER_THREADS = 32
+
+
+def build_slack_client(settings: Settings) -> WebClient:
+    """The Web API client, pointed at ``SLACK_API_URL`` (tests use a local fake)."""
+    token = settings.slack.bot_token
+    if token is None:
+        raise SettingsError(
+            ["SLACK_BOT_TOKEN: missing; set it in the environment or in .env"]
+        )
+    return WebClient(
+        token=token.get_secret_value(),
+        base_url=settings.slack.api_url,
+        timeout=SLACK_TIMEOUT_SECONDS,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=1),
+            RateLimitErrorRetryHandler(max_retry_count=1),
+        ],
+        logger=logging.getLogger("bot.slack.web"),
+    )
+
+
+@dataclass(frozen=True)
+class Stack:
+    """What ``serve`` runs: the Bolt app, its service, paging and callback handling."""
+
+    app: App
+    service: SmsService
+    paging: SlackPaging
+    inbound: InboundProcessor
+    announce: Callable[[str], None]
+    #: Runs the lazy listeners (the sends); shut it down to wait for sends in flight.
+    executor: ThreadPoolExecutor
+
+
+def build_stack(
+    settings: Settings, *, token_verification_enabled: bool = True
+) -> Stack:
+    """Every long-lived object of ``serve``, sharing one Slack client.
+
+    Raises ``SettingsError`` for missing Slack settings or a bad ``SMS_DIRECTORY``
+    (one line per problem, with its line in the file).
+    """
+    client = build_slack_client(settings)
+    groups = UsergroupMembers(client)
+    phones = ProfilePhones(client)
+    admin_channel = settings.sms.admin_channel
+
+    def announce(text: str) -> None:
+        if admin_channel:
+            client.chat_postMessage(channel=admin_channel, text=text)
+        else:
+            logger.warning(
+                "notice (set SMS_ADMIN_CHANNEL to get it in Slack): %s", text
+            )
+
+    directory = open_directory(settings, announce=announce)
+    service = build_service(settings, usergroups_of=groups.groups_of, announce=announce)
+    recipients = SlackRecipients(directory=directory, phones=phones, groups=groups)
+    deps = SlackDeps(
+        service=service,
+        settings=settings,
+        phones=phones,
+        poster=ResultPoster(client, service.store),
+        resolve=recipients.resolve,
+        is_name=recipients.is_name,
+        directory=directory,
+    )
+    paging = SlackPaging(
+        deps, Pager(service=service, directory=directory, store=service.store)
+    )
+    # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
+    executor = ThreadPoolExecutor(
+        max_workers=LISTENER_THREADS, thread_name_prefix="sms-bot-lazy"
+    )
+    app = _bolt_app(
+        settings,
+        client,
+        executor=executor,
+        token_verification_enabled=token_verification_enabled,
+    )
+    register_listeners(app, deps, paging)
+    inbound = InboundProcessor(
+        store=service.store,
+        directory=directory,
+        listener=paging,
+        pager=paging.pager,
+        ack_words=settings.sms.ack_words,
+    )
+    return Stack(app, service, paging, inbound, announce, executor)
+
+
+def _bolt_app(
+    settings: Settings,
+    client: WebClient,
+    *,
+    executor: ThreadPoolExecutor,
+    token_verification_enabled: bool,
+) -> App:
+    socket_mode = settings.slack.app_token is not None
+    secret = settings.slack.signing_secret
+    if not socket_mode and secret is None:
+        raise SettingsError(
+            ["SLACK_SIGNING_SECRET: missing (HTTP mode verifies every request with it)"]
+        )
+    bolt_logger = logging.getLogger("bot.slack.bolt")
+    bolt_logger.addFilter(_drop_token_skipped_warning)
+    return App(
+        name="sms-bot",
+        client=client,
+        signing_secret=secret.get_secret_value() if secret else None,
+        request_verification_enabled=not socket_mode,
+        process_before_response=True,
+        token_verification_enabled=token_verification_enabled,
+        logger=bolt_logger,
+        listener_executor=executor,
+    )
+
+
+def _drop_token_skipped_warning(record: logging.LogRecord) -> bool:
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and then warns that our
+    client (which carries that same token) wins; the warning only confuses operators."""
+    return not str(record.msg).startswith("As you gave `client` as well")

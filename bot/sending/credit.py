@@ -1,0 +1,47 @@
+"""The low-credit watch: one notice when the credit falls under ``SMS_LOW_CREDIT``.
+
+"Once" holds across instances (a claimed key in the audit database) and is re-armed
+when a send shows the credit back above the threshold (the account was topped up).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from bot.audit import AuditStore, Notices
+from bot.domain import SendOutcome
+
+logger = logging.getLogger(__name__)
+
+NOTICE_KEY = "low-credit"
+
+
+class LowCreditWatch:
+    """An outcome observer for :class:`bot.sending.service.SmsService`."""
+
+    def __init__(
+        self, *, store: AuditStore, threshold: float, announce: Callable[[str], None]
+    ) -> None:
+        self._notices = Notices(store)
+        self.threshold = threshold
+        self._announce = announce
+
+    def __call__(self, outcome: SendOutcome) -> None:
+        credit = outcome.residual_credit
+        if credit is None or outcome.request.simulation:
+            return
+        if credit >= self.threshold:
+            if self._notices.claimed(NOTICE_KEY):
+                self._notices.release(NOTICE_KEY)
+            return
+        if self._notices.claim(NOTICE_KEY):
+            logger.warning(
+                "Octopush credit %s is under SMS_LOW_CREDIT=%s", credit, self.threshold
+            )
+            self._announce(
+                f":warning: Octopush credit is low: *{credit:g}* left "
+                f"(SMS_LOW_CREDIT is {self.threshold:g}). Top up the account before sends fail "
+                "with code 104. This notice is sent once, until the credit is back above "
+                "the threshold."
+            )

@@ -1,0 +1,288 @@
+"""The message rules: what a send must satisfy before Octopush sees it.
+
+Octopush "interprets your request as best it can" and ignores what it cannot read, so
+every rule it would enforce loosely (or bill for) is checked here first, and every
+problem is reported at once, under its field, in words a person can act on. All pure:
+the clock and the directory lookup are passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain import Purpose, SendDraft, SendRequest, SmsType
+from bot.errors import InputError
+from bot.sending.phones import (
+    DEFAULT_REGION,
+    example_number,
+    looks_like_phone,
+    parse_phone,
+    write_as,
+)
+
+#: Octopush's limit on ``text`` (8 concatenated GSM-7 parts of 153).
+MAX_TEXT_LENGTH = 1224
+#: The opt-out mention French law and Octopush (error 121) require in marketing SMS.
+STOP_MENTION = "STOP au 30101"
+#: A send time at most this far in the past means "now": a minute-precision picker set
+#: to the current minute, or a clock slightly ahead of the sender's.
+CLOCK_SKEW = timedelta(minutes=1)
+
+_SENDER = re.compile(r"^[A-Za-z0-9 ]{3,11}$")
+_SENDER_CHAR = re.compile(r"[A-Za-z0-9 ]")
+_STOP = re.compile(r"stop\s+au\s+30101", re.IGNORECASE)
+
+#: Looks up a name or mention token: its numbers (E.164 or as typed), or ``None`` when
+#: the token is not a known name (it is then parsed as a phone number). May raise
+#: ``InputError`` itself, e.g. for a Slack user with no phone in their profile.
+Resolver = Callable[[str], Sequence[str] | None]
+
+
+@dataclass(frozen=True)
+class SendDefaults:
+    """What a draft falls back to: ``SMS_DEFAULT_REGION/SENDER/TYPE/PURPOSE``."""
+
+    region: str = DEFAULT_REGION
+    sender: str | None = None
+    sms_type: SmsType = SmsType.PREMIUM
+    purpose: Purpose = Purpose.ALERT
+
+
+def check_text(text: str) -> str:
+    """Return ``text`` without surrounding whitespace (never worth paying for).
+
+    Raises:
+        InputError: on ``text`` when it is blank or longer than :data:`MAX_TEXT_LENGTH`.
+    """
+    text = text.strip()
+    if not text:
+        raise InputError("text", "The message is empty; write the text to send")
+    if len(text) > MAX_TEXT_LENGTH:
+        over = len(text) - MAX_TEXT_LENGTH
+        raise InputError(
+            "text",
+            f"The message is {len(text)} characters; the limit is {MAX_TEXT_LENGTH}, "
+            f"so remove {over}",
+        )
+    return text
+
+
+def check_sender(sender: str | None) -> str | None:
+    """Return the sender name stripped, or ``None`` when none is given.
+
+    Operators show it instead of a number; Octopush accepts 3-11 ASCII letters, digits
+    and spaces (no accents, no punctuation) and otherwise rejects the send (code 106).
+
+    Raises:
+        InputError: on ``sender``, naming the value.
+    """
+    if sender is None or not sender.strip():
+        return None
+    sender = sender.strip()
+    if _SENDER.match(sender):
+        return sender
+    bad = "".join(dict.fromkeys(c for c in sender if not _SENDER_CHAR.match(c)))
+    if bad:
+        shown = ", ".join(f"'{c}'" for c in bad)
+        advice = "use only letters A-Z, digits and spaces (3 to 11)"
+        raise InputError("sender", f"The sender '{sender}' contains {shown}; {advice}")
+    advice = "use 3 to 11 letters, digits or spaces"
+    raise InputError(
+        "sender", f"The sender '{sender}' is {len(sender)} characters; {advice}"
+    )
+
+
+def check_send_at(send_at: datetime | None, *, now: datetime) -> datetime | None:
+    """Return when to send: ``send_at`` as given, or ``None`` for "now".
+
+    A time zone is required because Octopush reads a naive time as Central European
+    time, whatever the sender meant. A time up to :data:`CLOCK_SKEW` in the past is
+    taken as "now" (``None``); earlier ones are refused.
+
+    Raises:
+        InputError: on ``send_at`` when it is naive or in the past.
+        ValueError: when ``now`` is naive (a programming error).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    if send_at is None:
+        return None
+    if send_at.tzinfo is None or send_at.utcoffset() is None:
+        example = send_at.replace(second=0, microsecond=0).isoformat()
+        raise InputError(
+            "send_at",
+            f"The send time {send_at.isoformat()} needs a time zone, "
+            f"e.g. {example}+01:00",
+        )
+    if send_at < now - CLOCK_SKEW:
+        when = now.astimezone(send_at.tzinfo).replace(microsecond=0).isoformat()
+        raise InputError(
+            "send_at",
+            f"The send time {send_at.isoformat()} is in the past (it is now {when}); "
+            "pick a later time, or leave it empty to send now",
+        )
+    if send_at <= now:
+        return None
+    return send_at
+
+
+def check_stop_mention(text: str, purpose: Purpose) -> None:
+    """Refuse marketing without the opt-out mention, which Octopush rejects (code 121).
+
+    Raises:
+        InputError: on ``text`` when ``purpose`` is wholesale and the text lacks
+            :data:`STOP_MENTION`, written exactly so.
+    """
+    if purpose is not Purpose.WHOLESALE or STOP_MENTION in text:
+        return
+    found = _STOP.search(text)
+    if found:
+        problem = f"must contain '{STOP_MENTION}' written exactly so, not '{found[0]}'"
+    else:
+        problem = f"must contain '{STOP_MENTION}'; add it at the end of the text"
+    raise InputError(
+        "text",
+        f"Marketing messages (purpose wholesale) {problem}, or use purpose alert "
+        "if this is an alert or a reminder, not advertising",
+    )
+
+
+def _quote(tokens: Sequence[str]) -> str:
+    return ", ".join(f"'{token}'" for token in tokens)
+
+
+def resolve_recipients(
+    tokens: Sequence[str],
+    *,
+    region: str,
+    resolve: Resolver | None = None,
+) -> tuple[str, ...]:
+    """Turn recipient tokens into distinct E.164 numbers, in the order given.
+
+    Each token goes to ``resolve`` first (names, mentions); when it returns ``None``,
+    or there is no resolver, the token is parsed as a phone number in ``region``.
+
+    Raises:
+        InputError: on ``recipients``, listing every bad token at once.
+    """
+    numbers: dict[str, None] = {}
+    bad: list[str] = []  # tokens that are neither known names nor phone numbers
+    bad_messages: list[str] = []
+    problems: list[str] = []  # the rest, e.g. a directory entry with a bad number
+    for raw in tokens:
+        token = raw.strip()
+        if not token:
+            continue
+        found: Sequence[str] | None = None
+        if resolve is not None:
+            try:
+                found = resolve(token)
+            except InputError as error:
+                problems.extend(error.problems.values())
+                continue
+        if found is None:
+            try:
+                numbers[parse_phone(token, region)] = None
+            except InputError as error:
+                bad.append(token)
+                if resolve is not None and not looks_like_phone(token):
+                    bad_messages.append(
+                        f"'{token}' is not a phone number or a known name; "
+                        f"write numbers {write_as(region)}"
+                    )
+                else:
+                    bad_messages.append(error.message)
+            continue
+        if isinstance(found, str):
+            found = (found,)
+        if not found:
+            problems.append(f"'{token}' has no phone number to send to")
+        for number in found:
+            try:
+                numbers[parse_phone(number, region)] = None
+            except InputError:
+                problems.append(
+                    f"'{token}' has the number '{number}', which is not valid"
+                )
+    if len(bad) > 1:
+        bad_messages = [
+            f"Not phone numbers: {_quote(bad)}; write numbers {write_as(region)}"
+        ]
+    if bad_messages or problems:
+        raise InputError("recipients", "; ".join([*bad_messages, *problems]))
+    if not numbers:
+        raise InputError(
+            "recipients",
+            f"Give at least one recipient, such as {example_number(region)}",
+        )
+    return tuple(numbers)
+
+
+def validate_draft(
+    draft: SendDraft,
+    *,
+    defaults: SendDefaults,
+    now: datetime,
+    resolve: Resolver | None = None,
+) -> SendRequest:
+    """Apply the defaults to ``draft`` and check every rule; return what to send.
+
+    Raises:
+        InputError: with one problem per field (``recipients``, ``text``, ``sender``,
+            ``send_at``), so the modal can show each under its input.
+    """
+    problems: dict[str, str] = {}
+
+    def note(error: InputError) -> None:
+        for field, message in error.problems.items():
+            problems[field] = (
+                f"{problems[field]}; {message}" if field in problems else message
+            )
+
+    purpose = draft.purpose or defaults.purpose
+    sms_type = draft.sms_type or defaults.sms_type
+    recipients: tuple[str, ...] = ()
+    text = draft.text
+    sender: str | None = None
+    send_at: datetime | None = None
+    try:
+        recipients = resolve_recipients(
+            draft.recipients, region=defaults.region, resolve=resolve
+        )
+    except InputError as error:
+        note(error)
+    try:
+        text = check_text(draft.text)
+    except InputError as error:
+        note(error)
+    try:
+        if draft.text.strip():  # a blank text gets one problem, not two
+            check_stop_mention(draft.text, purpose)
+    except InputError as error:
+        note(error)
+    try:
+        given = (
+            draft.sender if draft.sender and draft.sender.strip() else defaults.sender
+        )
+        sender = check_sender(given)
+    except InputError as error:
+        note(error)
+    try:
+        send_at = check_send_at(draft.send_at, now=now)
+    except InputError as error:
+        note(error)
+    if problems:
+        raise InputError.from_problems(problems)
+    return SendRequest(
+        recipients=recipients,
+        text=text,
+        sender=sender,
+        sms_type=sms_type,
+        purpose=purpose,
+        send_at=send_at,
+        with_replies=draft.with_replies,
+        simulation=draft.simulation,
+    )

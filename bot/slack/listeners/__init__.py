@@ -1,0 +1,21 @@
+"""Wiring of every Slack listener to an App (the starter template's ``register`` idiom).
+
+Kept out of ``bot/slack/__init__.py`` so importing a pure builder (``messages``,
+``modals``, ``grammar``) does not import Bolt handlers and the Octopush client.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.slack.deps import SlackDeps
+from bot.slack.listeners.commands import SmsCommandHandlers
+from bot.slack.listeners.forms import SmsFormHandlers
+from bot.slack.listeners.pages import SlackPaging
+
+
+def register_listeners(app: App, deps: SlackDeps, paging: SlackPaging) -> None:
+    """Register every listener (the manifest test checks each manifest entry has one)."""
+    SmsCommandHandlers(deps, paging).register(app)
+    SmsFormHandlers(deps).register(app)
+    paging.register(app)

@@ -1,0 +1,66 @@
+"""``sms-bot serve`` picks Socket Mode when SLACK_APP_TOKEN is set, HTTP otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_bolt import App
+
+from bot.config import SlackSettings
+from bot.errors import SettingsError
+from bot.runtime.server import serve
+from tests.conftest import SIGNING_SECRET, SLACK_BOT_TOKEN, make_settings
+from tests.fakes.slack import FakeSlack
+
+
+class FakeSocketModeHandler:
+    started: list[tuple[App, str]] = []
+
+    def __init__(self, app: App, app_token: str) -> None:
+        self.app, self.app_token = app, app_token
+
+    def start(self) -> None:
+        FakeSocketModeHandler.started.append((self.app, self.app_token))
+
+
+def test_serve_connects_in_socket_mode_with_the_app_token(
+    tmp_path: Path, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import slack_bolt.adapter.socket_mode as socket_mode
+
+    monkeypatch.setattr(socket_mode, "SocketModeHandler", FakeSocketModeHandler)
+    settings = make_settings(tmp_path, slack_url=fake_slack.api_url)
+    slack: Any = SlackSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=SLACK_BOT_TOKEN,
+        app_token="xapp-1-socket",
+        api_url=fake_slack.api_url,
+    )
+    settings = settings.__class__(
+        octopush=settings.octopush, slack=slack, sms=settings.sms, app=settings.app
+    )
+    assert serve(settings) == 0
+    ((app, token),) = FakeSocketModeHandler.started
+    assert token == "xapp-1-socket"
+    assert isinstance(app, App)
+    assert fake_slack.calls("auth.test")  # the bot token was checked at start
+
+
+def test_http_mode_needs_the_signing_secret(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    settings = make_settings(tmp_path, slack_url=fake_slack.api_url)
+    slack: Any = SlackSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=SLACK_BOT_TOKEN,
+        api_url=fake_slack.api_url,
+    )
+    settings = settings.__class__(
+        octopush=settings.octopush, slack=slack, sms=settings.sms, app=settings.app
+    )
+    with pytest.raises(SettingsError) as exc_info:
+        serve(settings)
+    assert exc_info.value.problems[0].startswith("SLACK_SIGNING_SECRET: missing")
+    assert SIGNING_SECRET not in str(exc_info.value)
