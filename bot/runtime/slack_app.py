@@ -28,6 +28,7 @@ from bot.sending.service import SmsService
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import register_listeners
 from bot.slack.listeners.pages import SlackPaging
+from bot.slack.locales import ReaderLanguages
 from bot.slack.people import ProfilePhones, UsergroupMembers
 from bot.slack.posting import ResultPoster
 from bot.slack.recipients import SlackRecipients
@@ -103,9 +104,16 @@ def build_stack(
         resolve=recipients.resolve,
         is_name=recipients.is_name,
         directory=directory,
+        languages=ReaderLanguages(client, default=settings.sms.language),
     )
     paging = SlackPaging(
-        deps, Pager(service=service, directory=directory, store=service.store)
+        deps,
+        Pager(
+            service=service,
+            directory=directory,
+            store=service.store,
+            language=settings.sms.language,
+        ),
     )
     # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
     executor = ThreadPoolExecutor(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.directory.source import DirectorySource
 from bot.sending.service import SmsService
+from bot.slack.locales import ReaderLanguages
 from bot.slack.people import ProfilePhones
 from bot.slack.posting import ResultPoster
 
@@ -27,6 +28,8 @@ class SlackDeps:
     is_name: Callable[[str], bool]
     #: The directory file (``SMS_DIRECTORY``), reloaded when it changes.
     directory: DirectorySource
+    #: Each reader's language (ephemeral answers, modals) and the workspace's (posts).
+    languages: ReaderLanguages
 
 
 def interaction_request_id(kind: str, *parts: str | None) -> str:

@@ -11,8 +11,8 @@ from pytest_httpserver import HTTPServer
 from bot.audit import AuditStore, NewAttempt
 from bot.directory.model import parse_directory
 from bot.domain import Source
-from tests.conftest import SENT
 from tests.cli.test_main import SEND_PATH, audit_json, run
+from tests.conftest import SENT
 
 GOOD = """\
 people:
@@ -117,7 +117,7 @@ def test_audit_recover_settles_a_pending_attempt(
     store.close()
     result = run(["audit", "recover"], env, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "1 pending attempt(s) settled" in result.stdout
+    assert "1 pending attempt settled" in result.stdout
     (record,) = audit_json(env, tmp_path)
     assert record["status"] == "failed"
     assert record["error_code"] == "120"
