@@ -7,8 +7,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from bot.audit.schema import deliveries
 from bot.audit.store import AuditStore
+from bot.audit.tables import deliveries
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from bot.audit.schema import notices, opt_outs
 from bot.audit.store import AuditStore
+from bot.audit.tables import notices, opt_outs
 from bot.errors import AuditStoreError
 
 
