@@ -2,7 +2,7 @@
 
 from bot.audit.migrate import head_revision as head_revision
 from bot.audit.migrate import migrate as migrate
-from bot.audit.optouts import Notices as Notices
+from bot.audit.notices import Notices as Notices
 from bot.audit.optouts import OptOut as OptOut
 from bot.audit.optouts import OptOutList as OptOutList
 from bot.audit.records import CONTRACT_FIELDS as CONTRACT_FIELDS
