@@ -15,6 +15,7 @@ from datetime import datetime
 
 from bot import __version__
 from bot.cli.admin import add_admin_commands
+from bot.cli.db import add_db_commands
 from bot.cli.output import format_balance, format_outcome, outcome_json
 from bot.cli.support import (
     EXIT_FAILED,
@@ -130,6 +131,7 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
     balance.set_defaults(handler=_balance)
 
     add_admin_commands(commands, tr)
+    add_db_commands(commands, tr)
 
     check = commands.add_parser(
         "check", help=_("check settings and reach Octopush and Slack")
