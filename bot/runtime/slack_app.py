@@ -24,6 +24,7 @@ from bot.directory.source import open_directory
 from bot.errors import SettingsError
 from bot.paging.inbound import InboundProcessor
 from bot.runtime import metrics
+from bot.runtime.housekeeping import Housekeeping
 from bot.runtime.metrics import MeteredPager
 from bot.runtime.wiring import build_service
 from bot.sending.service import SmsService
@@ -82,14 +83,20 @@ class Stack:
     executor: ThreadPoolExecutor
     #: Coalesced post updates; its worker runs once :meth:`start_workers` is called.
     updates: UpdateQueue
+    #: The daily purge, when ``SMS_AUDIT_RETENTION_DAYS`` is set.
+    housekeeping: Housekeeping | None = None
 
     def start_workers(self, *, escalation_check_seconds: float) -> None:
-        """The threads ``serve`` runs beside the app: post updates, escalations."""
+        """The threads ``serve`` runs beside the app: updates, escalations, purge."""
         self.updates.start()
         self.paging.start_escalation_loop(escalation_check_seconds)
+        if self.housekeeping is not None:
+            self.housekeeping.start()
 
     def stop_workers(self) -> None:
         self.paging.stop()
+        if self.housekeeping is not None:
+            self.housekeeping.stop()
         self.updates.stop()
 
 
@@ -154,7 +161,15 @@ def build_stack(
         pager=paging.pager,
         ack_words=settings.sms.ack_words,
     )
-    return Stack(app, service, paging, inbound, announce, executor, updates)
+    days = settings.sms.audit_retention_days
+    housekeeping = (
+        Housekeeping(service.store, retention_days=days, announce=announce)
+        if days is not None
+        else None
+    )
+    return Stack(
+        app, service, paging, inbound, announce, executor, updates, housekeeping
+    )
 
 
 def _bolt_app(
