@@ -16,11 +16,10 @@ import phonenumbers
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.domain import Purpose, SmsType
+from bot.domain import SENDER_PATTERN, Purpose, SmsType
 from bot.errors import SettingsError
 from bot.i18n import DEFAULT_LANGUAGE, N_, Deferred, available_languages, language_of
 
-_SENDER = re.compile(r"^[A-Za-z0-9 ]{3,11}$")
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(minute|hour|day)\s*$")
 _PERIOD_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -134,6 +133,8 @@ class SmsSettings(BaseSettings):
     #: ``SMS_LANGUAGE``: channel posts, bot-written SMS, and the CLI when no locale says.
     language: str = DEFAULT_LANGUAGE
     escalation_check_seconds: float = Field(default=5.0, gt=0)
+    #: Bearer token of ``GET /metrics``; unset, the endpoint answers 404.
+    metrics_token: SecretStr | None = None
 
     _lists = field_validator(
         "allowed_users",
@@ -147,7 +148,7 @@ class SmsSettings(BaseSettings):
     @field_validator("default_sender")
     @classmethod
     def _sender(cls, value: str | None) -> str | None:
-        if value is not None and not _SENDER.match(value):
+        if value is not None and not SENDER_PATTERN.match(value):
             raise ValueError(N_("must be 3 to 11 letters, digits or spaces"))
         return value
 

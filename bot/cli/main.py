@@ -17,6 +17,7 @@ from bot import __version__
 from bot.cli.admin import add_admin_commands
 from bot.cli.db import add_db_commands
 from bot.cli.output import format_balance, format_outcome, outcome_json
+from bot.cli.playground import add_playground_command
 from bot.cli.support import (
     EXIT_FAILED,
     EXIT_OK,
@@ -132,6 +133,7 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
 
     add_admin_commands(commands, tr)
     add_db_commands(commands, tr)
+    add_playground_command(commands, tr)
 
     check = commands.add_parser(
         "check", help=_("check settings and reach Octopush and Slack")

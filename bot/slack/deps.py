@@ -12,6 +12,7 @@ from bot.sending.service import SmsService
 from bot.slack.locales import ReaderLanguages
 from bot.slack.people import ProfilePhones
 from bot.slack.posting import ResultPoster
+from bot.slack.update_queue import UpdateQueue
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class SlackDeps:
     is_name: Callable[[str], bool]
     #: The directory file (``SMS_DIRECTORY``), reloaded when it changes.
     directory: DirectorySource
+    #: Coalesced ``chat.update`` of posts that change often (delivery receipts).
+    updates: UpdateQueue
     #: Each reader's language (ephemeral answers, modals) and the workspace's (posts).
     languages: ReaderLanguages
 
