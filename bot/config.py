@@ -16,12 +16,10 @@ import phonenumbers
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.domain import Purpose, SmsType
+from bot.domain import Purpose, RateLimit, SmsType
 from bot.errors import SettingsError
 
 _SENDER = re.compile(r"^[A-Za-z0-9 ]{3,11}$")
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(minute|hour|day)\s*$")
-_PERIOD_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
@@ -88,22 +86,6 @@ class SlackSettings(BaseSettings):
         if value is not None and not value.get_secret_value().startswith("xapp-"):
             raise ValueError("must be an app-level token starting with xapp-")
         return value
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """``SMS_RATE_LIMIT``: at most ``count`` sends per user per ``period_seconds``."""
-
-    count: int
-    period_seconds: int
-    text: str
-
-    @classmethod
-    def parse(cls, value: str) -> RateLimit:
-        match = _RATE.match(value)
-        if not match:
-            raise ValueError("must look like 30/hour (N/minute, N/hour or N/day)")
-        return cls(int(match.group(1)), _PERIOD_SECONDS[match.group(2)], value.strip())
 
 
 class SmsSettings(BaseSettings):

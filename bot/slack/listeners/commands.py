@@ -244,16 +244,22 @@ class SmsCommandHandlers:
         except (InputError, PolicyError) as refusal:
             respond(response_type="ephemeral", **build_rejection_message(refusal))
             return
-        if outcome.duplicate:
-            respond(
-                response_type="ephemeral",
-                text=f"This command was already handled (audit #{outcome.audit_id}).",
-            )
-            return
-        self.deps.poster.post(
-            build_result_message(outcome, user_id=command.get("user_id") or ""),
-            channel_id=command.get("channel_id"),
+        with self.deps.poster.after_send(
+            outcome,
             user_id=command.get("user_id"),
+            channel_id=command.get("channel_id"),
             response_url=command.get("response_url"),
-            audit_id=outcome.audit_id,
-        )
+        ):
+            if outcome.duplicate:
+                respond(
+                    response_type="ephemeral",
+                    text=f"This command was already handled (audit #{outcome.audit_id}).",
+                )
+                return
+            self.deps.poster.post(
+                build_result_message(outcome, user_id=command.get("user_id") or ""),
+                channel_id=command.get("channel_id"),
+                user_id=command.get("user_id"),
+                response_url=command.get("response_url"),
+                audit_id=outcome.audit_id,
+            )
