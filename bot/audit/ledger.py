@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot.audit.records import AuditRecord, DuplicateAttemptError, NewAttempt
-from bot.audit.schema import audit_records
 from bot.audit.store import AuditStore
+from bot.audit.tables import audit_records
 from bot.domain import AuditStatus
 
 _t = audit_records
