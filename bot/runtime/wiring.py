@@ -12,8 +12,7 @@ from bot.config import Settings
 from bot.errors import SettingsError
 from bot.octopush import OctopushClient
 from bot.sending.credit import LowCreditWatch
-from bot.sending.guard import Guard, UsergroupLookup
-from bot.sending.policy import Policy, normalise_blocked
+from bot.sending.guard import Guard, UsergroupLookup, policy_from
 from bot.sending.rules import SendDefaults
 from bot.sending.service import OutcomeObserver, SmsService
 
@@ -41,20 +40,6 @@ def build_store(settings: Settings) -> AuditStore:
     """The audit store at ``DATABASE_URL``, its schema created or migrated."""
     return AuditStore.from_url(
         settings.database_url, redact_text=settings.sms.audit_redact_text
-    )
-
-
-def policy_from(settings: Settings) -> Policy:
-    """The admin's ``SMS_*`` limits as the plain values the guard works with."""
-    sms = settings.sms
-    return Policy(
-        allowed_users=frozenset(sms.allowed_users),
-        allowed_usergroups=frozenset(sms.allowed_usergroups),
-        allowed_channels=frozenset(sms.allowed_channels),
-        max_recipients=sms.max_recipients,
-        rate=sms.rate,
-        daily_budget=sms.daily_budget,
-        blocked=normalise_blocked(sms.blocked_numbers, sms.default_region),
     )
 
 
@@ -124,5 +109,6 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.slack.bot_token,
         settings.slack.signing_secret,
         settings.slack.app_token,
+        settings.sms.metrics_token,
     )
     return [secret.get_secret_value() for secret in candidates if secret is not None]

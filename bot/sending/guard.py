@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from bot.audit import AuditRecord, AuditStore, OptOutList
 from bot.audit.ledger import SendLedger
+from bot.config import Settings
 from bot.domain import Actor, SendRequest
 from bot.sending.policy import (
     Policy,
@@ -32,11 +33,26 @@ from bot.sending.policy import (
     check_actor,
     check_limits,
     check_recipients,
+    normalise_blocked,
 )
 from bot.sending.segments import analyse
 
 #: ``usergroups_of(user_id, candidates)``: which of ``candidates`` the user belongs to.
 UsergroupLookup = Callable[[str, Collection[str]], Collection[str]]
+
+
+def policy_from(settings: Settings) -> Policy:
+    """The admin's ``SMS_*`` limits as the plain values the pure rules work with."""
+    sms = settings.sms
+    return Policy(
+        allowed_users=frozenset(sms.allowed_users),
+        allowed_usergroups=frozenset(sms.allowed_usergroups),
+        allowed_channels=frozenset(sms.allowed_channels),
+        max_recipients=sms.max_recipients,
+        rate=sms.rate,
+        daily_budget=sms.daily_budget,
+        blocked=normalise_blocked(sms.blocked_numbers, sms.default_region),
+    )
 
 
 class Guard:

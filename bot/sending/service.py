@@ -24,7 +24,14 @@ from bot.audit import (
     DuplicateAttemptError,
 )
 from bot.audit.ledger import SendLedger
-from bot.domain import Actor, AuditStatus, SendDraft, SendOutcome, SendRequest
+from bot.domain import (
+    Actor,
+    AuditStatus,
+    SendDraft,
+    SendOutcome,
+    SendRequest,
+    Source,
+)
 from bot.errors import BotError, InputError, PolicyError
 from bot.log import scrub_numbers
 from bot.octopush import Balance, OctopushClient
@@ -84,6 +91,7 @@ class SmsService:
         self._policy = policy
         self._ledger = SendLedger(store)
         self.observers = list(observers)
+        self.refusal_observers: list[Callable[[Source], None]] = []  # metrics
         self._clock = clock
 
     def check_policy(self, request: SendRequest, actor: Actor) -> None:
@@ -126,6 +134,8 @@ class SmsService:
             record_id = self._admit(request, actor, request_id)
         except (InputError, PolicyError) as refusal:
             self._record_rejection(draft, actor, request_id, refusal)
+            for observe in self.refusal_observers:
+                observe(actor.source)
             raise
         except DuplicateAttemptError as duplicate:
             logger.info(
