@@ -125,9 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except SettingsError as error:
-        print("sms-bot: settings are missing or malformed:", file=sys.stderr)
-        for line in error.problems:
-            print(f"  {line}", file=sys.stderr)
+        print(error.report(), file=sys.stderr)
         return EXIT_USAGE
     except AuditStoreError as error:
         print(f"sms-bot: audit store error: {error}", file=sys.stderr)

@@ -34,27 +34,18 @@ def _serve_http(settings: Settings) -> int:
             ["SLACK_SIGNING_SECRET: missing (HTTP mode verifies every request with it)"]
         )
 
+    bind = gunicorn_conf.bind_address(settings.port)
+
     class _Gunicorn(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            for key in (
-                "bind",
-                "workers",
-                "worker_class",
-                "threads",
-                "timeout",
-                "graceful_timeout",
-            ):
-                self.cfg.set(key, getattr(gunicorn_conf, key))
-            self.cfg.set("accesslog", gunicorn_conf.accesslog)
-            self.cfg.set("access_log_format", gunicorn_conf.access_log_format)
-            self.cfg.set("logger_class", gunicorn_conf.logger_class)
+            for key, value in gunicorn_conf.OPTIONS.items():
+                self.cfg.set(key, value)
+            self.cfg.set("bind", [bind])
 
         def load(self) -> Any:
             return application()
 
-    logger.warning(
-        "serving HTTP on %s (POST /slack/events, GET /healthz)", gunicorn_conf.bind
-    )
+    logger.warning("serving HTTP on %s (POST /slack/events, GET /healthz)", bind)
     _Gunicorn().run()
     return 0
 
