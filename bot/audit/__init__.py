@@ -1,6 +1,6 @@
 """The audit trail: one record per send attempt, on SQLite or PostgreSQL."""
 
-from bot.audit.optouts import Notices as Notices
+from bot.audit.notices import Notices as Notices
 from bot.audit.optouts import OptOut as OptOut
 from bot.audit.optouts import OptOutList as OptOutList
 from bot.audit.records import CONTRACT_FIELDS as CONTRACT_FIELDS
