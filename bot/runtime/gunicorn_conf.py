@@ -6,9 +6,10 @@ PostgreSQL (see README, Deploying).
 
 Nothing is read at import: gunicorn imports this module whenever a command line names
 it, and a test or a tool may import it too. The settings are read when gunicorn starts a
-run (:func:`on_starting`, before it opens its socket): that binds ``PORT``, or stops with
-one line per missing or malformed setting. ``sms-bot serve`` already holds its settings
-and passes :data:`OPTIONS` and :func:`bind_address` to gunicorn itself.
+run (:func:`on_starting`, in the master before it opens its socket): that binds
+``PORT`` (unless ``--bind`` chose), or stops with one line per missing or malformed
+setting. ``sms-bot serve`` already holds its settings and passes :data:`OPTIONS`,
+:func:`bind_address` and the hooks to gunicorn itself.
 """
 
 from __future__ import annotations
@@ -25,7 +26,45 @@ accesslog = "-"
 logger_class = "bot.runtime.gunicorn_log.RedactingLogger"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus'
 
-#: The settings above by gunicorn name (gunicorn ignores this upper-case name).
+
+def bind_address(port: int) -> str:
+    """Every interface on ``port``: the platform's router reaches the dyno from outside."""
+    return f"0.0.0.0:{port}"
+
+
+def on_starting(server: Any) -> None:
+    """Gunicorn hook, once in the master before it listens: settings, port, metrics."""
+    from bot.config import load_settings
+    from bot.errors import SettingsError
+
+    try:
+        port = load_settings().port
+    except SettingsError as error:
+        print(error.report(), file=sys.stderr)
+        raise SystemExit(2) from None
+    bind = server.cfg.settings["bind"]
+    if bind.value == bind.default:  # a --bind on the command line still wins
+        server.cfg.set("bind", [bind_address(port)])
+    prepare_metrics(server)
+
+
+def prepare_metrics(server: object) -> None:
+    """In the master, before any worker: a clean directory for multiprocess metrics."""
+    from bot.runtime.metrics import prepare_multiprocess_dir
+
+    prepare_multiprocess_dir()
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker is gone: its live gauges must not linger in ``/metrics``."""
+    from bot.runtime.metrics import mark_process_dead
+
+    mark_process_dead(int(getattr(worker, "pid", 0)))
+
+
+#: The settings above by gunicorn name, for ``sms-bot serve`` (gunicorn ignores this
+#: upper-case name when it reads the module). ``serve`` binds and runs
+#: :func:`prepare_metrics` itself, as it has read the settings already.
 OPTIONS: dict[str, object] = {
     "workers": workers,
     "worker_class": worker_class,
@@ -35,22 +74,5 @@ OPTIONS: dict[str, object] = {
     "accesslog": accesslog,
     "logger_class": logger_class,
     "access_log_format": access_log_format,
+    "child_exit": child_exit,
 }
-
-
-def bind_address(port: int) -> str:
-    """Every interface on ``port``: the platform's router reaches the dyno from outside."""
-    return f"0.0.0.0:{port}"
-
-
-def on_starting(server: Any) -> None:
-    """Gunicorn hook, run once in the master before it listens: bind the settings' PORT."""
-    from bot.config import load_settings
-    from bot.errors import SettingsError
-
-    try:
-        port = load_settings().port
-    except SettingsError as error:
-        print(error.report(), file=sys.stderr)
-        raise SystemExit(2) from None
-    server.cfg.set("bind", [bind_address(port)])

@@ -41,11 +41,14 @@ def _serve_http(settings: Settings) -> int:
             for key, value in gunicorn_conf.OPTIONS.items():
                 self.cfg.set(key, value)
             self.cfg.set("bind", [bind])
+            self.cfg.set("on_starting", gunicorn_conf.prepare_metrics)
 
         def load(self) -> Any:
             return application()
 
-    logger.warning("serving HTTP on %s (POST /slack/events, GET /healthz)", bind)
+    logger.warning(
+        "serving HTTP on %s (POST /slack/events, GET /healthz, GET /metrics)", bind
+    )
     _Gunicorn().run()
     return 0
 
@@ -61,7 +64,7 @@ def _serve_socket_mode(settings: Settings) -> int:
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
     stack = build_stack(settings)
     start_recovery(stack.service, report=stack.announce)
-    stack.paging.start_escalation_loop(settings.sms.escalation_check_seconds)
+    stack.start_workers(escalation_check_seconds=settings.sms.escalation_check_seconds)
     if settings.octopush.callback_token is not None:
         logger.warning(
             "Socket Mode has no public URL: Octopush callbacks (receipts, replies) need "
@@ -72,5 +75,5 @@ def _serve_socket_mode(settings: Settings) -> int:
     try:
         handler.start()  # type: ignore[no-untyped-call]
     finally:
-        stack.paging.stop()
+        stack.stop_workers()
     return 0

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests
+from gunicorn.config import Config
 
 from bot.runtime import gunicorn_conf
 from tests.conftest import OCTOPUSH_KEY, SIGNING_SECRET, SLACK_BOT_TOKEN
@@ -24,12 +25,9 @@ from tests.fakes.slack import FakeSlack
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class RecordingConfig:
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-
-    def set(self, name: str, value: Any) -> None:
-        self.values[name] = value
+def a_master() -> Any:
+    """What ``on_starting`` gets from gunicorn: the arbiter, holding the config."""
+    return SimpleNamespace(cfg=Config())
 
 
 @pytest.fixture
@@ -41,6 +39,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         ):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no developer .env
+    # on_starting prepares the metrics directory in os.environ: restored after the test.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
 
 
 def test_importing_the_config_reads_no_settings(
@@ -55,10 +55,20 @@ def test_importing_the_config_reads_no_settings(
 def test_starting_a_run_binds_the_port_from_the_settings(
     clean_environment: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PORT", "8123")
-    server = SimpleNamespace(cfg=RecordingConfig())
+    monkeypatch.setenv("SMS_DEFAULT_REGION", "BE")  # any setting: read, not imported
+    server = a_master()
     gunicorn_conf.on_starting(server)
-    assert server.cfg.values == {"bind": ["0.0.0.0:8123"]}
+    assert server.cfg.bind == ["0.0.0.0:3000"]  # the settings' default PORT
+    monkeypatch.setenv("PORT", "8123")
+    gunicorn_conf.on_starting(server := a_master())
+    assert server.cfg.bind == ["0.0.0.0:8123"]
+
+
+def test_a_bind_on_the_command_line_still_wins(clean_environment: None) -> None:
+    server = a_master()
+    server.cfg.set("bind", ["127.0.0.1:9999"])
+    gunicorn_conf.on_starting(server)
+    assert server.cfg.bind == ["127.0.0.1:9999"]
 
 
 def test_starting_a_run_with_bad_settings_stops_naming_them(
@@ -66,15 +76,16 @@ def test_starting_a_run_with_bad_settings_stops_naming_them(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("PORT", "http")
-    server = SimpleNamespace(cfg=RecordingConfig())
+    monkeypatch.setenv("SMS_RATE_LIMIT", "lots")
+    server = a_master()
+    default_bind = server.cfg.bind
     with pytest.raises(SystemExit) as exc_info:
         gunicorn_conf.on_starting(server)
     assert exc_info.value.code == 2
-    assert server.cfg.values == {}
+    assert server.cfg.bind == default_bind
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "sms-bot: settings are missing or malformed:"
-    assert any(line.strip().startswith("PORT:") for line in lines[1:])
+    assert any(line.strip().startswith("SMS_RATE_LIMIT:") for line in lines[1:])
     assert "Traceback" not in "\n".join(lines)
 
 
@@ -105,7 +116,9 @@ def test_the_procfile_command_serves_on_the_settings_port(
         for key, value in os.environ.items()
         if not key.startswith(("OCTOPUSH_", "SLACK_", "SMS_"))
     }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env.update(
+        HOME=str(tmp_path),
         PORT=str(port),
         DATABASE_URL=f"sqlite:///{tmp_path}/audit.db",
         SLACK_BOT_TOKEN=SLACK_BOT_TOKEN,
