@@ -23,7 +23,7 @@ from bot.errors import AuditStoreError
 logger = logging.getLogger(__name__)
 
 #: The schema version this code writes; :func:`migrate` brings a database up to it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 #: Execution option that makes a SQLite transaction start with ``BEGIN IMMEDIATE``.
 #: Taking the write lock up front avoids SQLITE_BUSY on a read-to-write upgrade.
@@ -103,11 +103,20 @@ def _audit_records_v1(metadata: sa.MetaData) -> sa.Table:
     )
 
 
+def _audit_records_v3(metadata: sa.MetaData) -> sa.Table:
+    """``audit_records`` since migration 3: status is indexed with the time."""
+    table = _audit_records_v1(metadata)
+    status = next(i for i in table.indexes if i.name == "ix_audit_records_status")
+    table.indexes.discard(status)
+    sa.Index("ix_audit_records_status_created", table.c.status, table.c.created_at)
+    return table
+
+
 metadata = sa.MetaData()
 
 #: The current shape of the table. Version 1 is also the current one; the first
 #: migration that alters the table replaces this line with its own definition.
-audit_records = _audit_records_v1(metadata)
+audit_records = _audit_records_v3(metadata)
 
 #: One row holding the number of the last migration applied.
 schema_versions = sa.Table(
@@ -188,11 +197,91 @@ def _migration_2(conn: Connection) -> None:
         table.create(conn)
 
 
+def _tables_v3(metadata: sa.MetaData) -> tuple[sa.Table, ...]:
+    """Migration 3: one row per Octopush ticket (a batched send has several)."""
+    tickets = sa.Table(
+        "audit_tickets",
+        metadata,
+        sa.Column("ticket", sa.String(128), nullable=False),
+        sa.Column(
+            "audit_id",
+            sa.Integer,
+            sa.ForeignKey("audit_records.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("ticket", "audit_id", name="pk_audit_tickets"),
+        sa.Index("ix_audit_tickets_audit_id", "audit_id"),
+    )
+    return (tickets,)
+
+
+def _tables_v4(metadata: sa.MetaData) -> tuple[sa.Table, ...]:
+    """Migration 4: Octopush callbacks, stored before they are answered."""
+    inbox = sa.Table(
+        "callback_inbox",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("received_at", UtcDateTime, nullable=False),
+        sa.Column("content_type", sa.String(255)),
+        sa.Column("body", sa.LargeBinary, nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("claimed_by", sa.String(64)),
+        sa.Column("claimed_until", UtcDateTime),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("processed_at", UtcDateTime),
+        sa.Column("outcome", sa.String(32)),
+        sa.Index("ux_callback_inbox_digest", "digest", unique=True),
+        sa.Index("ix_callback_inbox_unprocessed", "processed_at", "id"),
+    )
+    return (inbox,)
+
+
+def _migration_3(conn: Connection) -> None:
+    """Tickets get their own indexed table (backfilled); status+time index."""
+    migration_metadata = sa.MetaData()
+    records = _audit_records_v1(migration_metadata)
+    (tickets,) = _tables_v3(migration_metadata)
+    tickets.create(conn)
+    single = sa.select(records.c.sms_ticket, records.c.id).where(
+        records.c.sms_ticket.is_not(None), records.c.sms_ticket.not_like("%,%")
+    )
+    conn.execute(sa.insert(tickets).from_select(["ticket", "audit_id"], single))
+    batched = conn.execute(
+        sa.select(records.c.id, records.c.sms_ticket).where(
+            records.c.sms_ticket.like("%,%")
+        )
+    ).all()
+    rows = [
+        {"ticket": ticket, "audit_id": audit_id}
+        for audit_id, joined in batched
+        for ticket in dict.fromkeys(t.strip() for t in joined.split(","))
+        if ticket
+    ]
+    if rows:
+        conn.execute(sa.insert(tickets), rows)
+    sa.Index("ix_audit_records_status", records.c.status).drop(conn)
+    sa.Index(
+        "ix_audit_records_status_created", records.c.status, records.c.created_at
+    ).create(conn)
+
+
+def _migration_4(conn: Connection) -> None:
+    for table in _tables_v4(sa.MetaData()):
+        table.create(conn)
+
+
 #: ``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``.
-MIGRATIONS: list[Callable[[Connection], None]] = [_migration_1, _migration_2]
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _migration_1,
+    _migration_2,
+    _migration_3,
+    _migration_4,
+]
 
 #: The current shape of the tables added by migration 2.
 opt_outs, notices, deliveries, pages = _tables_v2(metadata)
+(audit_tickets,) = _tables_v3(metadata)
+(callback_inbox,) = _tables_v4(metadata)
 
 
 def schema_version(conn: Connection) -> int:

@@ -52,7 +52,7 @@ def test_migrations_build_the_table_the_code_uses(engine: sa.Engine) -> None:
         "ix_audit_records_created_at": (("created_at",), False),
         "ix_audit_records_channel_created": (("slack_channel_id", "created_at"), False),
         "ix_audit_records_user_created": (("slack_user_id", "created_at"), False),
-        "ix_audit_records_status": (("status",), False),
+        "ix_audit_records_status_created": (("status", "created_at"), False),
     }
 
 
