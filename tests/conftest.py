@@ -293,6 +293,7 @@ def make_harness(
                 inbound=built.inbound,
                 callback_token=CALLBACK_TOKEN,
             )
+            stack.callback(wsgi.close)  # before the store closes (last in, first out)
             url = stack.enter_context(serve_wsgi(wsgi))
             return SlackHarness(
                 url=url,
