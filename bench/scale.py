@@ -23,7 +23,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.seed import Seeded, seed
-from bot.audit import AuditStore, migrate
+from bot.audit import AuditStore
 from bot.audit.deliveries import DeliveryLog
 from bot.audit.pages import PageStore
 from bot.paging.inbound import FINAL_STATUSES
@@ -146,7 +146,6 @@ def run_backend(
         url = url_for(size)
         store = AuditStore.from_url(url)
         try:
-            migrate(store.engine)
             started = time.perf_counter()
             seeded = seed(store.engine, size)
             print(

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.audit import schema as tables
+from bot.audit import tables
 
 #: Records created today, in the last hour per user, still pending, pages still open.
 TODAY = 300
@@ -142,13 +142,11 @@ def seed(engine: Engine, size: int, *, now: datetime | None = None) -> Seeded:
             }
 
     load(engine, tables.audit_records, records())
-    if hasattr(tables, "audit_tickets"):
-        load(engine, tables.audit_tickets, tickets())
+    load(engine, tables.audit_tickets, tickets())
     load(engine, tables.deliveries, deliveries())
     load(engine, tables.pages, pages())
     load(engine, tables.opt_outs, opt_outs())
-    if hasattr(tables, "callback_inbox"):
-        load(engine, tables.callback_inbox, inbox_rows(size, created))
+    load(engine, tables.callback_inbox, inbox_rows(size, created))
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(

@@ -9,8 +9,8 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from bot.audit.dialects import insert
-from bot.audit.schema import deliveries
 from bot.audit.store import AuditStore
+from bot.audit.tables import deliveries
 
 
 @dataclass(frozen=True)

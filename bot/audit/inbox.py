@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from bot.audit.dialects import insert_or_ignore
-from bot.audit.schema import callback_inbox
 from bot.audit.store import AuditStore
+from bot.audit.tables import callback_inbox
 
 _t = callback_inbox
 

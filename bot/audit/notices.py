@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from bot.audit.dialects import insert_or_ignore
-from bot.audit.schema import notices
 from bot.audit.store import AuditStore
+from bot.audit.tables import notices
 
 
 class Notices:

@@ -12,8 +12,8 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from bot.audit.dialects import insert_or_ignore
-from bot.audit.schema import opt_outs
 from bot.audit.store import AuditStore
+from bot.audit.tables import opt_outs
 
 
 @dataclass(frozen=True)

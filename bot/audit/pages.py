@@ -14,8 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.audit.schema import pages
 from bot.audit.store import AuditStore
+from bot.audit.tables import pages
 
 
 class PageState(StrEnum):

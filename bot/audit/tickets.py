@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot.audit.dialects import insert
-from bot.audit.schema import audit_records, audit_tickets
+from bot.audit.tables import audit_records, audit_tickets
 
 
 def split_tickets(joined: str | None) -> list[str]:

@@ -7,13 +7,9 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from bot.audit import AttemptResult, AuditStore, NewAttempt
-from bot.audit.schema import (
-    MIGRATIONS,
-    _audit_records_v1,
-    audit_tickets,
-    schema_versions,
-)
+from bot.audit.tables import audit_tickets
 from bot.domain import AuditStatus, Source
+from tests.audit import legacy_schema
 
 
 def attempt(request_id: str) -> NewAttempt:
@@ -82,14 +78,12 @@ def test_purging_a_record_removes_its_tickets(store: AuditStore) -> None:
 
 
 def test_the_migration_backfills_tickets_of_existing_records(database_url: str) -> None:
-    old_records = _audit_records_v1(sa.MetaData())
+    old_records = legacy_schema._audit_records_v1(sa.MetaData())
     engine = sa.create_engine(database_url)
     try:
-        with engine.begin() as conn:  # a database as the previous release left it
-            schema_versions.create(conn)
-            for step in MIGRATIONS[:2]:
-                step(conn)
-            conn.execute(sa.insert(schema_versions).values(version=2))
+        # A database as the previous release left it, with its records.
+        legacy_schema.create_legacy_database(engine, 2)
+        with engine.begin() as conn:
             conn.execute(
                 sa.insert(old_records),
                 [
