@@ -2,7 +2,7 @@
 
 Each path is what one event costs the audit store: a delivery receipt, an SMS reply,
 ``/sms history``, the policy counts (rate per user, budget per day), the escalation
-poll, the pending sweep and the callback inbox. It runs on SQLite, and on PostgreSQL
+poll, the pending sweep, and one callback through the inbox. It runs on SQLite, and on PostgreSQL
 when ``BENCH_DATABASE_URL`` (or ``TEST_DATABASE_URL``) answers. Target: each path's
 median at the large size is at most 1.5× its median at the small one.
 ``--small`` is a quick run (1,000 vs 20,000 records) to check the benchmark works.
@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from bench.seed import Seeded, seed
 from bot.audit import AuditStore
 from bot.audit.deliveries import DeliveryLog
+from bot.audit.inbox import CallbackInbox
 from bot.audit.pages import PageStore
 from bot.paging.inbound import FINAL_STATUSES
 
@@ -88,6 +89,17 @@ def pending(store: AuditStore, seeded: Seeded, i: int) -> object:
     return store.pending_older_than(timedelta(minutes=1))
 
 
+def inbox(store: AuditStore, seeded: Seeded, i: int) -> object:
+    """One callback through the inbox: store it, claim it, mark it handled."""
+    callbacks = CallbackInbox(store)
+    callbacks.put(
+        f'{{"bench": {i}, "size": {seeded.size}}}'.encode(), "application/json"
+    )
+    for item in callbacks.claim("bench"):
+        callbacks.finish(item.id, "bench", "handled")
+    return None
+
+
 PATHS: dict[str, Path_] = {
     "receipt": receipt,
     "reply": reply,
@@ -96,6 +108,7 @@ PATHS: dict[str, Path_] = {
     "budget (per day)": budget,
     "escalation poll": escalation,
     "pending sweep": pending,
+    "callback inbox": inbox,
 }
 
 

@@ -152,7 +152,8 @@ def seed(engine: Engine, size: int, *, now: datetime | None = None) -> Seeded:
             conn.execute(
                 sa.text("SELECT setval('audit_records_id_seq', :n)"), {"n": size}
             )
-            conn.execute(sa.text("SELECT setval('pages_id_seq', :n)"), {"n": size})
+            for sequence in ("pages_id_seq", "callback_inbox_id_seq"):
+                conn.execute(sa.text(f"SELECT setval('{sequence}', :n)"), {"n": size})
             conn.execute(sa.text("ANALYZE"))  # what autovacuum does on its own
     sample = sorted(rng.sample(range(1, size - PENDING + 1), min(size - PENDING, 500)))
     return Seeded(
