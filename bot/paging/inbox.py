@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.audit.inbox import CallbackInbox, InboxItem
@@ -37,11 +38,15 @@ class InboxWorker:
         *,
         poll_seconds: float = 1.0,
         threads: int = 4,
+        on_outcome: Callable[[str], None] = lambda kind: None,
     ) -> None:
         self.inbox = inbox
         self._inbound = inbound
         self._poll = poll_seconds
         self._threads = threads
+        #: Told each callback's kind once handled (``invalid``, ``error`` or the
+        #: event's kind): the metrics hook.
+        self._on_outcome = on_outcome
         #: Who holds a claim: unique per process, so a restart never inherits one.
         self.owner = f"inbox-{uuid.uuid4().hex[:12]}"
         self._wake = threading.Event()
@@ -98,6 +103,7 @@ class InboxWorker:
         except CallbackParseError as error:
             logger.warning("Octopush callback #%d ignored: %s", item.id, error)
             self.inbox.finish(item.id, self.owner, "unparseable")
+            self._on_outcome("invalid")
             return
         try:
             outcome = self._inbound.handle(event)
@@ -105,6 +111,7 @@ class InboxWorker:
             self._failed(item, type(event).__name__, error)
             return
         self.inbox.finish(item.id, self.owner, "handled")
+        self._on_outcome(outcome.kind)
         logger.info(
             "Octopush callback #%d: %s for audit #%s (changed: %s)",
             item.id,
@@ -124,6 +131,7 @@ class InboxWorker:
                 exc_info=error,
             )
             self.inbox.finish(item.id, self.owner, "failed")
+            self._on_outcome("error")
             return
         delay = timedelta(seconds=2**item.attempts)
         logger.warning(

@@ -22,6 +22,7 @@ from bot.audit.inbox import CallbackInbox
 from bot.errors import AuditStoreError
 from bot.paging.inbound import InboundProcessor
 from bot.paging.inbox import InboxWorker
+from bot.runtime import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -63,17 +64,23 @@ def create_wsgi_app(
     store: AuditStore,
     inbound: InboundProcessor | None = None,
     callback_token: str | None = None,
+    metrics_token: str | None = None,
     start_worker: bool = True,
 ) -> WebApp:
-    """Route ``POST /slack/events`` to Bolt, ``GET /healthz`` to a store ping, and
-    ``POST /octopush/callback/<token>`` to the callback inbox (stored, then answered).
+    """Route ``POST /slack/events`` to Bolt, ``GET /healthz`` to a store ping,
+    ``POST /octopush/callback/<token>`` to the callback inbox (stored, then answered)
+    and ``GET /metrics`` to Prometheus (with ``Authorization: Bearer <metrics_token>``).
 
     With ``inbound``, an :class:`InboxWorker` handles the stored callbacks (started
     unless ``start_worker`` is false); :meth:`WebApp.close` stops it.
     """
-    slack = SlackRequestHandler(app, path=SLACK_PATH)
+    slack = metrics.timed_ack(SlackRequestHandler(app, path=SLACK_PATH))
     inbox = CallbackInbox(store) if inbound is not None else None
-    worker = InboxWorker(inbox, inbound) if inbox and inbound else None
+    worker = (
+        InboxWorker(inbox, inbound, on_outcome=metrics.record_callback)
+        if inbox and inbound
+        else None
+    )
     if worker is not None and start_worker:
         worker.start()
 
@@ -87,6 +94,7 @@ def create_wsgi_app(
             or not hmac.compare_digest(token.encode(), expected.encode())
         ):
             # Never log the token: it is the only guard of this URL.
+            metrics.record_callback("refused")
             logger.warning(
                 "Octopush callback refused: unknown token (from %s)",
                 environ.get("REMOTE_ADDR"),
@@ -94,9 +102,11 @@ def create_wsgi_app(
             return _json(start_response, "404 Not Found", {"error": "not found"})
         body = _read_body(environ, CALLBACK_MAX_BYTES)
         try:
-            inbox.put(body, environ.get("CONTENT_TYPE"))
+            if not inbox.put(body, environ.get("CONTENT_TYPE")):
+                metrics.record_callback("duplicate")
         except AuditStoreError as error:
             # Not stored, so not answered 200: Octopush sends it again later.
+            metrics.record_callback("unavailable")
             logger.error("Octopush callback not stored, answered 503: %s", error)
             start_response(
                 "503 Service Unavailable",
@@ -120,6 +130,25 @@ def create_wsgi_app(
             )
         return _json(start_response, "200 OK", {"status": "ok", "audit_store": "ok"})
 
+    def scrape(
+        environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        status = metrics.authorized(environ, metrics_token)
+        if status == 404:
+            return _json(start_response, "404 Not Found", {"error": "not found"})
+        if status == 401:
+            start_response(
+                "401 Unauthorized",
+                [("WWW-Authenticate", "Bearer"), ("Content-Length", "0")],
+            )
+            return [b""]
+        data, content_type = metrics.render(store)
+        start_response(
+            "200 OK",
+            [("Content-Type", content_type), ("Content-Length", str(len(data)))],
+        )
+        return [data]
+
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = (
             environ.get("PATH_INFO", ""),
@@ -135,6 +164,8 @@ def create_wsgi_app(
             return callback(environ, start_response, path[len(CALLBACK_PREFIX) :])
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             return health(start_response)
+        if path == metrics.METRICS_PATH and method in ("GET", "HEAD"):
+            return scrape(environ, start_response)
         return _json(start_response, "404 Not Found", {"error": "not found"})
 
     return WebApp(wsgi, worker, inbox)
@@ -182,11 +213,13 @@ def application() -> WSGIApp:
         # Gunicorn's "worker failed to boot" code: stop, rather than respawn forever.
         raise SystemExit(GUNICORN_BOOT_ERROR) from None
     start_recovery(stack.service, report=stack.announce)
-    stack.paging.start_escalation_loop(settings.sms.escalation_check_seconds)
+    stack.start_workers(escalation_check_seconds=settings.sms.escalation_check_seconds)
     token = settings.octopush.callback_token
+    scrape_token = settings.sms.metrics_token
     return create_wsgi_app(
         stack.app,
         store=stack.service.store,
         inbound=stack.inbound,
         callback_token=token.get_secret_value() if token else None,
+        metrics_token=scrape_token.get_secret_value() if scrape_token else None,
     )
