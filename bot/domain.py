@@ -1,4 +1,10 @@
-"""Value types shared by every layer: what a send is, who asked for it, how it ended."""
+"""Value types shared by every layer: what a send is, who asked for it, how it ended.
+
+``SmsType`` (the route) and ``Purpose`` are Octopush's own words, defined once in
+:mod:`bot.octopush.models` and re-exported here. The client must import nothing from
+``bot`` (it is publishable on its own), so the definition lives with it and the rest of
+the bot takes it from here; the import contracts keep ``bot.octopush`` at the floor.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.octopush.models import Purpose as Purpose
+from bot.octopush.models import SmsType as SmsType
+
 #: Octopush's limit on an SMS text: 8 concatenated GSM-7 parts of 153 characters.
 #: (``bot.octopush`` keeps its own copy, being publishable alone; a test ties the two.)
 MAX_TEXT_LENGTH = 1224
@@ -16,20 +25,6 @@ MAX_TEXT_LENGTH = 1224
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9 ]{3,11}$")
 #: Words ``/sms`` reads as sub-commands, so they can never be directory names.
 COMMAND_WORDS = frozenset({"form", "help", "balance", "history", "page", "oncall"})
-
-
-class SmsType(StrEnum):
-    """Octopush route: premium is fast, with delivery receipts; low cost may lag hours."""
-
-    PREMIUM = "sms_premium"
-    LOW_COST = "sms_low_cost"
-
-
-class Purpose(StrEnum):
-    """Octopush purpose: ``wholesale`` is marketing and needs the STOP mention."""
-
-    ALERT = "alert"
-    WHOLESALE = "wholesale"
 
 
 class Source(StrEnum):
