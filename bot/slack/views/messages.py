@@ -54,6 +54,12 @@ def build_result_message(
         )
         code = outcome.error_code
         pairs = [(_("Octopush error"), f"`{escape(code)}`")] if code else []
+        if outcome.sms_ticket:  # batches stopped part-way: some SMS went out
+            title = "⚠️ *" + _("SMS partly sent") + "*"
+            fallback = "⚠️ " + _(
+                "SMS partly sent (audit #%(audit_id)s)", audit_id=outcome.audit_id
+            )
+            pairs.insert(0, (_("Ticket"), f"`{escape(outcome.sms_ticket)}`"))
     request = outcome.request
     pairs += [
         (
@@ -68,6 +74,10 @@ def build_result_message(
     blocks = [section(title), fields_section(pairs)]
     if outcome.status is not AuditStatus.SENT:
         blocks += _failure_blocks(outcome, tr)
+    then = _("Then:")
+    blocks += [
+        section(f"⚠️ *{then}* {escape(_(problem))}") for problem in outcome.problems
+    ]
     if outcome.duplicate:
         blocks.append(
             context(
