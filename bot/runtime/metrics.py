@@ -14,6 +14,7 @@ import hmac
 import logging
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -98,9 +99,19 @@ class Series:
         )
 
 
+_SERIES_LOCK = threading.Lock()
+
+
 @functools.cache
-def series() -> Series:
+def _series() -> Series:
     return Series()
+
+
+def series() -> Series:
+    """The process's metrics, made once: concurrent first calls (two sends at start-up)
+    must not register the same series twice (``DuplicateTimeseries``)."""
+    with _SERIES_LOCK:
+        return _series()
 
 
 # --- what the app reports ---------------------------------------------------------------
