@@ -9,7 +9,6 @@ it is first imported, so this module imports it only inside functions: importing
 
 from __future__ import annotations
 
-import functools
 import hmac
 import logging
 import os
@@ -99,19 +98,20 @@ class Series:
         )
 
 
-_SERIES_LOCK = threading.Lock()
-
-
-@functools.cache
-def _series() -> Series:
-    return Series()
+_series: list[Series] = []
+_series_lock = threading.Lock()
 
 
 def series() -> Series:
-    """The process's metrics, made once: concurrent first calls (two sends at start-up)
-    must not register the same series twice (``DuplicateTimeseries``)."""
-    with _SERIES_LOCK:
-        return _series()
+    """The one set of series of this process, created on first use.
+
+    Under a lock: the ack thread and a lazy listener can ask first at the same time, and a
+    second ``Series()`` would register every name twice (``DuplicateTimeseries``).
+    """
+    with _series_lock:
+        if not _series:
+            _series.append(Series())
+        return _series[0]
 
 
 # --- what the app reports ---------------------------------------------------------------
