@@ -33,6 +33,8 @@ class FakeSlackState:
     #: method name -> Slack error code to answer with (``ok: false``).
     failures: dict[str, str] = field(default_factory=dict)
     webhook_status: int = 200
+    #: method name -> seconds to wait before answering (a slow Slack).
+    delays: dict[str, float] = field(default_factory=dict)
     ts_counter: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -66,6 +68,9 @@ class FakeSlack:
                             {k.lower(): v for k, v in self.headers.items()},
                         )
                     )
+                delay = state.delays.get(method)
+                if delay:
+                    time.sleep(delay)
                 if method.startswith("webhook"):
                     self._send(
                         state.webhook_status,
