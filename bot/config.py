@@ -130,6 +130,8 @@ class SmsSettings(BaseSettings):
     audit_redact_text: bool = False
     ack_words: CommaList = ("ACK", "OK")
     escalation_check_seconds: float = Field(default=5.0, gt=0)
+    #: Bearer token of ``GET /metrics``; unset, the endpoint answers 404.
+    metrics_token: SecretStr | None = None
 
     _lists = field_validator(
         "allowed_users",

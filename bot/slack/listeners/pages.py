@@ -132,7 +132,7 @@ class SlackPaging:
     def receipt(self, record: AuditRecord, *, retry: bool = True) -> None:
         page = self.pager.pages.for_audit(record.id)
         if page is not None:
-            self.refresh(page)
+            self.refresh_later(page)
             return
         if record.slack_message_ts is None and record.slack_channel_id and retry:
             # A receipt can beat the post (its ts is stored just after): look again later.
@@ -143,13 +143,18 @@ class SlackPaging:
             timer.start()
             return
         if record.slack_message_channel and record.slack_message_ts:
-            post = build_result_message(
-                outcome_from_record(record), user_id=record.slack_user_id or ""
+            self.deps.updates.submit(
+                record.slack_message_channel,
+                record.slack_message_ts,
+                lambda: self._result_post(record),
             )
-            post = with_deliveries(post, self._deliveries.for_audit(record.id))
-            self.deps.poster.update(
-                post, channel=record.slack_message_channel, ts=record.slack_message_ts
-            )
+
+    def _result_post(self, record: AuditRecord) -> dict[str, Any]:
+        """A send's post with its receipts as they are now (rendered when sent)."""
+        post = build_result_message(
+            outcome_from_record(record), user_id=record.slack_user_id or ""
+        )
+        return with_deliveries(post, self._deliveries.for_audit(record.id))
 
     def _receipt_again(self, audit_id: int) -> None:
         try:
@@ -245,6 +250,15 @@ class SlackPaging:
                 self._page_message(page),
                 channel=page.slack_channel_id,
                 ts=page.slack_message_ts,
+            )
+
+    def refresh_later(self, page: Page) -> None:
+        """Like :meth:`refresh`, coalesced: a burst of receipts gives few updates."""
+        if page.slack_channel_id and page.slack_message_ts:
+            self.deps.updates.submit(
+                page.slack_channel_id,
+                page.slack_message_ts,
+                lambda: self._page_message(self.pager.pages.get(page.id)),
             )
 
     def _page_message(self, page: Page) -> dict[str, Any]:
