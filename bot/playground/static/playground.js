@@ -265,9 +265,12 @@
       try {
         const response = await fetch(`/ui/state?user=${encodeURIComponent(page.me)}&since=${page.version}`);
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        page.state = await response.json();
-        page.version = page.state.version;
+        const fresh = await response.json();
+        page.version = fresh.version;
         $("offline").hidden = true;
+        // A poll started before "You are" changed answers for the previous person.
+        if (fresh.me !== page.me) { await refresh(); continue; }
+        page.state = fresh;
         redraw();
       } catch (error) {
         $("offline").hidden = false;

@@ -65,6 +65,10 @@ class CommandSender:
             )
         except (InputError, PolicyError):
             return
+        except Exception:
+            # The person already has their answer (the ack); a failure here is ours.
+            logger.exception("recording a /sms refused in the ack failed")
+            return
         # The ack's rules are the send path's, so this means the directory changed in
         # between: say truthfully what happened.
         logger.warning("/sms refused in the ack was accepted by the send path")
