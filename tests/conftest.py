@@ -300,6 +300,7 @@ def make_harness(
                     else None
                 ),
             )
+            stack.callback(wsgi.close)  # before the store closes (last in, first out)
             url = stack.enter_context(serve_wsgi(wsgi))
             return SlackHarness(
                 url=url,
@@ -321,10 +322,12 @@ def harness(make_harness: Callable[..., SlackHarness]) -> SlackHarness:
 
 @pytest.fixture
 def env(tmp_path: Path, httpserver: HTTPServer) -> dict[str, str]:
+    # No locale variables either: the CLI would speak the developer's language.
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("OCTOPUSH_", "SLACK_", "SMS_"))
+        if not k.startswith(("OCTOPUSH_", "SLACK_", "SMS_", "LC_"))
+        and k not in ("LANG", "LANGUAGE")
     }
     clean.pop("DATABASE_URL", None)
     clean.update(

@@ -17,6 +17,7 @@ from bot.audit.pages import Page, PageState, PageStore
 from bot.directory.source import DirectorySource
 from bot.domain import Actor, Purpose, SendDraft, SendOutcome, SmsType, Source
 from bot.errors import InputError, PolicyError
+from bot.i18n import DEFAULT_LANGUAGE, translator
 from bot.sending.rules import MAX_TEXT_LENGTH, Resolver
 from bot.sending.service import SmsService
 
@@ -47,8 +48,11 @@ class Pager:
         directory: DirectorySource,
         store: AuditStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        language: str = DEFAULT_LANGUAGE,
     ) -> None:
         self.service = service
+        #: ``SMS_LANGUAGE``: the words the bot adds to a page's SMS (never the text).
+        self.sms_words = translator(language)
         self.directory = directory
         self.pages = PageStore(store)
         self._clock = clock
@@ -118,8 +122,14 @@ class Pager:
                 slack_user_id=claimed.slack_user_id,
                 slack_channel_id=claimed.slack_channel_id,
             )
-            note = f" (escalated: {due.current_member} did not acknowledge)"
-            text = (claimed.text or "Page")[: MAX_TEXT_LENGTH - len(note)] + note
+            words = self.sms_words
+            note = " " + words.gettext(
+                "(escalated: %(member)s did not acknowledge)",
+                member=due.current_member,
+            )
+            text = (claimed.text or words.gettext("Page"))[
+                : MAX_TEXT_LENGTH - len(note)
+            ] + note
             try:
                 outcome = self._send(
                     claimed.current_member,

@@ -31,6 +31,7 @@ from bot.sending.service import SmsService
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import register_listeners
 from bot.slack.listeners.pages import SlackPaging
+from bot.slack.locales import ReaderLanguages
 from bot.slack.people import ProfilePhones, UsergroupMembers
 from bot.slack.posting import ResultPoster
 from bot.slack.recipients import SlackRecipients
@@ -137,11 +138,18 @@ def build_stack(
         is_name=recipients.is_name,
         directory=directory,
         updates=updates,
+        languages=ReaderLanguages(client, default=settings.sms.language),
     )
     service.observers.append(metrics.outcome_observer(service.store))
     service.refusal_observers.append(metrics.record_refusal)
     paging = SlackPaging(
-        deps, MeteredPager(service=service, directory=directory, store=service.store)
+        deps,
+        MeteredPager(
+            service=service,
+            directory=directory,
+            store=service.store,
+            language=settings.sms.language,
+        ),
     )
     # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
     executor = ThreadPoolExecutor(
