@@ -207,9 +207,7 @@ def application() -> WSGIApp:
         configure_logging("INFO", secrets=secrets_of(settings))
         stack = build_stack(settings)
     except SettingsError as error:
-        print("sms-bot: settings are missing or malformed:", file=sys.stderr)
-        for line in error.problems:
-            print(f"  {line}", file=sys.stderr)
+        print(error.report(), file=sys.stderr)
         # Gunicorn's "worker failed to boot" code: stop, rather than respawn forever.
         raise SystemExit(GUNICORN_BOOT_ERROR) from None
     start_recovery(stack.service, report=stack.announce)

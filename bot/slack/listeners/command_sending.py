@@ -48,13 +48,19 @@ class CommandSender:
         except (InputError, PolicyError) as refusal:
             respond(response_type="ephemeral", **build_rejection_message(refusal))
             return
-        if outcome.duplicate:
-            respond(
-                response_type="ephemeral",
-                text=f"This command was already handled (audit #{outcome.audit_id}).",
-            )
-            return
-        self._post(outcome, command)
+        with self.deps.poster.after_send(
+            outcome,
+            user_id=command.get("user_id"),
+            channel_id=command.get("channel_id"),
+            response_url=command.get("response_url"),
+        ):
+            if outcome.duplicate:
+                respond(
+                    response_type="ephemeral",
+                    text=f"This command was already handled (audit #{outcome.audit_id}).",
+                )
+                return
+            self._post(outcome, command)
 
     def record_refusal(self, reading: Reading, command: Command) -> None:
         """The ack told the person; the send path records the refused attempt."""
@@ -72,7 +78,13 @@ class CommandSender:
         # The ack's rules are the send path's, so this means the directory changed in
         # between: say truthfully what happened.
         logger.warning("/sms refused in the ack was accepted by the send path")
-        self._post(outcome, command)
+        with self.deps.poster.after_send(
+            outcome,
+            user_id=command.get("user_id"),
+            channel_id=command.get("channel_id"),
+            response_url=command.get("response_url"),
+        ):
+            self._post(outcome, command)
 
     def _confirmation(self, draft: SendDraft) -> dict[str, Any] | None:
         """The Send/Cancel question when the send is above ``SMS_CONFIRM_ABOVE`` SMS."""

@@ -225,7 +225,7 @@ def test_the_submit_ack_does_no_io_even_with_thirty_slow_profiles(
             for i, user in enumerate(people)
         }
     )
-    harness.slack.state.delays["users.profile.get"] = 0.12
+    harness.slack.state.stalls["users.profile.get"] = 0.12
     started = time.monotonic()
     response = harness.interact(submission(state(recipients=None, people=people)))
     elapsed = time.monotonic() - started
