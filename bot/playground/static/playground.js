@@ -267,19 +267,11 @@
         const since = page.state && page.state.me === me ? page.version : -1;
         const response = await fetch(`/ui/state?user=${encodeURIComponent(me)}&since=${since}`);
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
-<<<<<<< HEAD
-        const fresh = await response.json();
-        page.version = fresh.version;
-=======
         const state = await response.json();
         if (state.me !== page.me) continue; // who you are changed while this poll waited
         page.state = state;
         page.version = state.version;
->>>>>>> main
         $("offline").hidden = true;
-        // A poll started before "You are" changed answers for the previous person.
-        if (fresh.me !== page.me) { await refresh(); continue; }
-        page.state = fresh;
         redraw();
       } catch (error) {
         $("offline").hidden = false;
