@@ -7,10 +7,8 @@ for a few minutes, so a burst of pages to the same person costs one lookup.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Collection, Sequence
-from typing import Generic, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -18,34 +16,9 @@ from slack_sdk.errors import SlackApiError
 from bot.errors import InputError
 from bot.slack.api import slack_error_code
 from bot.slack.grammar import mention_user_id
+from bot.slack.lookup_cache import LookupCache
 
 logger = logging.getLogger(__name__)
-
-_V = TypeVar("_V")
-
-
-class TtlCache(Generic[_V]):
-    """A thread-safe cache whose entries expire after ``ttl_seconds``."""
-
-    def __init__(
-        self, *, ttl_seconds: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._entries: dict[str, tuple[float, _V]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str, load: Callable[[], _V]) -> _V:
-        """The cached value of ``key``, or ``load()`` (outside the lock) remembered."""
-        now = self._clock()
-        with self._lock:
-            cached = self._entries.get(key)
-        if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
-        value = load()
-        with self._lock:
-            self._entries[key] = (now, value)
-        return value
 
 
 class ProfilePhones:
@@ -59,7 +32,7 @@ class ProfilePhones:
         clock: Callable[[], float] = time.monotonic,
     ):
         self._client = client
-        self._cache: TtlCache[tuple[str, str]] = TtlCache(
+        self._cache: LookupCache[tuple[str, str]] = LookupCache(
             ttl_seconds=ttl_seconds, clock=clock
         )
 
@@ -113,7 +86,7 @@ class UsergroupMembers:
         clock: Callable[[], float] = time.monotonic,
     ):
         self._client = client
-        self._cache: TtlCache[frozenset[str]] = TtlCache(
+        self._cache: LookupCache[frozenset[str]] = LookupCache(
             ttl_seconds=ttl_seconds, clock=clock
         )
 

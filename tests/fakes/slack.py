@@ -35,6 +35,8 @@ class FakeSlackState:
     )
     #: method name -> Slack error code to answer with (``ok: false``).
     failures: dict[str, str] = field(default_factory=dict)
+    #: method name -> seconds to wait before answering (a slow Slack).
+    delays: dict[str, float] = field(default_factory=dict)
     #: method name -> Retry-After values: each call takes the next one and gets a 429.
     rate_limits: dict[str, list[int]] = field(default_factory=dict)
     webhook_status: int = 200
@@ -71,6 +73,9 @@ class FakeSlack:
                             {k.lower(): v for k, v in self.headers.items()},
                         )
                     )
+                delay = state.delays.get(method)
+                if delay:
+                    time.sleep(delay)
                 if method.startswith("webhook"):
                     self._send(
                         state.webhook_status,
