@@ -9,6 +9,7 @@ the bot takes it from here; the import contracts keep ``bot.octopush`` at the fl
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -43,6 +44,27 @@ class AuditStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     REJECTED = "rejected"
+
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(minute|hour|day)\s*$")
+_PERIOD_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``count`` sends per ``period_seconds`` (``SMS_RATE_LIMIT``, per user)."""
+
+    count: int
+    period_seconds: int
+    text: str
+
+    @classmethod
+    def parse(cls, value: str) -> RateLimit:
+        """``"30/hour"`` (N/minute, N/hour or N/day); raises ``ValueError`` otherwise."""
+        match = _RATE.match(value)
+        if not match:
+            raise ValueError("must look like 30/hour (N/minute, N/hour or N/day)")
+        return cls(int(match.group(1)), _PERIOD_SECONDS[match.group(2)], value.strip())
 
 
 _DOMAIN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
@@ -118,6 +140,9 @@ class SendOutcome(BaseModel):
     duration_ms: int | None = None
     #: True when this is the recorded result of an earlier attempt with this request id.
     duplicate: bool = False
+    #: What failed after Octopush was called (completing the audit record...), in words:
+    #: shown with the result, so nobody resends an SMS that went out.
+    problems: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

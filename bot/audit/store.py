@@ -262,6 +262,12 @@ class AuditStore:
     def now(self) -> datetime:
         return _aware(self._clock())
 
+    def attempt_values(
+        self, attempt: NewAttempt, status: AuditStatus
+    ) -> dict[str, Any]:
+        """The column values of ``attempt`` as a new row (text redacted if set)."""
+        return self._attempt_values(attempt, status)
+
     def _attempt_values(
         self, attempt: NewAttempt, status: AuditStatus
     ) -> dict[str, Any]:

@@ -119,7 +119,7 @@ def test_a_burst_of_mentions_of_one_person_costs_one_profile_call(
     fake_slack: FakeSlack, slack_client: WebClient
 ) -> None:
     fake_slack.state.profiles["U1"] = {"real_name": "Alice", "phone": "+33612345678"}
-    fake_slack.state.delays["users.profile.get"] = 0.3
+    fake_slack.state.stalls["users.profile.get"] = 0.3
     phones = ProfilePhones(slack_client)
     results = together(THREADS, lambda: phones.resolve("<@U1>"))
     assert results == [["+33612345678"]] * THREADS
@@ -130,7 +130,7 @@ def test_a_group_asked_by_many_threads_is_listed_once(
     fake_slack: FakeSlack, slack_client: WebClient
 ) -> None:
     fake_slack.state.usergroups["S1"] = ["U1", "U2"]
-    fake_slack.state.delays["usergroups.users.list"] = 0.3
+    fake_slack.state.stalls["usergroups.users.list"] = 0.3
     groups = UsergroupMembers(slack_client)
     results = together(THREADS, lambda: groups.members("S1"))
     assert results == [frozenset({"U1", "U2"})] * THREADS

@@ -76,20 +76,29 @@ class SlackPaging:
             return
         if outcome.duplicate:
             return
-        posted = self.deps.poster.post(
-            self._page_message(page),
-            channel_id=page.slack_channel_id,
+        with self.deps.poster.after_send(
+            outcome,
             user_id=page.slack_user_id,
+            channel_id=page.slack_channel_id,
             response_url=command.get("response_url"),
-            audit_id=outcome.audit_id,
-        )
-        if posted.channel and posted.ts:
-            self.pager.pages.set_message(page.id, channel=posted.channel, ts=posted.ts)
-        if not outcome.ok:
-            failure = build_result_message(
-                outcome, user_id=command.get("user_id") or ""
+            what="posting the page",
+        ):
+            posted = self.deps.poster.post(
+                self._page_message(page),
+                channel_id=page.slack_channel_id,
+                user_id=page.slack_user_id,
+                response_url=command.get("response_url"),
+                audit_id=outcome.audit_id,
             )
-            self._thread(page, failure)
+            if posted.channel and posted.ts:
+                self.pager.pages.set_message(
+                    page.id, channel=posted.channel, ts=posted.ts
+                )
+            if not outcome.ok:
+                failure = build_result_message(
+                    outcome, user_id=command.get("user_id") or ""
+                )
+                self._thread(page, failure)
 
     def oncall_command(self, parsed: SmsCommand, respond: Respond) -> None:
         directory = self.deps.directory.current()
