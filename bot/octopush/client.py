@@ -56,14 +56,9 @@ class OctopushClient:
             raise ValueError("max_retries and backoff must not be negative")
         #: The account e-mail, sent as ``api-login``.
         self.api_login = api_login
-        self.base_url = base_url.rstrip("/")
-        #: ``(connect, read)`` timeouts in seconds, for each attempt.
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff = backoff
         #: The HTTP layer: retries, timeouts, error mapping (``transport.sleep`` waits).
         self.transport = Transport(
-            base_url=self.base_url,
+            base_url=base_url.rstrip("/"),
             # Sent with each request, so an injected session is left untouched.
             headers={
                 "api-login": api_login,
@@ -81,6 +76,30 @@ class OctopushClient:
             session=session,
             pool_size=pool_size,
         )
+
+    @property
+    def base_url(self) -> str:
+        """The API root, e.g. ``https://api.octopush.com/v1/public``."""
+        return self.transport.base_url
+
+    @base_url.setter
+    def base_url(self, url: str) -> None:
+        self.transport.base_url = url.rstrip("/")
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """``(connect, read)`` timeouts in seconds, for each attempt."""
+        return self.transport.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """Extra attempts for a send, when a repeat is safe."""
+        return self.transport.max_retries
+
+    @property
+    def backoff(self) -> float:
+        """Seconds before the first retry of a send, doubled after each."""
+        return self.transport.backoff
 
     def __repr__(self) -> str:
         return (
