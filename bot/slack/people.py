@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection, Sequence
+from typing import Generic, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -21,8 +22,11 @@ from bot.slack.lookup_cache import LookupCache
 logger = logging.getLogger(__name__)
 
 
-class ProfilePhones:
-    """Resolves ``<@U…>`` tokens to the phone in the person's Slack profile."""
+_V = TypeVar("_V")
+
+
+class _CachedSlackLookup(Generic[_V]):
+    """A Slack Web API lookup whose answers are cached for ``ttl_seconds``."""
 
     def __init__(
         self,
@@ -32,9 +36,11 @@ class ProfilePhones:
         clock: Callable[[], float] = time.monotonic,
     ):
         self._client = client
-        self._cache: LookupCache[tuple[str, str]] = LookupCache(
-            ttl_seconds=ttl_seconds, clock=clock
-        )
+        self._cache: LookupCache[_V] = LookupCache(ttl_seconds=ttl_seconds, clock=clock)
+
+
+class ProfilePhones(_CachedSlackLookup[tuple[str, str]]):
+    """Resolves ``<@U…>`` tokens to the phone in the person's Slack profile."""
 
     def resolve(self, token: str) -> Sequence[str] | None:
         """The phone of a mentioned person; ``None`` when the token is not a mention.
@@ -72,23 +78,11 @@ class ProfilePhones:
         return (name, str(profile.get("phone") or "").strip())
 
 
-class UsergroupMembers:
+class UsergroupMembers(_CachedSlackLookup[frozenset[str]]):
     """Members of Slack user groups (``usergroups.users.list``, scope ``usergroups:read``).
 
     The method is rate-limited (Tier 2), so each group's members are cached.
     """
-
-    def __init__(
-        self,
-        client: WebClient,
-        *,
-        ttl_seconds: float = 300.0,
-        clock: Callable[[], float] = time.monotonic,
-    ):
-        self._client = client
-        self._cache: LookupCache[frozenset[str]] = LookupCache(
-            ttl_seconds=ttl_seconds, clock=clock
-        )
 
     def members(self, group_id: str) -> frozenset[str]:
         """User ids in ``group_id``; raises ``SlackApiError`` when Slack refuses."""
