@@ -145,6 +145,7 @@ def build_stack(
         directory=directory,
         updates=updates,
         languages=languages,
+        unreachable=recipients.unreachable,
     )
     service.observers.append(metrics.outcome_observer(service.store))
     service.refusal_observers.append(metrics.record_refusal)

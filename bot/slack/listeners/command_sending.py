@@ -19,7 +19,11 @@ from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.grammar import Reading
 from bot.slack.sealed import seal
 from bot.slack.views.command_replies import build_confirm_prompt, describe_estimate
-from bot.slack.views.messages import build_rejection_message, build_result_message
+from bot.slack.views.messages import (
+    build_rejection_message,
+    build_result_message,
+    build_unreachable_note,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +72,12 @@ class CommandSender:
                 )
                 return
             self._post(outcome, command)
+            missing = self.deps.unreachable(draft.recipients)
+            if missing:
+                respond(
+                    response_type="ephemeral",
+                    **build_unreachable_note(missing, self._reader(command)),
+                )
 
     def _reader(self, command: Command) -> Translator:
         """The language of whoever typed the command (ephemeral answers)."""
