@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -131,6 +132,8 @@ class SmsSettings(BaseSettings):
     audit_redact_text: bool = False
     ack_words: CommaList = ("ACK", "OK")
     escalation_check_seconds: float = Field(default=5.0, gt=0)
+    escalation_limit: str = "60/hour"
+    timezone: str = "Europe/Paris"
 
     _lists = field_validator(
         "allowed_users",
@@ -156,15 +159,28 @@ class SmsSettings(BaseSettings):
             raise ValueError("must be a two-letter region code such as FR, BE or US")
         return region
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "escalation_limit")
     @classmethod
     def _rate(cls, value: str) -> str:
         RateLimit.parse(value)
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError("must be an IANA time zone such as Europe/Paris") from None
+        return value.strip()
+
     @property
     def rate(self) -> RateLimit:
         return RateLimit.parse(self.rate_limit)
+
+    @property
+    def escalation_rate(self) -> RateLimit:
+        return RateLimit.parse(self.escalation_limit)
 
 
 class AppSettings(BaseSettings):

@@ -70,7 +70,7 @@ def _serve_socket_mode(settings: Settings) -> int:
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
     stack = build_stack(settings)
     start_recovery(stack.service, report=stack.announce)
-    stack.paging.start_escalation_loop(settings.sms.escalation_check_seconds)
+    stack.escalations.start_escalation_loop(settings.sms.escalation_check_seconds)
     if settings.octopush.callback_token is not None:
         logger.warning(
             "Socket Mode has no public URL: Octopush callbacks (receipts, replies) need "
@@ -81,5 +81,5 @@ def _serve_socket_mode(settings: Settings) -> int:
     try:
         handler.start()  # type: ignore[no-untyped-call]
     finally:
-        stack.paging.stop()
+        stack.escalations.stop()
     return 0

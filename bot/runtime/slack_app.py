@@ -27,7 +27,10 @@ from bot.runtime.wiring import build_service
 from bot.sending.service import SmsService
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import register_listeners
+from bot.slack.listeners.escalations import SlackEscalations
+from bot.slack.listeners.page_posts import PagePosts
 from bot.slack.listeners.pages import SlackPaging
+from bot.slack.listeners.receipts import SlackReceipts
 from bot.slack.people import ProfilePhones, UsergroupMembers
 from bot.slack.posting import ResultPoster
 from bot.slack.recipients import SlackRecipients
@@ -65,6 +68,8 @@ class Stack:
     app: App
     service: SmsService
     paging: SlackPaging
+    escalations: SlackEscalations
+    receipts: SlackReceipts
     inbound: InboundProcessor
     announce: Callable[[str], None]
     #: Runs the lazy listeners (the sends); shut it down to wait for sends in flight.
@@ -104,9 +109,11 @@ def build_stack(
         is_name=recipients.is_name,
         directory=directory,
     )
-    paging = SlackPaging(
-        deps, Pager(service=service, directory=directory, store=service.store)
-    )
+    pager = Pager(service=service, directory=directory, store=service.store)
+    posts = PagePosts(deps, pager)
+    escalations = SlackEscalations(posts)
+    receipts = SlackReceipts(posts, escalations)
+    paging = SlackPaging(posts, escalations)
     # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
     executor = ThreadPoolExecutor(
         max_workers=LISTENER_THREADS, thread_name_prefix="sms-bot-lazy"
@@ -121,11 +128,14 @@ def build_stack(
     inbound = InboundProcessor(
         store=service.store,
         directory=directory,
-        listener=paging,
-        pager=paging.pager,
+        listener=receipts,
+        pager=pager,
         ack_words=settings.sms.ack_words,
+        resolve=deps.resolve,
     )
-    return Stack(app, service, paging, inbound, announce, executor)
+    return Stack(
+        app, service, paging, escalations, receipts, inbound, announce, executor
+    )
 
 
 def _bolt_app(

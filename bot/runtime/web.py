@@ -166,7 +166,7 @@ def application() -> WSGIApp:
         # Gunicorn's "worker failed to boot" code: stop, rather than respawn forever.
         raise SystemExit(GUNICORN_BOOT_ERROR) from None
     start_recovery(stack.service, report=stack.announce)
-    stack.paging.start_escalation_loop(settings.sms.escalation_check_seconds)
+    stack.escalations.start_escalation_loop(settings.sms.escalation_check_seconds)
     token = settings.octopush.callback_token
     return create_wsgi_app(
         stack.app,

@@ -10,8 +10,9 @@ from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 
 from bot.audit import AuditStore, OptOutList
+from bot.audit.pages import PageStore
 from bot.config import Settings
-from bot.domain import Actor, AuditStatus, SendRequest
+from bot.domain import Actor, AuditStatus, SendRequest, Source
 from bot.sending.policy import (
     Policy,
     Usage,
@@ -35,6 +36,7 @@ def policy_from(settings: Settings) -> Policy:
         rate=sms.rate,
         daily_budget=sms.daily_budget,
         blocked=normalise_blocked(sms.blocked_numbers, sms.default_region),
+        escalation_rate=sms.escalation_rate,
     )
 
 
@@ -97,7 +99,13 @@ class Guard:
             unit = self._unit_price()
             if unit is not None:
                 estimate = unit * analyse(request.text).parts * len(request.recipients)
+        escalations = 0
+        cap = self.policy.escalation_rate
+        if cap is not None and actor.source is Source.ESCALATION:
+            since = now - timedelta(seconds=cap.period_seconds)
+            escalations = PageStore(self._store).escalations_since(since)
         return Usage(
+            escalations_in_window=escalations,
             sends_in_window=count,
             window_started=oldest,
             spent_today=spent,

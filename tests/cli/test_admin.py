@@ -11,8 +11,8 @@ from pytest_httpserver import HTTPServer
 from bot.audit import AuditStore, NewAttempt
 from bot.directory.model import parse_directory
 from bot.domain import Source
-from tests.conftest import SENT
 from tests.cli.test_main import SEND_PATH, audit_json, run
+from tests.conftest import SENT
 
 GOOD = """\
 people:

@@ -150,6 +150,14 @@ def acknowledger(page: Page) -> str:
     return _who(page.acknowledged_by)
 
 
+def acknowledged_note(page: Page) -> dict[str, Any]:
+    """The thread reply saying who acknowledged ``page``."""
+    return message(
+        f"Acknowledged by {page.acknowledged_by}",
+        [section(f"✅ Acknowledged by {acknowledger(page)}")],
+    )
+
+
 def _who(acknowledged_by: str | None) -> str:
     """A Slack mention stays a mention; anything else (a name, a number) is escaped."""
     if acknowledged_by and _MENTION.match(acknowledged_by):

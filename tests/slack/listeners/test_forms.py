@@ -11,7 +11,11 @@ from bot.domain import AuditStatus
 from bot.slack import ids
 from bot.slack.views.modals import ModalContext
 from tests.conftest import SENT, SlackHarness
-from tests.slack.listeners.test_commands import all_text, assert_no_full_number, finished
+from tests.slack.listeners.test_commands import (
+    all_text,
+    assert_no_full_number,
+    finished,
+)
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 
