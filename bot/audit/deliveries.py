@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from bot.audit.schema import deliveries
+from bot.audit.dialects import insert
 from bot.audit.store import AuditStore
+from bot.audit.tables import deliveries
 
 
 @dataclass(frozen=True)
@@ -33,32 +35,42 @@ class DeliveryLog:
         number: str,
         status: str,
         raw_status: str,
+        final_statuses: Collection[str],
     ) -> bool:
-        """Store a receipt; False when it changes nothing (a duplicate callback)."""
-        key = (deliveries.c.message_id == message_id) & (deliveries.c.number == number)
+        """Store a receipt; False when it changes nothing.
+
+        One ``INSERT … ON CONFLICT DO UPDATE … WHERE`` statement, so two copies of a
+        callback cannot both insert, and a late non-final receipt (ACK after DELIVERED)
+        never overwrites a final one (one of ``final_statuses``), however the receipts
+        interleave.
+        """
+        values = {
+            "audit_id": audit_id,
+            "message_id": message_id,
+            "number": number,
+            "status": status,
+            "raw_status": raw_status,
+            "updated_at": self._store.now(),
+        }
+        final = list(final_statuses)
         with self._store.transaction("record a delivery receipt", write=True) as conn:
-            row = conn.execute(
-                sa.select(deliveries.c.status, deliveries.c.raw_status).where(key)
-            ).first()
-            values = {
-                "status": status,
-                "raw_status": raw_status,
-                "updated_at": self._store.now(),
-            }
-            if row is None:
-                conn.execute(
-                    sa.insert(deliveries).values(
-                        audit_id=audit_id,
-                        message_id=message_id,
-                        number=number,
-                        **values,
-                    )
-                )
-                return True
-            if (row.status, row.raw_status) == (status, raw_status):
-                return False
-            conn.execute(sa.update(deliveries).where(key).values(**values))
-            return True
+            statement = insert(conn, deliveries).values(values)
+            new, old = statement.excluded, deliveries.c
+            statement = statement.on_conflict_do_update(
+                index_elements=["message_id", "number"],
+                set_={
+                    "status": new.status,
+                    "raw_status": new.raw_status,
+                    "updated_at": new.updated_at,
+                    "audit_id": sa.func.coalesce(old.audit_id, new.audit_id),
+                },
+                where=sa.and_(
+                    sa.or_(old.status != new.status, old.raw_status != new.raw_status),
+                    sa.or_(old.status.not_in(final), new.status.in_(final)),
+                ),
+            )
+            changed = conn.execute(statement.returning(deliveries.c.id)).first()
+            return changed is not None
 
     def status_of(self, *, message_id: str, number: str) -> str | None:
         """The last status recorded for one recipient of one ticket, if any."""

@@ -11,9 +11,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from bot.audit.schema import notices, opt_outs
+from bot.audit.dialects import insert_or_ignore
 from bot.audit.store import AuditStore
-from bot.errors import AuditStoreError
+from bot.audit.tables import opt_outs
 
 
 @dataclass(frozen=True)
@@ -32,21 +32,14 @@ class OptOutList:
 
     def add(self, number: str, *, source: str, message_id: str | None = None) -> bool:
         """Record an opt-out; False when the number was already on the list."""
+        values = {
+            "number": number,
+            "created_at": self._store.now(),
+            "source": source,
+            "message_id": message_id,
+        }
         with self._store.transaction("record an opt-out", write=True) as conn:
-            exists = conn.execute(
-                sa.select(opt_outs.c.number).where(opt_outs.c.number == number)
-            )
-            if exists.first() is not None:
-                return False
-            conn.execute(
-                sa.insert(opt_outs).values(
-                    number=number,
-                    created_at=self._store.now(),
-                    source=source,
-                    message_id=message_id,
-                )
-            )
-        return True
+            return insert_or_ignore(conn, opt_outs, values, "number")
 
     def remove(self, number: str) -> bool:
         """Take a number off the list; False when it was not on it."""
@@ -82,35 +75,3 @@ class OptOutList:
                 )
                 for row in rows
             ]
-
-
-class Notices:
-    """Notices that must go out once across every instance (e.g. low credit)."""
-
-    def __init__(self, store: AuditStore) -> None:
-        self._store = store
-
-    def claim(self, key: str) -> bool:
-        """True for the one caller that claims ``key`` first; False for everyone after."""
-        try:
-            with self._store.transaction("claim a notice", write=True) as conn:
-                conn.execute(
-                    sa.insert(notices).values(key=key, created_at=self._store.now())
-                )
-        except AuditStoreError:
-            if self.claimed(key):  # a unique violation: somebody claimed it first
-                return False
-            raise
-        return True
-
-    def claimed(self, key: str) -> bool:
-        with self._store.transaction("read a notice") as conn:
-            row = conn.execute(
-                sa.select(notices.c.key).where(notices.c.key == key)
-            ).first()
-        return row is not None
-
-    def release(self, key: str) -> None:
-        """Forget ``key`` so the notice can go out again (e.g. credit was topped up)."""
-        with self._store.transaction("release a notice", write=True) as conn:
-            conn.execute(sa.delete(notices).where(notices.c.key == key))

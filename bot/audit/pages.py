@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.audit.schema import audit_records, pages
 from bot.audit.store import AuditStore
+from bot.audit.tables import audit_records, pages
 
 #: Audit ``source`` of the system's own page sends (escalations, failovers).
 ESCALATION_SOURCE = "escalation"

@@ -16,13 +16,15 @@ from typing import Any, NoReturn
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from bot.audit.engine import WRITE, describe, open_engine
+from bot.audit.migrate import migrate
 from bot.audit.records import (
     AttemptResult,
     AuditRecord,
     DuplicateAttemptError,
     NewAttempt,
 )
-from bot.audit.schema import WRITE, audit_records, create_engine, describe, migrate
+from bot.audit.tables import audit_records
 from bot.domain import AuditStatus
 from bot.errors import AuditStoreError
 
@@ -61,21 +63,7 @@ class AuditStore:
         Raises:
             AuditStoreError: the database cannot be reached, created or migrated.
         """
-        try:
-            engine = create_engine(url)
-        except ImportError as exc:
-            raise AuditStoreError(
-                f"no driver for the audit store URL ({exc.name}); "
-                "for PostgreSQL install 'sms-bot[postgres]'"
-            ) from exc
-        except sa.exc.SQLAlchemyError as exc:
-            raise AuditStoreError(f"bad audit store URL: {describe(exc)}") from exc
-        except ValueError as exc:  # its message may quote parts of the URL
-            raise AuditStoreError("bad audit store URL: cannot parse it") from exc
-        except OSError as exc:
-            raise AuditStoreError(
-                f"cannot create the directory of the audit store: {exc}"
-            ) from exc
+        engine = open_engine(url)
         try:
             migrate(engine)
         except BaseException:

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from bot import __version__
 from bot.cli.admin import add_admin_commands
+from bot.cli.db import add_db_commands
 from bot.cli.output import format_outcome, outcome_json
 from bot.cli.support import EXIT_FAILED, EXIT_OK, EXIT_USAGE, settings_from
 from bot.directory.source import directory_resolver, open_directory
@@ -111,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     balance.set_defaults(handler=_balance)
 
     add_admin_commands(commands)
+    add_db_commands(commands)
 
     check = commands.add_parser(
         "check", help="check settings and reach Octopush and Slack"

@@ -31,6 +31,9 @@ from bot.sending.rules import Resolver
 
 logger = logging.getLogger(__name__)
 
+#: Receipt statuses that a later non-final receipt never replaces.
+FINAL_STATUSES = tuple(status.value for status in DeliveryStatus if status.is_final)
+
 
 class InboundListener(Protocol):
     """What the Slack layer does with each kind of event."""
@@ -120,18 +123,15 @@ class InboundProcessor:
 
     def _receipt(self, event: DeliveryReceipt) -> InboundOutcome:
         record = self._store.find_by_ticket(event.message_id)
-        previous = self._deliveries.status_of(
-            message_id=event.message_id, number=event.number
-        )
-        if previous is not None and _is_final(previous) and not event.status.is_final:
-            # A late, older receipt (ACK after DELIVERED) must not undo the final state.
-            return InboundOutcome("receipt", record.id if record else None, False)
+        # A late, older receipt (ACK after DELIVERED) must not undo the final state:
+        # the log checks that in the same statement that writes.
         changed = self._deliveries.record(
             audit_id=record.id if record else None,
             message_id=event.message_id,
             number=event.number,
             status=event.status.value,
             raw_status=event.raw_status,
+            final_statuses=FINAL_STATUSES,
         )
         if record is None:
             logger.info(
@@ -194,10 +194,3 @@ class InboundProcessor:
         if record is not None:
             self._fail_over(record.id, "replied STOP")
         return InboundOutcome("opt-out", record.id if record else None, added)
-
-
-def _is_final(status: str) -> bool:
-    try:
-        return DeliveryStatus(status).is_final
-    except ValueError:
-        return False

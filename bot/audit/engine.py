@@ -1,0 +1,120 @@
+"""An engine tuned for each backend of the audit store, and driver errors made safe.
+
+Nothing here connects at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from bot.errors import AuditStoreError
+
+logger = logging.getLogger(__name__)
+
+#: Execution option that makes a SQLite transaction start with ``BEGIN IMMEDIATE``.
+#: Taking the write lock up front avoids SQLITE_BUSY on a read-to-write upgrade.
+WRITE = {"sms_bot_write": True}
+
+
+def describe(exc: BaseException) -> str:
+    """First line of a driver error, never its SQL or parameters (texts, numbers)."""
+    orig = getattr(exc, "orig", None)
+    detail = str(orig if orig is not None else exc).strip().splitlines()
+    first = detail[0] if detail else ""
+    return f"{type(orig or exc).__name__}: {first}"[:300]
+
+
+def open_engine(url: str) -> Engine:
+    """:func:`create_engine` for ``DATABASE_URL``, its failures said without the URL.
+
+    Raises:
+        AuditStoreError: no driver for the URL, a malformed URL, or a SQLite
+            directory that cannot be created.
+    """
+    try:
+        return create_engine(url)
+    except ImportError as exc:
+        raise AuditStoreError(
+            f"no driver for the audit store URL ({exc.name}); "
+            "for PostgreSQL install 'sms-bot[postgres]'"
+        ) from exc
+    except sa.exc.SQLAlchemyError as exc:
+        raise AuditStoreError(f"bad audit store URL: {describe(exc)}") from exc
+    except ValueError as exc:  # its message may quote parts of the URL
+        raise AuditStoreError("bad audit store URL: cannot parse it") from exc
+    except OSError as exc:
+        raise AuditStoreError(
+            f"cannot create the directory of the audit store: {exc}"
+        ) from exc
+
+
+def create_engine(url: str | sa.URL) -> Engine:
+    """An engine for the audit store; connects lazily.
+
+    SQLite gets WAL and ``BEGIN IMMEDIATE`` for writes, and its file's directory is
+    created; PostgreSQL gets ``pool_pre_ping`` and a connect timeout.
+    """
+    parsed = sa.make_url(url)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        connect_args = {"check_same_thread": False, "timeout": 30}
+        engine = sa.create_engine(parsed, connect_args=connect_args)
+        _tune_sqlite(engine)
+        return engine
+    if (
+        parsed.get_backend_name() == "postgresql"
+        and "connect_timeout" not in parsed.query
+    ):
+        connect_args["connect_timeout"] = 10
+    return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """Make SQLite safe for many threads and processes (the pysqlite recipe)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # Stop pysqlite from issuing its own BEGIN; ours below says which kind.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA busy_timeout=30000")
+            _enable_wal(cursor)
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("sms_bot_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL (persistent), retrying while another process does it.
+
+    SQLite answers a concurrent ``journal_mode`` change with "database is locked" at
+    once, without waiting for the busy timeout.
+    """
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)

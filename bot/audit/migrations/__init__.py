@@ -1,0 +1,1 @@
+"""Alembic revisions of the audit store (``sms-bot db upgrade``); see ``bot.audit.migrate``."""

@@ -1,0 +1,141 @@
+"""The audit store's tables as the code uses them today (SQLAlchemy Core).
+
+Column names are the contract's audit fields, so a row reads straight into
+:class:`~bot.audit.records.AuditRecord`. Every change here comes with an Alembic
+revision in ``bot/audit/migrations/versions/``; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware timestamp that always reads back as aware UTC.
+
+    SQLite has no time zone type and drops ``tzinfo``; storing UTC and re-attaching it
+    on read keeps both backends alike (and string order equal to time order on SQLite).
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(
+                f"naive datetime {value!r}: audit times must carry a time zone"
+            )
+        return value.astimezone(UTC)
+
+    def process_result_value(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = sa.MetaData()
+
+audit_records = sa.Table(
+    "audit_records",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("completed_at", UtcDateTime),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("slack_team_id", sa.String(64)),
+    sa.Column("slack_user_id", sa.String(64)),
+    sa.Column("slack_channel_id", sa.String(64)),
+    sa.Column("recipients", sa.JSON, nullable=False),
+    sa.Column("text", sa.Text),
+    sa.Column("sender", sa.String(64)),
+    sa.Column("sms_type", sa.String(32)),
+    sa.Column("purpose", sa.String(32)),
+    sa.Column("send_at", UtcDateTime),
+    sa.Column("simulation", sa.Boolean, nullable=False),
+    sa.Column("request_id", sa.String(128), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("sms_ticket", sa.String(128)),
+    sa.Column("number_of_contacts", sa.Integer),
+    sa.Column("number_of_sms_needed", sa.Integer),
+    sa.Column("total_cost", sa.Float),
+    sa.Column("residual_credit", sa.Float),
+    sa.Column("error_code", sa.String(64)),
+    sa.Column("error_message", sa.Text),
+    sa.Column("duration_ms", sa.Integer),
+    sa.Column("slack_message_channel", sa.String(64)),
+    sa.Column("slack_message_ts", sa.String(64)),
+    sa.Index("ux_audit_records_request_id", "request_id", unique=True),
+    sa.Index("ix_audit_records_created_at", "created_at"),
+    sa.Index("ix_audit_records_channel_created", "slack_channel_id", "created_at"),
+    sa.Index("ix_audit_records_user_created", "slack_user_id", "created_at"),
+    sa.Index("ix_audit_records_status", "status"),
+)
+
+opt_outs = sa.Table(
+    "opt_outs",
+    metadata,
+    sa.Column("number", sa.String(32), primary_key=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("message_id", sa.String(128)),
+    sa.Column("note", sa.Text),
+)
+
+notices = sa.Table(
+    "notices",
+    metadata,
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "audit_id",
+        sa.Integer,
+        sa.ForeignKey("audit_records.id", ondelete="CASCADE"),
+    ),
+    sa.Column("message_id", sa.String(128), nullable=False),
+    sa.Column("number", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("raw_status", sa.String(64), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index("ux_deliveries_message_number", "message_id", "number", unique=True),
+    sa.Index("ix_deliveries_audit_id", "audit_id"),
+)
+
+pages = sa.Table(
+    "pages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("target", sa.String(128), nullable=False),
+    sa.Column("text", sa.Text),
+    sa.Column("slack_team_id", sa.String(64)),
+    sa.Column("slack_user_id", sa.String(64)),
+    sa.Column("slack_channel_id", sa.String(64)),
+    sa.Column("slack_message_ts", sa.String(64)),
+    sa.Column("members", sa.JSON, nullable=False),
+    sa.Column("member_index", sa.Integer, nullable=False),
+    sa.Column("audit_ids", sa.JSON, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("escalate_after_s", sa.Integer),
+    sa.Column("next_escalation_at", UtcDateTime),
+    sa.Column("acknowledged_by", sa.String(128)),
+    sa.Column("acknowledged_at", UtcDateTime),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_pages_due", "state", "next_escalation_at"),
+)

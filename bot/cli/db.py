@@ -1,0 +1,56 @@
+"""``sms-bot db``: the operator's view of the audit store's schema (Alembic revisions).
+
+``serve`` upgrades by itself at start; these let an operator upgrade ahead of a
+deployment, or see where a database stands, without starting the bot.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.audit.engine import open_engine
+from bot.audit.migrate import (
+    describe_revision,
+    head_revision,
+    migrate,
+    recorded_revision,
+)
+from bot.cli.support import EXIT_OK, settings_from
+
+
+def add_db_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """Add ``db upgrade`` and ``db current`` to the ``sms-bot`` sub-commands."""
+    db = commands.add_parser("db", help="the audit store's schema (DATABASE_URL)")
+    actions = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    actions.add_parser(
+        "upgrade", help="bring the schema up to date, keeping every record"
+    ).set_defaults(handler=_upgrade)
+    actions.add_parser(
+        "current", help="show the schema revision of the database and of this code"
+    ).set_defaults(handler=_current)
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    engine = open_engine(settings_from(args).database_url)
+    try:
+        before = recorded_revision(engine)
+        reached = migrate(engine)
+    finally:
+        engine.dispose()
+    if before == reached:
+        print(f"audit store already at revision {reached} (head)")
+    else:
+        print(f"audit store upgraded from {before or 'empty'} to revision {reached}")
+    return EXIT_OK
+
+
+def _current(args: argparse.Namespace) -> int:
+    engine = open_engine(settings_from(args).database_url)
+    try:
+        print(describe_revision(engine))
+    finally:
+        engine.dispose()
+    print(f"code head: {head_revision()}")
+    return EXIT_OK
