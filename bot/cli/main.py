@@ -17,6 +17,7 @@ from bot import __version__
 from bot.cli.admin import add_admin_commands
 from bot.cli.db import add_db_commands
 from bot.cli.output import format_outcome, outcome_json
+from bot.cli.playground import add_playground_command
 from bot.cli.support import EXIT_FAILED, EXIT_OK, EXIT_USAGE, settings_from
 from bot.directory.source import directory_resolver, open_directory
 from bot.domain import Actor, Purpose, SendDraft, SendOutcome, SmsType, Source
@@ -113,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_admin_commands(commands)
     add_db_commands(commands)
+    add_playground_command(commands)
 
     check = commands.add_parser(
         "check", help="check settings and reach Octopush and Slack"
