@@ -116,9 +116,9 @@ class Playground:
         self._exit.callback(stack.service.store.close)
         self._exit.callback(stack.service.octopush.close)
         self._exit.callback(stack.executor.shutdown, wait=True)
-        self._exit.callback(stack.paging.stop)
+        self._exit.callback(stack.escalations.stop)
         start_recovery(stack.service, report=stack.announce)
-        stack.paging.start_escalation_loop(settings.sms.escalation_check_seconds)
+        stack.escalations.start_escalation_loop(settings.sms.escalation_check_seconds)
         token = settings.octopush.callback_token
         return create_wsgi_app(
             stack.app,
