@@ -12,7 +12,7 @@ import platform
 import time
 from collections.abc import Callable
 
-from bench import ack, bulk, coldstart, throughput
+from bench import ack, bulk, coldstart, e2e, throughput
 from bench.harness import Verdict, print_verdicts
 
 BENCHMARKS: dict[str, Callable[[], list[Verdict]]] = {
@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, Callable[[], list[Verdict]]] = {
     "throughput": throughput.run,
     "bulk": bulk.run,
     "coldstart": coldstart.run,
+    "e2e": e2e.run,
 }
 
 

@@ -17,10 +17,9 @@ import phonenumbers
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.domain import Purpose, SmsType
+from bot.domain import SENDER_PATTERN, Purpose, SmsType
 from bot.errors import SettingsError
 
-_SENDER = re.compile(r"^[A-Za-z0-9 ]{3,11}$")
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(minute|hour|day)\s*$")
 _PERIOD_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -134,6 +133,8 @@ class SmsSettings(BaseSettings):
     escalation_check_seconds: float = Field(default=5.0, gt=0)
     escalation_limit: str = "60/hour"
     timezone: str = "Europe/Paris"
+    #: Bearer token of ``GET /metrics``; unset, the endpoint answers 404.
+    metrics_token: SecretStr | None = None
 
     _lists = field_validator(
         "allowed_users",
@@ -147,7 +148,7 @@ class SmsSettings(BaseSettings):
     @field_validator("default_sender")
     @classmethod
     def _sender(cls, value: str | None) -> str | None:
-        if value is not None and not _SENDER.match(value):
+        if value is not None and not SENDER_PATTERN.match(value):
             raise ValueError("must be 3 to 11 letters, digits or spaces")
         return value
 

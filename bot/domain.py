@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+
+#: Octopush's limit on an SMS text: 8 concatenated GSM-7 parts of 153 characters.
+#: (``bot.octopush`` keeps its own copy, being publishable alone; a test ties the two.)
+MAX_TEXT_LENGTH = 1224
+#: A sender name Octopush shows instead of a number: 3-11 ASCII letters, digits, spaces.
+SENDER_PATTERN = re.compile(r"^[A-Za-z0-9 ]{3,11}$")
+#: Words ``/sms`` reads as sub-commands, so they can never be directory names.
+COMMAND_WORDS = frozenset({"form", "help", "balance", "history", "page", "oncall"})
 
 
 class SmsType(StrEnum):

@@ -304,6 +304,8 @@ def make_harness(
             )
             stack.callback(service.octopush.close)
             stack.callback(service.store.close)
+            built.updates.start()
+            stack.callback(built.updates.stop)
             # Runs first (last in, first out): let sends in flight finish before closing.
             stack.callback(built.executor.shutdown, wait=True)
             wsgi = create_wsgi_app(
@@ -311,6 +313,11 @@ def make_harness(
                 store=service.store,
                 inbound=built.inbound,
                 callback_token=CALLBACK_TOKEN,
+                metrics_token=(
+                    settings.sms.metrics_token.get_secret_value()
+                    if settings.sms.metrics_token
+                    else None
+                ),
             )
             url = stack.enter_context(serve_wsgi(wsgi))
             return SlackHarness(

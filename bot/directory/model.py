@@ -17,9 +17,10 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.directory.rotation import Rotation, Shift, format_duration
+from bot.domain import COMMAND_WORDS
 
 #: Words ``/sms`` reads as sub-commands, so they cannot be names.
-RESERVED = frozenset({"form", "help", "balance", "history", "page", "oncall"})
+RESERVED = COMMAND_WORDS
 
 
 class DirectoryError(ValueError):

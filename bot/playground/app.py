@@ -116,9 +116,12 @@ class Playground:
         self._exit.callback(stack.service.store.close)
         self._exit.callback(stack.service.octopush.close)
         self._exit.callback(stack.executor.shutdown, wait=True)
-        self._exit.callback(stack.escalations.stop)
+        self._exit.callback(stack.stop_workers)
         start_recovery(stack.service, report=stack.announce)
-        stack.escalations.start_escalation_loop(settings.sms.escalation_check_seconds)
+        # Post updates (receipts), escalations and the daily purge, as in serve.
+        stack.start_workers(
+            escalation_check_seconds=settings.sms.escalation_check_seconds
+        )
         token = settings.octopush.callback_token
         return create_wsgi_app(
             stack.app,

@@ -29,3 +29,17 @@ graceful_timeout = 20
 accesslog = "-"
 logger_class = "bot.runtime.gunicorn_log.RedactingLogger"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus'
+
+
+def on_starting(server: object) -> None:
+    """In the master, before any worker: a clean directory for multiprocess metrics."""
+    from bot.runtime.metrics import prepare_multiprocess_dir
+
+    prepare_multiprocess_dir()
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker is gone: its live gauges must not linger in ``/metrics``."""
+    from bot.runtime.metrics import mark_process_dead
+
+    mark_process_dead(int(getattr(worker, "pid", 0)))

@@ -48,12 +48,15 @@ def _serve_http(settings: Settings) -> int:
             self.cfg.set("accesslog", gunicorn_conf.accesslog)
             self.cfg.set("access_log_format", gunicorn_conf.access_log_format)
             self.cfg.set("logger_class", gunicorn_conf.logger_class)
+            self.cfg.set("on_starting", gunicorn_conf.on_starting)
+            self.cfg.set("child_exit", gunicorn_conf.child_exit)
 
         def load(self) -> Any:
             return application()
 
     logger.warning(
-        "serving HTTP on %s (POST /slack/events, GET /healthz)", gunicorn_conf.bind
+        "serving HTTP on %s (POST /slack/events, GET /healthz, GET /metrics)",
+        gunicorn_conf.bind,
     )
     _Gunicorn().run()
     return 0
@@ -70,7 +73,7 @@ def _serve_socket_mode(settings: Settings) -> int:
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
     stack = build_stack(settings)
     start_recovery(stack.service, report=stack.announce)
-    stack.escalations.start_escalation_loop(settings.sms.escalation_check_seconds)
+    stack.start_workers(escalation_check_seconds=settings.sms.escalation_check_seconds)
     if settings.octopush.callback_token is not None:
         logger.warning(
             "Socket Mode has no public URL: Octopush callbacks (receipts, replies) need "
@@ -81,5 +84,5 @@ def _serve_socket_mode(settings: Settings) -> int:
     try:
         handler.start()  # type: ignore[no-untyped-call]
     finally:
-        stack.escalations.stop()
+        stack.stop_workers()
     return 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -22,7 +23,9 @@ from bot.config import Settings
 from bot.directory.source import open_directory
 from bot.errors import SettingsError
 from bot.paging.inbound import InboundProcessor
-from bot.paging.pager import Pager
+from bot.runtime import metrics
+from bot.runtime.housekeeping import Housekeeping
+from bot.runtime.metrics import MeteredPager
 from bot.runtime.wiring import build_service
 from bot.sending.service import SmsService
 from bot.slack.deps import SlackDeps
@@ -34,29 +37,38 @@ from bot.slack.listeners.receipts import SlackReceipts
 from bot.slack.people import ProfilePhones, UsergroupMembers
 from bot.slack.posting import ResultPoster
 from bot.slack.recipients import SlackRecipients
+from bot.slack.update_queue import UpdateQueue, slack_sender
 
 logger = logging.getLogger(__name__)
 
 SLACK_TIMEOUT_SECONDS = 10
 #: Lazy listeners (sends) that may run at once; see BENCHMARKS.md (burst of pages).
 LISTENER_THREADS = 32
+#: Seconds between two ``chat.update`` of one post (tier 3: about 50 a minute).
+UPDATE_INTERVAL_SECONDS = 3.0
 
 
-def build_slack_client(settings: Settings) -> WebClient:
-    """The Web API client, pointed at ``SLACK_API_URL`` (tests use a local fake)."""
+def build_slack_client(
+    settings: Settings, *, retry_rate_limits: bool = True
+) -> WebClient:
+    """The Web API client, pointed at ``SLACK_API_URL`` (tests use a local fake).
+
+    ``retry_rate_limits=False`` leaves 429s to the caller (the update queue waits
+    for ``Retry-After`` itself instead of sleeping inside the call).
+    """
     token = settings.slack.bot_token
     if token is None:
         raise SettingsError(
             ["SLACK_BOT_TOKEN: missing; set it in the environment or in .env"]
         )
+    retries: list[RetryHandler] = [ConnectionErrorRetryHandler(max_retry_count=1)]
+    if retry_rate_limits:
+        retries.append(RateLimitErrorRetryHandler(max_retry_count=1))
     return WebClient(
         token=token.get_secret_value(),
         base_url=settings.slack.api_url,
         timeout=SLACK_TIMEOUT_SECONDS,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=1),
-            RateLimitErrorRetryHandler(max_retry_count=1),
-        ],
+        retry_handlers=retries,
         logger=logging.getLogger("bot.slack.web"),
     )
 
@@ -74,6 +86,23 @@ class Stack:
     announce: Callable[[str], None]
     #: Runs the lazy listeners (the sends); shut it down to wait for sends in flight.
     executor: ThreadPoolExecutor
+    #: Coalesced post updates; its worker runs once :meth:`start_workers` is called.
+    updates: UpdateQueue
+    #: The daily purge, when ``SMS_AUDIT_RETENTION_DAYS`` is set.
+    housekeeping: Housekeeping | None = None
+
+    def start_workers(self, *, escalation_check_seconds: float) -> None:
+        """The threads ``serve`` runs beside the app: updates, escalations, purge."""
+        self.updates.start()
+        self.escalations.start_escalation_loop(escalation_check_seconds)
+        if self.housekeeping is not None:
+            self.housekeeping.start()
+
+    def stop_workers(self) -> None:
+        self.escalations.stop()
+        if self.housekeeping is not None:
+            self.housekeeping.stop()
+        self.updates.stop()
 
 
 def build_stack(
@@ -100,6 +129,10 @@ def build_stack(
     directory = open_directory(settings, announce=announce)
     service = build_service(settings, usergroups_of=groups.groups_of, announce=announce)
     recipients = SlackRecipients(directory=directory, phones=phones, groups=groups)
+    updates = UpdateQueue(
+        slack_sender(build_slack_client(settings, retry_rate_limits=False)),
+        interval=UPDATE_INTERVAL_SECONDS,
+    )
     deps = SlackDeps(
         service=service,
         settings=settings,
@@ -108,8 +141,11 @@ def build_stack(
         resolve=recipients.resolve,
         is_name=recipients.is_name,
         directory=directory,
+        updates=updates,
     )
-    pager = Pager(service=service, directory=directory, store=service.store)
+    service.observers.append(metrics.outcome_observer(service.store))
+    service.refusal_observers.append(metrics.record_refusal)
+    pager = MeteredPager(service=service, directory=directory, store=service.store)
     posts = PagePosts(deps, pager)
     escalations = SlackEscalations(posts)
     receipts = SlackReceipts(posts, escalations)
@@ -133,8 +169,23 @@ def build_stack(
         ack_words=settings.sms.ack_words,
         resolve=deps.resolve,
     )
+    days = settings.sms.audit_retention_days
+    housekeeping = (
+        Housekeeping(service.store, retention_days=days, announce=announce)
+        if days is not None
+        else None
+    )
     return Stack(
-        app, service, paging, escalations, receipts, inbound, announce, executor
+        app,
+        service,
+        paging,
+        escalations,
+        receipts,
+        inbound,
+        announce,
+        executor,
+        updates,
+        housekeeping,
     )
 
 

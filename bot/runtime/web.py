@@ -22,6 +22,7 @@ from bot.audit import AuditStore
 from bot.errors import AuditStoreError
 from bot.octopush import CallbackParseError, parse_callback
 from bot.paging.inbound import InboundProcessor
+from bot.runtime import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +43,12 @@ def create_wsgi_app(
     store: AuditStore,
     inbound: InboundProcessor | None = None,
     callback_token: str | None = None,
+    metrics_token: str | None = None,
 ) -> WSGIApp:
-    """Route ``POST /slack/events`` to Bolt, ``GET /healthz`` to a store ping, and
-    ``POST /octopush/callback/<token>`` to the callback processor (after answering)."""
-    slack = SlackRequestHandler(app, path=SLACK_PATH)
+    """Route ``POST /slack/events`` to Bolt, ``GET /healthz`` to a store ping,
+    ``POST /octopush/callback/<token>`` to the callback processor (after answering)
+    and ``GET /metrics`` to Prometheus (with ``Authorization: Bearer <metrics_token>``)."""
+    slack = metrics.timed_ack(SlackRequestHandler(app, path=SLACK_PATH))
     workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="octopush-callback")
 
     def callback(
@@ -58,6 +61,7 @@ def create_wsgi_app(
             or not hmac.compare_digest(token.encode(), expected.encode())
         ):
             # Never log the token: it is the only guard of this URL.
+            metrics.record_callback("refused")
             logger.warning(
                 "Octopush callback refused: unknown token (from %s)",
                 environ.get("REMOTE_ADDR"),
@@ -80,6 +84,25 @@ def create_wsgi_app(
             )
         return _json(start_response, "200 OK", {"status": "ok", "audit_store": "ok"})
 
+    def scrape(
+        environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        status = metrics.authorized(environ, metrics_token)
+        if status == 404:
+            return _json(start_response, "404 Not Found", {"error": "not found"})
+        if status == 401:
+            start_response(
+                "401 Unauthorized",
+                [("WWW-Authenticate", "Bearer"), ("Content-Length", "0")],
+            )
+            return [b""]
+        data, content_type = metrics.render(store)
+        start_response(
+            "200 OK",
+            [("Content-Type", content_type), ("Content-Length", str(len(data)))],
+        )
+        return [data]
+
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = (
             environ.get("PATH_INFO", ""),
@@ -95,6 +118,8 @@ def create_wsgi_app(
             return callback(environ, start_response, path[len(CALLBACK_PREFIX) :])
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             return health(start_response)
+        if path == metrics.METRICS_PATH and method in ("GET", "HEAD"):
+            return scrape(environ, start_response)
         return _json(start_response, "404 Not Found", {"error": "not found"})
 
     return wsgi
@@ -117,10 +142,13 @@ def _process_callback(
         event = parse_callback(body, content_type)
     except CallbackParseError as error:
         logger.warning("Octopush callback ignored: %s", error)
+        metrics.record_callback("invalid")
         return
     try:
         outcome = inbound.handle(event)
+        metrics.record_callback(outcome.kind)
     except Exception:
+        metrics.record_callback("error")
         logger.exception(
             "Octopush callback (%s) could not be handled", type(event).__name__
         )
@@ -166,11 +194,13 @@ def application() -> WSGIApp:
         # Gunicorn's "worker failed to boot" code: stop, rather than respawn forever.
         raise SystemExit(GUNICORN_BOOT_ERROR) from None
     start_recovery(stack.service, report=stack.announce)
-    stack.escalations.start_escalation_loop(settings.sms.escalation_check_seconds)
+    stack.start_workers(escalation_check_seconds=settings.sms.escalation_check_seconds)
     token = settings.octopush.callback_token
+    scrape_token = settings.sms.metrics_token
     return create_wsgi_app(
         stack.app,
         store=stack.service.store,
         inbound=stack.inbound,
         callback_token=token.get_secret_value() if token else None,
+        metrics_token=scrape_token.get_secret_value() if scrape_token else None,
     )

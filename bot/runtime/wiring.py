@@ -109,5 +109,6 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.slack.bot_token,
         settings.slack.signing_secret,
         settings.slack.app_token,
+        settings.sms.metrics_token,
     )
     return [secret.get_secret_value() for secret in candidates if secret is not None]

@@ -25,12 +25,11 @@ DEFAULT_REGION = "FR"
 
 _TEL = re.compile(r"^tel:", re.IGNORECASE)
 _PHONE_CHARS = re.compile(r"^\+?[0-9 .\-()/\u00a0]+$")
-_SEPARATORS = re.compile(r"\s+")
 _GROUP = re.compile(r"^[0-9.\-()/]+$")
 _FIRST_GROUP = re.compile(r"^\+?[0-9.\-()/]+$")
 _MIN_DIGITS = 3
 #: No number has more digits (ITU-T E.164 allows 15; international prefixes add a few).
-_MAX_DIGITS = 20
+MAX_DIGITS = 20
 
 _REASONS = {
     ValidationResult.TOO_SHORT: "too short",
@@ -122,50 +121,11 @@ def is_valid_phone(raw: str, region: str) -> bool:
     return True
 
 
-def _is_group(word: str, *, first: bool) -> bool:
-    """A word that can be part of a number typed with spaces: ``+33``, ``06``.
+def is_digit_group(word: str, *, first: bool) -> bool:
+    """A word that can be part of a number typed with spaces: ``+33``, ``06``, ``(415)``.
 
     A ``+`` or ``tel:`` starts a new number, so only the first word of a run has one.
     """
     bare = _strip_tel(word) if first else word
     pattern = _FIRST_GROUP if first else _GROUP
     return bool(pattern.match(bare)) and any(c.isdigit() for c in bare)
-
-
-def _merge_groups(words: list[str], region: str) -> list[str]:
-    """Join the digit groups of numbers typed with spaces (:func:`split_recipients`)."""
-    tokens: list[str] = []
-    i = 0
-    while i < len(words):
-        end = i + 1
-        if _is_group(words[i], first=True) and not is_valid_phone(words[i], region):
-            digits = _digits(words[i])
-            for j in range(i + 1, len(words)):
-                digits += _digits(words[j])
-                if not _is_group(words[j], first=False) or digits > _MAX_DIGITS:
-                    break
-                if is_valid_phone(" ".join(words[i : j + 1]), region):
-                    end = j + 1
-        tokens.append(" ".join(words[i:end]))
-        i = end
-    return tokens
-
-
-def split_recipients(text: str, *, region: str = DEFAULT_REGION) -> list[str]:
-    """Split a recipients field into tokens: numbers, names, mentions.
-
-    Tokens are separated by commas and/or whitespace. A number typed with spaces
-    (``+33 6 12 34 56 78``, ``06 12 34 56 78``) stays one token by this rule: within
-    one comma-separated chunk, a phone-like word that is not a valid number on its own
-    is joined with the phone-like words after it, up to the longest run whose digits
-    form a valid number in ``region``; a word starting with ``+`` always starts a new
-    number. Words valid alone, and words no run makes valid, stay as they are (the
-    latter are then refused by :func:`parse_phone`, named). Commas always separate,
-    so ``06 12, 34 56`` is two tokens. Merged tokens keep the spaces the person typed,
-    joined by single spaces, so no digit is lost and messages quote what was typed.
-    """
-    tokens: list[str] = []
-    for chunk in text.split(","):
-        words = [word for word in _SEPARATORS.split(chunk) if word]
-        tokens.extend(_merge_groups(words, region))
-    return tokens

@@ -13,7 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain import Purpose, SendDraft, SendRequest, SmsType
+from bot.domain import MAX_TEXT_LENGTH as MAX_TEXT_LENGTH  # the one definition
+from bot.domain import (
+    SENDER_PATTERN,
+    Purpose,
+    SendDraft,
+    SendRequest,
+    SmsType,
+)
 from bot.errors import InputError
 from bot.sending.phones import (
     DEFAULT_REGION,
@@ -23,15 +30,12 @@ from bot.sending.phones import (
     write_as,
 )
 
-#: Octopush's limit on ``text`` (8 concatenated GSM-7 parts of 153).
-MAX_TEXT_LENGTH = 1224
 #: The opt-out mention French law and Octopush (error 121) require in marketing SMS.
 STOP_MENTION = "STOP au 30101"
 #: A send time at most this far in the past means "now": a minute-precision picker set
 #: to the current minute, or a clock slightly ahead of the sender's.
 CLOCK_SKEW = timedelta(minutes=1)
 
-_SENDER = re.compile(r"^[A-Za-z0-9 ]{3,11}$")
 _SENDER_CHAR = re.compile(r"[A-Za-z0-9 ]")
 _STOP = re.compile(r"stop\s+au\s+30101", re.IGNORECASE)
 
@@ -82,7 +86,7 @@ def check_sender(sender: str | None) -> str | None:
     if sender is None or not sender.strip():
         return None
     sender = sender.strip()
-    if _SENDER.match(sender):
+    if SENDER_PATTERN.match(sender):
         return sender
     bad = "".join(dict.fromkeys(c for c in sender if not _SENDER_CHAR.match(c)))
     if bad:

@@ -27,6 +27,7 @@ from bot.domain import (
     SendOutcome,
     SendRequest,
     SmsType,
+    Source,
 )
 from bot.errors import BotError, InputError, PolicyError
 from bot.log import mask_number
@@ -85,6 +86,7 @@ class SmsService:
         self.force_simulation = force_simulation
         self._policy = policy
         self.observers = list(observers)
+        self.refusal_observers: list[Callable[[Source], None]] = []  # metrics
         self._clock = clock
 
     def check_policy(self, request: SendRequest, actor: Actor) -> None:
@@ -120,6 +122,8 @@ class SmsService:
             self.check_policy(request, actor)
         except (InputError, PolicyError) as refusal:
             self._record_rejection(draft, actor, request_id, refusal)
+            for observe in self.refusal_observers:
+                observe(actor.source)
             raise
         try:
             record_id = self.store.begin(_attempt(request, actor, request_id))

@@ -11,6 +11,7 @@ from bot.directory.source import DirectorySource
 from bot.sending.service import SmsService
 from bot.slack.people import ProfilePhones
 from bot.slack.posting import ResultPoster
+from bot.slack.update_queue import UpdateQueue
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class SlackDeps:
     is_name: Callable[[str], bool]
     #: The directory file (``SMS_DIRECTORY``), reloaded when it changes.
     directory: DirectorySource
+    #: Coalesced ``chat.update`` of posts that change often (delivery receipts).
+    updates: UpdateQueue
 
 
 def interaction_request_id(kind: str, *parts: str | None) -> str:

@@ -53,5 +53,10 @@ FIELD_BLOCKS = {
 CONFIRM_SEND = "sms_confirm_send"
 CANCEL_SEND = "sms_cancel_send"
 
+# Buttons of the question asked when a command's recipients/message split is ambiguous.
+SEND_AS_SHOWN = "sms_send_as_shown"
+SEND_CERTAIN = "sms_send_certain"
+OPEN_FORM_PREFILLED = "sms_open_form_prefilled"
+
 # The Acknowledge button on a page post (value: the page id).
 ACK_PAGE = "sms_ack_page"

@@ -32,6 +32,8 @@ class FakeSlackState:
     )
     #: method name -> Slack error code to answer with (``ok: false``).
     failures: dict[str, str] = field(default_factory=dict)
+    #: method name -> Retry-After values: each call takes the next one and gets a 429.
+    rate_limits: dict[str, list[int]] = field(default_factory=dict)
     webhook_status: int = 200
     ts_counter: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -73,9 +75,18 @@ class FakeSlack:
                         "text/plain",
                     )
                     return
-                body, headers = _answer(state, method, args)
+                with state.lock:
+                    waits = state.rate_limits.get(method)
+                    retry_after = waits.pop(0) if waits else None
+                status = 200
+                if retry_after is not None:
+                    body: dict[str, Any] = {"ok": False, "error": "ratelimited"}
+                    headers = {"Retry-After": str(retry_after)}
+                    status = 429
+                else:
+                    body, headers = _answer(state, method, args)
                 data = json.dumps(body).encode()
-                self.send_response(200)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in headers.items():

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from bot.errors import InputError
-from bot.sending.phones import looks_like_phone, parse_phone, split_recipients
+from bot.sending.phones import looks_like_phone, parse_phone
 
 TYPES = [
     PhoneNumberType.MOBILE,
@@ -173,94 +173,3 @@ def test_looks_like_phone_accepts_digits_with_separators(token: str) -> None:
 )
 def test_looks_like_phone_refuses_names_and_short_digit_runs(token: str) -> None:
     assert not looks_like_phone(token)
-
-
-# split_recipients
-
-
-def test_split_recipients_separates_on_commas_and_whitespace() -> None:
-    assert split_recipients("+33612345678,alice  bob,\n<@U0CAROL>") == [
-        "+33612345678",
-        "alice",
-        "bob",
-        "<@U0CAROL>",
-    ]
-
-
-def test_split_recipients_keeps_a_number_typed_with_spaces_as_one_token() -> None:
-    assert split_recipients("+33 6 12 34 56 78, 06 12 34 56 78 alice") == [
-        "+33 6 12 34 56 78",
-        "06 12 34 56 78",
-        "alice",
-    ]
-
-
-def test_split_recipients_separates_two_spaced_numbers_without_a_comma() -> None:
-    assert split_recipients("06 12 34 56 78 06 98 76 54 32") == [
-        "06 12 34 56 78",
-        "06 98 76 54 32",
-    ]
-
-
-def test_split_recipients_starts_a_new_number_at_each_plus() -> None:
-    assert split_recipients("+33 6 12 34 56 78 +44 7911 123456") == [
-        "+33 6 12 34 56 78",
-        "+44 7911 123456",
-    ]
-
-
-def test_split_recipients_reads_national_groups_in_the_region() -> None:
-    assert split_recipients("(415) 555-0123 (415) 555 0124", region="US") == [
-        "(415) 555-0123",
-        "(415) 555 0124",
-    ]
-
-
-def test_split_recipients_never_merges_across_a_comma() -> None:
-    assert split_recipients("06 12, 34 56") == ["06", "12", "34", "56"]
-
-
-def test_split_recipients_leaves_a_number_valid_alone_untouched() -> None:
-    assert split_recipients("0612345678 78") == ["0612345678", "78"]
-
-
-def test_split_recipients_leaves_groups_that_never_form_a_number() -> None:
-    assert split_recipients("06 12 34") == ["06", "12", "34"]
-
-
-def test_split_recipients_of_blank_text_is_empty() -> None:
-    assert split_recipients(" , ,\n") == []
-
-
-SEPARATORS = st.sampled_from([" ", ",", ", ", " , ", "\n", "  "])
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(FR_MOBILE, st.integers(0, 7), SEPARATORS), max_size=6))
-def test_split_recipients_keeps_each_french_number_whole(
-    items: list[tuple[str, int, str]],
-) -> None:
-    text = "".join(french_forms(number)[form] + sep for number, form, sep in items)
-    tokens = split_recipients(text)
-    assert [parse_phone(token, "FR") for token in tokens] == [n for n, _, _ in items]
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    st.lists(
-        st.one_of(
-            st.sampled_from(["alice", "<@U0BOB>", "+", "(", "tel:"]),
-            st.text(alphabet="0123456789+.-() ", min_size=1, max_size=12),
-            FR_MOBILE,
-        ),
-        max_size=8,
-    ),
-    st.lists(SEPARATORS, min_size=8, max_size=8),
-)
-def test_split_recipients_never_loses_a_digit(
-    words: list[str], seps: list[str]
-) -> None:
-    text = "".join(word + sep for word, sep in zip(words, seps, strict=False))
-    tokens = split_recipients(text)
-    assert digits("".join(tokens)) == digits(text)
-    assert all(token and token == token.strip() for token in tokens)

@@ -1,9 +1,27 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.slack.grammar import mention_user_id, parse_sms_command, unescape_slack
+from bot.sending.phones import parse_phone
+from bot.slack.grammar import (
+    PAGE_USAGE,
+    Reading,
+    SmsCommand,
+    mention_user_id,
+    parse_sms_command,
+    unescape_slack,
+)
+from tests.sending.test_phones import FR_MOBILE, french_forms
+
+NAMES = {"alice", "db-oncall", "dba"}
+
+
+def parse(text: str) -> SmsCommand:
+    return parse_sms_command(text, region="FR", is_name=lambda w: w.lower() in NAMES)
 
 
 def test_empty_text_opens_the_form() -> None:
@@ -53,7 +71,7 @@ def test_a_small_number_starts_the_message() -> None:
     assert command.text == "3 disks failed"
 
 
-def test_a_long_digit_run_that_is_no_number_stays_a_recipient_for_the_rules_to_name() -> (
+def test_a_first_digit_run_that_is_no_number_stays_a_recipient_for_the_rules_to_name() -> (
     None
 ):
     command = parse_sms_command("12345678901 hello", region="FR")
@@ -124,3 +142,219 @@ def test_any_text_parses_without_error(text: str) -> None:
     }
     if command.action == "send":
         assert command.recipients
+
+
+# --- issue 10 item 1: never text a number the person did not mean -------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [
+        ("+33612345678 0800 123 456 is the hotline", "0800 123 456"),
+        ("+33612345678 06 98 76 54 32 is my other phone", "06 98 76 54 32"),
+        ("alice 0698765432 is my other phone", "0698765432"),
+        ("+33612345678 <tel:+33698765432|06 98 76 54 32> is mine", "+33698765432"),
+    ],
+)
+def test_a_number_after_a_recipient_without_a_comma_is_ambiguous(
+    typed: str, number: str
+) -> None:
+    command = parse_sms_command(typed, region="FR", is_name=lambda w: w == "alice")
+    assert command.ambiguous
+    assert command.unsure == (number,)
+    first = typed.split()[0]
+    assert command.cautious == Reading(
+        (first,), unescape_slack(typed[len(first) + 1 :])
+    )
+
+
+def test_a_comma_makes_the_next_number_a_recipient_without_asking() -> None:
+    command = parse_sms_command("+33612345678, 06 98 76 54 32 is down", region="FR")
+    assert command.recipients == ("+33612345678", "06 98 76 54 32")
+    assert command.text == "is down" and not command.ambiguous
+
+
+def test_an_unknown_word_after_a_comma_stays_a_recipient_so_it_is_refused() -> None:
+    command = parse("alice, bobb Server down")
+    assert command.recipients == ("alice", "bobb")
+    assert command.text == "Server down"
+
+
+@pytest.mark.parametrize(
+    ("typed", "recipients", "text"),
+    [
+        ("+33612345678 2024-05-01 outage", ("+33612345678",), "2024-05-01 outage"),
+        ("+33612345678 01/05/2024 outage", ("+33612345678",), "01/05/2024 outage"),
+        (
+            "db-oncall 192.168.10.12 unreachable",
+            ("db-oncall",),
+            "192.168.10.12 unreachable",
+        ),
+        ("alice 12345678 is the ticket", ("alice",), "12345678 is the ticket"),
+        (
+            "+33612345678\n06 98 76 54 32 calls",
+            ("+33612345678",),
+            "06 98 76 54 32 calls",
+        ),
+        (
+            "<tel:+33612345678|+33 6 12 34 56 78> call me back",
+            ("+33612345678",),
+            "call me back",
+        ),
+        (
+            "<tel:+33612345678|+33 6 12 34 56 78>, alice call <tel:+33698765432|06 98>",
+            ("+33612345678", "alice"),
+            "call 06 98",
+        ),
+    ],
+)
+def test_dates_addresses_ticket_numbers_and_tel_links(
+    typed: str, recipients: tuple[str, ...], text: str
+) -> None:
+    command = parse(typed)
+    assert command.recipients == recipients
+    assert command.text == text
+    assert not command.ambiguous
+
+
+@pytest.mark.parametrize(
+    ("typed", "who", "text"),
+    [
+        ("page db-oncall\nDB is down", ("db-oncall",), "DB is down"),
+        ("page db-oncall,alice DB down", ("db-oncall", "alice"), "DB down"),
+        ("page <@U1|bob>   disk\nfull", ("<@U1|bob>",), "disk\nfull"),
+    ],
+)
+def test_page_reads_who_then_the_message_whatever_separates_them(
+    typed: str, who: tuple[str, ...], text: str
+) -> None:
+    command = parse(typed)
+    assert (command.action, command.recipients, command.text) == ("page", who, text)
+    assert not command.problems
+
+
+@pytest.mark.parametrize("typed", ["page", "page db-oncall", "page db-oncall,alice"])
+def test_page_without_a_message_shows_the_usage(typed: str) -> None:
+    assert parse(typed).problems == (PAGE_USAGE,)
+
+
+def test_oncall_set_and_clear_are_parsed_for_the_pager() -> None:
+    override = parse("oncall set DB-oncall <@U1|bob> for 1h30m").oncall
+    assert override is not None
+    assert (override.verb, override.rotation, override.person) == (
+        "set",
+        "db-oncall",
+        "<@U1|bob>",
+    )
+    assert override.duration == timedelta(minutes=90) and override.until is None
+    until = parse("oncall set db-oncall <@U1> until 2026-12-24 18:00").oncall
+    assert until is not None and until.until == datetime(2026, 12, 24, 18, 0)
+    cleared = parse("oncall clear db-oncall").oncall
+    assert cleared is not None and (cleared.verb, cleared.rotation) == (
+        "clear",
+        "db-oncall",
+    )
+    shown = parse("oncall dba").oncall
+    assert shown is not None and (shown.verb, shown.rotation) == ("show", "dba")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "oncall set db-oncall <@U1>",
+        "oncall set db-oncall <@U1> for ever",
+        "oncall set db-oncall <@U1> until tomorrow",
+        "oncall clear",
+        "oncall dba extra",
+    ],
+)
+def test_a_malformed_oncall_command_is_a_problem_not_a_guess(typed: str) -> None:
+    command = parse(typed)
+    assert command.oncall is None and command.problems
+
+
+# --- properties ---------------------------------------------------------------------
+
+_letters = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    min_size=1,
+    max_size=8,
+)
+_rest = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+_recipient = st.one_of(
+    st.builds(lambda n, form: french_forms(n)[form], FR_MOBILE, st.integers(0, 7)),
+    st.sampled_from(["<@U0ALICE|alice>", "<@U0BOB>", "<!subteam^S1|@dba>"]),
+    st.builds(lambda n: f"<tel:{n}|{n[:3]} {n[3:]}>", FR_MOBILE),
+)
+_separator = st.sampled_from([" ", ", ", ",", " , ", "  ", "\t"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    recipients=st.lists(_recipient, min_size=1, max_size=5),
+    separators=st.lists(_separator, min_size=5, max_size=5),
+    end=st.sampled_from([" ", "\n", "  "]),
+    word=_letters,
+    rest=_rest,
+)
+def test_a_message_that_starts_with_a_word_is_never_shortened(
+    recipients: list[str], separators: list[str], end: str, word: str, rest: str
+) -> None:
+    message = f"{word} {rest}" if rest.strip() else word
+    typed = "".join(r + s for r, s in zip(recipients, separators, strict=False))
+    typed = typed.rstrip(" ,\t") + end + message
+    command = parse_sms_command(typed, region="FR")
+    expected = unescape_slack(message.rstrip())
+    assert command.action == "send"
+    assert command.text == expected
+    if command.cautious is not None:
+        assert command.cautious.text.endswith(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            _recipient,
+            st.sampled_from(["alice", "bobb", "2024-05-01", "10.0.0.1", "3", "x"]),
+            st.text(alphabet="0123456789+.-() ", min_size=1, max_size=12),
+        ),
+        max_size=6,
+    ),
+    st.lists(st.sampled_from([" ", ",", ", ", "\n", "  "]), min_size=6, max_size=6),
+    _rest,
+)
+def test_every_recipient_is_something_typed_before_the_message(
+    words: list[str], separators: list[str], tail: str
+) -> None:
+    typed = "".join(w + s for w, s in zip(words, separators, strict=False)) + tail
+    command = parse(typed)
+    if command.action != "send":
+        return
+    readings = [Reading(command.recipients, command.text)]
+    if command.cautious is not None:
+        readings.append(command.cautious)
+    stripped = typed.strip()
+    for reading in readings:
+        before = _before_message(stripped, reading.text)
+        for recipient in reading.recipients:
+            assert recipient in before, (recipient, before)
+
+
+def _before_message(stripped: str, text: str) -> str:
+    """The typed text before the message, spaces collapsed (recipients join groups so)."""
+    for start in range(len(stripped), -1, -1):
+        if unescape_slack(stripped[start:]) == text:
+            return " ".join(stripped[:start].split())
+    raise AssertionError(f"{text!r} is not the end of {stripped!r}")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(FR_MOBILE, st.integers(0, 7)), min_size=1, max_size=5))
+def test_comma_separated_numbers_in_any_writing_stay_whole(
+    items: list[tuple[str, int]],
+) -> None:
+    typed = ", ".join(french_forms(number)[form] for number, form in items)
+    command = parse_sms_command(typed + " Server down", region="FR")
+    assert [parse_phone(r, "FR") for r in command.recipients] == [n for n, _ in items]
+    assert command.text == "Server down" and not command.ambiguous

@@ -150,7 +150,7 @@
     const region = el("section", { class: "phone", "aria-label": `Phone ${number}`, "data-number": number });
     const owner = page.state.users.find((u) => u.phone === number);
     region.append(el("h3", { class: "phone-title" }, `📱 ${escapeHtml(number)}${owner ? ` <span class="muted">${escapeHtml(owner.real_name)}</span>` : ""}`));
-    region.append(el("div", { class: "phone-screen", role: "log", "aria-label": `Messages on ${number}` }));
+    region.append(el("div", { class: "phone-screen", role: "log", "aria-label": `Conversation on ${number}` }));
     const form = el("form", { class: "phone-reply" });
     const inputId = `reply-${number.replace(/\W/g, "")}`;
     form.append(el("label", { for: inputId, class: "visually-hidden", text: "Reply" }));

@@ -1,45 +1,56 @@
-"""``/sms``: ack within milliseconds, then do the slow work in a lazy listener.
+"""``/sms``: judge what needs no lookup in the ack, then do the slow work in a lazy listener.
 
-The ack only parses the text (pure, no I/O). Opening the form, reading Slack profiles,
-calling Octopush and writing the audit trail all happen after Slack has its answer.
+The ack parses the text and runs the pure checks (:mod:`bot.slack.command_checks`): a
+problem is answered right there, a valid send is answered with whom it goes to, and an
+ambiguous one with a question whose buttons carry each reading (sealed, so the choice
+survives a restart). Opening the form, reading Slack profiles, calling Octopush and
+writing the audit trail all happen after Slack has its answer.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.domain import Actor, SendDraft, Source
 from bot.errors import InputError, PolicyError
-from bot.octopush import OctopushError
+from bot.sending.gateway import GatewayError
+from bot.sending.guard import policy_from
 from bot.sending.segments import analyse
 from bot.slack import ids
-from bot.slack.api import slack_error_code
+from bot.slack.command_checks import display_tokens, precheck
 from bot.slack.deps import SlackDeps, interaction_request_id
-from bot.slack.grammar import SmsCommand, parse_sms_command
+from bot.slack.grammar import Reading, SmsCommand, parse_sms_command
+from bot.slack.listeners.forms import open_sms_form
 from bot.slack.listeners.pages import SlackPaging
-from bot.slack.views.messages import (
+from bot.slack.sealed import button_key, seal, unseal
+from bot.slack.views.command_replies import (
     build_balance_message,
+    build_choice_prompt,
     build_confirm_prompt,
-    build_error_message,
     build_help_message,
     build_history_message,
-    build_rejection_message,
-    build_result_message,
     build_sending_message,
     describe_estimate,
 )
-from bot.slack.views.modals import ModalContext, build_sms_modal
+from bot.slack.views.messages import (
+    build_error_message,
+    build_rejection_message,
+    build_result_message,
+)
+from bot.slack.views.modals import ModalContext
 
 logger = logging.getLogger(__name__)
 
-#: Slack's limit on a button's value, which carries a send awaiting confirmation.
-BUTTON_VALUE_MAX = 2000
+PAGE_ONE_AT_A_TIME = (
+    "`/sms page` pages one person, group or rotation at a time: "
+    "send one `/sms page WHO MESSAGE` for each."
+)
+_EXPIRED = "This question has expired; type the command again."
+_SEND_BUTTONS = (ids.CONFIRM_SEND, ids.SEND_AS_SHOWN, ids.SEND_CERTAIN)
 
 
 class SmsCommandHandlers:
@@ -48,50 +59,39 @@ class SmsCommandHandlers:
     def __init__(self, deps: SlackDeps, paging: SlackPaging) -> None:
         self.deps = deps
         self.paging = paging
+        self._policy = policy_from(deps.settings)
+        self._key = button_key(deps.settings)
 
     def register(self, app: App) -> None:
         app.command(ids.COMMAND)(ack=self.ack, lazy=[self.work])
-        app.action(ids.CONFIRM_SEND)(ack=self.ack_button, lazy=[self.confirm])
+        for action_id in _SEND_BUTTONS:
+            app.action(action_id)(ack=self.ack_button, lazy=[self.confirm])
         app.action(ids.CANCEL_SEND)(ack=self.ack_button, lazy=[self.cancel])
+        app.action(ids.OPEN_FORM_PREFILLED)(
+            ack=self.ack_button, lazy=[self.open_prefilled]
+        )
 
-    def ack_button(self, ack: Ack) -> None:
-        ack()
+    # --- the ack: pure -------------------------------------------------------------
 
-    def confirm(self, body: dict[str, Any], respond: Respond) -> None:
-        """The person pressed Send on a large ``/sms``: send what the button carries."""
-        action = (body.get("actions") or [{}])[0]
-        try:
-            saved = json.loads(str(action.get("value") or ""))
-            recipients, text, request_id = (
-                tuple(saved["r"]),
-                str(saved["t"]),
-                str(saved["id"]),
-            )
-        except (ValueError, KeyError, TypeError):
-            respond(
-                replace_original=True,
-                text="This confirmation has expired; type the command again.",
-            )
-            return
-        respond(replace_original=True, text="Sending…")
-        command = {
-            "team_id": (body.get("team") or {}).get("id"),
-            "user_id": (body.get("user") or {}).get("id"),
-            "channel_id": (body.get("channel") or {}).get("id"),
-            "response_url": body.get("response_url"),
-        }
-        draft = SendDraft(recipients=recipients, text=text, request_id=request_id)
-        try:
-            self._deliver(draft, command, respond)
-        except Exception:
-            logger.exception("confirmed /sms send failed")
-            respond(
-                response_type="ephemeral",
-                **build_error_message("Something went wrong; nothing more was done."),
-            )
-
-    def cancel(self, respond: Respond) -> None:
-        respond(delete_original=True)
+    def ack(self, ack: Ack, command: dict[str, Any]) -> None:
+        """Answer Slack at once, judging everything that needs no lookup."""
+        parsed = self._parse(command)
+        if parsed.problems:
+            ack(response_type="ephemeral", text="\n".join(parsed.problems))
+        elif parsed.action == "help":
+            ack(response_type="ephemeral", **build_help_message())
+        elif parsed.action == "page":
+            if len(parsed.recipients) > 1:
+                ack(response_type="ephemeral", text=PAGE_ONE_AT_A_TIME)
+            else:
+                ack(
+                    response_type="ephemeral",
+                    **build_sending_message(parsed.recipients),
+                )
+        elif parsed.action == "send":
+            ack(response_type="ephemeral", **self._send_reply(parsed, command))
+        else:
+            ack()
 
     def _parse(self, command: dict[str, Any]) -> SmsCommand:
         return parse_sms_command(
@@ -100,20 +100,59 @@ class SmsCommandHandlers:
             is_name=self.deps.is_name,
         )
 
-    def ack(self, ack: Ack, command: dict[str, Any]) -> None:
-        """Answer Slack at once; help and usage errors are answered right in the ack."""
-        parsed = self._parse(command)
-        if parsed.problems:
-            ack(response_type="ephemeral", text="\n".join(parsed.problems))
-        elif parsed.action == "help":
-            ack(response_type="ephemeral", **build_help_message())
-        elif parsed.action in ("send", "page"):
-            ack(
-                response_type="ephemeral",
-                **build_sending_message(len(parsed.recipients)),
+    def _judge(
+        self, reading: Reading, command: dict[str, Any]
+    ) -> InputError | PolicyError | None:
+        return precheck(
+            reading.recipients,
+            reading.text,
+            actor=_actor(command),
+            policy=self._policy,
+            defaults=self.deps.service.defaults,
+            is_name=self.deps.is_name,
+        )
+
+    def _refusal(
+        self, parsed: SmsCommand, command: dict[str, Any]
+    ) -> InputError | PolicyError | None:
+        """Why neither reading of the command can be sent, if so."""
+        refusal = self._judge(_greedy(parsed), command)
+        if refusal is None or parsed.cautious is None:
+            return refusal
+        return refusal if self._judge(parsed.cautious, command) else None
+
+    def _send_reply(
+        self, parsed: SmsCommand, command: dict[str, Any]
+    ) -> dict[str, Any]:
+        refusal = self._refusal(parsed, command)
+        if refusal is not None:
+            return build_rejection_message(refusal)
+        region = self.deps.settings.sms.default_region
+        if parsed.cautious is None:
+            return build_sending_message(display_tokens(parsed.recipients, region))
+        greedy, cautious = _greedy(parsed), parsed.cautious
+        request_id = _request_id(command)
+
+        def offer(reading: Reading) -> str | None:
+            if self._judge(reading, command) is not None:
+                return None
+            return seal(
+                {"r": list(reading.recipients), "t": reading.text, "id": request_id},
+                self._key,
             )
-        else:
-            ack()
+
+        form = seal({"r": list(cautious.recipients), "t": cautious.text}, self._key)
+        return build_choice_prompt(
+            recipients=display_tokens(greedy.recipients, region),
+            unsure=display_tokens(parsed.unsure, region),
+            text=greedy.text,
+            cautious_text=cautious.text,
+            as_shown=offer(greedy),
+            certain_only=offer(cautious),
+            form=form,
+        )
+
+    # --- after the ack ---------------------------------------------------------------
 
     def work(
         self, command: dict[str, Any], client: WebClient, respond: Respond
@@ -140,12 +179,13 @@ class SmsCommandHandlers:
                     **build_history_message(records, limit=limit),
                 )
             elif parsed.action == "send":
-                self._send(parsed, command, respond)
+                self._send_command(parsed, command, respond)
             elif parsed.action == "page":
-                self.paging.page_command(parsed, command, respond)
+                if len(parsed.recipients) == 1:
+                    self.paging.page_command(parsed, command, respond)
             elif parsed.action == "oncall":
                 self.paging.oncall_command(parsed, respond)
-        except OctopushError as error:
+        except GatewayError as error:
             hint = f" {error.hint}" if error.hint else ""
             respond(
                 response_type="ephemeral", text=f"Octopush answered: {error}.{hint}"
@@ -159,42 +199,48 @@ class SmsCommandHandlers:
                 **build_error_message("Something went wrong; nothing more was done."),
             )
 
+    def _send_command(
+        self, parsed: SmsCommand, command: dict[str, Any], respond: Respond
+    ) -> None:
+        if self._refusal(parsed, command) is not None:
+            self._record_refusal(_greedy(parsed), command, respond)
+        elif parsed.cautious is None:
+            self._send(_draft(_greedy(parsed), _request_id(command)), command, respond)
+        # An ambiguous command waits for a button: nothing more to do now.
+
+    def _record_refusal(
+        self, reading: Reading, command: dict[str, Any], respond: Respond
+    ) -> None:
+        """The ack told the person; the send path records the refused attempt."""
+        draft = _draft(reading, _request_id(command))
+        try:
+            outcome = self.deps.service.send(
+                draft, _actor(command), resolve=self.deps.resolve
+            )
+        except (InputError, PolicyError):
+            return
+        # The ack's rules are the send path's, so this means the directory changed in
+        # between: say truthfully what happened.
+        logger.warning("/sms refused in the ack was accepted by the send path")
+        self._post(outcome, command)
+
     def _open_form(
         self, command: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        settings = self.deps.settings.sms
         context = ModalContext(
             channel_id=command.get("channel_id"),
             response_url=command.get("response_url"),
             user_id=command.get("user_id"),
         )
-        view = build_sms_modal(
-            context=context,
-            default_sender=settings.default_sender,
-            default_type=settings.default_type,
-            default_purpose=settings.default_purpose,
-            region=settings.default_region,
+        problem = open_sms_form(
+            client, self.deps, trigger_id=command.get("trigger_id"), context=context
         )
-        try:
-            client.views_open(trigger_id=command["trigger_id"], view=view)
-        except SlackApiError as error:
-            code = slack_error_code(error)
-            logger.warning("views.open failed: %s", code)
-            respond(
-                response_type="ephemeral",
-                text=f"Could not open the SMS form ({code}); try `/sms` again.",
-            )
+        if problem is not None:
+            respond(response_type="ephemeral", text=problem)
 
     def _send(
-        self, parsed: SmsCommand, command: dict[str, Any], respond: Respond
+        self, draft: SendDraft, command: dict[str, Any], respond: Respond
     ) -> None:
-        draft = SendDraft(
-            recipients=parsed.recipients,
-            text=parsed.text,
-            request_id=interaction_request_id(
-                "command", command.get("team_id"), command.get("trigger_id")
-            ),
-        )
         prompt = self._confirmation(draft)
         if prompt is not None:
             respond(response_type="ephemeral", **prompt)
@@ -217,12 +263,11 @@ class SmsCommandHandlers:
         parts = analyse(request.text).parts
         if parts * len(request.recipients) <= limit:
             return None
-        value = json.dumps(
+        value = seal(
             {"r": list(draft.recipients), "t": draft.text, "id": draft.request_id},
-            ensure_ascii=False,
-            separators=(",", ":"),
+            self._key,
         )
-        if len(value) > BUTTON_VALUE_MAX:
+        if value is None:
             return {
                 "text": "This send is too large to confirm here: "
                 "use the form (`/sms`), which shows the estimate first."
@@ -233,14 +278,10 @@ class SmsCommandHandlers:
     def _deliver(
         self, draft: SendDraft, command: dict[str, Any], respond: Respond
     ) -> None:
-        actor = Actor(
-            source=Source.SLASH,
-            slack_team_id=command.get("team_id"),
-            slack_user_id=command.get("user_id"),
-            slack_channel_id=command.get("channel_id"),
-        )
         try:
-            outcome = self.deps.service.send(draft, actor, resolve=self.deps.resolve)
+            outcome = self.deps.service.send(
+                draft, _actor(command), resolve=self.deps.resolve
+            )
         except (InputError, PolicyError) as refusal:
             respond(response_type="ephemeral", **build_rejection_message(refusal))
             return
@@ -250,6 +291,9 @@ class SmsCommandHandlers:
                 text=f"This command was already handled (audit #{outcome.audit_id}).",
             )
             return
+        self._post(outcome, command)
+
+    def _post(self, outcome: Any, command: dict[str, Any]) -> None:
         self.deps.poster.post(
             build_result_message(outcome, user_id=command.get("user_id") or ""),
             channel_id=command.get("channel_id"),
@@ -257,3 +301,108 @@ class SmsCommandHandlers:
             response_url=command.get("response_url"),
             audit_id=outcome.audit_id,
         )
+
+    # --- buttons -----------------------------------------------------------------------
+
+    def ack_button(self, ack: Ack) -> None:
+        ack()
+
+    def confirm(self, body: dict[str, Any], respond: Respond) -> None:
+        """A send button of a question asked before sending: send what it carries."""
+        action = (body.get("actions") or [{}])[0]
+        saved = unseal(str(action.get("value") or ""), self._key)
+        try:
+            draft = (
+                SendDraft(
+                    recipients=tuple(str(r) for r in saved["r"]),
+                    text=str(saved["t"]),
+                    request_id=str(saved["id"]),
+                )
+                if saved is not None
+                else None
+            )
+        except (KeyError, TypeError):
+            draft = None
+        if draft is None:
+            respond(replace_original=True, text=_EXPIRED)
+            return
+        respond(replace_original=True, text="Sending…")
+        command = _command_of(body)
+        try:
+            if action.get("action_id") == ids.CONFIRM_SEND:
+                self._deliver(draft, command, respond)  # the size was confirmed
+            else:
+                self._send(draft, command, respond)
+        except Exception:
+            logger.exception("confirmed /sms send failed")
+            respond(
+                response_type="ephemeral",
+                **build_error_message("Something went wrong; nothing more was done."),
+            )
+
+    def cancel(self, respond: Respond) -> None:
+        respond(delete_original=True)
+
+    def open_prefilled(
+        self, body: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        """Open the form with the recipients that are certain and the message."""
+        action = (body.get("actions") or [{}])[0]
+        saved = unseal(str(action.get("value") or ""), self._key)
+        if saved is None:
+            respond(replace_original=True, text=_EXPIRED)
+            return
+        command = _command_of(body)
+        context = ModalContext(
+            channel_id=command.get("channel_id"),
+            response_url=command.get("response_url"),
+            user_id=command.get("user_id"),
+        )
+        problem = open_sms_form(
+            client,
+            self.deps,
+            trigger_id=body.get("trigger_id"),
+            context=context,
+            initial_text=str(saved.get("t") or ""),
+            initial_recipients=", ".join(str(r) for r in saved.get("r") or []),
+        )
+        if problem is not None:
+            respond(response_type="ephemeral", text=problem)
+        else:
+            respond(delete_original=True)
+
+
+def _greedy(parsed: SmsCommand) -> Reading:
+    return Reading(parsed.recipients, parsed.text)
+
+
+def _draft(reading: Reading, request_id: str) -> SendDraft:
+    return SendDraft(
+        recipients=reading.recipients, text=reading.text, request_id=request_id
+    )
+
+
+def _request_id(command: dict[str, Any]) -> str:
+    """One id per typed command: every button of its question sends it at most once."""
+    return interaction_request_id(
+        "command", command.get("team_id"), command.get("trigger_id")
+    )
+
+
+def _actor(command: dict[str, Any]) -> Actor:
+    return Actor(
+        source=Source.SLASH,
+        slack_team_id=command.get("team_id"),
+        slack_user_id=command.get("user_id"),
+        slack_channel_id=command.get("channel_id"),
+    )
+
+
+def _command_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a button's payload that a command payload would have."""
+    return {
+        "team_id": (body.get("team") or {}).get("id"),
+        "user_id": (body.get("user") or {}).get("id"),
+        "channel_id": (body.get("channel") or {}).get("id"),
+        "response_url": body.get("response_url"),
+    }

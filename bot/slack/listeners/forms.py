@@ -14,18 +14,18 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain import Actor, SendDraft, SendRequest, Source
+from bot.domain import MAX_TEXT_LENGTH, Actor, SendDraft, SendRequest, Source
 from bot.errors import InputError, PolicyError
 from bot.sending.segments import analyse
 from bot.slack import ids
 from bot.slack.api import slack_error_code
 from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.grammar import unescape_slack
+from bot.slack.views.command_replies import describe_estimate
 from bot.slack.views.messages import (
     build_error_message,
     build_rejection_message,
     build_result_message,
-    describe_estimate,
 )
 from bot.slack.views.modals import (
     METADATA_MAX,
@@ -39,6 +39,41 @@ from bot.slack.views.modals import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+def open_sms_form(
+    client: WebClient,
+    deps: SlackDeps,
+    *,
+    trigger_id: str | None,
+    context: ModalContext,
+    initial_text: str = "",
+    initial_recipients: str = "",
+) -> str | None:
+    """Open the send form (``views.open``); ``None``, or what to tell the person.
+
+    The one place the form is opened: by ``/sms``, the shortcuts, and the question
+    asked about an ambiguous command.
+    """
+    settings = deps.settings.sms
+    view = build_sms_modal(
+        context=context,
+        initial_text=initial_text[:MAX_TEXT_LENGTH],
+        initial_recipients=initial_recipients,
+        default_sender=settings.default_sender,
+        default_type=settings.default_type,
+        default_purpose=settings.default_purpose,
+        region=settings.default_region,
+    )
+    if not trigger_id:
+        return "Could not open the SMS form (no trigger); try `/sms` again."
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        code = slack_error_code(error)
+        logger.warning("views.open failed: %s", code)
+        return f"Could not open the SMS form ({code}); try `/sms` again."
+    return None
 
 
 class SmsFormHandlers:
@@ -66,27 +101,20 @@ class SmsFormHandlers:
     def open_from_shortcut(self, body: dict[str, Any], client: WebClient) -> None:
         """Open the form; a message shortcut pre-fills the message's text."""
         message = body.get("message") or {}
-        channel = (body.get("channel") or {}).get("id")
         context = ModalContext(
-            channel_id=channel,
+            channel_id=(body.get("channel") or {}).get("id"),
             response_url=body.get("response_url"),
             user_id=_user_id(body),
         )
-        settings = self.deps.settings.sms
-        view = build_sms_modal(
+        problem = open_sms_form(
+            client,
+            self.deps,
+            trigger_id=body.get("trigger_id"),
             context=context,
-            initial_text=unescape_slack(str(message.get("text") or ""))[:1224],
-            default_sender=settings.default_sender,
-            default_type=settings.default_type,
-            default_purpose=settings.default_purpose,
-            region=settings.default_region,
+            initial_text=unescape_slack(str(message.get("text") or "")),
         )
-        try:
-            client.views_open(trigger_id=body["trigger_id"], view=view)
-        except SlackApiError as error:
-            logger.warning(
-                "views.open from a shortcut failed: %s", slack_error_code(error)
-            )
+        if problem is not None:
+            logger.warning("views.open from a shortcut failed: %s", problem)
 
     def refresh_preview(self, body: dict[str, Any], client: WebClient) -> None:
         """Show the encoding and SMS count of the text typed so far."""

@@ -43,6 +43,15 @@ class PagePosts:
                 ts=page.slack_message_ts,
             )
 
+    def refresh_later(self, page: Page) -> None:
+        """Like :meth:`refresh`, coalesced: a burst of receipts gives few updates."""
+        if page.slack_channel_id and page.slack_message_ts:
+            self.deps.updates.submit(
+                page.slack_channel_id,
+                page.slack_message_ts,
+                lambda: self.page_message(self.pager.pages.get(page.id)),
+            )
+
     def thread(self, page: Page, note: dict[str, Any]) -> None:
         if page.slack_channel_id and page.slack_message_ts:
             self.deps.poster.thread(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from bot.audit import AuditRecord
 from bot.audit.pages import Page
@@ -35,7 +36,7 @@ class SlackReceipts:
         posts = self.posts
         page = posts.pager.pages.for_audit(record.id)
         if page is not None:
-            posts.refresh(page)
+            posts.refresh_later(page)
             return
         if record.slack_message_ts is None and record.slack_channel_id and retry:
             # A receipt can beat the post (its ts is stored just after): look again later.
@@ -46,13 +47,18 @@ class SlackReceipts:
             timer.start()
             return
         if record.slack_message_channel and record.slack_message_ts:
-            post = build_result_message(
-                outcome_from_record(record), user_id=record.slack_user_id or ""
+            posts.deps.updates.submit(
+                record.slack_message_channel,
+                record.slack_message_ts,
+                lambda: self._result_post(record),
             )
-            post = with_deliveries(post, posts.tracker.for_audit(record.id))
-            posts.deps.poster.update(
-                post, channel=record.slack_message_channel, ts=record.slack_message_ts
-            )
+
+    def _result_post(self, record: AuditRecord) -> dict[str, Any]:
+        """A send's post with its receipts as they are now (rendered when sent)."""
+        post = build_result_message(
+            outcome_from_record(record), user_id=record.slack_user_id or ""
+        )
+        return with_deliveries(post, self.posts.tracker.for_audit(record.id))
 
     def _receipt_again(self, audit_id: int) -> None:
         try:

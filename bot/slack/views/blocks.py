@@ -85,6 +85,17 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else many or word + 's'}"
 
 
+def person_mention(user_id: str) -> str:
+    """Who asked, as a mention; an unknown sender is said so rather than left blank."""
+    return f"<@{escape(user_id)}>" if user_id else "someone (unknown)"
+
+
+def recipients_label(count: int, *, count_first: bool = False) -> str:
+    if count_first:
+        return plural(count, "recipient")
+    return "Recipient" if count == 1 else f"Recipients ({count})"
+
+
 def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": mrkdwn(truncate(text, SECTION_MAX))}
 

@@ -1,20 +1,18 @@
-"""Every channel post and ephemeral reply the bot shows, as Block Kit dicts.
+"""The result of a send (channel post) and the reasons a send was refused, as Block Kit.
 
-Pure builders: they return ``{"text": fallback, "blocks": [...]}`` and the handlers post
-them. Phone numbers are always masked and typed text is always escaped here, so no
-caller can leak a number into a channel or smuggle ``<!channel>`` into a post.
+Replies to ``/sms`` itself (help, balance, history, the ack, the questions asked before a
+send) live in :mod:`bot.slack.views.command_replies`. Pure builders: they return
+``{"text": fallback, "blocks": [...]}`` and the handlers post them. Phone numbers are
+always masked and typed text is always escaped here, so no caller can leak a number into
+a channel or smuggle ``<!channel>`` into a post.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from bot.audit import AuditRecord
-from bot.domain import AuditStatus, SendOutcome, Source
+from bot.domain import AuditStatus, SendOutcome
 from bot.errors import InputError, PolicyError
-from bot.octopush import Balance
-from bot.slack import ids
 from bot.slack.views.blocks import (
     FIELD_LABELS,
     amount,
@@ -24,9 +22,9 @@ from bot.slack.views.blocks import (
     fields_section,
     masked_list,
     message,
-    plain,
-    plural,
+    person_mention,
     quote,
+    recipients_label,
     scrub_numbers,
     section,
     slack_date,
@@ -34,21 +32,10 @@ from bot.slack.views.blocks import (
     utc_iso,
 )
 
-_STATUS_EMOJI = {
-    AuditStatus.SENT: "✅",
-    AuditStatus.FAILED: "❌",
-    AuditStatus.REJECTED: "🚫",
-    AuditStatus.PENDING: "⏳",
-}
 _MAYBE_SENT = (
     "⚠️ The connection broke after the request left, so Octopush may have received "
     "it and sent the SMS. Check the Octopush campaign list before sending again."
 )
-_UNITS = {
-    "euros": "euros",
-    "sms_premium": "Premium SMS",
-    "sms_low_cost": "low cost SMS",
-}
 
 
 def build_result_message(outcome: SendOutcome, *, user_id: str) -> dict[str, Any]:
@@ -65,7 +52,7 @@ def build_result_message(outcome: SendOutcome, *, user_id: str) -> dict[str, Any
     request = outcome.request
     pairs += [
         ("Sender", escape(request.sender) if request.sender else "account default"),
-        ("Sent by" if outcome.ok else "Requested by", _person(user_id)),
+        ("Sent by" if outcome.ok else "Requested by", person_mention(user_id)),
     ]
     blocks = [section(title), fields_section(pairs)]
     if outcome.status is not AuditStatus.SENT:
@@ -78,7 +65,7 @@ def build_result_message(outcome: SendOutcome, *, user_id: str) -> dict[str, Any
         )
     count = len(request.recipients)
     blocks.append(
-        section(f"*{_recipients_label(count)}:* {masked_list(request.recipients)}")
+        section(f"*{recipients_label(count)}:* {masked_list(request.recipients)}")
     )
     if request.text:
         blocks.append(section(quote(request.text)))
@@ -111,89 +98,9 @@ def build_rejection_message(error: InputError | PolicyError) -> dict[str, Any]:
     return message(fallback, blocks)
 
 
-def build_help_message() -> dict[str, Any]:
-    """How to use every ``/sms`` form, with examples; shown only to whoever asked."""
-    usage = [
-        "*`/sms`* or *`/sms form`*: open the form (recipients, message, sender, "
-        "schedule…)",
-        "*`/sms RECIPIENTS MESSAGE`*: send at once. Recipients are phone numbers, "
-        "Slack mentions (their profile phone) or directory names, separated by spaces "
-        "or commas; the first word that is not a recipient starts the message",
-        "*`/sms page WHO MESSAGE`*: page a person, a group or whoever is on call in a "
-        "rotation, as an alert with an Acknowledge button",
-        "*`/sms oncall [GROUP]`*: who is on call now and next",
-        "*`/sms balance`*: the Octopush credit left",
-        "*`/sms history [N]`*: the last N sends in this channel",
-        "*`/sms help`*: this message",
-    ]
-    examples = [
-        "`/sms +33612345678 Server db-1 is down`",
-        "`/sms 0612345678 @alice Disk full on db-2`",
-        "`/sms page db-oncall Replication lag over 5 minutes`",
-        "`/sms history 20`",
-    ]
-    notes = [
-        "• Numbers in national form (`06 12 34 56 78`) are read in the workspace's "
-        "default region (`SMS_DEFAULT_REGION`); write others with `+` and the "
-        "country code.",
-        "• One SMS holds 160 characters of the GSM alphabet, or only 70 once the "
-        "text has a character outside it (many accents, emoji, curly quotes): it is "
-        "then sent as Unicode. Longer texts are split into several SMS, each billed.",
-        "• Slash commands cannot be used in threads: type `/sms` in the channel.",
-        "• The result is posted in the channel, with phone numbers masked; problems "
-        "are shown only to you and nothing is sent.",
-    ]
-    blocks = [
-        section(
-            "📱 *Send SMS from Slack*\n" + "\n".join(f"• {line}" for line in usage)
-        ),
-        section("*Examples*\n" + "\n".join(examples)),
-        section("*Good to know*\n" + "\n".join(notes)),
-    ]
-    return message(
-        "How to use /sms: /sms RECIPIENTS MESSAGE, /sms form, /sms help", blocks
-    )
-
-
-def build_balance_message(balance: Balance) -> dict[str, Any]:
-    """The Octopush credit left, in the unit Octopush counts it in."""
-    unit = _UNITS.get(balance.unit, balance.unit)
-    text = f"💰 Octopush credit left: *{amount(balance.amount)} {escape(unit)}*"
-    return message(
-        f"Octopush credit left: {amount(balance.amount)} {unit}", [section(text)]
-    )
-
-
-def build_history_message(
-    records: Sequence[AuditRecord], *, limit: int
-) -> dict[str, Any]:
-    """The last sends of a channel, one line each, numbers masked."""
-    shown = list(records[: max(limit, 0)])
-    if not shown:
-        text = "No SMS sent from this channel yet."
-        return message(text, [section(text)])
-    heading = f"🗂️ *Last {plural(len(shown), 'send')} in this channel*"
-    lines = [heading, *(_history_line(record) for record in shown)]
-    blocks = [section(text) for text in chunk_lines(lines)]
-    return message(f"Last {plural(len(shown), 'send')} in this channel", blocks)
-
-
 def build_error_message(text: str) -> dict[str, Any]:
     """A short, true line for an unexpected failure, e.g. where the audit record is."""
     return message(text, [section(f"⚠️ {escape(text)}")])
-
-
-def build_sending_message(count: int) -> dict[str, Any]:
-    """The immediate ephemeral reply while Octopush is being called."""
-    text = f"📤 Sending to {_recipients_label(count, count_first=True)}…"
-    return message(text, [context(text)])
-
-
-def describe_estimate(*, recipients: int, parts: int, cost: float | None = None) -> str:
-    """``12 recipients × 2 SMS = 24 SMS, about 0.84``: what a confirmation shows."""
-    who = _recipients_label(recipients, count_first=True)
-    text = f"{who} × {parts} SMS = {recipients * parts} SMS"
-    return f"{text}, about {amount(cost)}" if cost is not None else text
 
 
 def _sent_parts(outcome: SendOutcome) -> tuple[str, str, list[tuple[str, str]]]:
@@ -243,8 +150,8 @@ def _pending_message(outcome: SendOutcome, *, user_id: str) -> dict[str, Any]:
     blocks = [
         section(text),
         section(
-            f"*{_recipients_label(len(request.recipients))}:* "
-            f"{masked_list(request.recipients)}\n*Requested by:* {_person(user_id)}"
+            f"*{recipients_label(len(request.recipients))}:* "
+            f"{masked_list(request.recipients)}\n*Requested by:* {person_mention(user_id)}"
         ),
         context(f"audit #{outcome.audit_id}"),
     ]
@@ -261,75 +168,3 @@ def _badges(outcome: SendOutcome) -> list[str]:
     if request.with_replies:
         badges.append("💬 Replies collected")
     return badges
-
-
-def _history_line(record: AuditRecord) -> str:
-    user = record.slack_user_id
-    parts = [
-        slack_date(record.created_at),
-        _person(user) if user else _source_name(record.source),
-        masked_list(record.recipients, shown=3) or "no recipients",
-        f"{_STATUS_EMOJI.get(record.status, '')} {record.status.value}",
-    ]
-    if record.simulation:
-        parts.append("🧪 simulation")
-    if record.send_at is not None:
-        parts.append(f"🕒 for {slack_date(record.send_at)}")
-    if record.sms_ticket:
-        parts.append(f"`{escape(record.sms_ticket)}`")
-    if record.number_of_sms_needed is not None:
-        parts.append(f"{record.number_of_sms_needed} SMS")
-    if record.total_cost is not None:
-        parts.append(f"cost {amount(record.total_cost)}")
-    if record.error_code:
-        parts.append(f"error `{escape(record.error_code)}`")
-    return f"• #{record.id} " + " · ".join(parts)
-
-
-def _person(user_id: str) -> str:
-    """Who asked, as a mention; an unknown sender is said so rather than left blank."""
-    return f"<@{escape(user_id)}>" if user_id else "someone (unknown)"
-
-
-def _source_name(source: Source) -> str:
-    return "CLI" if source is Source.CLI else source.value
-
-
-def _recipients_label(count: int, *, count_first: bool = False) -> str:
-    if count_first:
-        return plural(count, "recipient")
-    return "Recipient" if count == 1 else f"Recipients ({count})"
-
-
-def build_confirm_prompt(*, value: str, estimate: str, limit: int) -> dict[str, Any]:
-    """Ephemeral question before a large ``/sms`` send: the estimate, Send and Cancel.
-
-    ``value`` (≤ 2000 characters) carries the send to the button handler.
-    """
-    text = (
-        f"This send is large: {estimate} (more than SMS_CONFIRM_ABOVE = {limit} SMS)."
-    )
-    return {
-        "text": text,
-        "blocks": [
-            section(f"💸 {escape(text)}\nNothing is sent until you press *Send*."),
-            {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": ids.CONFIRM_SEND,
-                        "style": "primary",
-                        "text": plain("Send", 75),
-                        "value": value,
-                    },
-                    {
-                        "type": "button",
-                        "action_id": ids.CANCEL_SEND,
-                        "text": plain("Cancel", 75),
-                        "value": "cancel",
-                    },
-                ],
-            },
-        ],
-    }

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bot.domain import Purpose, SmsType
+from bot.domain import MAX_TEXT_LENGTH, Purpose, SmsType
 from bot.sending.segments import analyse
 from bot.slack import ids
 from bot.slack.modal_reader import ERROR_MAX as ERROR_MAX
@@ -32,8 +32,8 @@ from bot.slack.views.blocks import (
     section,
 )
 
-#: Octopush's text limit: 8 concatenated GSM-7 parts of 153 characters.
-TEXT_MAX_LENGTH = 1224
+#: The message field's limit (Octopush's; one definition in :mod:`bot.domain`).
+TEXT_MAX_LENGTH = MAX_TEXT_LENGTH
 #: ``private_metadata`` limit; longer payloads must be stored elsewhere by the caller.
 METADATA_MAX = 3000
 
@@ -91,6 +91,7 @@ def build_sms_modal(
     *,
     context: ModalContext,
     initial_text: str = "",
+    initial_recipients: str = "",
     default_sender: str | None,
     default_type: SmsType,
     default_purpose: Purpose,
@@ -122,18 +123,19 @@ def build_sms_modal(
     }
     if context.channel_id:
         channel_select["initial_conversation"] = context.channel_id
+    recipients_input: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.RECIPIENTS_INPUT,
+        "placeholder": plain("+33612345678, 06 12 34 56 78, alice, db-oncall", 150),
+    }
+    if initial_recipients:
+        recipients_input["initial_value"] = initial_recipients
     region = region.strip().upper()
     blocks: list[dict[str, Any]] = [
         input_block(
             ids.RECIPIENTS_BLOCK,
             "Recipients",
-            {
-                "type": "plain_text_input",
-                "action_id": ids.RECIPIENTS_INPUT,
-                "placeholder": plain(
-                    "+33612345678, 06 12 34 56 78, alice, db-oncall", 150
-                ),
-            },
+            recipients_input,
             hint=f"Phone numbers (national numbers are read as {region}), directory "
             "names or groups, separated by commas",
             optional=True,

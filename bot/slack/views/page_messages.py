@@ -27,6 +27,31 @@ from bot.slack.views.blocks import (
 _MENTION = re.compile(r"^<@[UW][A-Z0-9]+>$")
 
 
+#: Above this many receipts a post lists only the ones not delivered, under a count.
+LISTED_MAX = 20
+
+
+def delivery_text(deliveries: Sequence[Delivery]) -> str:
+    """The Delivery block: one line each, or for a big send "198 delivered, 2 failed"
+    and the lines of those not delivered (a section holds only 3000 characters)."""
+    if len(deliveries) <= LISTED_MAX:
+        return "*Delivery*\n" + "\n".join(delivery_lines(deliveries))
+    statuses = [_status(delivery.status) for delivery in deliveries]
+    delivered = sum(1 for status in statuses if status.is_delivered)
+    failed = sum(1 for status in statuses if status.is_failure)
+    waiting = len(statuses) - delivered - failed
+    counts = [f"{delivered} delivered", f"{failed} failed"]
+    if waiting:
+        counts.append(f"{waiting} waiting")
+    others = [
+        d for d, s in zip(deliveries, statuses, strict=True) if not s.is_delivered
+    ]
+    lines = delivery_lines(others[:LISTED_MAX])
+    if len(others) > LISTED_MAX:
+        lines.append(f"… and {len(others) - LISTED_MAX} more not delivered yet")
+    return "\n".join([f"*Delivery*: {', '.join(counts)}", *lines])
+
+
 def delivery_lines(deliveries: Sequence[Delivery]) -> list[str]:
     """One line per recipient: masked number and the receipt in plain words."""
     lines = []
@@ -49,7 +74,7 @@ def with_deliveries(
     if not deliveries:
         return post
     blocks = list(post.get("blocks") or [])
-    block = section("*Delivery*\n" + "\n".join(delivery_lines(deliveries)))
+    block = section(delivery_text(deliveries))
     position = (
         len(blocks) - 1
         if blocks and blocks[-1].get("type") == "context"
@@ -73,7 +98,7 @@ def build_page_message(
     blocks: list[dict[str, Any]] = [section("\n".join(lines))]
     blocks.append(section(_state_line(page)))
     if deliveries:
-        blocks.append(section("*Delivery*\n" + "\n".join(delivery_lines(deliveries))))
+        blocks.append(section(delivery_text(deliveries)))
     if page.state is not PageState.ACKNOWLEDGED:
         blocks.append(
             {

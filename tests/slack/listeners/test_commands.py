@@ -131,17 +131,18 @@ def test_a_mention_without_a_phone_is_refused_privately_and_audited(
         ("+33612345678 " + "x" * 1300, "1224"),
     ],
 )
-def test_each_validation_error_goes_only_to_the_sender(
+def test_each_validation_error_is_answered_in_the_ack_and_audited(
     harness: SlackHarness, httpserver: HTTPServer, text: str, expected: str
 ) -> None:
-    harness.command(text)
-    (reply,) = harness.webhooks()
-    assert reply["response_type"] == "ephemeral"
-    assert expected in all_text(reply)
+    response = harness.command(text)
+    ack = response.json()
+    assert ack["response_type"] == "ephemeral"
+    assert expected in all_text(ack)
     (record,) = finished(harness)
     assert record.status is AuditStatus.REJECTED
     assert httpserver.log == []
     assert harness.slack.calls("chat.postMessage") == []
+    assert harness.slack.calls("webhook/command") == []  # said once, in the ack
 
 
 def test_an_octopush_error_code_is_posted_with_its_hint(

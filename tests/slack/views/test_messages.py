@@ -1,4 +1,4 @@
-"""Channel posts and ephemeral replies: content, masking, escaping, limits."""
+"""Result posts and refusals: content, masking, escaping, limits."""
 
 from __future__ import annotations
 
@@ -6,22 +6,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
 from bot.audit import AuditRecord
 from bot.domain import AuditStatus, Purpose, SendOutcome, SendRequest, SmsType, Source
 from bot.errors import InputError, PolicyError
 from bot.log import mask_number
-from bot.octopush import Balance
 from bot.slack.views.messages import (
-    build_balance_message,
     build_error_message,
-    build_help_message,
-    build_history_message,
     build_rejection_message,
     build_result_message,
-    build_sending_message,
-    describe_estimate,
 )
 
 NUMBERS = ("+33612345678", "+447911123456", "+14155552671", "+4915123456789")
@@ -350,101 +342,3 @@ def test_error_message_is_one_escaped_line() -> None:
             },
         }
     ]
-
-
-@pytest.mark.parametrize(
-    ("count", "expected"),
-    [(1, "Sending to 1 recipient…"), (3, "Sending to 3 recipients…")],
-)
-def test_sending_message_counts_recipients(count: int, expected: str) -> None:
-    message = build_sending_message(count)
-    assert expected in message["text"]
-    assert expected in everything(message["blocks"][0])
-
-
-def test_estimate_multiplies_recipients_by_sms_and_adds_the_cost() -> None:
-    assert describe_estimate(recipients=12, parts=2) == "12 recipients × 2 SMS = 24 SMS"
-    assert (
-        describe_estimate(recipients=1, parts=3, cost=0.1)
-        == "1 recipient × 3 SMS = 3 SMS, about 0.1"
-    )
-
-
-# --- help, balance, history -------------------------------------------------------
-
-
-def test_help_explains_every_form_of_the_command_with_examples() -> None:
-    message = build_help_message()
-    text = everything(message)
-    for form in (
-        "`/sms`",
-        "`/sms form`",
-        "`/sms help`",
-        "`/sms RECIPIENTS MESSAGE`",
-        "`/sms balance`",
-        "`/sms history [N]`",
-        "`/sms page WHO MESSAGE`",
-        "`/sms oncall [GROUP]`",
-    ):
-        assert form in text
-    assert "`/sms +33612345678 Server db-1 is down`" in text
-    assert "`/sms 0612345678 @alice Disk full on db-2`" in text
-    assert "SMS_DEFAULT_REGION" in text
-    assert "160 characters" in text and "70" in text and "Unicode" in text
-    assert "threads" in text
-    assert "masked" in text
-    assert_within_slack_limits(message)
-
-
-def test_balance_shows_the_amount_and_unit() -> None:
-    message = build_balance_message(Balance(amount=12.54, unit="euros"))
-    assert "12.54 euros" in everything(message)
-    assert "12.54 euros" in message["text"]
-    premium = build_balance_message(Balance(amount=204, unit="sms_premium"))
-    assert "204 Premium SMS" in everything(premium)
-
-
-def test_history_shows_when_who_where_status_ticket_count_and_cost() -> None:
-    records = [
-        record(),
-        record(
-            id=8,
-            source=Source.CLI,
-            slack_user_id=None,
-            status=AuditStatus.FAILED,
-            sms_ticket=None,
-            total_cost=None,
-            number_of_sms_needed=None,
-            error_code="106",
-            recipients=list(NUMBERS[2:]),
-        ),
-    ]
-    message = build_history_message(records, limit=10)
-    text = everything(message)
-    stamp = int(records[0].created_at.timestamp())
-    assert f"<!date^{stamp}^" in text
-    assert "<@U123>" in text
-    assert "CLI" in text
-    assert "✅ sent" in text and "❌ failed" in text
-    assert "`sms_abc`" in text
-    assert "2 SMS" in text
-    assert "cost 0.1332" in text
-    assert "error `106`" in text
-    for number in NUMBERS:
-        assert mask_number(number) in text
-    assert_no_full_number(message, NUMBERS)
-
-
-def test_history_shows_at_most_limit_records_within_slack_limits() -> None:
-    records = [record(id=i, recipients=list(NUMBERS)) for i in range(200)]
-    message = build_history_message(records, limit=150)
-    text = everything(message)
-    assert "Last 150 sends" in text
-    assert "#149 " in text and "#150 " not in text
-    assert_within_slack_limits(message)
-
-
-def test_empty_history_says_nothing_was_sent_here_yet() -> None:
-    message = build_history_message([], limit=10)
-    assert "No SMS sent from this channel yet" in message["text"]
-    assert "No SMS sent from this channel yet" in everything(message["blocks"])
