@@ -155,7 +155,9 @@ def _optout(args: argparse.Namespace) -> int:
 
 
 def _directory_check(args: argparse.Namespace) -> int:
-    from bot.directory.model import DirectoryError, check_report, load_directory
+    from bot.directory.files import load_directory
+    from bot.directory.model import DirectoryError
+    from bot.directory.report import check_report
 
     settings = settings_from(args)
     path = args.file or settings.sms.directory
@@ -166,7 +168,9 @@ def _directory_check(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     try:
-        directory = load_directory(path, region=settings.sms.default_region)
+        directory = load_directory(
+            path, region=settings.sms.default_region, timezone=settings.sms.timezone
+        )
     except DirectoryError as error:
         print(f"sms-bot: {path} cannot be used:", file=sys.stderr)
         for problem in error.problems:

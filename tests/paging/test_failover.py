@@ -6,6 +6,7 @@ import json
 import re
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -351,3 +352,14 @@ def test_a_receipt_failover_and_the_timer_page_the_next_member_once(
         thread.join()
     assert octopush.numbers() == [NUMBERS[first], NUMBERS[second]]
     assert a.stack.escalations.pager.pages.get(1).current_member == second
+
+
+def test_oncall_shows_the_local_nine_oclock_handover_as_a_slack_date_in_summer(
+    start: Callable[..., SlackHarness], clock: FakeClock
+) -> None:
+    harness = start()
+    clock.at = datetime(2027, 7, 1, 12, tzinfo=UTC)  # a Thursday, Paris on CEST
+    harness.command("oncall db-oncall")
+    (reply,) = harness.webhooks()
+    handover = datetime(2027, 7, 5, 7, tzinfo=UTC)  # Monday 09:00 CEST
+    assert f"<!date^{int(handover.timestamp())}^" in all_text(reply)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -91,7 +90,7 @@ class SlackPaging:
 
     def oncall_command(self, parsed: SmsCommand, respond: Respond) -> None:
         directory = self.deps.directory.current()
-        now = datetime.now(UTC)
+        now = self.pager.now()
         name = parsed.argument.strip().lower()
         if name:
             if name not in directory.rotations:

@@ -16,7 +16,7 @@ from pytest_httpserver import HTTPServer
 from bot.audit import AuditRecord, OptOutList
 from bot.audit.pages import PageState
 from bot.audit.tables import deliveries
-from bot.directory.model import load_directory
+from bot.directory.files import load_directory
 from bot.domain import AuditStatus
 from bot.slack import ids
 from tests.conftest import SENT, FakeClock, SlackHarness
