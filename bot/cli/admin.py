@@ -10,9 +10,11 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.audit.overrides import Override
 from bot.cli.output import format_audit
 from bot.cli.support import EXIT_OK, EXIT_USAGE, positive, settings_from
-from bot.errors import InputError
+from bot.config import Settings
+from bot.errors import AuditStoreError, InputError
 from bot.runtime.wiring import OCTOPUSH_REQUIRED, build_service, build_store
 
 
@@ -179,5 +181,21 @@ def _directory_check(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"sms-bot: cannot read {path}: {error.strerror}", file=sys.stderr)
         return EXIT_USAGE
-    print(check_report(directory, datetime.now(UTC)))
+    now = datetime.now(UTC)
+    print(check_report(directory, now, overrides=_overrides_in_force(settings, now)))
     return EXIT_OK
+
+
+def _overrides_in_force(settings: Settings, now: datetime) -> dict[str, Override]:
+    """The overrides in the shared store; none (said on stderr) when it cannot be read."""
+    from bot.audit.overrides import OverrideStore
+
+    try:
+        store = build_store(settings)
+    except AuditStoreError as error:
+        print(f"sms-bot: overrides not shown: {error}", file=sys.stderr)
+        return {}
+    try:
+        return OverrideStore(store).active(now)
+    finally:
+        store.close()

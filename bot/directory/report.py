@@ -16,8 +16,11 @@ HANDOVERS_SHOWN = 3
 class Cover(Protocol):
     """An override in force (see :mod:`bot.audit.overrides`)."""
 
-    person: str
-    ends_at: datetime
+    @property
+    def person(self) -> str: ...
+
+    @property
+    def ends_at(self) -> datetime: ...
 
 
 def check_report(

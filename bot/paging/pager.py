@@ -17,6 +17,7 @@ from bot.audit.pages import Page, PageState, PageStore
 from bot.directory.source import DirectorySource
 from bot.domain import Actor, Purpose, SendDraft, SendOutcome, SmsType, Source
 from bot.errors import InputError, PolicyError
+from bot.paging.overrides import Overrides
 from bot.paging.plan import PagePlan, plan_page
 from bot.paging.runs import Attempt, Escalation, PageRun
 from bot.sending.rules import MAX_TEXT_LENGTH, Resolver
@@ -43,14 +44,20 @@ class Pager:
         directory: DirectorySource,
         store: AuditStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        overrides: Callable[[str, datetime], str | None] | None = None,
+        allowed_users: tuple[str, ...] = (),
     ) -> None:
         self.service = service
         self.directory = directory
         #: The time seam: pages, timers and rotations all read the time from here.
         self.clock = clock
         self.pages = PageStore(store, clock=self.now)
-        self._overrides = overrides
+        #: On-call overrides, shared by every instance through the audit database.
+        self.overrides = Overrides(
+            store,
+            clock=self.now,
+            allowed_users=allowed_users,
+            check_actor=service.check_actor,
+        )
 
     def now(self) -> datetime:
         return self.clock()
@@ -58,7 +65,10 @@ class Pager:
     def plan(self, who: str) -> PagePlan:
         """Whom to page, in order, and after how long to move on (see :mod:`plan`)."""
         return plan_page(
-            self.directory.current(), who, at=self.now(), override=self._overrides
+            self.directory.current(),
+            who,
+            at=self.now(),
+            override=self.overrides.covering,
         )
 
     def page(
@@ -160,13 +170,6 @@ class Pager:
             reason=reason,
             resolve=resolve,
         )
-
-    def member_of(self, page: Page, audit_id: int) -> str | None:
-        """The member whose attempt ``audit_id`` is."""
-        try:
-            return page.members[page.audit_ids.index(audit_id)]
-        except (ValueError, IndexError):
-            return None
 
     def _move_on(
         self,

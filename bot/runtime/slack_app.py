@@ -145,7 +145,12 @@ def build_stack(
     )
     service.observers.append(metrics.outcome_observer(service.store))
     service.refusal_observers.append(metrics.record_refusal)
-    pager = MeteredPager(service=service, directory=directory, store=service.store)
+    pager = MeteredPager(
+        service=service,
+        directory=directory,
+        store=service.store,
+        allowed_users=settings.sms.allowed_users,
+    )
     posts = PagePosts(deps, pager)
     escalations = SlackEscalations(posts)
     receipts = SlackReceipts(posts, escalations)

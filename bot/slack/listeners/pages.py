@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.directory.model import Directory
 from bot.domain import Actor, Source
 from bot.errors import InputError, PolicyError
 from bot.paging.pager import Pager
@@ -20,8 +21,13 @@ from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.grammar import SmsCommand
 from bot.slack.listeners.escalations import SlackEscalations
 from bot.slack.listeners.page_posts import PagePosts
+from bot.slack.oncall_grammar import OncallRequest
 from bot.slack.views.messages import build_rejection_message, build_result_message
-from bot.slack.views.page_messages import acknowledged_note, build_oncall_message
+from bot.slack.views.page_messages import (
+    acknowledged_note,
+    build_oncall_message,
+    build_override_message,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +94,17 @@ class SlackPaging:
         if run.failed:
             self.escalations.report(dataclasses.replace(run, page=page))
 
-    def oncall_command(self, parsed: SmsCommand, respond: Respond) -> None:
+    def oncall_command(
+        self, parsed: SmsCommand, command: dict[str, Any], respond: Respond
+    ) -> None:
+        """``/sms oncall [ROTATION]``, and the overrides ``set`` and ``clear``."""
         directory = self.deps.directory.current()
+        request = parsed.oncall
+        if request is not None and request.verb in ("set", "clear"):
+            self._override(request, directory, command, respond)
+            return
         now = self.pager.now()
-        name = parsed.argument.strip().lower()
+        name = request.rotation if request is not None else ""
         if name:
             if name not in directory.rotations:
                 known = ", ".join(sorted(directory.rotations)) or "none defined"
@@ -103,7 +116,44 @@ class SlackPaging:
             summaries = [directory.oncall(name, at=now)]
         else:
             summaries = directory.oncall_summary(now)
-        respond(response_type="ephemeral", **build_oncall_message(summaries, at=now))
+        overrides = self.pager.overrides.active(now)
+        respond(
+            response_type="ephemeral",
+            **build_oncall_message(summaries, at=now, overrides=overrides),
+        )
+
+    def _override(
+        self,
+        typed: OncallRequest,
+        directory: Directory,
+        command: dict[str, Any],
+        respond: Respond,
+    ) -> None:
+        actor = Actor(
+            source=Source.PAGE,
+            slack_team_id=command.get("team_id"),
+            slack_user_id=command.get("user_id"),
+            slack_channel_id=command.get("channel_id"),
+        )
+        overrides = self.pager.overrides
+        try:
+            request = overrides.request(
+                directory,
+                verb=typed.verb,
+                rotation=typed.rotation,
+                person=typed.person,
+                duration=typed.duration,
+                until=typed.until,
+            )
+            done = overrides.apply(request, actor)
+        except (InputError, PolicyError) as refusal:
+            respond(response_type="ephemeral", **build_rejection_message(refusal))
+            return
+        user = command.get("user_id") or ""
+        respond(
+            response_type="in_channel",
+            **build_override_message(request.rotation, done, by=user),
+        )
 
     def acknowledge_button(self, body: dict[str, Any], respond: Respond) -> None:
         action = (body.get("actions") or [{}])[0]
