@@ -189,7 +189,7 @@ def big_send(
         {**SENT, "number_of_contacts": 200}, status=201
     )
     harness = make_harness(max_recipients=250, confirm_above=1000)
-    harness.command(" ".join(NUMBERS) + " datacenter on fire")
+    harness.command(",".join(NUMBERS) + " datacenter on fire")
     (record,) = finished(harness)
     wait_until(lambda: harness.store.get(record.id).slack_message_ts)
     return harness
