@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain import SENDER_PATTERN, Purpose, SmsType
 from bot.errors import SettingsError
+from bot.i18n import DEFAULT_LANGUAGE, N_, Deferred, available_languages, language_of
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(minute|hour|day)\s*$")
 _PERIOD_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -34,7 +35,7 @@ def _split_commas(value: Any) -> Any:
 
 def _check_url(value: str) -> str:
     if not re.match(r"^https?://[^\s/]+", value):
-        raise ValueError("must be an http:// or https:// URL")
+        raise ValueError(N_("must be an http:// or https:// URL"))
     return value
 
 
@@ -79,14 +80,14 @@ class SlackSettings(BaseSettings):
     @classmethod
     def _bot_token_kind(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith("xoxb-"):
-            raise ValueError("must be a bot token starting with xoxb-")
+            raise ValueError(N_("must be a bot token starting with xoxb-"))
         return value
 
     @field_validator("app_token")
     @classmethod
     def _app_token_kind(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith("xapp-"):
-            raise ValueError("must be an app-level token starting with xapp-")
+            raise ValueError(N_("must be an app-level token starting with xapp-"))
         return value
 
 
@@ -102,7 +103,7 @@ class RateLimit:
     def parse(cls, value: str) -> RateLimit:
         match = _RATE.match(value)
         if not match:
-            raise ValueError("must look like 30/hour (N/minute, N/hour or N/day)")
+            raise ValueError(N_("must look like 30/hour (N/minute, N/hour or N/day)"))
         return cls(int(match.group(1)), _PERIOD_SECONDS[match.group(2)], value.strip())
 
 
@@ -130,6 +131,8 @@ class SmsSettings(BaseSettings):
     audit_retention_days: int | None = Field(default=None, ge=1)
     audit_redact_text: bool = False
     ack_words: CommaList = ("ACK", "OK")
+    #: ``SMS_LANGUAGE``: channel posts, bot-written SMS, and the CLI when no locale says.
+    language: str = DEFAULT_LANGUAGE
     escalation_check_seconds: float = Field(default=5.0, gt=0)
     escalation_limit: str = "60/hour"
     timezone: str = "Europe/Paris"
@@ -149,7 +152,7 @@ class SmsSettings(BaseSettings):
     @classmethod
     def _sender(cls, value: str | None) -> str | None:
         if value is not None and not SENDER_PATTERN.match(value):
-            raise ValueError("must be 3 to 11 letters, digits or spaces")
+            raise ValueError(N_("must be 3 to 11 letters, digits or spaces"))
         return value
 
     @field_validator("default_region")
@@ -157,8 +160,15 @@ class SmsSettings(BaseSettings):
     def _region(cls, value: str) -> str:
         region = value.strip().upper()
         if region not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError("must be a two-letter region code such as FR, BE or US")
+            raise ValueError(
+                N_("must be a two-letter region code such as FR, BE or US")
+            )
         return region
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        return _checked_language(value)
 
     @field_validator("rate_limit", "escalation_limit")
     @classmethod
@@ -182,6 +192,35 @@ class SmsSettings(BaseSettings):
     @property
     def escalation_rate(self) -> RateLimit:
         return RateLimit.parse(self.escalation_limit)
+
+
+def _checked_language(value: str) -> str:
+    language = language_of(value)
+    if language is None:
+        raise ValueError(
+            N_(
+                "must be one of %(languages)s",
+                languages=", ".join(available_languages()),
+            )
+        )
+    return language
+
+
+class LanguageSetting(BaseSettings):
+    """``SMS_LANGUAGE`` alone, for the CLI to speak before (or without) full settings."""
+
+    model_config = _config("SMS_")
+
+    language: str = DEFAULT_LANGUAGE
+
+
+def configured_language(env_file: str | Path | None = ".env") -> str:
+    """``SMS_LANGUAGE`` from the environment or ``.env``; English when unset or unknown."""
+    try:
+        raw = LanguageSetting(_env_file=env_file).language
+    except ValidationError:
+        return DEFAULT_LANGUAGE
+    return language_of(raw) or DEFAULT_LANGUAGE
 
 
 class AppSettings(BaseSettings):
@@ -220,21 +259,32 @@ _SECTIONS: tuple[tuple[str, type[BaseSettings], str], ...] = (
 
 #: What each variable that can be required is for, to make the missing line useful.
 _WHY = {
-    "OCTOPUSH_API_LOGIN": "the Octopush account e-mail",
-    "OCTOPUSH_API_KEY": "the Octopush API key",
-    "SLACK_BOT_TOKEN": "the xoxb- bot token from the Slack app's OAuth page",
-    "SLACK_SIGNING_SECRET": "the signing secret from the app's Basic Information page",
+    "OCTOPUSH_API_LOGIN": N_("the Octopush account e-mail"),
+    "OCTOPUSH_API_KEY": N_("the Octopush API key"),
+    "SLACK_BOT_TOKEN": N_("the xoxb- bot token from the Slack app's OAuth page"),
+    "SLACK_SIGNING_SECRET": N_(
+        "the signing secret from the app's Basic Information page"
+    ),
 }
 
 
 def _problem_lines(error: ValidationError, prefix: str) -> list[str]:
-    """One line per problem, from ``loc`` and ``msg`` only: ``input`` may hold a secret."""
-    lines = []
+    """One line per problem, from ``loc`` and ``msg`` only: ``input`` may hold a secret.
+
+    Lines are English (logs); each is a :class:`Deferred`, so the CLI can show it in
+    its reader's language (our own messages are msgids, pydantic's stay English).
+    """
+    lines: list[str] = []
     for item in error.errors(include_input=False, include_url=False):
         field = str(item["loc"][0]) if item["loc"] else "?"
         name = f"{prefix}{field.upper()}"
-        message = str(item["msg"]).removeprefix("Value error, ")
-        lines.append(f"{name}: {message}")
+        cause = item.get("ctx", {}).get("error")
+        message = (
+            cause.args[0]
+            if isinstance(cause, ValueError) and isinstance(cause.args[0], Deferred)
+            else Deferred(str(item["msg"]).removeprefix("Value error, "), {})
+        )
+        lines.append(N_("%(variable)s: %(problem)s", variable=name, problem=message))
     return lines
 
 
@@ -257,9 +307,14 @@ def load_settings(
         section, _, field = _locate(variable)
         value = getattr(built[section], field) if section in built else "invalid"
         if value is None:
-            why = _WHY.get(variable, "required")
+            why = _WHY.get(variable, N_("required"))
             problems.append(
-                f"{variable}: missing ({why}); set it in the environment or in .env"
+                N_(
+                    "%(variable)s: missing (%(why)s); "
+                    "set it in the environment or in .env",
+                    variable=variable,
+                    why=why,
+                )
             )
     if problems:
         raise SettingsError(problems)

@@ -340,10 +340,12 @@ def harness(make_harness: Callable[..., SlackHarness]) -> SlackHarness:
 
 @pytest.fixture
 def env(tmp_path: Path, httpserver: HTTPServer) -> dict[str, str]:
+    # No locale variables either: the CLI would speak the developer's language.
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("OCTOPUSH_", "SLACK_", "SMS_"))
+        if not k.startswith(("OCTOPUSH_", "SLACK_", "SMS_", "LC_"))
+        and k not in ("LANG", "LANGUAGE")
     }
     clean.pop("DATABASE_URL", None)
     clean.update(

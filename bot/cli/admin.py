@@ -15,63 +15,66 @@ from bot.cli.output import format_audit
 from bot.cli.support import EXIT_OK, EXIT_USAGE, positive, settings_from
 from bot.config import Settings
 from bot.errors import AuditStoreError, InputError
+from bot.i18n import Translator, translator
 from bot.runtime.wiring import OCTOPUSH_REQUIRED, build_service, build_store
 
 
 def add_admin_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    tr: Translator | None = None,
 ) -> None:
     """Add ``audit``, ``optout`` and ``directory`` to the ``sms-bot`` sub-commands."""
-    audit = commands.add_parser("audit", help="the audit trail, newest first")
+    _ = (tr or translator()).gettext
+    audit = commands.add_parser("audit", help=_("the audit trail, newest first"))
     audit.add_argument(
-        "--limit", type=positive, default=50, help="how many records (default 50)"
+        "--limit", type=positive, default=50, help=_("how many records (default 50)")
     )
     audit.add_argument("--format", choices=["table", "json", "csv"], default="table")
     audit.set_defaults(handler=_audit)
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION")
     purge = audit_commands.add_parser(
-        "purge", help="remove records older than SMS_AUDIT_RETENTION_DAYS"
+        "purge", help=_("remove records older than SMS_AUDIT_RETENTION_DAYS")
     )
     purge.add_argument(
-        "--days", type=positive, help="override SMS_AUDIT_RETENTION_DAYS"
+        "--days", type=positive, help=_("override SMS_AUDIT_RETENTION_DAYS")
     )
     purge.set_defaults(handler=_purge)
 
     recover = audit_commands.add_parser(
         "recover",
-        help="settle attempts left pending by a crash (serve does it at start)",
+        help=_("settle attempts left pending by a crash (serve does it at start)"),
     )
     recover.set_defaults(handler=_recover)
 
     optout = commands.add_parser(
-        "optout", help="numbers that replied STOP (never texted)"
+        "optout", help=_("numbers that replied STOP (never texted)")
     )
     optout_commands = optout.add_subparsers(
         dest="optout_command", metavar="ACTION", required=True
     )
-    optout_commands.add_parser("list", help="list opted-out numbers").set_defaults(
+    optout_commands.add_parser("list", help=_("list opted-out numbers")).set_defaults(
         handler=_optout
     )
     for action, words in (
-        ("add", "never text NUMBER again"),
-        ("remove", "lift the opt-out of NUMBER"),
+        ("add", _("never text NUMBER again")),
+        ("remove", _("lift the opt-out of NUMBER")),
     ):
         sub = optout_commands.add_parser(action, help=words)
         sub.add_argument("number", metavar="NUMBER")
         sub.set_defaults(handler=_optout)
 
     directory = commands.add_parser(
-        "directory", help="the SMS_DIRECTORY file of people, groups, rotations"
+        "directory", help=_("the SMS_DIRECTORY file of people, groups, rotations")
     )
     directory_commands = directory.add_subparsers(
         dest="directory_command", metavar="ACTION", required=True
     )
     directory_check = directory_commands.add_parser(
         "check",
-        help="validate SMS_DIRECTORY and print who is on call now in each rotation",
+        help=_("validate SMS_DIRECTORY and print who is on call now in each rotation"),
     )
     directory_check.add_argument(
-        "--file", type=Path, help="check this file instead of SMS_DIRECTORY"
+        "--file", type=Path, help=_("check this file instead of SMS_DIRECTORY")
     )
     directory_check.set_defaults(handler=_directory_check)
 
@@ -80,20 +83,31 @@ def _audit(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     store = build_store(settings)
     try:
-        print(format_audit(store.recent(limit=args.limit), args.format), end="")
+        print(
+            format_audit(store.recent(limit=args.limit), args.format, _tr(args)),
+            end="",
+        )
     finally:
         store.close()
     return EXIT_OK
 
 
-def _purge(args: argparse.Namespace) -> int:
+def _tr(args: argparse.Namespace) -> Translator:
+    """The translator ``main`` chose for this run (English when called without it)."""
+    chosen = getattr(args, "tr", None)
+    return chosen if isinstance(chosen, Translator) else translator()
 
+
+def _purge(args: argparse.Namespace) -> int:
+    tr = _tr(args)
     settings = settings_from(args)
     days = args.days or settings.sms.audit_retention_days
     if days is None:
         print(
-            "sms-bot: set SMS_AUDIT_RETENTION_DAYS or pass --days: "
-            "records are kept by default",
+            tr.gettext(
+                "sms-bot: set SMS_AUDIT_RETENTION_DAYS or pass --days: "
+                "records are kept by default"
+            ),
             file=sys.stderr,
         )
         return EXIT_USAGE
@@ -102,7 +116,14 @@ def _purge(args: argparse.Namespace) -> int:
         removed = store.purge(older_than=datetime.now(UTC) - timedelta(days=days))
     finally:
         store.close()
-    print(f"removed {removed} audit records older than {days} days")
+    print(
+        tr.ngettext(
+            "removed %(n)s audit record older than %(days)s days",
+            "removed %(n)s audit records older than %(days)s days",
+            removed,
+            days=days,
+        )
+    )
     return EXIT_OK
 
 
@@ -118,7 +139,13 @@ def _recover(args: argparse.Namespace) -> int:
         service.store.close()
     for item in settled:
         print(item.summary)
-    print(f"{len(settled)} pending attempt(s) settled")
+    print(
+        _tr(args).ngettext(
+            "%(n)s pending attempt settled",
+            "%(n)s pending attempts settled",
+            len(settled),
+        )
+    )
     return EXIT_OK
 
 
@@ -126,6 +153,7 @@ def _optout(args: argparse.Namespace) -> int:
     from bot.audit import OptOutList
     from bot.sending.phones import parse_phone
 
+    tr = _tr(args)
     settings = settings_from(args)
     store = build_store(settings)
     optouts = OptOutList(store)
@@ -134,23 +162,39 @@ def _optout(args: argparse.Namespace) -> int:
             entries = optouts.all()
             for entry in entries:
                 print(
-                    f"{entry.number}  since {entry.created_at:%Y-%m-%d %H:%M}  ({entry.source})"
+                    tr.gettext(
+                        "%(number)s  since %(when)s  (%(source)s)",
+                        number=entry.number,
+                        when=entry.created_at.strftime("%Y-%m-%d %H:%M"),
+                        source=entry.source,
+                    )
                 )
-            print(f"{len(entries)} opted-out number(s)")
+            print(
+                tr.ngettext(
+                    "%(n)s opted-out number", "%(n)s opted-out numbers", len(entries)
+                )
+            )
             return EXIT_OK
         try:
             number = parse_phone(args.number, settings.sms.default_region)
         except InputError as error:
-            print(f"sms-bot: {error}", file=sys.stderr)
+            print(f"sms-bot: {tr.gettext(error.message)}", file=sys.stderr)
             return EXIT_USAGE
         if args.optout_command == "add":
             added = optouts.add(number, source="admin")
-            print(f"{number} {'opted out' if added else 'was already opted out'}")
+            done = (
+                tr.gettext("%(number)s opted out", number=number)
+                if added
+                else tr.gettext("%(number)s was already opted out", number=number)
+            )
         else:
             removed = optouts.remove(number)
-            print(
-                f"{number} {'may be texted again' if removed else 'was not opted out'}"
+            done = (
+                tr.gettext("%(number)s may be texted again", number=number)
+                if removed
+                else tr.gettext("%(number)s was not opted out", number=number)
             )
+        print(done)
         return EXIT_OK
     finally:
         store.close()
@@ -161,11 +205,14 @@ def _directory_check(args: argparse.Namespace) -> int:
     from bot.directory.model import DirectoryError
     from bot.directory.report import check_report
 
+    tr = _tr(args)
     settings = settings_from(args)
     path = args.file or settings.sms.directory
     if path is None:
         print(
-            "sms-bot: set SMS_DIRECTORY (or pass --file) to the directory file",
+            tr.gettext(
+                "sms-bot: set SMS_DIRECTORY (or pass --file) to the directory file"
+            ),
             file=sys.stderr,
         )
         return EXIT_USAGE
@@ -174,12 +221,22 @@ def _directory_check(args: argparse.Namespace) -> int:
             path, region=settings.sms.default_region, timezone=settings.sms.timezone
         )
     except DirectoryError as error:
-        print(f"sms-bot: {path} cannot be used:", file=sys.stderr)
+        print(
+            tr.gettext("sms-bot: %(path)s cannot be used:", path=str(path)),
+            file=sys.stderr,
+        )
         for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+            print(f"  {tr.gettext(problem)}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as error:
-        print(f"sms-bot: cannot read {path}: {error.strerror}", file=sys.stderr)
+        print(
+            tr.gettext(
+                "sms-bot: cannot read %(path)s: %(reason)s",
+                path=str(path),
+                reason=error.strerror,
+            ),
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     now = datetime.now(UTC)
     print(check_report(directory, now, overrides=_overrides_in_force(settings, now)))

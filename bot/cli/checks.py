@@ -12,6 +12,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings, load_settings
 from bot.errors import AuditStoreError, SettingsError
+from bot.i18n import Translator, translator
+from bot.i18n.octopush_hints import localized_hint
 from bot.octopush import OctopushError
 from bot.runtime.wiring import OCTOPUSH_REQUIRED, build_octopush, build_store
 from bot.slack.api import slack_error_code
@@ -23,36 +25,53 @@ REQUIRED_SCOPES = (
     "commands",
     "usergroups:read",
     "users.profile:read",
+    "users:read",
 )
 
 Printer = Callable[[str], None]
 
 
-def run_checks(out: Printer) -> int:
-    """Run every check, one line each; return 0 when all passed, else 1 (2: bad settings)."""
+def run_checks(out: Printer, tr: Translator | None = None) -> int:
+    """Run every check, one line each; return 0 when all passed, else 1 (2: bad settings).
+
+    The ``ok``/``FAIL``/``skip`` markers stay as they are in every language (scripts
+    grep them); the words after them are the reader's.
+    """
+    tr = tr or translator()
+    _ = tr.gettext
     try:
         settings = load_settings()
     except SettingsError as error:
         for line in error.problems:
-            out(f"FAIL settings: {line}")
+            out("FAIL " + _("settings: %(problem)s", problem=_(line)))
         return 2
     failures = 0
     for variable in _missing(settings):
-        out(f"FAIL settings: {variable}: missing; set it in the environment or in .env")
+        out(
+            "FAIL "
+            + _(
+                "settings: %(variable)s: missing; set it in the environment or in .env",
+                variable=variable,
+            )
+        )
         failures += 1
     if not failures:
         mode = (
-            "Socket Mode"
+            _("Socket Mode")
             if settings.slack.app_token
-            else f"HTTP on port {settings.port}"
+            else _("HTTP on port %(port)s", port=settings.port)
         )
         out(
-            f"ok   settings ({mode}, "
-            f"sender {settings.sms.default_sender or 'account default'})"
+            "ok   "
+            + _(
+                "settings (%(mode)s, sender %(sender)s)",
+                mode=mode,
+                sender=settings.sms.default_sender or _("account default"),
+            )
         )
-    failures += _check_store(settings, out)
-    failures += _check_octopush(settings, out)
-    failures += _check_slack(settings, out)
+    failures += _check_store(settings, out, tr)
+    failures += _check_octopush(settings, out, tr)
+    failures += _check_slack(settings, out, tr)
     return 0 if failures == 0 else 1
 
 
@@ -69,37 +88,52 @@ def _missing(settings: Settings) -> list[str]:
     return missing
 
 
-def _check_store(settings: Settings, out: Printer) -> int:
+def _check_store(settings: Settings, out: Printer, tr: Translator) -> int:
     try:
         store = build_store(settings)
         store.ping()
         store.close()
     except AuditStoreError as error:
-        out(f"FAIL audit store: {error}")
+        out("FAIL " + tr.gettext("audit store: %(error)s", error=str(error)))
         return 1
-    out("ok   audit store answers")
+    out("ok   " + tr.gettext("audit store answers"))
     return 0
 
 
-def _check_octopush(settings: Settings, out: Printer) -> int:
+def _check_octopush(settings: Settings, out: Printer, tr: Translator) -> int:
+    from bot.cli.output import format_balance
+
     if settings.octopush.api_login is None or settings.octopush.api_key is None:
-        out("skip Octopush: credentials missing")
+        out("skip " + tr.gettext("Octopush: credentials missing"))
         return 1
     with build_octopush(settings) as client:
         try:
             balance = client.get_balance()
         except OctopushError as error:
-            hint = f" {error.hint}" if error.hint else ""
-            out(f"FAIL Octopush ({settings.octopush.base_url}): {error}.{hint}")
+            hint = localized_hint(tr, error.hint)
+            out(
+                f"FAIL Octopush ({settings.octopush.base_url}): {error}."
+                + (f" {hint}" if hint else "")
+            )
             return 1
-    simulation = ", simulation mode on" if settings.octopush.simulation else ""
-    out(f"ok   Octopush reached: credit {balance.amount:g} {balance.unit}{simulation}")
+    credit = format_balance(balance.amount, balance.unit, tr)
+    out(
+        "ok   "
+        + (
+            tr.gettext(
+                "Octopush reached: credit %(credit)s, simulation mode on", credit=credit
+            )
+            if settings.octopush.simulation
+            else tr.gettext("Octopush reached: credit %(credit)s", credit=credit)
+        )
+    )
     return 0
 
 
-def _check_slack(settings: Settings, out: Printer) -> int:
+def _check_slack(settings: Settings, out: Printer, tr: Translator) -> int:
+    _ = tr.gettext
     if settings.slack.bot_token is None:
-        out("skip Slack: SLACK_BOT_TOKEN missing")
+        out("skip " + _("Slack: SLACK_BOT_TOKEN missing"))
         return 1
     from bot.runtime.slack_app import build_slack_client
 
@@ -109,14 +143,22 @@ def _check_slack(settings: Settings, out: Printer) -> int:
     except SlackApiError as error:
         code = slack_error_code(error)
         out(
-            f"FAIL Slack auth.test: {code} "
-            "(check SLACK_BOT_TOKEN and reinstall the app)"
+            "FAIL "
+            + _(
+                "Slack auth.test: %(code)s "
+                "(check SLACK_BOT_TOKEN and reinstall the app)",
+                code=code,
+            )
         )
         return 1
     except OSError as error:
         out(
-            f"FAIL Slack unreachable at {settings.slack.api_url}: "
-            f"{type(error).__name__}"
+            "FAIL "
+            + _(
+                "Slack unreachable at %(url)s: %(error)s",
+                url=settings.slack.api_url,
+                error=type(error).__name__,
+            )
         )
         return 1
     granted = {
@@ -125,13 +167,22 @@ def _check_slack(settings: Settings, out: Printer) -> int:
         if s.strip()
     }
     missing = [scope for scope in REQUIRED_SCOPES if granted and scope not in granted]
-    who = f"{response.get('user', '?')} in {response.get('team', '?')}"
+    who = _(
+        "%(user)s in %(team)s",
+        user=response.get("user", "?"),
+        team=response.get("team", "?"),
+    )
     if missing:
         out(
-            f"FAIL Slack: connected as {who} but scopes are missing: "
-            f"{', '.join(missing)} (update the app from manifest.yml and reinstall)"
+            "FAIL "
+            + _(
+                "Slack: connected as %(who)s but scopes are missing: %(scopes)s "
+                "(update the app from manifest.yml and reinstall)",
+                who=who,
+                scopes=", ".join(missing),
+            )
         )
         return 1
-    scopes = "" if granted else " (Slack did not list the granted scopes)"
-    out(f"ok   Slack reached: {who}{scopes}")
+    scopes = "" if granted else " " + _("(Slack did not list the granted scopes)")
+    out("ok   " + _("Slack reached: %(who)s", who=who) + scopes)
     return 0

@@ -16,20 +16,28 @@ from bot.audit.migrate import (
     recorded_revision,
 )
 from bot.cli.support import EXIT_OK, settings_from
+from bot.i18n import Translator, translator
 
 
 def add_db_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    tr: Translator | None = None,
 ) -> None:
     """Add ``db upgrade`` and ``db current`` to the ``sms-bot`` sub-commands."""
-    db = commands.add_parser("db", help="the audit store's schema (DATABASE_URL)")
+    _ = (tr or translator()).gettext
+    db = commands.add_parser("db", help=_("the audit store's schema (DATABASE_URL)"))
     actions = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     actions.add_parser(
-        "upgrade", help="bring the schema up to date, keeping every record"
+        "upgrade", help=_("bring the schema up to date, keeping every record")
     ).set_defaults(handler=_upgrade)
     actions.add_parser(
-        "current", help="show the schema revision of the database and of this code"
+        "current", help=_("show the schema revision of the database and of this code")
     ).set_defaults(handler=_current)
+
+
+def _tr(args: argparse.Namespace) -> Translator:
+    chosen = getattr(args, "tr", None)
+    return chosen if isinstance(chosen, Translator) else translator()
 
 
 def _upgrade(args: argparse.Namespace) -> int:
@@ -39,10 +47,21 @@ def _upgrade(args: argparse.Namespace) -> int:
         reached = migrate(engine)
     finally:
         engine.dispose()
+    tr = _tr(args)
     if before == reached:
-        print(f"audit store already at revision {reached} (head)")
+        print(
+            tr.gettext(
+                "audit store already at revision %(revision)s (head)", revision=reached
+            )
+        )
     else:
-        print(f"audit store upgraded from {before or 'empty'} to revision {reached}")
+        print(
+            tr.gettext(
+                "audit store upgraded from %(before)s to revision %(revision)s",
+                before=before or tr.gettext("empty"),
+                revision=reached,
+            )
+        )
     return EXIT_OK
 
 
@@ -52,5 +71,5 @@ def _current(args: argparse.Namespace) -> int:
         print(describe_revision(engine))
     finally:
         engine.dispose()
-    print(f"code head: {head_revision()}")
+    print(_tr(args).gettext("code head: %(revision)s", revision=head_revision()))
     return EXIT_OK

@@ -10,6 +10,8 @@ from typing import Any
 
 from bot.audit import CONTRACT_FIELDS, AuditRecord
 from bot.domain import AuditStatus, SendOutcome
+from bot.i18n import Translator, translator
+from bot.i18n.octopush_hints import localized_hint
 
 
 def outcome_json(outcome: SendOutcome) -> dict[str, Any]:
@@ -38,55 +40,98 @@ def outcome_json(outcome: SendOutcome) -> dict[str, Any]:
     }
 
 
-def format_outcome(outcome: SendOutcome) -> str:
+def format_outcome(outcome: SendOutcome, tr: Translator | None = None) -> str:
     """One line a person reads: what happened, the numbers that matter, the audit id."""
+    tr = tr or translator()
     request = outcome.request
     flags = "".join(
         f" [{flag}]"
         for flag, on in (
-            ("simulation", request.simulation),
-            ("scheduled", request.send_at is not None),
+            (tr.gettext("simulation"), request.simulation),
+            (tr.gettext("scheduled"), request.send_at is not None),
         )
         if on
     )
     if outcome.status is AuditStatus.SENT:
-        parts = [f"ticket {outcome.sms_ticket}"]
+        parts = [tr.gettext("ticket %(ticket)s", ticket=outcome.sms_ticket)]
         if outcome.number_of_contacts is not None:
-            parts.append(_plural(outcome.number_of_contacts, "contact"))
+            parts.append(
+                tr.ngettext(
+                    "%(n)s contact", "%(n)s contacts", outcome.number_of_contacts
+                )
+            )
         if outcome.number_of_sms_needed is not None:
-            parts.append(f"{outcome.number_of_sms_needed} SMS each")
+            parts.append(
+                tr.gettext(
+                    "%(count)s SMS each",
+                    count=tr.number(outcome.number_of_sms_needed),
+                )
+            )
         if outcome.total_cost is not None:
-            parts.append(f"cost {outcome.total_cost:g}")
+            parts.append(tr.gettext("cost %(cost)s", cost=tr.money(outcome.total_cost)))
         if outcome.residual_credit is not None:
-            parts.append(f"credit left {outcome.residual_credit:g}")
-        when = f" for {request.send_at.isoformat()}" if request.send_at else ""
-        return f"Sent{when}{flags}: {', '.join(parts)} (audit #{outcome.audit_id})"
+            parts.append(
+                tr.gettext(
+                    "credit left %(credit)s", credit=tr.money(outcome.residual_credit)
+                )
+            )
+        values = {
+            "flags": flags,
+            "parts": ", ".join(parts),
+            "audit_id": outcome.audit_id,
+        }
+        if request.send_at:
+            return tr.gettext(
+                "Sent for %(when)s%(flags)s: %(parts)s (audit #%(audit_id)s)",
+                when=request.send_at.isoformat(),
+                **values,
+            )
+        return tr.gettext("Sent%(flags)s: %(parts)s (audit #%(audit_id)s)", **values)
     if outcome.status is AuditStatus.PENDING:
-        return (
-            f"Already in progress: attempt #{outcome.audit_id} "
-            "with this request id is still pending"
+        return tr.gettext(
+            "Already in progress: attempt #%(audit_id)s "
+            "with this request id is still pending",
+            audit_id=outcome.audit_id,
         )
+    hint = localized_hint(tr, outcome.error_hint)
     code = f"[{outcome.error_code}] " if outcome.error_code else ""
-    hint = f" {outcome.error_hint}" if outcome.error_hint else ""
-    audit = f"(audit #{outcome.audit_id}, failed)"
-    return f"Not sent{flags}: {code}{outcome.error_message}.{hint} {audit}"
+    return tr.gettext(
+        "Not sent%(flags)s: %(code)s%(message)s.%(hint)s (audit #%(audit_id)s, failed)",
+        flags=flags,
+        code=code,
+        message=outcome.error_message,
+        hint=" " + hint if hint else "",
+        audit_id=outcome.audit_id,
+    )
 
 
-_TABLE_COLUMNS = (
-    "id",
-    "created_at",
-    "source",
-    "status",
-    "who",
-    "recipients",
-    "sms",
-    "cost",
-    "ticket / error",
-)
+def format_balance(amount: float, unit: str, tr: Translator | None = None) -> str:
+    """``€12.54`` / ``12,54 €`` for euros; ``204 sms_premium`` for a product's credit."""
+    tr = tr or translator()
+    if unit == "euros":
+        return tr.money(amount)
+    return f"{tr.number(amount)} {unit}"
 
 
-def format_audit(records: Sequence[AuditRecord], fmt: str) -> str:
-    """Audit records as ``table``, ``json`` (contract fields) or ``csv``."""
+def _table_columns(tr: Translator) -> tuple[str, ...]:
+    _ = tr.gettext
+    return (
+        _("id"),
+        _("created_at"),
+        _("source"),
+        _("status"),
+        _("who"),
+        _("recipients"),
+        _("sms"),
+        _("cost"),
+        _("ticket / error"),
+    )
+
+
+def format_audit(
+    records: Sequence[AuditRecord], fmt: str, tr: Translator | None = None
+) -> str:
+    """Audit records as ``table`` (for people: translated), ``json`` or ``csv``."""
     if fmt == "json":
         return (
             json.dumps([record.contract_dict() for record in records], indent=2) + "\n"
@@ -105,10 +150,12 @@ def format_audit(records: Sequence[AuditRecord], fmt: str) -> str:
                 }
             )
         return buffer.getvalue()
+    tr = tr or translator()
     if not records:
-        return "no audit records yet\n"
-    table = [_TABLE_COLUMNS] + [_table_row(record) for record in records]
-    widths = [max(len(row[i]) for row in table) for i in range(len(_TABLE_COLUMNS))]
+        return tr.gettext("no audit records yet") + "\n"
+    columns = _table_columns(tr)
+    table = [columns] + [_table_row(record, tr) for record in records]
+    widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
     return "".join(
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         + "\n"
@@ -116,7 +163,7 @@ def format_audit(records: Sequence[AuditRecord], fmt: str) -> str:
     )
 
 
-def _table_row(record: AuditRecord) -> tuple[str, ...]:
+def _table_row(record: AuditRecord, tr: Translator) -> tuple[str, ...]:
     recipients = ", ".join(record.recipients[:3]) + (
         f" +{len(record.recipients) - 3}" if len(record.recipients) > 3 else ""
     )
@@ -133,10 +180,6 @@ def _table_row(record: AuditRecord) -> tuple[str, ...]:
         "-"
         if record.number_of_sms_needed is None
         else str(record.number_of_sms_needed),
-        "-" if record.total_cost is None else f"{record.total_cost:g}",
+        "-" if record.total_cost is None else tr.number(record.total_cost),
         outcome[:60],
     )
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")

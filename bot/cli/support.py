@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 
-from bot.config import Settings, load_settings
+from bot.config import Settings, configured_language, load_settings
+from bot.i18n import Translator, language_from_environment, translator
 from bot.log import configure_logging
 from bot.runtime.wiring import secrets_of
 
@@ -22,13 +24,19 @@ def settings_from(args: argparse.Namespace, required: Sequence[str] = ()) -> Set
     return settings
 
 
+def cli_translator() -> Translator:
+    """The CLI speaks ``LC_ALL``/``LC_MESSAGES``/``LANG``, else ``SMS_LANGUAGE``."""
+    return translator(language_from_environment(os.environ, configured_language()))
+
+
 def positive(value: str) -> int:
     try:
         number = int(value)
     except ValueError:
         number = 0
     if number < 1:
+        tr = cli_translator()
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not a whole number of at least 1"
+            tr.gettext("%(value)r is not a whole number of at least 1", value=value)
         )
     return number

@@ -17,6 +17,7 @@ from bot.audit.pages import Page, PageState, PageStore
 from bot.directory.source import DirectorySource
 from bot.domain import Actor, Purpose, SendDraft, SendOutcome, SmsType, Source
 from bot.errors import InputError, PolicyError
+from bot.i18n import DEFAULT_LANGUAGE, Translator, translator
 from bot.paging.overrides import Overrides
 from bot.paging.plan import PagePlan, plan_page
 from bot.paging.runs import Attempt, Escalation, PageRun
@@ -45,8 +46,11 @@ class Pager:
         store: AuditStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         allowed_users: tuple[str, ...] = (),
+        language: str = DEFAULT_LANGUAGE,
     ) -> None:
         self.service = service
+        #: ``SMS_LANGUAGE``: the words the bot adds to a page's SMS (never the text).
+        self.sms_words = translator(language)
         self.directory = directory
         #: The time seam: pages, timers and rotations all read the time from here.
         self.clock = clock
@@ -195,14 +199,10 @@ class Pager:
             if claimed.state is PageState.EXHAUSTED:
                 return self._run(claimed, attempts, cause, previous, reason)
             missed = attempts[-1].member if attempts else previous
-            why = (
-                "could not be reached"
-                if attempts or cause == "failover"
-                else "did not acknowledge"
-            )
+            unreachable = bool(attempts) or cause == "failover"
             attempt = self._attempt(
                 claimed.current_member,
-                _escalated_text(claimed.text, f"{missed} {why}"),
+                _escalated_text(self.sms_words, claimed.text, missed, unreachable),
                 _system_actor(claimed),
                 resolve=resolve,
                 request_id=new_request_id(),
@@ -293,9 +293,16 @@ def _system_actor(page: Page) -> Actor:
     )
 
 
-def _escalated_text(text: str | None, why: str) -> str:
-    note = f" (escalated: {why})"
-    return (text or "Page")[: MAX_TEXT_LENGTH - len(note)] + note
+def _escalated_text(
+    words: Translator, text: str | None, member: str, unreachable: bool
+) -> str:
+    """The page text (kept while the page is open) and why it comes to this member."""
+    note = " " + (
+        words.gettext("(escalated: %(member)s could not be reached)", member=member)
+        if unreachable
+        else words.gettext("(escalated: %(member)s did not acknowledge)", member=member)
+    )
+    return (text or words.gettext("Page"))[: MAX_TEXT_LENGTH - len(note)] + note
 
 
 __all__ = ["Attempt", "Escalation", "PageRun", "Pager"]

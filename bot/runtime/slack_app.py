@@ -34,6 +34,7 @@ from bot.slack.listeners.escalations import SlackEscalations
 from bot.slack.listeners.page_posts import PagePosts
 from bot.slack.listeners.pages import SlackPaging
 from bot.slack.listeners.receipts import SlackReceipts
+from bot.slack.locales import ReaderLanguages
 from bot.slack.people import ProfilePhones, UsergroupMembers
 from bot.slack.posting import ResultPoster
 from bot.slack.recipients import SlackRecipients
@@ -142,6 +143,7 @@ def build_stack(
         is_name=recipients.is_name,
         directory=directory,
         updates=updates,
+        languages=ReaderLanguages(client, default=settings.sms.language),
     )
     service.observers.append(metrics.outcome_observer(service.store))
     service.refusal_observers.append(metrics.record_refusal)
@@ -150,6 +152,7 @@ def build_stack(
         directory=directory,
         store=service.store,
         allowed_users=settings.sms.allowed_users,
+        language=settings.sms.language,
     )
     posts = PagePosts(deps, pager)
     escalations = SlackEscalations(posts)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.directory.source import DirectorySource
 from bot.sending.service import SmsService
+from bot.slack.locales import ReaderLanguages
 from bot.slack.people import ProfilePhones
 from bot.slack.posting import ResultPoster
 from bot.slack.update_queue import UpdateQueue
@@ -30,6 +31,8 @@ class SlackDeps:
     directory: DirectorySource
     #: Coalesced ``chat.update`` of posts that change often (delivery receipts).
     updates: UpdateQueue
+    #: Each reader's language (ephemeral answers, modals) and the workspace's (posts).
+    languages: ReaderLanguages
 
 
 def interaction_request_id(kind: str, *parts: str | None) -> str:

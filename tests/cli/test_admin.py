@@ -117,7 +117,7 @@ def test_audit_recover_settles_a_pending_attempt(
     store.close()
     result = run(["audit", "recover"], env, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "1 pending attempt(s) settled" in result.stdout
+    assert "1 pending attempt settled" in result.stdout
     (record,) = audit_json(env, tmp_path)
     assert record["status"] == "failed"
     assert record["error_code"] == "120"

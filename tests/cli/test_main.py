@@ -50,8 +50,8 @@ def test_send_prints_ticket_count_and_cost_and_leaves_a_sent_record(
     assert result.returncode == 0, result.stderr
     assert "sms_5fec89fe97109" in result.stdout
     assert "1 SMS" in result.stdout
-    assert "cost 0.0333" in result.stdout
-    assert "credit left 99.5" in result.stdout
+    assert "cost €0.0333" in result.stdout
+    assert "credit left €99.50" in result.stdout
     (record,) = audit_json(env, tmp_path)
     assert record["status"] == "sent"
     assert record["source"] == "cli"
@@ -154,7 +154,7 @@ def test_balance_prints_amount_and_unit(
     )
     result = run(["balance"], env, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "12.54 euros"
+    assert result.stdout.strip() == "€12.54"
     result = run(["balance", "--json"], env, tmp_path)
     assert json.loads(result.stdout) == {"amount": 12.54, "unit": "euros"}
 
@@ -197,7 +197,7 @@ def test_check_reports_octopush_and_slack(
     )
     result = run(["check"], env, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "ok   Octopush reached: credit 3.5 euros" in result.stdout
+    assert "ok   Octopush reached: credit €3.50" in result.stdout
     assert "ok   Slack reached: sms-bot in Test" in result.stdout
     assert "ok   audit store answers" in result.stdout
 

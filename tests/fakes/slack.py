@@ -27,8 +27,11 @@ class FakeSlackState:
     calls: list[SlackCall] = field(default_factory=list)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
+    #: user id -> Slack locale (``fr-FR``) that ``users.info`` gives with include_locale.
+    locales: dict[str, str] = field(default_factory=dict)
     scopes: str = (
-        "chat:write,chat:write.public,commands,usergroups:read,users.profile:read"
+        "chat:write,chat:write.public,commands,usergroups:read,"
+        "users.profile:read,users:read"
     )
     #: method name -> Slack error code to answer with (``ok: false``).
     failures: dict[str, str] = field(default_factory=dict)
@@ -181,6 +184,12 @@ def _answer(
             "ts": ts,
             "message": {"text": args.get("text")},
         }, {}
+    if method == "users.info":
+        user_id = str(args.get("user"))
+        user: dict[str, Any] = {"id": user_id}
+        if str(args.get("include_locale")).lower() in ("1", "true"):
+            user["locale"] = state.locales.get(user_id, "en-US")
+        return {"ok": True, "user": user}, {}
     if method == "usergroups.users.list":
         members = state.usergroups.get(str(args.get("usergroup")))
         if members is None:

@@ -1,0 +1,88 @@
+"""``Translator``: one language's catalog and number formats, bound together.
+
+Messages use ``%(name)s`` placeholders, never positional ones, so a translation may
+reorder them. Counts go through :meth:`Translator.ngettext`, which picks the language's
+plural form and fills ``%(n)s`` with the count written the reader's way.
+"""
+
+from __future__ import annotations
+
+import gettext
+import logging
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from babel import Locale
+
+from bot.i18n import formats
+from bot.i18n.catalogs import load_translations
+from bot.i18n.deferred import Deferred
+from bot.i18n.languages import DEFAULT_LANGUAGE, language_of
+
+logger = logging.getLogger(__name__)
+
+
+class Translator:
+    """Translates and formats for readers of one language (``en``, ``fr``)."""
+
+    def __init__(self, language: str, catalog: gettext.NullTranslations) -> None:
+        self.language = language
+        self.locale = Locale.parse(language)
+        self._catalog = catalog
+
+    def __repr__(self) -> str:
+        return f"Translator({self.language!r})"
+
+    def gettext(self, message: str, /, **params: Any) -> str:
+        """``message`` in this language, ``%(name)s`` filled from ``params``.
+
+        A :class:`Deferred` brings its own msgid and parameters (themselves translated
+        when deferred); any other string is looked up as it is (a static English
+        text), and shown unchanged if unknown.
+        """
+        if isinstance(message, Deferred):
+            params = {**message.params, **params}
+            message = message.msgid
+        params = {
+            key: self.gettext(value) if isinstance(value, Deferred) else value
+            for key, value in params.items()
+        }
+        return self._fill(self._catalog.gettext(message), message, params)
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
+        """The plural form for ``n`` (``1 destinataire``, ``3 destinataires``)."""
+        chosen = self._catalog.ngettext(singular, plural, n)
+        english = singular if n == 1 else plural
+        return self._fill(chosen, english, {"n": self.number(n), **params})
+
+    def number(self, value: float | int | Decimal) -> str:
+        return formats.format_number(value, self.locale)
+
+    def money(self, value: float | int | Decimal, currency: str = "EUR") -> str:
+        return formats.format_money(value, self.locale, currency)
+
+    def when(self, moment: datetime) -> str:
+        return formats.format_when(moment, self.locale)
+
+    def _fill(self, text: str, english: str, params: dict[str, Any]) -> str:
+        if not params:
+            return text
+        try:
+            return text % params
+        except (KeyError, ValueError, TypeError):
+            # A broken translation (the catalog tests catch these) must not hide the
+            # message: say so in the log and show the English text instead.
+            logger.error("bad %s translation of %r", self.language, english)
+            return english % params
+
+
+@lru_cache(maxsize=16)
+def translator(language: str | None = None) -> Translator:
+    """The translator for ``language`` (a code or a locale tag such as ``fr-FR``).
+
+    Unknown or missing languages get English, the catalogs' source language.
+    """
+    chosen = language_of(language) or DEFAULT_LANGUAGE
+    return Translator(chosen, load_translations(chosen))

@@ -1,0 +1,93 @@
+"""Each Slack person's language, from their Slack locale (``users.info``).
+
+``users.info`` with ``include_locale=true`` (scope ``users:read``) tells which language
+a person set in Slack, e.g. ``fr-FR``. An ephemeral answer or a modal uses it; a channel
+post is read by many people, so it uses the workspace default (``SMS_LANGUAGE``).
+
+Answers are cached (a person rarely changes language), so a burst of commands costs one
+lookup; a failed lookup falls back to the default and is retried a minute later.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from cachetools import TTLCache
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.i18n import Translator, language_of, translator
+from bot.slack.api import slack_error_code
+
+logger = logging.getLogger(__name__)
+
+
+class ReaderLanguages:
+    """Who reads in which language; ``default`` when Slack does not say."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        default: str,
+        ttl_seconds: float = 3600.0,
+        retry_seconds: float = 60.0,
+        maxsize: int = 10_000,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self.default = default
+        self._known: TTLCache[str, str] = TTLCache(maxsize, ttl_seconds, timer=timer)
+        self._failed: TTLCache[str, str] = TTLCache(maxsize, retry_seconds, timer=timer)
+        self._lock = threading.Lock()
+
+    def cached(self, user_id: str | None) -> str | None:
+        """The language of ``user_id`` if already known: no Slack call (safe in an ack)."""
+        if not user_id:
+            return self.default
+        with self._lock:
+            return self._known.get(user_id) or self._failed.get(user_id)
+
+    def language_of(self, user_id: str | None) -> str:
+        """The language of ``user_id``, asking Slack (outside the lock) when not cached."""
+        found = self.cached(user_id)
+        if found is not None:
+            return found
+        assert user_id  # cached() answers the default for a missing id
+        language, ok = self._lookup(user_id)
+        with self._lock:
+            (self._known if ok else self._failed)[user_id] = language
+        return language
+
+    def translator_for(self, user_id: str | None) -> Translator:
+        """The translator of an ephemeral answer or a modal for ``user_id``."""
+        return translator(self.language_of(user_id))
+
+    def workspace(self) -> Translator:
+        """The translator of channel posts: ``SMS_LANGUAGE``."""
+        return translator(self.default)
+
+    def _lookup(self, user_id: str) -> tuple[str, bool]:
+        try:
+            response = self._client.users_info(user=user_id, include_locale=True)
+        except SlackApiError as error:
+            logger.warning(
+                "users.info for %s failed (%s); answering in %s",
+                user_id,
+                slack_error_code(error),
+                self.default,
+            )
+            return self.default, False
+        except OSError as error:
+            logger.warning(
+                "users.info for %s unreachable (%s); answering in %s",
+                user_id,
+                type(error).__name__,
+                self.default,
+            )
+            return self.default, False
+        locale = (response.get("user") or {}).get("locale")
+        return language_of(str(locale or "")) or self.default, True

@@ -1,0 +1,125 @@
+"""Translations, real plurals, deferred texts and per-locale numbers and money."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.i18n import N_, Deferred, translator
+from bot.i18n.octopush_hints import localized_hint
+from bot.octopush import codes
+
+
+def test_french_translates_and_fills_placeholders() -> None:
+    fr = translator("fr")
+    assert fr.gettext("ticket %(ticket)s", ticket="sms_1") == "ticket sms_1"
+    assert fr.gettext("HTTP on port %(port)s", port=3000) == "HTTP sur le port 3000"
+    assert translator("en").gettext("HTTP on port %(port)s", port=3000) == (
+        "HTTP on port 3000"
+    )
+
+
+def test_plurals_follow_the_language() -> None:
+    fr, en = translator("fr"), translator("en")
+    one, many = "%(n)s opted-out number", "%(n)s opted-out numbers"
+    assert fr.ngettext(one, many, 1) == "1 numéro désinscrit"
+    assert fr.ngettext(one, many, 3) == "3 numéros désinscrits"
+    # French counts zero as singular, English does not.
+    assert fr.ngettext(one, many, 0) == "0 numéro désinscrit"
+    assert en.ngettext(one, many, 0) == "0 opted-out numbers"
+    assert en.ngettext(one, many, 1) == "1 opted-out number"
+    assert fr.ngettext(one, many, 1234) == "1\u202f234 numéros désinscrits"
+
+
+def test_unknown_text_and_unknown_language_stay_english() -> None:
+    assert translator("fr").gettext("not a msgid %(x)s", x=1) == "not a msgid 1"
+    assert translator("de-DE").language == "en"
+    assert translator(None).language == "en"
+    assert translator("fr-FR").language == "fr"
+
+
+def test_deferred_text_is_english_until_a_reader_translates_it() -> None:
+    text = N_("must be one of %(languages)s", languages="en, fr")
+    assert isinstance(text, Deferred) and isinstance(text, str)
+    assert text == "must be one of en, fr"
+    assert translator("fr").gettext(text) == ("doit être l'une de ces langues : en, fr")
+    nested = N_("%(variable)s: %(problem)s", variable="SMS_X", problem=text)
+    assert translator("fr").gettext(nested) == (
+        "SMS_X : doit être l'une de ces langues : en, fr"
+    )
+    assert pickle.loads(pickle.dumps(text)).params == {"languages": "en, fr"}
+
+
+def test_a_broken_translation_shows_english_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fr = translator("fr")
+    fr._catalog._catalog["Sent by %(who)s"] = "Envoyé par %(qui)s"  # type: ignore[attr-defined]
+    try:
+        with caplog.at_level(logging.ERROR, logger="bot.i18n.translator"):
+            assert fr.gettext("Sent by %(who)s", who="me") == "Sent by me"
+        assert "bad fr translation" in caplog.text
+    finally:
+        del fr._catalog._catalog["Sent by %(who)s"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("language", "cost", "credit", "number"),
+    [
+        ("en", "€0.045", "€99.50", "1,234.5"),
+        ("fr", "0,045\xa0€", "99,50\xa0€", "1\u202f234,5"),
+    ],
+)
+def test_money_and_numbers_are_written_the_readers_way(
+    language: str, cost: str, credit: str, number: str
+) -> None:
+    tr = translator(language)
+    assert tr.money(0.045) == cost
+    assert tr.money(99.5) == credit
+    assert tr.number(1234.5) == number
+    assert tr.number(0.1 + 0.2) == ("0.3" if language == "en" else "0,3")
+    assert tr.number(3) == "3"
+
+
+def test_dates_for_the_cli_are_in_the_readers_language() -> None:
+    when = datetime(2026, 12, 1, 17, 5, tzinfo=UTC)
+    assert translator("fr").when(when) == "1 déc. 2026, 17:05:00"
+    assert translator("en").when(when) == "Dec 1, 2026, 5:05:00\u202fPM"
+
+
+def test_octopush_hints_are_translated_by_their_english_text() -> None:
+    fr = translator("fr")
+    hint = codes.hint_for("121")
+    assert hint is not None
+    assert localized_hint(fr, hint) == (
+        "Un SMS marketing doit contenir exactement le texte « STOP au 30101 ». "
+        "Ajoutez « STOP au 30101 » au texte, ou envoyez avec l'objet alert si le "
+        "message n'est pas commercial."
+    )
+    assert localized_hint(translator("en"), hint) == hint
+    assert localized_hint(fr, codes.NOT_REACHED_HINT) == (
+        "Octopush n'a pas pu être joint, rien n'a donc été envoyé. Vérifiez le "
+        "réseau et l'URL de base, puis réessayez."
+    )
+    assert localized_hint(fr, "Something Octopush never said.") == (
+        "Something Octopush never said."
+    )
+    assert localized_hint(fr, None) is None
+
+
+def test_every_octopush_hint_has_a_french_translation() -> None:
+    fr = translator("fr")
+    hints = [info.hint for info in codes.CODES.values()] + [
+        value
+        for name, value in vars(codes).items()
+        if name.endswith("_HINT") and isinstance(value, str)
+    ]
+    untranslated = [hint for hint in hints if localized_hint(fr, hint) == hint]
+    assert untranslated == []
+
+
+def test_the_hint_format_msgid_is_octopushs() -> None:
+    assert codes.HINT_FORMAT == "%(meaning)s. %(action)s."
