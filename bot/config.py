@@ -17,12 +17,9 @@ import phonenumbers
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.domain import SENDER_PATTERN, Purpose, SmsType
+from bot.domain import SENDER_PATTERN, Purpose, RateLimit, SmsType
 from bot.errors import SettingsError
 from bot.i18n import DEFAULT_LANGUAGE, N_, Deferred, available_languages, language_of
-
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(minute|hour|day)\s*$")
-_PERIOD_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
@@ -91,22 +88,6 @@ class SlackSettings(BaseSettings):
         return value
 
 
-@dataclass(frozen=True)
-class RateLimit:
-    """``SMS_RATE_LIMIT``: at most ``count`` sends per user per ``period_seconds``."""
-
-    count: int
-    period_seconds: int
-    text: str
-
-    @classmethod
-    def parse(cls, value: str) -> RateLimit:
-        match = _RATE.match(value)
-        if not match:
-            raise ValueError(N_("must look like 30/hour (N/minute, N/hour or N/day)"))
-        return cls(int(match.group(1)), _PERIOD_SECONDS[match.group(2)], value.strip())
-
-
 class SmsSettings(BaseSettings):
     """``SMS_*``: defaults for a send and the admin's policy."""
 
@@ -173,7 +154,12 @@ class SmsSettings(BaseSettings):
     @field_validator("rate_limit", "escalation_limit")
     @classmethod
     def _rate(cls, value: str) -> str:
-        RateLimit.parse(value)
+        try:
+            RateLimit.parse(value)
+        except ValueError:
+            raise ValueError(
+                N_("must look like 30/hour (N/minute, N/hour or N/day)")
+            ) from None
         return value
 
     @field_validator("timezone")

@@ -1,12 +1,22 @@
-"""Value types shared by every layer: what a send is, who asked for it, how it ended."""
+"""Value types shared by every layer: what a send is, who asked for it, how it ended.
+
+``SmsType`` (the route) and ``Purpose`` are Octopush's own words, defined once in
+:mod:`bot.octopush.models` and re-exported here. The client must import nothing from
+``bot`` (it is publishable on its own), so the definition lives with it and the rest of
+the bot takes it from here; the import contracts keep ``bot.octopush`` at the floor.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from bot.octopush.models import Purpose as Purpose
+from bot.octopush.models import SmsType as SmsType
 
 #: Octopush's limit on an SMS text: 8 concatenated GSM-7 parts of 153 characters.
 #: (``bot.octopush`` keeps its own copy, being publishable alone; a test ties the two.)
@@ -15,20 +25,6 @@ MAX_TEXT_LENGTH = 1224
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9 ]{3,11}$")
 #: Words ``/sms`` reads as sub-commands, so they can never be directory names.
 COMMAND_WORDS = frozenset({"form", "help", "balance", "history", "page", "oncall"})
-
-
-class SmsType(StrEnum):
-    """Octopush route: premium is fast, with delivery receipts; low cost may lag hours."""
-
-    PREMIUM = "sms_premium"
-    LOW_COST = "sms_low_cost"
-
-
-class Purpose(StrEnum):
-    """Octopush purpose: ``wholesale`` is marketing and needs the STOP mention."""
-
-    ALERT = "alert"
-    WHOLESALE = "wholesale"
 
 
 class Source(StrEnum):
@@ -50,6 +46,27 @@ class AuditStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     REJECTED = "rejected"
+
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(minute|hour|day)\s*$")
+_PERIOD_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``count`` sends per ``period_seconds`` (``SMS_RATE_LIMIT``, per user)."""
+
+    count: int
+    period_seconds: int
+    text: str
+
+    @classmethod
+    def parse(cls, value: str) -> RateLimit:
+        """``"30/hour"`` (N/minute, N/hour or N/day); raises ``ValueError`` otherwise."""
+        match = _RATE.match(value)
+        if not match:
+            raise ValueError("must look like 30/hour (N/minute, N/hour or N/day)")
+        return cls(int(match.group(1)), _PERIOD_SECONDS[match.group(2)], value.strip())
 
 
 _DOMAIN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
@@ -125,6 +142,9 @@ class SendOutcome(BaseModel):
     duration_ms: int | None = None
     #: True when this is the recorded result of an earlier attempt with this request id.
     duplicate: bool = False
+    #: What failed after Octopush was called (completing the audit record...), in words:
+    #: shown with the result, so nobody resends an SMS that went out.
+    problems: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

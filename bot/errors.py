@@ -73,6 +73,12 @@ class SettingsError(BotError):
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
 
+    def report(self) -> str:
+        """What a command prints on stderr before it stops: a heading, then each problem."""
+        lines = ["sms-bot: settings are missing or malformed:"]
+        lines.extend(f"  {line}" for line in self.problems)
+        return "\n".join(lines)
+
 
 class AuditStoreError(BotError):
     """The audit store failed; the driver's exception is chained as ``__cause__``."""

@@ -6,12 +6,15 @@ Importing this module changes nothing; only :func:`configure_logging` touches ha
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterable
 
 import phonenumbers
 
 _BULLET = "\u2022"
+#: A run of 6+ digits, with the separators people type, optionally after a ``+``.
+_PHONE_LIKE = re.compile(r"\+?\d(?:[\s.\-()/]?\d){5,}")
 
 
 def mask_number(number: str) -> str:
@@ -35,6 +38,11 @@ def mask_number(number: str) -> str:
         for i, char in enumerate(rest)
     )
     return head + masked
+
+
+def scrub_numbers(text: str) -> str:
+    """Mask anything in ``text`` that looks like a phone number (log lines, errors)."""
+    return _PHONE_LIKE.sub(lambda match: mask_number(match.group(0)), text)
 
 
 class SecretRedactingFilter(logging.Filter):

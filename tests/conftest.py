@@ -319,6 +319,7 @@ def make_harness(
                     else None
                 ),
             )
+            stack.callback(wsgi.close)  # before the store closes (last in, first out)
             url = stack.enter_context(serve_wsgi(wsgi))
             return SlackHarness(
                 url=url,

@@ -8,29 +8,44 @@ send), and these tests are about the audit trail under load, not about timing.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
+
 from bot.audit import AuditStore
-from bot.domain import Actor, AuditStatus, SendDraft, SendOutcome, Source
+from bot.audit.ledger import SendLedger
+from bot.domain import Actor, AuditStatus, RateLimit, SendDraft, SendOutcome, Source
+from bot.errors import PolicyError
 from bot.octopush import OctopushClient
+from bot.sending.guard import Guard
+from bot.sending.policy import Policy
 from bot.sending.rules import SendDefaults
 from bot.sending.service import SmsService
 from tests.conftest import OCTOPUSH_KEY
+from tests.conftest import _drop_audit_tables as drop_audit_tables
 from tests.fakes.raw_http import Answer, RecordingOctopush, ticket_for
 
 CLI = Actor(source=Source.CLI)
 NUMBER = "+33612345678"
+REPO = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
 
 @contextmanager
-def sms_service(database_url: str, octopush_url: str) -> Iterator[SmsService]:
-    """A service of its own: its own store (engine, pool) and Octopush client."""
+def sms_service(
+    database_url: str, octopush_url: str, policy: Policy | None = None
+) -> Iterator[SmsService]:
+    """A service of its own: its own store (engine, pool) and Octopush client; with
+    ``policy``, the admin's rules run by the real guard."""
     store = AuditStore.from_url(database_url)
+    guard = Guard(policy=policy, store=store) if policy is not None else None
     client = OctopushClient(
         api_login="ops@example.com",
         api_key=OCTOPUSH_KEY,
@@ -39,7 +54,9 @@ def sms_service(database_url: str, octopush_url: str) -> Iterator[SmsService]:
         backoff=0,
     )
     try:
-        yield SmsService(octopush=client, store=store, defaults=SendDefaults())
+        yield SmsService(
+            octopush=client, store=store, defaults=SendDefaults(), policy=guard
+        )
     finally:
         client.close()
         store.close()
@@ -179,3 +196,189 @@ def test_two_stores_on_one_database_sending_25_each_at_once_lose_no_record(
     assert len({r.id for r in seen_by_first}) == 50
     assert len({r.sms_ticket for r in seen_by_first}) == 50
     assert len(octopush.bodies) == 50
+
+
+# -- limits under a burst (issue 10.6) ---------------------------------------------------
+
+SLACK_USER = Actor(
+    source=Source.SLASH, slack_team_id="T1", slack_user_id="U1", slack_channel_id="C1"
+)
+
+
+def slow_counts(monkeypatch: pytest.MonkeyPatch, seconds: float = 0.05) -> None:
+    """Widen the gap between counting and recording: a check-then-insert that is not
+    atomic then lets every simultaneous send through, whatever the timing."""
+    window, spent = SendLedger.send_window, SendLedger.spending
+
+    def slow_window(self: SendLedger, *args: Any, **kwargs: Any) -> Any:
+        found = window(self, *args, **kwargs)
+        time.sleep(seconds)
+        return found
+
+    def slow_spent(self: SendLedger, *args: Any, **kwargs: Any) -> Any:
+        found = spent(self, *args, **kwargs)
+        time.sleep(seconds)
+        return found
+
+    monkeypatch.setattr(SendLedger, "send_window", slow_window)
+    monkeypatch.setattr(SendLedger, "spending", slow_spent)
+
+
+def attempt(service: SmsService, draft: SendDraft, actor: Actor) -> Callable[[], str]:
+    """One send; its audit status, or the rule that refused it."""
+
+    def run() -> str:
+        try:
+            return service.send(draft, actor).status.value
+        except PolicyError as refusal:
+            return refusal.rule
+
+    return run
+
+
+def test_8_simultaneous_sends_at_a_rate_of_3_an_hour_send_exactly_3(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow_counts(monkeypatch)
+
+    def slow_ticket(body: dict[str, Any], number: int) -> Answer:
+        time.sleep(0.1)  # the first sends are still pending while the others count
+        return 201, ticket_for(number)
+
+    policy = Policy(rate=RateLimit(3, 3600, "3/hour"))
+    with (
+        RecordingOctopush(slow_ticket) as octopush,
+        sms_service(database_url, octopush.url, policy) as service,
+    ):
+        calls = [
+            attempt(
+                service,
+                SendDraft(recipients=(NUMBER,), text=f"n{n}", request_id=f"rate-{n}"),
+                SLACK_USER,
+            )
+            for n in range(8)
+        ]
+
+        results, errors = all_at_once(calls)
+
+        assert errors == []
+        records = service.store.recent(limit=20)
+    assert sorted(results) == ["SMS_RATE_LIMIT"] * 5 + ["sent"] * 3
+    assert len(octopush.bodies) == 3
+    assert sorted(r.status.value for r in records) == ["rejected"] * 5 + ["sent"] * 3
+
+
+def test_simultaneous_sends_count_in_flight_ones_toward_the_daily_budget(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 0.0333 a send: with 0.1 a day, the first send leaves room for exactly two more.
+    policy = Policy(daily_budget=0.1)
+
+    def slow_ticket(body: dict[str, Any], number: int) -> Answer:
+        time.sleep(0.1 if number > 1 else 0)
+        return 201, ticket_for(number)
+
+    with (
+        RecordingOctopush(slow_ticket) as octopush,
+        sms_service(database_url, octopush.url, policy) as service,
+    ):
+        first = service.send(
+            SendDraft(recipients=(NUMBER,), text="first", request_id="b-0"), CLI
+        )
+        assert first.status is AuditStatus.SENT
+        slow_counts(monkeypatch)
+        calls = [
+            attempt(
+                service,
+                SendDraft(recipients=(NUMBER,), text=f"n{n}", request_id=f"b-{n}"),
+                CLI,
+            )
+            for n in range(1, 7)
+        ]
+
+        results, errors = all_at_once(calls)
+
+        assert errors == []
+    assert sorted(results) == ["SMS_DAILY_BUDGET"] * 4 + ["sent"] * 2
+    assert len(octopush.bodies) == 3
+
+
+#: One process of the two-process test: 4 sends at once by user U1, rate 3/hour.
+BURST = """
+import sys, threading
+from bot.audit import AuditStore
+from bot.domain import Actor, RateLimit, SendDraft, Source
+from bot.errors import PolicyError
+from bot.octopush import OctopushClient
+from bot.sending.guard import Guard
+from bot.sending.policy import Policy
+from bot.sending.rules import SendDefaults
+from bot.sending.service import SmsService
+
+url, base_url, name = sys.argv[1:4]
+store = AuditStore.from_url(url)
+client = OctopushClient(api_login="ops@example.com", api_key="k", base_url=base_url,
+                        timeout=(2, 5), backoff=0)
+guard = Guard(policy=Policy(rate=RateLimit(3, 3600, "3/hour")), store=store)
+service = SmsService(octopush=client, store=store, defaults=SendDefaults(), policy=guard)
+actor = Actor(source=Source.SLASH, slack_team_id="T1", slack_user_id="U1")
+start = threading.Barrier(4)
+
+def send(n):
+    start.wait()
+    draft = SendDraft(recipients=("+33612345678",), text="x", request_id=f"{name}-{n}")
+    try:
+        service.send(draft, actor)
+    except PolicyError:
+        pass
+
+sys.stdin.readline()  # the test says go to both processes at once
+threads = [threading.Thread(target=send, args=(n,)) for n in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+print("done", flush=True)
+"""
+
+
+def test_two_processes_on_one_postgresql_send_exactly_the_rate_limit(
+    postgres_url: str,
+) -> None:
+    drop_audit_tables(postgres_url)
+    AuditStore.from_url(postgres_url).close()  # migrate once, before the race
+
+    def slow_ticket(body: dict[str, Any], number: int) -> Answer:
+        time.sleep(0.1)
+        return 201, ticket_for(number)
+
+    try:
+        with RecordingOctopush(slow_ticket) as octopush:
+            bots = [
+                subprocess.Popen(
+                    [sys.executable, "-c", BURST, postgres_url, octopush.url, name],
+                    cwd=REPO,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for name in ("one", "two")
+            ]
+            time.sleep(1.0)  # both import and connect before the go
+            for bot in bots:
+                assert bot.stdin is not None
+                bot.stdin.write("go\n")
+                bot.stdin.flush()
+            for bot in bots:
+                out, err = bot.communicate(timeout=60)
+                assert bot.returncode == 0, err[-2000:]
+                assert out.strip() == "done"
+            bodies = list(octopush.bodies)
+        store = AuditStore.from_url(postgres_url)
+        try:
+            records = store.recent(limit=20)
+        finally:
+            store.close()
+    finally:
+        drop_audit_tables(postgres_url)
+    assert len(bodies) == 3
+    assert sorted(r.status.value for r in records) == ["rejected"] * 5 + ["sent"] * 3

@@ -1,8 +1,11 @@
-"""The Octopush fault matrix, through ``SmsService.send`` (SQLite).
+"""The Octopush fault matrix, through ``SmsService.send`` (SQLite), and the faults after it.
 
-For each fault: the outcome says clearly what happened, the audit record tells the
-truth (``failed``, saying Octopush may have received it when it may have; ``sent`` when
-a retry succeeded), and the next send, answered normally, is ``sent``.
+For each Octopush fault: the outcome says clearly what happened, the audit record tells
+the truth (``failed``, saying Octopush may have received it when it may have; ``sent``
+when a retry succeeded), and the next send, answered normally, is ``sent``. For each
+fault after the send (Slack timing out or dropping the connection, the audit store
+failing), the person is still told that the SMS went out, and nobody is invited to
+send it twice.
 """
 
 from __future__ import annotations
@@ -11,21 +14,33 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from bot.audit import AuditStore
+from bot.audit import AuditRecord, AuditStore
 from bot.domain import Actor, AuditStatus, SendDraft, SendOutcome, Source
+from bot.errors import AuditStoreError
 from bot.octopush import OctopushClient, codes
+from bot.sending.recovery import recover_pending
 from bot.sending.rules import SendDefaults
 from bot.sending.service import SmsService
-from tests.conftest import OCTOPUSH_KEY, SENT
-from tests.fakes.raw_http import RawHttpServer, http_answer
+from bot.slack.views.messages import build_result_message
+from tests.conftest import OCTOPUSH_KEY, SENT, SlackHarness
+from tests.fakes.raw_http import (
+    Answer,
+    RawHttpServer,
+    RecordingOctopush,
+    http_answer,
+    ticket_for,
+)
+from tests.slack.listeners.test_commands import all_text, wait_until
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 CLI = Actor(source=Source.CLI)
@@ -355,3 +370,174 @@ def test_a_resubmit_after_a_maybe_sent_failure_still_says_it_may_have_been_sent(
     assert again.error_message == first.error_message
     assert again.maybe_sent is True
     assert again.error_hint is not None and "dashboard" in again.error_hint
+
+
+# -- failures after the send: the person is always told it went out (issue 10.4) -----
+
+NOTHING_DONE = "nothing more was done"
+DUPLICATE = {"code": 120, "message": "request_id already used"}
+
+
+def sent_then_duplicate(httpserver: HTTPServer) -> None:
+    """Like Octopush: the first request with a request_id sends, a repeat gets 120."""
+    seen: list[str] = []
+
+    def octopush(request: Request) -> Response:
+        request_id = json.loads(request.get_data())["request_id"]
+        if request_id in seen:
+            return Response(json.dumps(DUPLICATE), status=400)
+        seen.append(request_id)
+        return OK.response()
+
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_handler(octopush)
+
+
+def said_to_the_person(harness: SlackHarness) -> str:
+    """Everything the bot said through Slack, as one JSON text."""
+    return json.dumps(
+        [call.args for call in harness.slack.state.calls], ensure_ascii=False
+    )
+
+
+def finished_record(harness: SlackHarness) -> AuditRecord:
+    (record,) = wait_until(
+        lambda: [
+            r
+            for r in harness.store.recent(limit=1)
+            if r.status is not AuditStatus.PENDING
+        ]
+    )
+    return record
+
+
+@pytest.mark.parametrize("fault", ["timeout", "dropped connection"])
+def test_a_channel_post_that_fails_below_slack_falls_back_to_the_response_url(
+    harness: SlackHarness, httpserver: HTTPServer, fault: str
+) -> None:
+    sent_then_duplicate(httpserver)
+    harness.stack.app.client.timeout = 0.3
+    if fault == "timeout":
+        harness.slack.state.stalls["chat.postMessage"] = 1.0
+    else:
+        harness.slack.state.drops.add("chat.postMessage")
+
+    harness.command("+33612345678 db-1 down")
+
+    (reply,) = harness.webhooks()
+    record = finished_record(harness)
+    assert reply["response_type"] == "in_channel"
+    assert SENT["sms_ticket"] in all_text(reply)
+    assert f"audit #{record.id}" in all_text(reply)
+    assert NOTHING_DONE not in said_to_the_person(harness)
+    assert record.status is AuditStatus.SENT
+    assert len(httpserver.log) == 1
+
+
+def test_when_channel_and_response_url_fail_the_sender_is_told_privately(
+    harness: SlackHarness, httpserver: HTTPServer
+) -> None:
+    sent_then_duplicate(httpserver)
+    harness.stack.app.client.timeout = 0.3
+    harness.slack.state.drops.add("chat.postMessage")
+    harness.slack.state.webhook_status = 500
+
+    harness.command("+33612345678 db-1 down", user="U7", channel="C4")
+
+    (note,) = harness.slack.wait_for("chat.postEphemeral")
+    record = finished_record(harness)
+    assert note.args["user"] == "U7"
+    assert note.args["channel"] == "C4"
+    assert "could not post this in the channel" in all_text(note.args)
+    assert SENT["sms_ticket"] in all_text(note.args)
+    assert f"audit #{record.id}" in all_text(note.args)
+    assert NOTHING_DONE not in said_to_the_person(harness)
+    assert len(httpserver.log) == 1
+
+
+def test_an_audit_store_failure_after_the_send_is_said_with_the_result_and_swept(
+    harness: SlackHarness, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent_then_duplicate(httpserver)
+
+    def database_down(record_id: int, result: object) -> None:
+        raise AuditStoreError("audit store could not complete an attempt")
+
+    monkeypatch.setattr(harness.store, "complete", database_down)
+
+    harness.command("+33612345678 db-1 down")
+
+    (post,) = harness.slack.wait_for("chat.postMessage")
+    text = all_text(post.args)
+    assert "SMS sent" in text
+    assert SENT["sms_ticket"] in text
+    assert "could not be completed" in text
+    assert NOTHING_DONE not in said_to_the_person(harness)
+    (record,) = harness.store.recent(limit=1)
+    assert record.status is AuditStatus.PENDING
+
+    # The database is back: the sweep resends under the same request_id, Octopush
+    # answers 120, and the record is settled as sent (no second SMS).
+    monkeypatch.undo()
+    settled = recover_pending(harness.service, min_age=timedelta(0))
+
+    assert [s.status for s in settled] == [AuditStatus.SENT]
+    assert harness.store.get(record.id).status is AuditStatus.SENT
+    assert request_ids(httpserver) == [record.request_id] * 2
+
+
+def test_a_page_whose_post_cannot_be_remembered_still_says_the_sms_went_out(
+    make_harness: Callable[..., SlackHarness],
+    httpserver: HTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent_then_duplicate(httpserver)
+    directory = tmp_path / "directory.yml"
+    directory.write_text('people:\n  alice: {phone: "+33612345678"}\n')
+    harness = make_harness(directory=str(directory))
+
+    def database_down(*args: object, **kwargs: object) -> None:
+        raise AuditStoreError("audit store could not remember the page post")
+
+    monkeypatch.setattr(harness.stack.paging.pager.pages, "set_message", database_down)
+
+    harness.command("page alice DB is down")
+
+    (note,) = harness.webhooks()
+    record = finished_record(harness)
+    assert note["response_type"] == "ephemeral"
+    assert "The SMS went out" in all_text(note)
+    assert SENT["sms_ticket"] in all_text(note)
+    assert f"audit #{record.id}" in all_text(note)
+    assert NOTHING_DONE not in said_to_the_person(harness)
+    assert len(httpserver.log) == 1
+
+
+def test_a_batch_failing_after_the_first_keeps_what_went_out_and_says_which_part(
+    store: AuditStore,
+) -> None:
+    def second_batch_refused(body: dict[str, object], number: int) -> Answer:
+        if number == 1:
+            return 201, ticket_for(1)
+        return 400, {"code": 153, "message": "Route congested"}
+
+    numbers = tuple(f"+33612{n:06d}" for n in range(1001))  # 3 batches: 500, 500, 1
+    with (
+        RecordingOctopush(second_batch_refused) as octopush,
+        service_at(store, octopush.url) as service,
+    ):
+        outcome = service.send(SendDraft(recipients=numbers, text="db-1 down"), CLI)
+
+    assert len(octopush.bodies) == 2
+    assert outcome.status is AuditStatus.FAILED
+    assert outcome.maybe_sent is True
+    record = store.get(outcome.audit_id)
+    assert record.sms_ticket == "sms_rec0001"
+    assert record.total_cost == pytest.approx(0.0333)
+    assert record.error_code == "153"
+    assert record.error_message is not None
+    assert "Recipients 1 to 500 of 1001 were sent" in record.error_message
+    assert "recipients 501 to 1001 were not" in record.error_message
+    post = all_text(build_result_message(outcome, user_id="U1"))
+    assert "Recipients 1 to 500 of 1001 were sent" in post
+    assert "sms_rec0001" in post

@@ -14,15 +14,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
+from bot.audit.inbox import digest
+from bot.audit.tables import callback_inbox
+from bot.octopush import CallbackParseError, parse_callback
 from bot.slack import ids
 from tests.conftest import SENT, SlackHarness
 from tests.slack.listeners.test_forms import submission
 
 SEND_PATH = "/v1/public/sms-campaign/send"
+JSON = "application/json"
 FUZZ = settings(
     max_examples=40,
     deadline=None,
@@ -160,18 +165,46 @@ _fields = st.dictionaries(
 )
 
 
+def handled_as(server: SlackHarness, body: bytes, content_type: str) -> str:
+    """Wait for the inbox worker to handle the stored ``body``; return its outcome."""
+    key = digest(body, content_type)
+    query = sa.select(callback_inbox.c.outcome).where(
+        callback_inbox.c.digest == key, callback_inbox.c.processed_at.is_not(None)
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with server.store.engine.connect() as conn:
+            outcome = conn.execute(query).scalar()
+        if outcome is not None:
+            return str(outcome)
+        time.sleep(0.02)
+    raise AssertionError("the callback was not stored and handled within 10 s")
+
+
+def expected_outcome(body: bytes, content_type: str) -> str:
+    try:
+        parse_callback(body, content_type)
+    except CallbackParseError:
+        return "unparseable"
+    return "handled"
+
+
 @FUZZ
 @given(
     body=st.one_of(
         st.binary(max_size=200), _fields.map(lambda d: json.dumps(d).encode())
     )
 )
-def test_any_callback_body_is_answered_200_empty(
+def test_any_callback_body_is_stored_answered_200_empty_then_handled(
     server: SlackHarness, errors: Errors, body: bytes
 ) -> None:
     response = server.callback(body)
     assert response.status_code == 200
     assert response.content == b""
+    # Stored before the answer, then handled by the worker: parsed or set aside.
+    assert handled_as(server, body, JSON) == expected_outcome(body, JSON)
+    problems = [f"{r.name}: {r.getMessage()}" for r in errors.records]
+    assert problems == []
 
 
 def test_fuzzed_callbacks_left_no_unhandled_error(
@@ -183,6 +216,8 @@ def test_fuzzed_callbacks_left_no_unhandled_error(
         b'{"number": "+33612345678", "text": null}',
         b"\xff\xfe",
         b"a=b&c",
+        b'{"message_id": "sms_x", "number": "+33612345678", "status": "DELIVERED"}',
     ]:
         assert server.callback(body).status_code == 200
+        assert handled_as(server, body, JSON) == expected_outcome(body, JSON)
     settle(errors)

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from bot.audit.store import AuditStore
 from bot.audit.tables import audit_records, pages
@@ -227,16 +228,6 @@ class PageStore:
             current = self.get(page.id)
         raise RuntimeError(f"page #{page.id} kept changing; attempt not recorded")
 
-    def escalations_since(self, since: datetime) -> int:
-        """How many escalation sends were attempted since ``since`` (their own cap)."""
-        query = sa.select(sa.func.count()).where(
-            audit_records.c.source == ESCALATION_SOURCE,
-            audit_records.c.created_at >= since,
-            audit_records.c.status != "rejected",
-        )
-        with self._store.transaction("count escalations") as conn:
-            return int(conn.execute(query).scalar_one())
-
     def numbers_texted(self, page: Page) -> set[str]:
         """Every number one of the page's SMS went to (only they may acknowledge it)."""
         if not page.audit_ids:
@@ -298,3 +289,16 @@ def _page(row: Any) -> Page:
         acknowledged_at=row["acknowledged_at"],
         version=int(row["version"]),
     )
+
+
+def escalations_since(conn: Connection, since: datetime) -> int:
+    """How many escalation sends were attempted since ``since`` (their own cap).
+
+    Counted in ``conn``: the guard's transaction, under its lock.
+    """
+    query = sa.select(sa.func.count()).where(
+        audit_records.c.source == ESCALATION_SOURCE,
+        audit_records.c.created_at >= since,
+        audit_records.c.status != "rejected",
+    )
+    return int(conn.execute(query).scalar_one())

@@ -25,6 +25,7 @@ from bot.audit.records import (
     NewAttempt,
 )
 from bot.audit.tables import audit_records
+from bot.audit.tickets import add_tickets, record_by_ticket
 from bot.domain import AuditStatus
 from bot.errors import AuditStoreError
 
@@ -105,6 +106,7 @@ class AuditStore:
                 .values(values)
             )
             if done.rowcount == 1:
+                add_tickets(conn, record_id, result.sms_ticket)
                 return
             status = conn.execute(
                 sa.select(_t.c.status).where(_t.c.id == record_id)
@@ -154,15 +156,11 @@ class AuditStore:
     def find_by_ticket(self, ticket: str) -> AuditRecord | None:
         """The attempt that got this Octopush ticket (callbacks carry it as message_id).
 
-        A send split in batches stores its tickets comma-separated.
+        One indexed lookup in ``audit_tickets``, whatever the size of the trail; a send
+        split in batches has a row for each of its tickets.
         """
-        query = sa.select(_t).where(
-            sa.or_(_t.c.sms_ticket == ticket, _t.c.sms_ticket.like(f"%{ticket}%"))
-        )
-        for record in self._select("find a ticket", query.order_by(_t.c.id.desc())):
-            if ticket in (record.sms_ticket or "").split(","):
-                return record
-        return None
+        records = self._select("find a ticket", record_by_ticket(ticket))
+        return records[0] if records else None
 
     def recent(
         self, *, limit: int = 20, channel_id: str | None = None
@@ -263,6 +261,12 @@ class AuditStore:
 
     def now(self) -> datetime:
         return _aware(self._clock())
+
+    def attempt_values(
+        self, attempt: NewAttempt, status: AuditStatus
+    ) -> dict[str, Any]:
+        """The column values of ``attempt`` as a new row (text redacted if set)."""
+        return self._attempt_values(attempt, status)
 
     def _attempt_values(
         self, attempt: NewAttempt, status: AuditStatus

@@ -79,7 +79,8 @@ audit_records = sa.Table(
     sa.Index("ix_audit_records_created_at", "created_at"),
     sa.Index("ix_audit_records_channel_created", "slack_channel_id", "created_at"),
     sa.Index("ix_audit_records_user_created", "slack_user_id", "created_at"),
-    sa.Index("ix_audit_records_status", "status"),
+    # Revision 0003: the budget and the pending sweep read one status since a time.
+    sa.Index("ix_audit_records_status_created", "status", "created_at"),
 )
 
 opt_outs = sa.Table(
@@ -140,6 +141,40 @@ pages = sa.Table(
     sa.Index("ix_pages_due", "state", "next_escalation_at"),
 )
 
+#: One row per Octopush ticket (revision 0003): callbacks find their send by index.
+audit_tickets = sa.Table(
+    "audit_tickets",
+    metadata,
+    sa.Column("ticket", sa.String(128), nullable=False),
+    sa.Column(
+        "audit_id",
+        sa.Integer,
+        sa.ForeignKey("audit_records.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.PrimaryKeyConstraint("ticket", "audit_id", name="pk_audit_tickets"),
+    sa.Index("ix_audit_tickets_audit_id", "audit_id"),
+)
+
+#: Octopush callbacks, stored before they are answered (revision 0004).
+callback_inbox = sa.Table(
+    "callback_inbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("content_type", sa.String(255)),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_until", UtcDateTime),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("processed_at", UtcDateTime),
+    sa.Column("outcome", sa.String(32)),
+    sa.Index("ux_callback_inbox_digest", "digest", unique=True),
+    sa.Index("ix_callback_inbox_unprocessed", "processed_at", "id"),
+)
+
+#: On-call overrides (revision 0005): who covers a rotation until when.
 oncall_overrides = sa.Table(
     "oncall_overrides",
     metadata,

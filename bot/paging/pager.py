@@ -21,8 +21,9 @@ from bot.i18n import DEFAULT_LANGUAGE, Translator, translator
 from bot.paging.overrides import Overrides
 from bot.paging.plan import PagePlan, plan_page
 from bot.paging.runs import Attempt, Escalation, PageRun
+from bot.sending.attempts import new_request_id
 from bot.sending.rules import MAX_TEXT_LENGTH, Resolver
-from bot.sending.service import SmsService, new_request_id
+from bot.sending.service import SmsService
 
 logger = logging.getLogger(__name__)
 

@@ -123,12 +123,14 @@ class Playground:
             escalation_check_seconds=settings.sms.escalation_check_seconds
         )
         token = settings.octopush.callback_token
-        return create_wsgi_app(
+        web = create_wsgi_app(
             stack.app,
             store=stack.service.store,
             inbound=stack.inbound,
             callback_token=token.get_secret_value() if token else None,
         )
+        self._exit.callback(web.close)  # stop the callback inbox worker first
+        return web
 
     def stop(self) -> None:
         self._exit.close()

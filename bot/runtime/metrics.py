@@ -9,11 +9,11 @@ it is first imported, so this module imports it only inside functions: importing
 
 from __future__ import annotations
 
-import functools
 import hmac
 import logging
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -98,9 +98,20 @@ class Series:
         )
 
 
-@functools.cache
+_series: list[Series] = []
+_series_lock = threading.Lock()
+
+
 def series() -> Series:
-    return Series()
+    """The one set of series of this process, created on first use.
+
+    Under a lock: the ack thread and a lazy listener can ask first at the same time, and a
+    second ``Series()`` would register every name twice (``DuplicateTimeseries``).
+    """
+    with _series_lock:
+        if not _series:
+            _series.append(Series())
+        return _series[0]
 
 
 # --- what the app reports ---------------------------------------------------------------

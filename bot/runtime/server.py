@@ -34,29 +34,20 @@ def _serve_http(settings: Settings) -> int:
             ["SLACK_SIGNING_SECRET: missing (HTTP mode verifies every request with it)"]
         )
 
+    bind = gunicorn_conf.bind_address(settings.port)
+
     class _Gunicorn(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            for key in (
-                "bind",
-                "workers",
-                "worker_class",
-                "threads",
-                "timeout",
-                "graceful_timeout",
-            ):
-                self.cfg.set(key, getattr(gunicorn_conf, key))
-            self.cfg.set("accesslog", gunicorn_conf.accesslog)
-            self.cfg.set("access_log_format", gunicorn_conf.access_log_format)
-            self.cfg.set("logger_class", gunicorn_conf.logger_class)
-            self.cfg.set("on_starting", gunicorn_conf.on_starting)
-            self.cfg.set("child_exit", gunicorn_conf.child_exit)
+            for key, value in gunicorn_conf.OPTIONS.items():
+                self.cfg.set(key, value)
+            self.cfg.set("bind", [bind])
+            self.cfg.set("on_starting", gunicorn_conf.prepare_metrics)
 
         def load(self) -> Any:
             return application()
 
     logger.warning(
-        "serving HTTP on %s (POST /slack/events, GET /healthz, GET /metrics)",
-        gunicorn_conf.bind,
+        "serving HTTP on %s (POST /slack/events, GET /healthz, GET /metrics)", bind
     )
     _Gunicorn().run()
     return 0

@@ -138,7 +138,7 @@ def build_stack(
         service=service,
         settings=settings,
         phones=phones,
-        poster=ResultPoster(client, service.store),
+        poster=ResultPoster(client, service.remember_post),
         resolve=recipients.resolve,
         is_name=recipients.is_name,
         directory=directory,

@@ -1,4 +1,4 @@
-"""The WSGI application gunicorn serves: Slack events, a health check, and nothing else.
+"""The WSGI application gunicorn serves: Slack events, Octopush callbacks, a health check.
 
 ``create_wsgi_app`` is pure wiring; ``application()`` is the factory named in the
 Procfile and used by ``sms-bot serve``, so production and the documented command run
@@ -12,16 +12,16 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.audit import AuditStore
+from bot.audit.inbox import CallbackInbox
 from bot.errors import AuditStoreError
-from bot.octopush import CallbackParseError, parse_callback
 from bot.paging.inbound import InboundProcessor
+from bot.paging.inbox import InboxWorker
 from bot.runtime import metrics
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,27 @@ GUNICORN_BOOT_ERROR = 3
 CALLBACK_MAX_BYTES = 64 * 1024
 
 
+class WebApp:
+    """The WSGI callable, plus the callback inbox worker it owns (:meth:`close`)."""
+
+    def __init__(
+        self, wsgi: WSGIApp, worker: InboxWorker | None, inbox: CallbackInbox | None
+    ) -> None:
+        self._wsgi = wsgi
+        self.worker = worker
+        self.inbox = inbox
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        return self._wsgi(environ, start_response)
+
+    def close(self) -> None:
+        """Stop the inbox worker; stored callbacks wait for the next start."""
+        if self.worker is not None:
+            self.worker.stop()
+
+
 def create_wsgi_app(
     app: App,
     *,
@@ -44,19 +65,31 @@ def create_wsgi_app(
     inbound: InboundProcessor | None = None,
     callback_token: str | None = None,
     metrics_token: str | None = None,
-) -> WSGIApp:
+    start_worker: bool = True,
+) -> WebApp:
     """Route ``POST /slack/events`` to Bolt, ``GET /healthz`` to a store ping,
-    ``POST /octopush/callback/<token>`` to the callback processor (after answering)
-    and ``GET /metrics`` to Prometheus (with ``Authorization: Bearer <metrics_token>``)."""
+    ``POST /octopush/callback/<token>`` to the callback inbox (stored, then answered)
+    and ``GET /metrics`` to Prometheus (with ``Authorization: Bearer <metrics_token>``).
+
+    With ``inbound``, an :class:`InboxWorker` handles the stored callbacks (started
+    unless ``start_worker`` is false); :meth:`WebApp.close` stops it.
+    """
     slack = metrics.timed_ack(SlackRequestHandler(app, path=SLACK_PATH))
-    workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="octopush-callback")
+    inbox = CallbackInbox(store) if inbound is not None else None
+    worker = (
+        InboxWorker(inbox, inbound, on_outcome=metrics.record_callback)
+        if inbox and inbound
+        else None
+    )
+    if worker is not None and start_worker:
+        worker.start()
 
     def callback(
         environ: dict[str, Any], start_response: StartResponse, token: str
     ) -> Iterable[bytes]:
         expected = callback_token or ""
         if (
-            inbound is None
+            inbox is None
             or not expected
             or not hmac.compare_digest(token.encode(), expected.encode())
         ):
@@ -68,7 +101,20 @@ def create_wsgi_app(
             )
             return _json(start_response, "404 Not Found", {"error": "not found"})
         body = _read_body(environ, CALLBACK_MAX_BYTES)
-        workers.submit(_process_callback, inbound, body, environ.get("CONTENT_TYPE"))
+        try:
+            if not inbox.put(body, environ.get("CONTENT_TYPE")):
+                metrics.record_callback("duplicate")
+        except AuditStoreError as error:
+            # Not stored, so not answered 200: Octopush sends it again later.
+            metrics.record_callback("unavailable")
+            logger.error("Octopush callback not stored, answered 503: %s", error)
+            start_response(
+                "503 Service Unavailable",
+                [("Content-Length", "0"), ("Retry-After", "30")],
+            )
+            return [b""]
+        if worker is not None:
+            worker.wake()
         start_response("200 OK", [("Content-Length", "0")])
         return [b""]
 
@@ -122,7 +168,7 @@ def create_wsgi_app(
             return scrape(environ, start_response)
         return _json(start_response, "404 Not Found", {"error": "not found"})
 
-    return wsgi
+    return WebApp(wsgi, worker, inbox)
 
 
 def _read_body(environ: dict[str, Any], limit: int) -> bytes:
@@ -132,33 +178,6 @@ def _read_body(environ: dict[str, Any], limit: int) -> bytes:
         length = 0
     stream = environ["wsgi.input"]
     return bytes(stream.read(min(length, limit))) if length > 0 else b""
-
-
-def _process_callback(
-    inbound: InboundProcessor, body: bytes, content_type: str | None
-) -> None:
-    """Parse and handle one callback after Octopush got its answer; never raises."""
-    try:
-        event = parse_callback(body, content_type)
-    except CallbackParseError as error:
-        logger.warning("Octopush callback ignored: %s", error)
-        metrics.record_callback("invalid")
-        return
-    try:
-        outcome = inbound.handle(event)
-        metrics.record_callback(outcome.kind)
-    except Exception:
-        metrics.record_callback("error")
-        logger.exception(
-            "Octopush callback (%s) could not be handled", type(event).__name__
-        )
-        return
-    logger.info(
-        "Octopush callback: %s for audit #%s (changed: %s)",
-        outcome.kind,
-        outcome.audit_id,
-        outcome.changed,
-    )
 
 
 def _json(
@@ -188,9 +207,7 @@ def application() -> WSGIApp:
         configure_logging("INFO", secrets=secrets_of(settings))
         stack = build_stack(settings)
     except SettingsError as error:
-        print("sms-bot: settings are missing or malformed:", file=sys.stderr)
-        for line in error.problems:
-            print(f"  {line}", file=sys.stderr)
+        print(error.report(), file=sys.stderr)
         # Gunicorn's "worker failed to boot" code: stop, rather than respawn forever.
         raise SystemExit(GUNICORN_BOOT_ERROR) from None
     start_recovery(stack.service, report=stack.announce)

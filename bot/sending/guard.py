@@ -1,7 +1,19 @@
-"""The policy check the service runs before it records a send as pending.
+"""The admin's policy as the service runs it: before anything is written, and under the lock.
 
-It gathers what the pure rules in :mod:`bot.sending.policy` need: the actor's recent sends and
-the day's spending from the audit store, opt-outs, and Slack user-group membership.
+The pure rules live in :mod:`bot.sending.policy`; the guard gathers what they need (Slack
+user-group membership, opt-outs, counts from the audit store) and runs them in two steps:
+
+* ``guard(request, actor)`` — who, where, how many and to whom. It may call Slack, so it
+  runs before the send lock is taken; nothing is counted.
+* ``guard.check_limits(conn, request, actor)`` — the rate (``SMS_RATE_LIMIT``, per Slack
+  user) and the daily budget (``SMS_DAILY_BUDGET``, the whole deployment), counted in
+  the service's check-and-insert transaction, which holds the locks named by
+  ``guard.lock_keys(request, actor)`` (``rate:<team>:<user>``, ``budget``). Pending
+  attempts count toward the rate, and toward the budget at their estimated cost, so a
+  burst cannot pass a limit on one instance or several.
+
+A caller that needs other limits for some sends (escalations with their own cap) adds a
+rule to ``check_limits`` and a key to ``lock_keys``: both see the request and the actor.
 """
 
 from __future__ import annotations
@@ -9,15 +21,19 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 
-from bot.audit import AuditStore, OptOutList
-from bot.audit.pages import PageStore
+from sqlalchemy.engine import Connection
+
+from bot.audit import AuditRecord, AuditStore, OptOutList
+from bot.audit.ledger import SendLedger
+from bot.audit.pages import escalations_since
 from bot.config import Settings
-from bot.domain import Actor, AuditStatus, SendRequest, Source
+from bot.domain import Actor, SendRequest, Source
 from bot.sending.policy import (
     Policy,
     Usage,
     check_actor,
-    check_request,
+    check_limits,
+    check_recipients,
     normalise_blocked,
 )
 from bot.sending.segments import analyse
@@ -27,6 +43,7 @@ UsergroupLookup = Callable[[str, Collection[str]], Collection[str]]
 
 
 def policy_from(settings: Settings) -> Policy:
+    """The admin's ``SMS_*`` limits as the plain values the pure rules work with."""
     sms = settings.sms
     return Policy(
         allowed_users=frozenset(sms.allowed_users),
@@ -41,7 +58,7 @@ def policy_from(settings: Settings) -> Policy:
 
 
 class Guard:
-    """Callable ``(request, actor) -> None`` that raises ``PolicyError`` on a refusal."""
+    """Raises ``PolicyError`` on a refusal; see the module docstring for the two steps."""
 
     def __init__(
         self,
@@ -52,7 +69,7 @@ class Guard:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.policy = policy
-        self._store = store
+        self._ledger = SendLedger(store)
         self._optouts = OptOutList(store)
         self._usergroups_of = usergroups_of
         self._clock = clock
@@ -73,37 +90,54 @@ class Guard:
 
     def __call__(self, request: SendRequest, actor: Actor) -> None:
         self.check_actor(actor)
-        check_request(
-            self.policy,
-            request,
-            actor,
-            self._usage(request, actor),
-            opted_out=self._optouts.among(request.recipients),
+        check_recipients(
+            self.policy, request, opted_out=self._optouts.among(request.recipients)
         )
 
-    def _usage(self, request: SendRequest, actor: Actor) -> Usage:
+    def lock_keys(self, request: SendRequest, actor: Actor) -> tuple[str, ...]:
+        """The locks :meth:`check_limits` needs held while it counts and the send is recorded."""
+        keys = []
+        if self.policy.rate is not None and actor.slack_user_id:
+            keys.append(f"rate:{actor.slack_team_id or ''}:{actor.slack_user_id}")
+        if self.policy.daily_budget is not None and not request.simulation:
+            keys.append("budget")
+        if (
+            self.policy.escalation_rate is not None
+            and actor.source is Source.ESCALATION
+        ):
+            keys.append("escalations")
+        return tuple(keys)
+
+    def check_limits(
+        self, conn: Connection, request: SendRequest, actor: Actor
+    ) -> None:
+        """The rate and the budget, counted inside ``conn`` (the send lock's transaction)."""
+        check_limits(self.policy, request, actor, self._usage(conn, request, actor))
+
+    def _usage(self, conn: Connection, request: SendRequest, actor: Actor) -> Usage:
         now = self._clock()
         count, oldest = 0, None
         rate = self.policy.rate
         if rate is not None and actor.slack_user_id:
             since = now - timedelta(seconds=rate.period_seconds)
-            count, oldest = self._store.send_window(
-                user_id=actor.slack_user_id, since=since
+            count, oldest = self._ledger.send_window(
+                conn, user_id=actor.slack_user_id, since=since
             )
         spent, estimate = 0.0, None
         if self.policy.daily_budget is not None and not request.simulation:
             midnight = now.astimezone(UTC).replace(
                 hour=0, minute=0, second=0, microsecond=0
             )
-            spent = self._store.spent_since(midnight)
-            unit = self._unit_price()
+            spent, in_flight = self._ledger.spending(conn, midnight)
+            unit = self._unit_price(conn)
             if unit is not None:
-                estimate = unit * analyse(request.text).parts * len(request.recipients)
+                estimate = _estimate(unit, request.text, len(request.recipients))
+                spent += sum(_estimate(unit, text, n) for text, n in in_flight)
         escalations = 0
         cap = self.policy.escalation_rate
         if cap is not None and actor.source is Source.ESCALATION:
             since = now - timedelta(seconds=cap.period_seconds)
-            escalations = PageStore(self._store).escalations_since(since)
+            escalations = escalations_since(conn, since)
         return Usage(
             escalations_in_window=escalations,
             sends_in_window=count,
@@ -112,16 +146,20 @@ class Guard:
             estimated_cost=estimate,
         )
 
-    def _unit_price(self) -> float | None:
+    def _unit_price(self, conn: Connection) -> float | None:
         """The price of one SMS at the last real send, to estimate the next one."""
-        for record in self._store.recent(limit=20):
-            if (
-                record.status is not AuditStatus.SENT
-                or record.simulation
-                or not record.total_cost
-            ):
-                continue
-            contacts = record.number_of_contacts or len(record.recipients) or 1
-            parts = record.number_of_sms_needed or 1
-            return record.total_cost / (contacts * parts)
+        for record in self._ledger.last_priced(conn, limit=1):
+            return _unit_of(record)
         return None
+
+
+def _unit_of(record: AuditRecord) -> float:
+    contacts = record.number_of_contacts or len(record.recipients) or 1
+    parts = record.number_of_sms_needed or 1
+    return (record.total_cost or 0.0) / (contacts * parts)
+
+
+def _estimate(unit: float, text: str | None, recipients: int) -> float:
+    """``unit`` × segments × recipients; a redacted text counts as one segment."""
+    parts = analyse(text).parts if text else 1
+    return unit * parts * recipients

@@ -1,7 +1,9 @@
 """The admin's rules (``SMS_*`` settings) as pure functions of a request, an actor and usage.
 
 The guard (:mod:`bot.sending.guard`) gathers the usage from the audit store and Slack; these
-functions only decide, and every refusal names the setting behind it and what to do.
+functions only decide, and every refusal names the setting behind it and what to do. The
+composition root (:mod:`bot.runtime.wiring`) builds the :class:`Policy` from the settings,
+so nothing here reads them.
 """
 
 from __future__ import annotations
@@ -12,15 +14,14 @@ from datetime import datetime, timedelta
 
 import phonenumbers
 
-from bot.config import RateLimit
-from bot.domain import Actor, SendRequest, Source
+from bot.domain import Actor, RateLimit, SendRequest, Source
 from bot.errors import PolicyError
 from bot.log import mask_number
 
 
 @dataclass(frozen=True)
 class Policy:
-    """The policy settings, read once from ``SmsSettings``."""
+    """The admin's limits, as plain values (built from ``SmsSettings`` by the wiring)."""
 
     allowed_users: frozenset[str] = frozenset()
     allowed_usergroups: frozenset[str] = frozenset()
@@ -39,7 +40,11 @@ class Policy:
 
 @dataclass(frozen=True)
 class Usage:
-    """What the actor and the workspace already used, from the audit store."""
+    """What the actor and the workspace already used, from the audit store.
+
+    Sends in flight count: ``sends_in_window`` includes ``pending`` attempts and
+    ``spent_today`` their estimated cost.
+    """
 
     sends_in_window: int = 0
     window_started: datetime | None = None
@@ -116,6 +121,14 @@ def check_request(
     opted_out: Sequence[str] = (),
 ) -> None:
     """How many, to whom, how often and how much; raises the first rule broken."""
+    check_recipients(policy, request, opted_out=opted_out)
+    check_limits(policy, request, actor, usage)
+
+
+def check_recipients(
+    policy: Policy, request: SendRequest, *, opted_out: Sequence[str] = ()
+) -> None:
+    """How many and to whom: needs no count, so it runs before the send lock."""
     count = len(request.recipients)
     if count > policy.max_recipients:
         raise PolicyError(
@@ -138,6 +151,12 @@ def check_request(
             f"{_list(opted_out)} replied STOP and opted out of SMS from this account. "
             "Remove them; an admin can lift an opt-out with `sms-bot optout remove NUMBER`.",
         )
+
+
+def check_limits(
+    policy: Policy, request: SendRequest, actor: Actor, usage: Usage
+) -> None:
+    """How often and how much: run under the send lock, on counts read inside it."""
     rate = policy.rate
     if rate is not None and actor.slack_user_id and usage.sends_in_window >= rate.count:
         retry = ""

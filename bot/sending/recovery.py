@@ -1,11 +1,16 @@
-"""Crash recovery: settle attempts left ``pending`` by a process that died mid-send.
+"""The pending sweep: settle attempts left ``pending`` by a process that died mid-send.
 
-A pending record means the process stopped between writing the record and completing
+A pending record means a process stopped between writing the record and completing
 it, so Octopush may or may not have the SMS. Resending with the same ``request_id``
 finds out safely: Octopush sends it if it never arrived, and answers "duplicate"
-(code 120) if it did. That only works within Octopush's 24-hour ``request_id`` window,
-and a late alert can do harm, so only recent attempts are resent; older ones are
-marked failed with a message saying the outcome is unknown.
+(code 120) if it did, which is recorded ``sent`` with ticket and cost unknown. That only
+works within Octopush's 24-hour ``request_id`` window, and a late alert can do harm, so
+only recent attempts are resent; older ones are marked failed, outcome unknown.
+
+Every instance sweeps at start-up and then every :data:`SWEEP_SECONDS`
+(:class:`PendingSweeper`). Before settling a record, an instance claims it with a
+compare-and-set (:meth:`bot.audit.ledger.SendLedger.claim`), so when two sweep at once
+exactly one resends it.
 """
 
 from __future__ import annotations
@@ -19,23 +24,23 @@ from datetime import timedelta
 from pydantic import ValidationError
 
 from bot.audit import AttemptResult, AuditRecord
+from bot.audit.ledger import SendLedger
 from bot.domain import AuditStatus
 from bot.errors import AuditStoreError
-from bot.octopush import (
-    OctopushDuplicateRequestError,
-    OctopushError,
-    OctopushValidationError,
-    Recipient,
-    SmsCampaign,
-)
-from bot.sending.service import SmsService, sent_result
+from bot.sending.delivery import unknown_result
+from bot.sending.service import SmsService
 
 logger = logging.getLogger(__name__)
 
-#: A pending record younger than this may still be in flight in a live process.
+#: A pending record younger than this may still be in flight in a live process (the
+#: Octopush client gives up on a send, retry included, well within it).
 MIN_AGE = timedelta(minutes=1)
 #: Resend no attempt older than this: the page is stale, and the window is closing.
 MAX_RESEND_AGE = timedelta(minutes=15)
+#: A claim older than this was left by a sweeper that died: the record may be retaken.
+CLAIM_LEASE = timedelta(minutes=2)
+#: How often each instance sweeps.
+SWEEP_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -54,16 +59,19 @@ def recover_pending(
     max_resend_age: timedelta = MAX_RESEND_AGE,
     report: Callable[[str], None] | None = None,
 ) -> list[Settled]:
-    """Settle every pending record older than ``min_age``; report each in one line."""
+    """Settle every unclaimed pending record older than ``min_age``; report each in one line."""
     store = service.store
+    ledger = SendLedger(store)
     settled = []
-    for record in store.pending_older_than(min_age):
+    for record in ledger.unsettled(age=min_age, lease=CLAIM_LEASE):
+        if not ledger.claim(record):
+            logger.info("pending #%s is being settled by another instance", record.id)
+            continue
         age = store.now() - record.created_at
         try:
             result = _settle(service, record, resend=age <= max_resend_age)
-            store.complete(record.id, result)
         except AuditStoreError as error:
-            # Another instance settled it first (complete() refuses a non-pending record).
+            # Completed meanwhile (complete() refuses a record no longer pending).
             logger.info("pending #%s not settled here: %s", record.id, error)
             continue
         line = f"audit #{record.id} was left pending by a crash: {result.error_message}"
@@ -76,79 +84,80 @@ def recover_pending(
 
 def _settle(service: SmsService, record: AuditRecord, *, resend: bool) -> AttemptResult:
     if not resend:
-        return _unknown(record, "too old to resend safely")
+        return _give_up(service, record, "too old to resend safely")
     if record.text is None:
-        return _unknown(record, "its text was redacted, so it cannot be resent")
-    try:
-        campaign = SmsCampaign(
-            text=record.text,
-            recipients=[Recipient(phone_number=number) for number in record.recipients],
-            type=record.sms_type or "sms_premium",
-            purpose=record.purpose or "alert",
-            sender=record.sender,
-            send_at=record.send_at,
-            simulation_mode=record.simulation or None,
-            request_id=record.request_id,
+        return _give_up(
+            service, record, "its text was redacted, so it cannot be resent"
         )
-    except ValidationError as error:
+    try:
+        return service.resend(record)
+    except (ValidationError, ValueError) as error:
         # A record written by an older version (or by hand) must not stop recovery of
         # every younger record at each start; name the fields, never their values.
-        fields = ", ".join(
-            sorted({str(e["loc"][0]) for e in error.errors() if e["loc"]})
-        )
-        return _unknown(
-            record, f"it cannot be rebuilt for a resend (invalid {fields or 'fields'})"
-        )
-    try:
-        result = service.octopush.send_sms_campaign(campaign)
-    except OctopushError as error:
-        if isinstance(error, OctopushDuplicateRequestError) or error.code == "120":
-            return AttemptResult(
-                status=AuditStatus.FAILED,
-                error_code="120",
-                error_message="recovered after a crash: Octopush already had this request, "
-                "so the SMS was probably sent; its ticket is unknown (see the Octopush "
-                "dashboard)",
+        fields = ""
+        if isinstance(error, ValidationError):
+            fields = ", ".join(
+                sorted({str(e["loc"][0]) for e in error.errors() if e["loc"]})
             )
-        if isinstance(error, OctopushValidationError):
-            # Octopush read the resend and refused it (credit, sender, STOP mention...).
-            return AttemptResult(
-                status=AuditStatus.FAILED,
-                error_code=error.code,
-                error_message="recovered after a crash, resending failed: "
-                f"{error.message}",
-            )
-        # No verdict on the resend (timeout, no connection, 5xx, 401, 429), and the
-        # first attempt may have reached Octopush before the crash: still unknown.
-        return _unknown(
-            record, f"resending it failed ({error.message})", code=error.code
+        return _give_up(
+            service,
+            record,
+            f"it cannot be rebuilt for a resend (invalid {fields or 'fields'})",
         )
-    return sent_result(
-        result,
-        note="sent on recovery after a crash (the first attempt never reached Octopush)",
-    )
 
 
-def _unknown(
-    record: AuditRecord, why: str, *, code: str | None = None
-) -> AttemptResult:
-    return AttemptResult(
-        status=AuditStatus.FAILED,
-        error_code=code or "unknown",
-        error_message=f"outcome unknown: the process stopped during the send and {why}; "
-        "check the Octopush dashboard before sending again",
-    )
+def _give_up(service: SmsService, record: AuditRecord, why: str) -> AttemptResult:
+    result = unknown_result(why)
+    service.store.complete(record.id, result)
+    return result
+
+
+class PendingSweeper:
+    """Runs :func:`recover_pending` now and every ``interval`` seconds, until stopped."""
+
+    def __init__(
+        self,
+        service: SmsService,
+        *,
+        interval: float = SWEEP_SECONDS,
+        report: Callable[[str], None] | None = None,
+    ) -> None:
+        self._service = service
+        self._interval = interval
+        self._report = report
+        self._stop = threading.Event()
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self._loop, name="sms-bot-sweep", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def sweep(self) -> list[Settled]:
+        """One pass; a failure is logged and the next pass tries again."""
+        try:
+            return recover_pending(self._service, report=self._report)
+        except Exception:
+            logger.exception(
+                "sweep of pending audit records failed; next in %s s", self._interval
+            )
+            return []
+
+    def _loop(self) -> None:
+        self.sweep()
+        while not self._stop.wait(self._interval):
+            self.sweep()
 
 
 def start_recovery(
-    service: SmsService, *, report: Callable[[str], None] | None = None
-) -> None:
-    """Run :func:`recover_pending` on a daemon thread, so start-up is not delayed."""
-
-    def run() -> None:
-        try:
-            recover_pending(service, report=report)
-        except Exception:
-            logger.exception("crash recovery of pending audit records failed")
-
-    threading.Thread(target=run, name="sms-bot-recovery", daemon=True).start()
+    service: SmsService,
+    *,
+    report: Callable[[str], None] | None = None,
+    interval: float = SWEEP_SECONDS,
+) -> PendingSweeper:
+    """Sweep at once and then periodically on a daemon thread (start-up is not delayed)."""
+    sweeper = PendingSweeper(service, interval=interval, report=report)
+    sweeper.start()
+    return sweeper

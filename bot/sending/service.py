@@ -1,69 +1,73 @@
 """The one send path: rules, audit record, Octopush call, audit completion, in order.
 
-Slack handlers and the CLI both call :class:`SmsService`, so every attempt, whatever its
-source, gets an audit record written before Octopush is called and completed after.
+Slack handlers, the pager, crash recovery and the CLI all go through :class:`SmsService`,
+so every attempt, whatever its source, gets an audit record written before Octopush is
+called and completed after. The limits are checked and the ``pending`` record inserted
+in one locked transaction (:mod:`bot.sending.guard`), and nothing after the Octopush
+call raises: a failure there becomes one of the outcome's ``problems``.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
+
+from pydantic import ValidationError
+from sqlalchemy.engine import Connection
 
 from bot.audit import (
     AttemptResult,
     AuditRecord,
     AuditStore,
     DuplicateAttemptError,
-    NewAttempt,
 )
+from bot.audit.ledger import SendLedger
 from bot.domain import (
     Actor,
     AuditStatus,
-    Purpose,
     SendDraft,
     SendOutcome,
     SendRequest,
-    SmsType,
     Source,
 )
 from bot.errors import BotError, InputError, PolicyError
-from bot.log import mask_number
-from bot.octopush import (
-    Balance,
-    OctopushClient,
-    OctopushError,
-    Recipient,
-    SmsCampaign,
-    SmsCampaignResult,
+from bot.log import scrub_numbers
+from bot.octopush import Balance, OctopushClient
+from bot.sending.attempts import (
+    REQUEST_ID_MAX,
+    as_typed,
+    new_attempt,
+    new_request_id,
+    rejected_request_id,
 )
-from bot.octopush.codes import hint_for
+from bot.sending.delivery import Delivered, campaign_for, deliver, resend_result
+from bot.sending.outcomes import build_outcome, request_from_record
+from bot.sending.outcomes import outcome_from_record as outcome_from_record
 from bot.sending.rules import Resolver, SendDefaults, validate_draft
 
 logger = logging.getLogger(__name__)
 
 #: A policy check run on a valid request before anything is written as pending.
 PolicyCheck = Callable[[SendRequest, Actor], None]
-#: Appended to a failure's message when Octopush may have queued the SMS anyway.
-MAYBE_SENT_NOTE = (
-    " (Octopush may have received it: check its dashboard before resending)"
-)
-#: Audit error codes that also mean "may have been sent" (duplicate; unknown outcome).
-_MAYBE_SENT_CODES = frozenset({"120", "unknown"})
-
 #: Called with every outcome that reached Octopush (e.g. the low-credit watch).
 OutcomeObserver = Callable[[SendOutcome], None]
 
 
+@runtime_checkable
+class Limits(Protocol):
+    """A policy with counted limits (the :class:`~bot.sending.guard.Guard`)."""
+
+    def lock_keys(self, request: SendRequest, actor: Actor) -> tuple[str, ...]: ...
+
+    def check_limits(
+        self, conn: Connection, request: SendRequest, actor: Actor
+    ) -> None: ...
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def new_request_id() -> str:
-    """A fresh idempotency key for Octopush (``request_id``), unique per attempt."""
-    return f"smsbot-{uuid.uuid4().hex}"
 
 
 class SmsService:
@@ -85,12 +89,13 @@ class SmsService:
         self.defaults = defaults
         self.force_simulation = force_simulation
         self._policy = policy
+        self._ledger = SendLedger(store)
         self.observers = list(observers)
         self.refusal_observers: list[Callable[[Source], None]] = []  # metrics
         self._clock = clock
 
     def check_policy(self, request: SendRequest, actor: Actor) -> None:
-        """Run the admin's rules on a valid request; raises ``PolicyError``; writes nothing."""
+        """Run the admin's rules that need no count; raises ``PolicyError``; writes nothing."""
         if self._policy is not None:
             self._policy(request, actor)
 
@@ -104,6 +109,11 @@ class SmsService:
         self, draft: SendDraft, *, resolve: Resolver | None = None
     ) -> SendRequest:
         """Run every message rule; raise ``InputError`` listing each problem; write nothing."""
+        if draft.request_id is not None and len(draft.request_id) > REQUEST_ID_MAX:
+            raise InputError(
+                "request_id",
+                f"is {len(draft.request_id)} characters long; at most {REQUEST_ID_MAX}",
+            )
         request = validate_draft(
             draft, defaults=self.defaults, now=self._clock(), resolve=resolve
         )
@@ -117,8 +127,9 @@ class SmsService:
         """Validate, record, send and record again; return how the attempt ended.
 
         Raises ``InputError`` or ``PolicyError`` (after recording a ``rejected``
-        attempt, whose id is in ``error.audit_id``). Octopush failures do not raise: they come back
-        as an outcome with status ``failed`` and the Octopush code, message and hint.
+        attempt, whose id is in ``error.audit_id``). Nothing raises once Octopush is
+        called: failures come back as an outcome (``failed`` with the Octopush code,
+        message and hint; or ``problems`` naming what failed after the send).
         A ``request_id`` already in the audit trail returns that first attempt's outcome
         instead of sending again.
         """
@@ -126,25 +137,38 @@ class SmsService:
         try:
             request = self.validate(draft, resolve=resolve)
             self.check_policy(request, actor)
+            record_id = self._admit(request, actor, request_id)
         except (InputError, PolicyError) as refusal:
             self._record_rejection(draft, actor, request_id, refusal)
             for observe in self.refusal_observers:
                 observe(actor.source)
             raise
-        try:
-            record_id = self.store.begin(_attempt(request, actor, request_id))
         except DuplicateAttemptError as duplicate:
             logger.info(
                 "request %s already recorded as #%s; not sending again",
                 request_id,
                 duplicate.existing.id,
             )
-            return outcome_from_record(duplicate.existing).model_copy(
-                update={"duplicate": True}
-            )
-        outcome = self._deliver(record_id, request_id, request)
-        self._notify(outcome)
-        return outcome
+            return outcome_from_record(duplicate.existing, duplicate=True)
+        return self._deliver(record_id, request_id, request)
+
+    def resend(self, record: AuditRecord) -> AttemptResult:
+        """Send a ``pending`` record again under its own ``request_id``, and settle it.
+
+        Octopush refuses a repeat of an attempt that got through (code 120), so this
+        never texts twice within its 24-hour window. Raises ``ValidationError`` or
+        ``ValueError`` when the record cannot be rebuilt (nothing is sent), and
+        ``AuditStoreError`` when another instance settled it first.
+        """
+        campaign = campaign_for(request_from_record(record), record.request_id)
+        delivered = deliver(self.octopush, campaign, audit_id=record.id)
+        result = resend_result(delivered)
+        self.store.complete(record.id, result)
+        return result
+
+    def remember_post(self, audit_id: int, *, channel: str, ts: str) -> None:
+        """Remember the Slack post that shows attempt ``audit_id`` (receipts update it)."""
+        self.store.set_slack_message(audit_id, channel=channel, ts=ts)
 
     def balance(self) -> Balance:
         """The Octopush credit left (raises ``OctopushError``)."""
@@ -156,6 +180,57 @@ class SmsService:
         """The last ``limit`` attempts, newest first, optionally in one channel."""
         return self.store.recent(limit=limit, channel_id=channel_id)
 
+    def _admit(self, request: SendRequest, actor: Actor, request_id: str) -> int:
+        """Check the counted limits and insert the ``pending`` record, atomically."""
+        limits = self._policy if isinstance(self._policy, Limits) else None
+        keys = [f"request:{request_id}"]
+        if limits is not None:
+            keys += limits.lock_keys(request, actor)
+        with self._ledger.locked(keys) as conn:
+            existing = self._ledger.find(conn, request_id)
+            if existing is not None:
+                raise DuplicateAttemptError(existing)
+            if limits is not None:
+                limits.check_limits(conn, request, actor)
+            return self._ledger.begin(conn, new_attempt(request, actor, request_id))
+
+    def _deliver(
+        self, record_id: int, request_id: str, request: SendRequest
+    ) -> SendOutcome:
+        try:
+            campaign = campaign_for(request, request_id)
+        except ValidationError as error:  # nothing was sent: say so, and record it
+            logger.exception("send #%s could not be built", record_id)
+            delivered = Delivered(
+                AttemptResult(
+                    status=AuditStatus.FAILED,
+                    error_message=f"internal error: the request could not be built "
+                    f"({error.error_count()} problems); nothing was sent",
+                )
+            )
+        else:
+            delivered = deliver(self.octopush, campaign, audit_id=record_id)
+        problems: tuple[str, ...] = ()
+        try:
+            self.store.complete(record_id, delivered.result)
+        except Exception as error:  # the SMS may be out: never hide that behind it
+            logger.exception("completing audit record #%s failed", record_id)
+            problems = (
+                f"the audit record #{record_id} could not be completed "
+                f"({type(error).__name__}); it stays pending until the sweep settles it",
+            )
+        outcome = build_outcome(
+            audit_id=record_id,
+            request_id=request_id,
+            request=request,
+            result=delivered.result,
+            hint=delivered.hint,
+            maybe_sent=delivered.maybe_sent,
+            problems=problems,
+        )
+        self._notify(outcome)
+        return outcome
+
     def _notify(self, outcome: SendOutcome) -> None:
         for observer in self.observers:
             try:
@@ -166,198 +241,14 @@ class SmsService:
                     "outcome observer %r failed for #%s", observer, outcome.audit_id
                 )
 
-    def _deliver(
-        self, record_id: int, request_id: str, request: SendRequest
-    ) -> SendOutcome:
-        campaign = SmsCampaign(
-            text=request.text,
-            recipients=[
-                Recipient(phone_number=number) for number in request.recipients
-            ],
-            type=request.sms_type.value,
-            purpose=request.purpose.value,
-            sender=request.sender,
-            send_at=request.send_at,
-            with_replies=request.with_replies or None,
-            simulation_mode=request.simulation or None,
-            request_id=request_id,
-        )
-        started = time.monotonic()
-        try:
-            result = self.octopush.send_sms_campaign(campaign)
-        except OctopushError as error:
-            duration_ms = _elapsed_ms(started)
-            message = error.message
-            if error.maybe_sent:
-                message += MAYBE_SENT_NOTE
-            self.store.complete(
-                record_id,
-                AttemptResult(
-                    status=AuditStatus.FAILED,
-                    error_code=error.code,
-                    error_message=message,
-                    duration_ms=duration_ms,
-                ),
-            )
-            logger.warning(
-                "send #%s failed: [%s] %s (request %s, %s recipients: %s)",
-                record_id,
-                error.code,
-                error.message,
-                request_id,
-                len(request.recipients),
-                _masked(request.recipients),
-            )
-            return SendOutcome(
-                audit_id=record_id,
-                request_id=request_id,
-                status=AuditStatus.FAILED,
-                request=request,
-                error_code=error.code,
-                error_message=message,
-                error_hint=error.hint,
-                maybe_sent=error.maybe_sent,
-                duration_ms=duration_ms,
-            )
-        except Exception as unexpected:
-            self.store.complete(
-                record_id,
-                AttemptResult(
-                    status=AuditStatus.FAILED,
-                    error_message=f"internal error: {type(unexpected).__name__}",
-                    duration_ms=_elapsed_ms(started),
-                ),
-            )
-            raise
-        completed = sent_result(result, duration_ms=_elapsed_ms(started))
-        self.store.complete(record_id, completed)
-        logger.info(
-            "sent #%s ticket %s (request %s): %s SMS, cost %s, to %s",
-            record_id,
-            completed.sms_ticket,
-            request_id,
-            result.number_of_sms_needed,
-            result.total_cost,
-            _masked(request.recipients),
-        )
-        return SendOutcome(
-            audit_id=record_id,
-            request_id=request_id,
-            status=AuditStatus.SENT,
-            request=request,
-            sms_ticket=completed.sms_ticket,
-            number_of_contacts=completed.number_of_contacts,
-            number_of_sms_needed=completed.number_of_sms_needed,
-            total_cost=completed.total_cost,
-            residual_credit=completed.residual_credit,
-            duration_ms=completed.duration_ms,
-        )
-
     def _record_rejection(
         self, draft: SendDraft, actor: Actor, request_id: str, refusal: BotError
     ) -> None:
         # Unvalidated on purpose: the record keeps what was typed, even invalid.
-        as_typed = SendRequest.model_construct(
-            recipients=tuple(draft.recipients),
-            text=draft.text,
-            sender=draft.sender,
-            sms_type=draft.sms_type or self.defaults.sms_type,
-            purpose=draft.purpose or self.defaults.purpose,
-            send_at=draft.send_at,
-            with_replies=draft.with_replies,
-            simulation=draft.simulation or self.force_simulation,
-        )
-        # A refused attempt never reached Octopush: it gets its own key, so the same
-        # interaction can still be sent once the person fixes the input.
-        attempt = _attempt(
-            as_typed, actor, f"{request_id}~rejected-{uuid.uuid4().hex[:8]}"
-        )
+        typed = as_typed(draft, self.defaults, force_simulation=self.force_simulation)
+        attempt = new_attempt(typed, actor, rejected_request_id(request_id))
         code = f"policy:{refusal.rule}" if isinstance(refusal, PolicyError) else "input"
         refusal.audit_id = self.store.reject(
             attempt, error_message=str(refusal), error_code=code
         )
-        logger.warning("send refused (%s): %s", code, refusal)
-
-
-def _attempt(request: SendRequest, actor: Actor, request_id: str) -> NewAttempt:
-    return NewAttempt(
-        source=actor.source,
-        slack_team_id=actor.slack_team_id,
-        slack_user_id=actor.slack_user_id,
-        slack_channel_id=actor.slack_channel_id,
-        recipients=request.recipients,
-        text=request.text,
-        sender=request.sender,
-        sms_type=request.sms_type.value,
-        purpose=request.purpose.value,
-        send_at=request.send_at,
-        simulation=request.simulation,
-        request_id=request_id,
-    )
-
-
-def sent_result(
-    result: SmsCampaignResult,
-    *,
-    duration_ms: int | None = None,
-    note: str | None = None,
-) -> AttemptResult:
-    """The audit completion of a send Octopush accepted (batches: tickets comma-joined)."""
-    ticket = ",".join(result.tickets) if len(result.tickets) > 1 else result.sms_ticket
-    return AttemptResult(
-        status=AuditStatus.SENT,
-        sms_ticket=ticket,
-        number_of_contacts=result.number_of_contacts,
-        number_of_sms_needed=result.number_of_sms_needed,
-        total_cost=result.total_cost,
-        residual_credit=result.residual_credit,
-        error_message=note,
-        duration_ms=duration_ms,
-    )
-
-
-def outcome_from_record(record: AuditRecord) -> SendOutcome:
-    """Rebuild an earlier attempt's outcome (a duplicate submit gets the first result)."""
-    request = SendRequest(
-        recipients=tuple(record.recipients) or ("?",),
-        text=record.text or "",
-        sender=record.sender,
-        sms_type=SmsType(record.sms_type or SmsType.PREMIUM),
-        purpose=Purpose(record.purpose or Purpose.ALERT),
-        send_at=record.send_at,
-        simulation=record.simulation,
-    )
-    failed = record.status is AuditStatus.FAILED
-    maybe_sent = failed and (
-        record.error_code in _MAYBE_SENT_CODES
-        or MAYBE_SENT_NOTE in (record.error_message or "")
-    )
-    hint = hint_for(record.error_code) if failed else None
-    if maybe_sent and hint is None:
-        hint = "Octopush may have received it: check the Octopush dashboard before resending."
-    return SendOutcome(
-        audit_id=record.id,
-        request_id=record.request_id,
-        status=record.status,
-        request=request,
-        sms_ticket=record.sms_ticket,
-        number_of_contacts=record.number_of_contacts,
-        number_of_sms_needed=record.number_of_sms_needed,
-        total_cost=record.total_cost,
-        residual_credit=record.residual_credit,
-        error_code=record.error_code,
-        error_message=record.error_message,
-        error_hint=hint,
-        maybe_sent=maybe_sent,
-        duration_ms=record.duration_ms,
-    )
-
-
-def _elapsed_ms(started: float) -> int:
-    return int((time.monotonic() - started) * 1000)
-
-
-def _masked(numbers: Sequence[str]) -> str:
-    return ", ".join(mask_number(number) for number in numbers[:5]) + (
-        " …" if len(numbers) > 5 else ""
-    )
+        logger.warning("send refused (%s): %s", code, scrub_numbers(str(refusal)))

@@ -2,13 +2,20 @@
 
 Order of attempts: ``chat.postMessage`` (works in public channels without an invite,
 thanks to ``chat:write.public``), then the interaction's ``response_url`` in the
-channel (works in private channels and DMs), then a private note to the sender.
-A result is never dropped silently: the last resort is logged with the audit id.
+channel (works in private channels and DMs), then a private note to the sender
+(``response_url`` ephemeral, ``chat.postEphemeral``, then a DM). Any failure of a step
+(a Slack error, a timeout, a dropped connection) moves on to the next: once an SMS went
+out, nothing here raises, and the last resort is logged with the audit id.
+
+:meth:`ResultPoster.after_send` wraps whatever a listener does after the send: if it
+fails, the person is still told that the SMS went out (ticket, audit #) and what failed.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,10 +23,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.audit import AuditStore
+from bot.domain import SendOutcome
 from bot.slack.api import slack_error_code
 
 logger = logging.getLogger(__name__)
+
+#: ``remember(audit_id, channel=..., ts=...)``: where an attempt's result was posted.
+RememberPost = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -31,12 +41,19 @@ class Posted:
     ts: str | None = None
 
 
-class ResultPoster:
-    """Posts channel messages and remembers their ``ts`` in the audit record."""
+def _problem(error: Exception) -> str:
+    """A Slack error code, or the kind of failure (``TimeoutError``, ``URLError``)."""
+    if isinstance(error, SlackApiError):
+        return slack_error_code(error)
+    return type(error).__name__
 
-    def __init__(self, client: WebClient, store: AuditStore) -> None:
+
+class ResultPoster:
+    """Posts channel messages and has the send path remember their ``ts``."""
+
+    def __init__(self, client: WebClient, remember: RememberPost) -> None:
         self._client = client
-        self._store = store
+        self._remember = remember
 
     def post(
         self,
@@ -55,21 +72,20 @@ class ResultPoster:
                 response = self._client.chat_postMessage(
                     channel=channel_id, unfurl_links=False, **message
                 )
-            except SlackApiError as error:
-                problem = slack_error_code(error)
+                posted = Posted(
+                    "channel", str(response["channel"]), str(response["ts"])
+                )
+            except Exception as error:  # Slack error, timeout, dropped connection
+                problem = _problem(error)
                 logger.info(
                     "chat.postMessage to %s failed (%s); trying the response_url",
                     channel_id,
                     problem,
                 )
             else:
-                if audit_id is not None and response.get("ts"):
-                    self._store.set_slack_message(
-                        audit_id,
-                        channel=str(response["channel"]),
-                        ts=str(response["ts"]),
-                    )
-                return Posted("channel", str(response["channel"]), str(response["ts"]))
+                if audit_id is not None:
+                    self._remember_post(audit_id, posted)
+                return posted
         if response_url and self._respond(
             response_url, {**message, "response_type": "in_channel"}
         ):
@@ -90,12 +106,69 @@ class ResultPoster:
         )
         return Posted("lost")
 
+    @contextmanager
+    def after_send(
+        self,
+        outcome: SendOutcome,
+        *,
+        user_id: str | None,
+        channel_id: str | None,
+        response_url: str | None = None,
+        what: str = "posting the result",
+    ) -> Iterator[None]:
+        """Run the steps after a send; if one fails, tell the person what went out.
+
+        The exception is logged and not raised: the SMS is out, so the caller's
+        catch-all ("nothing more was done") would be untrue.
+        """
+        try:
+            yield
+        except Exception as error:
+            logger.exception("after the send of audit #%s", outcome.audit_id)
+            self.tell_sent(
+                outcome,
+                f"{what} failed ({_problem(error)})",
+                user_id=user_id,
+                channel_id=channel_id,
+                response_url=response_url,
+            )
+
+    def tell_sent(
+        self,
+        outcome: SendOutcome,
+        failed: str,
+        *,
+        user_id: str | None,
+        channel_id: str | None,
+        response_url: str | None = None,
+    ) -> bool:
+        """A private note: what the send did (ticket, audit #) and what failed after it."""
+        if outcome.ok:
+            went = f"✅ The SMS went out (ticket `{outcome.sms_ticket or 'unknown'}`"
+        elif outcome.maybe_sent:
+            went = "⚠️ The SMS may have gone out (see the Octopush dashboard"
+        else:
+            went = f"❌ The SMS was not sent ({outcome.error_message or 'failed'}"
+        text = (
+            f"{went}, audit #{outcome.audit_id}), but {failed}. "
+            "Do not send it again without checking."
+        )
+        note: dict[str, Any] = {"text": text}
+        if response_url and self._respond(
+            response_url, {**note, "response_type": "ephemeral"}
+        ):
+            return True
+        if user_id and self.tell_user(user_id, note, channel_id=channel_id):
+            return True
+        logger.error("audit #%s: %s (nobody could be told)", outcome.audit_id, text)
+        return False
+
     def update(self, message: dict[str, Any], *, channel: str, ts: str) -> bool:
         """Replace a post in place (delivery receipts, acknowledgements)."""
         try:
             self._client.chat_update(channel=channel, ts=ts, **message)
-        except SlackApiError as error:
-            logger.warning("chat.update of %s failed: %s", ts, slack_error_code(error))
+        except Exception as error:
+            logger.warning("chat.update of %s failed: %s", ts, _problem(error))
             return False
         return True
 
@@ -105,10 +178,8 @@ class ResultPoster:
             self._client.chat_postMessage(
                 channel=channel, thread_ts=ts, unfurl_links=False, **message
             )
-        except SlackApiError as error:
-            logger.warning(
-                "thread reply under %s failed: %s", ts, slack_error_code(error)
-            )
+        except Exception as error:
+            logger.warning("thread reply under %s failed: %s", ts, _problem(error))
             return False
         return True
 
@@ -122,19 +193,28 @@ class ResultPoster:
                     channel=channel_id, user=user_id, **message
                 )
                 return True
-            except SlackApiError as error:
+            except Exception as error:
                 logger.info(
-                    "chat.postEphemeral failed (%s); sending a DM",
-                    slack_error_code(error),
+                    "chat.postEphemeral failed (%s); sending a DM", _problem(error)
                 )
         try:
             self._client.chat_postMessage(
                 channel=user_id, unfurl_links=False, **message
             )
             return True
-        except SlackApiError as error:
-            logger.warning("could not DM %s: %s", user_id, slack_error_code(error))
+        except Exception as error:
+            logger.warning("could not DM %s: %s", user_id, _problem(error))
             return False
+
+    def _remember_post(self, audit_id: int, posted: Posted) -> None:
+        """Store where the result is, so receipts can update it; a failure only costs that."""
+        try:
+            self._remember(audit_id, channel=posted.channel, ts=posted.ts)
+        except Exception:
+            logger.exception(
+                "could not remember the post of audit #%s: receipts will not update it",
+                audit_id,
+            )
 
     def _respond(self, response_url: str, payload: dict[str, Any]) -> bool:
         try:

@@ -284,3 +284,22 @@ def test_a_cli_send_under_the_low_credit_threshold_tells_the_admin_channel(
     (notice,) = fake_slack.calls("chat.postMessage")
     assert notice.args["channel"] == "CADMIN"
     assert "credit is low" in notice.args["text"]
+
+
+def test_a_request_id_longer_than_the_column_is_a_clear_error_and_audited(
+    httpserver: HTTPServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    too_long = "x" * 129
+    result = run(
+        ["send", "--to", "+33612345678", "--request-id", too_long, "hello"],
+        env,
+        tmp_path,
+    )
+    assert result.returncode == 2
+    assert "request_id: is 129 characters long; at most 128" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "nothing was sent" in result.stderr
+    assert httpserver.log == []
+    (record,) = audit_json(env, tmp_path)
+    assert record["status"] == "rejected"
+    assert str(record["request_id"]).startswith("x" * 100)

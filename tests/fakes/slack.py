@@ -1,12 +1,15 @@
 """A fake Slack Web API on 127.0.0.1: records every call, answers like Slack does.
 
 Real HTTP, so the real ``WebClient`` and ``WebhookClient`` code paths (headers, JSON,
-timeouts) run in tests. ``/webhook/...`` stands in for ``response_url``.
+timeouts) run in tests. ``/webhook/...`` stands in for ``response_url``. Faults per
+method: ``failures`` (``ok: false``), ``stalls`` (answer late) and ``drops`` (close the
+connection without answering).
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,6 +41,10 @@ class FakeSlackState:
     #: method name -> Retry-After values: each call takes the next one and gets a 429.
     rate_limits: dict[str, list[int]] = field(default_factory=dict)
     webhook_status: int = 200
+    #: method name -> seconds to wait before answering (a client timeout).
+    stalls: dict[str, float] = field(default_factory=dict)
+    #: method names whose connection is closed without an answer.
+    drops: set[str] = field(default_factory=set)
     ts_counter: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -71,6 +78,12 @@ class FakeSlack:
                             {k.lower(): v for k, v in self.headers.items()},
                         )
                     )
+                if method in state.drops:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if method in state.stalls:
+                    time.sleep(state.stalls[method])
                 if method.startswith("webhook"):
                     self._send(
                         state.webhook_status,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -192,3 +194,52 @@ def test_without_a_retention_serve_keeps_everything(
     finally:
         stack.executor.shutdown(wait=True)
         stack.service.store.close()
+
+
+TWO_PROCESS_SCRIPT = """
+import sys
+from datetime import datetime
+from bot.audit import AuditStore
+from bot.runtime.housekeeping import Housekeeping
+store = AuditStore.from_url(sys.argv[1])
+day = datetime.fromisoformat(sys.argv[2])
+keeper = Housekeeping(store, retention_days=30, announce=print, clock=lambda: day)
+sys.stdin.readline()  # start together
+print("removed", keeper.run_once())
+store.close()
+"""
+
+
+def test_two_processes_on_one_database_purge_once(
+    database_url: str, instances: list[AuditStore]
+) -> None:
+    seed(instances[0], DAY_ONE - timedelta(days=40), count=4)
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                TWO_PROCESS_SCRIPT,
+                database_url,
+                DAY_ONE.isoformat(),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    time.sleep(1.0)  # both connected and waiting
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    outputs = [proc.communicate(timeout=60)[0] for proc in procs]
+    results = sorted(
+        line
+        for out in outputs
+        for line in out.splitlines()
+        if line.startswith("removed")
+    )
+    assert results == ["removed 4", "removed None"]
+    assert remaining(instances[0]) == 0

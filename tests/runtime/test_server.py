@@ -15,22 +15,27 @@ from tests.conftest import SIGNING_SECRET, SLACK_BOT_TOKEN, make_settings
 from tests.fakes.slack import FakeSlack
 
 
-class FakeSocketModeHandler:
+@pytest.fixture
+def socket_mode_starts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[App, str]]:
+    """Replaces Socket Mode's handler; each test gets its own list of starts."""
+    import slack_bolt.adapter.socket_mode as socket_mode
+
     started: list[tuple[App, str]] = []
 
-    def __init__(self, app: App, app_token: str) -> None:
-        self.app, self.app_token = app, app_token
+    class FakeSocketModeHandler:
+        def __init__(self, app: App, app_token: str) -> None:
+            self.app, self.app_token = app, app_token
 
-    def start(self) -> None:
-        FakeSocketModeHandler.started.append((self.app, self.app_token))
+        def start(self) -> None:
+            started.append((self.app, self.app_token))
+
+    monkeypatch.setattr(socket_mode, "SocketModeHandler", FakeSocketModeHandler)
+    return started
 
 
 def test_serve_connects_in_socket_mode_with_the_app_token(
-    tmp_path: Path, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fake_slack: FakeSlack, socket_mode_starts: list[tuple[App, str]]
 ) -> None:
-    import slack_bolt.adapter.socket_mode as socket_mode
-
-    monkeypatch.setattr(socket_mode, "SocketModeHandler", FakeSocketModeHandler)
     settings = make_settings(tmp_path, slack_url=fake_slack.api_url)
     slack: Any = SlackSettings(
         _env_file=None,  # type: ignore[call-arg]
@@ -42,7 +47,7 @@ def test_serve_connects_in_socket_mode_with_the_app_token(
         octopush=settings.octopush, slack=slack, sms=settings.sms, app=settings.app
     )
     assert serve(settings) == 0
-    ((app, token),) = FakeSocketModeHandler.started
+    ((app, token),) = socket_mode_starts
     assert token == "xapp-1-socket"
     assert isinstance(app, App)
     assert fake_slack.calls("auth.test")  # the bot token was checked at start
@@ -64,3 +69,30 @@ def test_http_mode_needs_the_signing_secret(
         serve(settings)
     assert exc_info.value.problems[0].startswith("SLACK_SIGNING_SECRET: missing")
     assert SIGNING_SECRET not in str(exc_info.value)
+
+
+def test_http_mode_runs_gunicorn_with_the_shared_config_on_the_settings_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from bot.runtime import gunicorn_conf
+
+    runs: list[dict[str, Any]] = []
+
+    def run(self: Any) -> None:
+        runs.append(
+            {name: setting.value for name, setting in self.cfg.settings.items()}
+        )
+
+    monkeypatch.setattr(BaseApplication, "run", run)
+    settings = make_settings(tmp_path)
+    app = settings.app.model_copy(update={"port": 8765})
+    settings = settings.__class__(
+        octopush=settings.octopush, slack=settings.slack, sms=settings.sms, app=app
+    )
+    assert serve(settings) == 0
+    (config,) = runs
+    assert config["bind"] == ["0.0.0.0:8765"]
+    for name, value in gunicorn_conf.OPTIONS.items():
+        assert config[name] == value, name

@@ -23,9 +23,11 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from bot.audit import AuditRecord, AuditStore, NewAttempt
+from bot.audit.ledger import SendLedger
 from bot.domain import AuditStatus, Source
 from bot.octopush import OctopushClient
-from bot.sending.recovery import Settled, recover_pending
+from bot.sending import recovery
+from bot.sending.recovery import PendingSweeper, Settled, recover_pending
 from bot.sending.rules import SendDefaults
 from bot.sending.service import SmsService
 from tests.conftest import OCTOPUSH_KEY, SENT
@@ -142,9 +144,10 @@ def test_a_recent_pending_attempt_is_resent_with_its_request_id_and_recorded_sen
     assert f"audit #{record_id} " in lines[0]
 
 
-def test_a_resend_answered_120_is_failed_as_probably_sent_not_as_sent(
+def test_a_resend_answered_120_is_sent_with_ticket_and_cost_unknown(
     httpserver: HTTPServer, recovering: SmsService, audit: AuditStore, clock: Clock
 ) -> None:
+    # 120 means Octopush already had this request_id: the first attempt got through.
     record_id = begin_pending(
         audit, clock, age=timedelta(minutes=2), request_id="crash-2"
     )
@@ -157,15 +160,15 @@ def test_a_resend_answered_120_is_failed_as_probably_sent_not_as_sent(
 
     assert [body["request_id"] for body in bodies(httpserver)] == ["crash-2"]
     record = audit.get(record_id)
-    assert record.status is AuditStatus.FAILED
-    assert record.error_code == "120"
+    assert record.status is AuditStatus.SENT
     assert record.sms_ticket is None
+    assert record.total_cost is None
     assert record.error_message is not None
-    assert "probably sent" in record.error_message
-    assert [item.status for item in settled] == [AuditStatus.FAILED]
+    assert "code 120" in record.error_message
+    assert "ticket and cost unknown" in record.error_message
+    assert [item.status for item in settled] == [AuditStatus.SENT]
     assert len(lines) == 1
     assert f"audit #{record_id} " in lines[0]
-    assert "probably sent" in lines[0]
     assert "sent on recovery" not in lines[0]
 
 
@@ -371,23 +374,24 @@ def test_a_resend_refused_by_octopush_keeps_its_code(
     assert "Not enough credit" in record.error_message
 
 
-class _BarrierStore(AuditStore):
+class _BarrierLedger(SendLedger):
     """Lists pending records, then waits for the other instance to have listed too."""
 
     barrier: threading.Barrier
 
-    def pending_older_than(self, age: timedelta) -> list[AuditRecord]:
-        records = super().pending_older_than(age)
+    def unsettled(self, *, age: timedelta, lease: timedelta) -> list[AuditRecord]:
+        records = super().unsettled(age=age, lease=lease)
         self.barrier.wait(timeout=10)
         return records
 
 
-def test_two_instances_recovering_at_once_settle_the_record_exactly_once(
+def test_two_instances_recovering_at_once_resend_and_settle_the_record_once(
     httpserver: HTTPServer,
     database_url: str,
     octopush_url: str,
     audit: AuditStore,
     clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     record_id = begin_pending(
         audit, clock, age=timedelta(minutes=2), request_id="crash-both"
@@ -403,12 +407,12 @@ def test_two_instances_recovering_at_once_settle_the_record_exactly_once(
         return Response(json.dumps(SENT), status=201, content_type="application/json")
 
     httpserver.expect_request(SEND_PATH, method="POST").respond_with_handler(octopush)
-    barrier = threading.Barrier(2)
+    _BarrierLedger.barrier = threading.Barrier(2)
+    monkeypatch.setattr(recovery, "SendLedger", _BarrierLedger)
     services = []
     for _ in range(2):
         # An engine of its own (from_url), as a second process would have.
-        store = _BarrierStore(AuditStore.from_url(database_url).engine)
-        store.barrier = barrier
+        store = AuditStore.from_url(database_url)
         services.append(make_service(store, octopush_url))
     results: list[list[Settled]] = []
     lines: list[str] = []
@@ -433,23 +437,16 @@ def test_two_instances_recovering_at_once_settle_the_record_exactly_once(
 
     assert errors == []
     assert len(results) == 2
-    # Both instances saw the record pending and resent it, with the same key.
-    assert [body["request_id"] for body in bodies(httpserver)] == ["crash-both"] * 2
-    # One status transition: one instance settled it, the other's complete() was refused.
+    # Both instances saw the record pending; only the one that claimed it resent it.
+    assert [body["request_id"] for body in bodies(httpserver)] == ["crash-both"]
     (settled,) = [item for result in results for item in result]
     assert len(lines) == 1
     record = audit.get(record_id)
     assert settled.audit_id == record_id
-    assert settled.status is record.status
-    assert record.completed_at is not None
+    assert settled.status is record.status is AuditStatus.SENT
+    assert record.sms_ticket == SENT["sms_ticket"]
     assert record.error_message is not None
-    if record.status is AuditStatus.SENT:
-        assert record.sms_ticket == SENT["sms_ticket"]
-        assert "sent on recovery" in record.error_message
-    else:  # the instance answered 120 happened to complete first
-        assert record.status is AuditStatus.FAILED
-        assert record.error_code == "120"
-        assert "probably sent" in record.error_message
+    assert "sent on recovery" in record.error_message
 
 
 #: A bot process that sends one SMS with a long read timeout (killed before the end).
@@ -526,11 +523,54 @@ def test_killing_the_bot_mid_send_loses_nothing(
     assert [body["request_id"] for body in received] == ["crash-kill"] * 2
     assert received[1]["text"] == "db-1 down"
     record = audit.get(record.id)
-    assert record.status is AuditStatus.FAILED
-    assert record.error_code == "120"
+    # The killed bot's request got through: its resend is answered 120, so it was sent.
+    assert record.status is AuditStatus.SENT
+    assert record.sms_ticket is None
     assert record.error_message is not None
-    assert "probably sent" in record.error_message
+    assert "code 120" in record.error_message
     assert [(item.audit_id, item.status) for item in settled] == [
-        (record.id, AuditStatus.FAILED)
+        (record.id, AuditStatus.SENT)
     ]
     assert f"audit #{record.id} " in lines[0]
+
+
+def test_the_sweeper_settles_a_record_left_pending_while_the_process_runs(
+    httpserver: HTTPServer, recovering: SmsService, audit: AuditStore, clock: Clock
+) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    sweeper = PendingSweeper(recovering, interval=0.05)
+    sweeper.start()
+    try:
+        time.sleep(0.2)  # its first passes found nothing to settle
+        record_id = begin_pending(
+            audit, clock, age=timedelta(minutes=2), request_id="while-running"
+        )
+        deadline = time.monotonic() + 5
+        while audit.get(record_id).status is AuditStatus.PENDING:
+            assert time.monotonic() < deadline, "the sweep never settled the record"
+            time.sleep(0.02)
+    finally:
+        sweeper.stop()
+    assert audit.get(record_id).status is AuditStatus.SENT
+    assert [body["request_id"] for body in bodies(httpserver)] == ["while-running"]
+
+
+def test_a_claim_is_taken_once_and_retaken_only_after_its_lease(
+    audit: AuditStore, clock: Clock
+) -> None:
+    record_id = begin_pending(audit, clock, age=timedelta(minutes=10), request_id="c")
+    ledger = SendLedger(audit)
+    lease = timedelta(minutes=2)
+    (seen,) = ledger.unsettled(age=timedelta(minutes=1), lease=lease)
+
+    assert ledger.claim(seen) is True
+    assert ledger.claim(seen) is False  # a second instance that read the same row
+    assert ledger.unsettled(age=timedelta(minutes=1), lease=lease) == []
+
+    # The claimer died: once the lease is over, another instance may take it over.
+    (stale,) = ledger.unsettled(age=timedelta(minutes=1), lease=timedelta(0))
+    assert stale.id == record_id
+    assert ledger.claim(stale) is True
+    assert audit.get(record_id).status is AuditStatus.PENDING

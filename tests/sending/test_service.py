@@ -199,15 +199,33 @@ def test_a_scheduled_send_carries_send_at_with_its_offset(
     assert datetime.fromisoformat(str(body["send_at"])) == at
 
 
-def test_an_unexpected_error_still_completes_the_audit_record(
+def test_an_unexpected_error_completes_the_audit_record_and_says_it_may_be_out(
     service: SmsService, store: AuditStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def explode(campaign: object) -> None:
         raise RuntimeError("bug")
 
     monkeypatch.setattr(service.octopush, "send_sms_campaign", explode)
-    with pytest.raises(RuntimeError):
-        service.send(SendDraft(recipients=("+33612345678",), text="hello"), CLI)
+    outcome = service.send(SendDraft(recipients=("+33612345678",), text="hello"), CLI)
+    # The request may have left before the client broke: never "nothing happened".
+    assert outcome.status is AuditStatus.FAILED
+    assert outcome.maybe_sent is True
     (record,) = store.recent(limit=1)
     assert record.status is AuditStatus.FAILED
-    assert record.error_message == "internal error: RuntimeError"
+    assert record.error_code == "unknown"
+    assert record.error_message is not None
+    assert record.error_message.startswith("internal error: RuntimeError")
+
+
+def test_a_rejection_log_line_masks_the_numbers_it_quotes(
+    service: SmsService, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(InputError):
+        service.send(SendDraft(recipients=("+336123",), text="hello"), CLI)
+    with pytest.raises(InputError):
+        service.send(SendDraft(recipients=("06 12 34 56 7",), text="hello"), CLI)
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refused) == 2
+    for line in refused:
+        assert "336123" not in line.replace(" ", "")
+        assert "0612345" not in line.replace(" ", "")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from bot.audit import OptOutList
 from bot.domain import AuditStatus
@@ -15,6 +18,7 @@ from bot.slack import ids
 from tests.conftest import SENT, SlackHarness
 from tests.slack.listeners.test_commands import all_text, finished
 from tests.slack.listeners.test_forms import state, submission
+from tests.test_concurrency import slow_counts
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 MakeHarness = Callable[..., SlackHarness]
@@ -76,20 +80,43 @@ def test_sending_from_a_channel_not_allowed_is_refused(
     assert httpserver.log == []
 
 
-def test_the_rate_limit_holds_across_two_instances(
-    make_harness: MakeHarness, httpserver: HTTPServer
+def test_the_rate_limit_holds_across_two_instances_sending_at_once(
+    make_harness: MakeHarness,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
-        SENT, status=201
-    )
+    slow_counts(monkeypatch)
+
+    def octopush(request: Request) -> Response:
+        time.sleep(0.2)  # the first send is still pending when the other one counts
+        return Response(json.dumps(SENT), status=201, content_type="application/json")
+
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_handler(octopush)
     first = make_harness(rate_limit="1/hour")
     second = make_harness(rate_limit="1/hour")  # another instance, same audit database
-    first.command("+33612345678 one", trigger="a")
-    first.slack.wait_for("chat.postMessage")
-    second.command("+33612345678 two", trigger="b")
-    (reply,) = second.webhooks()
-    assert "SMS_RATE_LIMIT" in all_text(reply)
+    start = threading.Barrier(2)
+
+    def command(harness: SlackHarness, text: str, trigger: str) -> None:
+        start.wait(timeout=10)
+        harness.command(text, trigger=trigger)
+
+    threads = [
+        threading.Thread(target=command, args=(first, "+33612345678 one", "a")),
+        threading.Thread(target=command, args=(second, "+33612345678 two", "b")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    (post,) = first.slack.wait_for("chat.postMessage")
+    records = finished(first, 2)
+    assert sorted(r.status.value for r in records) == ["rejected", "sent"]
+    (refused,) = [r for r in records if r.status is AuditStatus.REJECTED]
+    assert refused.error_code == "policy:SMS_RATE_LIMIT"
+    assert [reply for reply in first.webhooks(1) if "SMS_RATE_LIMIT" in all_text(reply)]
     assert len(httpserver.log) == 1
+    assert len(first.slack.calls("chat.postMessage")) == 1
 
 
 def test_the_daily_budget_refuses_a_send_that_would_exceed_it(

@@ -215,7 +215,8 @@ def test_200_receipts_in_2_seconds_give_a_handful_of_updates_the_last_showing_al
         client.start()
     for client in clients:
         client.join()
-    assert time.monotonic() - started < 4
+    # About 2 s; a loaded machine may take longer, which allows one more update.
+    assert time.monotonic() - started < 8
 
     def last_shows_all() -> bool:
         calls = big_send.slack.calls("chat.update")

@@ -285,13 +285,19 @@ class SmsCommandHandlers:
         except (InputError, PolicyError) as refusal:
             respond(response_type="ephemeral", **build_rejection_message(refusal))
             return
-        if outcome.duplicate:
-            respond(
-                response_type="ephemeral",
-                text=f"This command was already handled (audit #{outcome.audit_id}).",
-            )
-            return
-        self._post(outcome, command)
+        with self.deps.poster.after_send(
+            outcome,
+            user_id=command.get("user_id"),
+            channel_id=command.get("channel_id"),
+            response_url=command.get("response_url"),
+        ):
+            if outcome.duplicate:
+                respond(
+                    response_type="ephemeral",
+                    text=f"This command was already handled (audit #{outcome.audit_id}).",
+                )
+                return
+            self._post(outcome, command)
 
     def _post(self, outcome: Any, command: dict[str, Any]) -> None:
         self.deps.poster.post(

@@ -279,13 +279,16 @@ class SmsFormHandlers:
             return
         if outcome.duplicate:
             return  # a double-clicked submit: the first one posts the result
-        poster.post(
-            build_result_message(outcome, user_id=user_id or ""),
-            channel_id=channel_id,
-            user_id=user_id,
-            response_url=response_url,
-            audit_id=outcome.audit_id,
-        )
+        with poster.after_send(
+            outcome, user_id=user_id, channel_id=channel_id, response_url=response_url
+        ):
+            poster.post(
+                build_result_message(outcome, user_id=user_id or ""),
+                channel_id=channel_id,
+                user_id=user_id,
+                response_url=response_url,
+                audit_id=outcome.audit_id,
+            )
 
 
 _RECIPIENT_RULES = {"SMS_MAX_RECIPIENTS", "SMS_BLOCKED_NUMBERS", "OPT_OUT"}

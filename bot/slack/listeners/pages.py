@@ -6,6 +6,7 @@ escalation loop and the posts about page moves are :mod:`~.escalations`'.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from typing import Any
@@ -15,7 +16,7 @@ from slack_bolt import Ack, App, Respond
 from bot.directory.model import Directory
 from bot.domain import Actor, Source
 from bot.errors import InputError, PolicyError
-from bot.paging.pager import Pager
+from bot.paging.pager import Pager, PageRun
 from bot.slack import ids
 from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.grammar import SmsCommand
@@ -75,6 +76,24 @@ class SlackPaging:
             return
         if run.duplicate:
             return
+        page = run.page
+        sent = (run.reached or run.attempts[0]).outcome
+        guard = (
+            self.deps.poster.after_send(
+                sent,
+                user_id=page.slack_user_id,
+                channel_id=page.slack_channel_id,
+                response_url=command.get("response_url"),
+                what="posting the page",
+            )
+            if sent is not None
+            else contextlib.nullcontext()
+        )
+        with guard:
+            self._post_page(run, command)
+
+    def _post_page(self, run: PageRun, command: dict[str, Any]) -> None:
+        """The page's channel post, then in its thread whoever could not be reached."""
         page = run.page
         posted = self.deps.poster.post(
             self.posts.page_message(page),

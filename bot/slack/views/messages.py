@@ -49,6 +49,10 @@ def build_result_message(outcome: SendOutcome, *, user_id: str) -> dict[str, Any
         fallback = f"❌ SMS not sent (audit #{outcome.audit_id})"
         code = outcome.error_code
         pairs = [("Octopush error", f"`{escape(code)}`")] if code else []
+        if outcome.sms_ticket:  # batches stopped part-way: some SMS went out
+            title = "⚠️ *SMS partly sent*"
+            fallback = f"⚠️ SMS partly sent (audit #{outcome.audit_id})"
+            pairs.insert(0, ("Ticket", f"`{escape(outcome.sms_ticket)}`"))
     request = outcome.request
     pairs += [
         ("Sender", escape(request.sender) if request.sender else "account default"),
@@ -57,6 +61,7 @@ def build_result_message(outcome: SendOutcome, *, user_id: str) -> dict[str, Any
     blocks = [section(title), fields_section(pairs)]
     if outcome.status is not AuditStatus.SENT:
         blocks += _failure_blocks(outcome)
+    blocks += [section(f"⚠️ *Then:* {escape(problem)}") for problem in outcome.problems]
     if outcome.duplicate:
         blocks.append(
             context(

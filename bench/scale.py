@@ -1,0 +1,228 @@
+"""``python -m bench.scale``: the hot paths at 1,000 and at 1,000,000 audit records.
+
+Each path is what one event costs the audit store: a delivery receipt, an SMS reply,
+``/sms history``, the policy counts (rate per user, budget per day), the escalation
+poll, the pending sweep, and one callback through the inbox. It runs on SQLite, and on PostgreSQL
+when ``BENCH_DATABASE_URL`` (or ``TEST_DATABASE_URL``) answers. Target: each path's
+median at the large size is at most 1.5× its median at the small one.
+``--small`` is a quick run (1,000 vs 20,000 records) to check the benchmark works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench.seed import Seeded, seed
+from bot.audit import AuditStore
+from bot.audit.deliveries import DeliveryLog
+from bot.audit.inbox import CallbackInbox
+from bot.audit.pages import PageStore
+from bot.paging.inbound import FINAL_STATUSES
+
+TARGET = 1.5
+SIZES = (1_000, 1_000_000)
+SMALL_SIZES = (1_000, 20_000)
+Path_ = Callable[[AuditStore, Seeded, int], object]
+
+
+def receipt(store: AuditStore, seeded: Seeded, i: int) -> object:
+    """What one delivery receipt costs: find the ticket, store it, reread for the post."""
+    ticket, _ = seeded.tickets[i % len(seeded.tickets)]
+    record = store.find_by_ticket(ticket)
+    assert record is not None, ticket
+    log = DeliveryLog(store)
+    log.record(
+        audit_id=record.id,
+        message_id=ticket,
+        number=f"+3370{i:07d}",
+        status="DELIVERED",
+        raw_status="DELIVERED",
+        final_statuses=FINAL_STATUSES,
+    )
+    PageStore(store).for_audit(record.id)
+    return log.for_audit(record.id)
+
+
+def reply(store: AuditStore, seeded: Seeded, i: int) -> object:
+    """An SMS reply: find the ticket it answers, and the page it may acknowledge."""
+    ticket, _ = seeded.tickets[(i * 7) % len(seeded.tickets)]
+    record = store.find_by_ticket(ticket)
+    assert record is not None, ticket
+    return PageStore(store).for_audit(record.id)
+
+
+def history(store: AuditStore, seeded: Seeded, i: int) -> object:
+    """``/sms history`` in a channel, and across the workspace."""
+    channel = seeded.channels[i % len(seeded.channels)]
+    return store.recent(limit=10, channel_id=channel), store.recent(limit=10)
+
+
+def rate(store: AuditStore, seeded: Seeded, i: int) -> object:
+    """The per-user rate limit: sends in the last hour."""
+    user = seeded.users[i % len(seeded.users)]
+    return store.send_window(user_id=user, since=seeded.now - timedelta(hours=1))
+
+
+def budget(store: AuditStore, seeded: Seeded, i: int) -> object:
+    """The daily budget: spent since midnight, and the last unit price."""
+    midnight = seeded.now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return store.spent_since(midnight), store.recent(limit=20)
+
+
+def escalation(store: AuditStore, seeded: Seeded, i: int) -> object:
+    """The escalation poll: open pages whose time has come."""
+    return PageStore(store).due()
+
+
+def pending(store: AuditStore, seeded: Seeded, i: int) -> object:
+    """The pending sweep: attempts stuck for a minute."""
+    return store.pending_older_than(timedelta(minutes=1))
+
+
+def inbox(store: AuditStore, seeded: Seeded, i: int) -> object:
+    """One callback through the inbox: store it, claim it, mark it handled."""
+    callbacks = CallbackInbox(store)
+    callbacks.put(
+        f'{{"bench": {i}, "size": {seeded.size}}}'.encode(), "application/json"
+    )
+    for item in callbacks.claim("bench"):
+        callbacks.finish(item.id, "bench", "handled")
+    return None
+
+
+PATHS: dict[str, Path_] = {
+    "receipt": receipt,
+    "reply": reply,
+    "history": history,
+    "rate (per user)": rate,
+    "budget (per day)": budget,
+    "escalation poll": escalation,
+    "pending sweep": pending,
+    "callback inbox": inbox,
+}
+
+
+@dataclass(frozen=True)
+class Timing:
+    backend: str
+    path: str
+    size: int
+    median_s: float
+
+
+def measure(store: AuditStore, seeded: Seeded, *, repeat: int) -> dict[str, float]:
+    """Median seconds per call of each path (after a warm-up of a few calls)."""
+    medians: dict[str, float] = {}
+    for name, path in PATHS.items():
+        for i in range(3):
+            path(store, seeded, i)
+        samples = []
+        for i in range(repeat):
+            started = time.perf_counter()
+            path(store, seeded, i + 3)
+            samples.append(time.perf_counter() - started)
+        medians[name] = statistics.median(samples)
+    return medians
+
+
+def fresh_postgres(url: str) -> str | None:
+    """``url`` with every table dropped, or None when it does not answer."""
+    engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        existing = sa.MetaData()
+        existing.reflect(engine)
+        existing.drop_all(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    except sa.exc.SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+    return url
+
+
+def run_backend(
+    backend: str, url_for: Callable[[int], str], sizes: Sequence[int], repeat: int
+) -> list[Timing]:
+    timings = []
+    for size in sizes:
+        url = url_for(size)
+        store = AuditStore.from_url(url)
+        try:
+            started = time.perf_counter()
+            seeded = seed(store.engine, size)
+            print(
+                f"{backend}: seeded {size:,} records in "
+                f"{time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
+            for name, median in measure(store, seeded, repeat=repeat).items():
+                timings.append(Timing(backend, name, size, median))
+        finally:
+            store.close()
+    return timings
+
+
+def report(timings: Sequence[Timing], sizes: Sequence[int]) -> list[str]:
+    """One line per backend and path: both medians, the ratio, PASS or MISS."""
+    small, large = sizes[0], sizes[-1]
+    by_key = {(t.backend, t.path, t.size): t.median_s for t in timings}
+    lines = [
+        f"{'backend':10} {'path':18} {small:>10,} {large:>12,}  ratio  (≤ {TARGET}×)"
+    ]
+    for backend in dict.fromkeys(t.backend for t in timings):
+        for path in PATHS:
+            low, high = by_key[(backend, path, small)], by_key[(backend, path, large)]
+            ratio = high / low
+            verdict = "PASS" if ratio <= TARGET else "MISS"
+            lines.append(
+                f"{backend:10} {path:18} {low * 1000:8.3f}ms {high * 1000:10.3f}ms"
+                f"  {ratio:4.2f}×  {verdict}"
+            )
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="1k vs 20k, quick")
+    parser.add_argument("--sizes", type=int, nargs=2, metavar=("SMALL", "LARGE"))
+    parser.add_argument("--repeat", type=int, default=200, help="calls per path")
+    parser.add_argument("--sqlite-only", action="store_true")
+    args = parser.parse_args(argv)
+    sizes = tuple(args.sizes or (SMALL_SIZES if args.small else SIZES))
+    timings: list[Timing] = []
+    with tempfile.TemporaryDirectory(prefix="sms-bot-scale-") as tmp:
+        timings += run_backend(
+            "sqlite",
+            lambda n: f"sqlite:///{Path(tmp)}/audit-{n}.db",
+            sizes,
+            args.repeat,
+        )
+    pg = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if pg and not args.sqlite_only:
+        if fresh_postgres(pg) is None:
+            print("postgresql: unreachable, skipped")
+        else:
+            timings += run_backend(
+                "postgresql", lambda n: fresh_postgres(pg) or pg, sizes, args.repeat
+            )
+            fresh_postgres(pg)
+    else:
+        print("postgresql: BENCH_DATABASE_URL / TEST_DATABASE_URL not set, skipped")
+    lines = report(timings, sizes)
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""Octopush callbacks, stored before they are answered and handled from here.
+
+The web route writes the raw callback (:meth:`CallbackInbox.put`) and only then
+answers 200, so a STOP or a receipt that arrives during a shutdown is not lost. Workers
+on every instance :meth:`~CallbackInbox.claim` rows with a compare-and-set lease
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so each row is handled by one of them, and
+a row whose worker died is claimed again once its lease runs out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from bot.audit.dialects import insert_or_ignore
+from bot.audit.store import AuditStore
+from bot.audit.tables import callback_inbox
+
+_t = callback_inbox
+
+#: How long a claim holds before another worker may take the row.
+LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One stored callback, as a worker claimed it."""
+
+    id: int
+    body: bytes
+    content_type: str | None
+    received_at: datetime
+    attempts: int
+
+
+def digest(body: bytes, content_type: str | None) -> str:
+    """What makes two callbacks the same one (Octopush may send a callback twice)."""
+    return hashlib.sha256((content_type or "").encode() + b"\0" + body).hexdigest()
+
+
+class CallbackInbox:
+    """The ``callback_inbox`` table: put, claim, finish, retry later, purge."""
+
+    def __init__(self, store: AuditStore, *, lease: timedelta = LEASE) -> None:
+        self._store = store
+        self._lease = lease
+
+    def now(self) -> datetime:
+        return self._store.now()
+
+    def put(self, body: bytes, content_type: str | None) -> bool:
+        """Store one callback; False when the same callback is already stored.
+
+        Raises:
+            AuditStoreError: the database is unavailable (answer 503: Octopush retries).
+        """
+        values = {
+            "received_at": self._store.now(),
+            "content_type": content_type[:255] if content_type else None,
+            "body": body,
+            "digest": digest(body, content_type),
+            "attempts": 0,
+        }
+        with self._store.transaction("store a callback", write=True) as conn:
+            return insert_or_ignore(conn, _t, values, "digest")
+
+    def claim(self, owner: str, *, limit: int = 10) -> list[InboxItem]:
+        """Take up to ``limit`` unhandled callbacks, oldest first, for ``owner``."""
+        now = self._store.now()
+        free = sa.and_(
+            _t.c.processed_at.is_(None),
+            sa.or_(_t.c.claimed_until.is_(None), _t.c.claimed_until < now),
+        )
+        candidates = (
+            sa.select(_t.c.id)
+            .where(free)
+            .order_by(_t.c.processed_at, _t.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self._store.transaction("claim callbacks", write=True) as conn:
+            ids = list(conn.execute(candidates).scalars())
+            if not ids:
+                return []
+            claimed = conn.execute(
+                sa.update(_t)
+                .where(_t.c.id.in_(ids), free)  # compare-and-set: still free
+                .values(
+                    claimed_by=owner,
+                    claimed_until=now + self._lease,
+                    attempts=_t.c.attempts + 1,
+                )
+                .returning(
+                    _t.c.id,
+                    _t.c.body,
+                    _t.c.content_type,
+                    _t.c.received_at,
+                    _t.c.attempts,
+                )
+            ).all()
+        items = [InboxItem(*row) for row in claimed]
+        return sorted(items, key=lambda item: item.id)
+
+    def finish(self, item_id: int, owner: str, outcome: str) -> bool:
+        """Mark a claimed callback handled; False when the claim was lost meanwhile."""
+        with self._store.transaction("finish a callback", write=True) as conn:
+            done = conn.execute(
+                sa.update(_t)
+                .where(
+                    _t.c.id == item_id,
+                    _t.c.claimed_by == owner,
+                    _t.c.processed_at.is_(None),
+                )
+                .values(
+                    processed_at=self._store.now(), outcome=outcome, claimed_until=None
+                )
+            )
+        return done.rowcount == 1
+
+    def retry_later(self, item_id: int, owner: str, delay: timedelta) -> None:
+        """Leave a claimed callback for another try after ``delay``."""
+        with self._store.transaction("postpone a callback", write=True) as conn:
+            conn.execute(
+                sa.update(_t)
+                .where(_t.c.id == item_id, _t.c.claimed_by == owner)
+                .values(claimed_until=self._store.now() + delay)
+            )
+
+    def unprocessed(self) -> int:
+        """How many callbacks wait to be handled (health, metrics, tests)."""
+        query = sa.select(sa.func.count()).where(_t.c.processed_at.is_(None))
+        with self._store.transaction("count callbacks") as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def outcome_of(self, item_id: int) -> str | None:
+        query = sa.select(_t.c.outcome).where(_t.c.id == item_id)
+        with self._store.transaction("read a callback") as conn:
+            return conn.execute(query).scalar()
+
+    def purge(self, *, older_than: datetime) -> int:
+        """Delete callbacks handled before ``older_than``; return how many."""
+        query = sa.delete(_t).where(
+            _t.c.processed_at.is_not(None), _t.c.processed_at < older_than
+        )
+        with self._store.transaction("purge handled callbacks", write=True) as conn:
+            return int(conn.execute(query).rowcount)

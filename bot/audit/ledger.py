@@ -1,0 +1,178 @@
+"""The audit trail as the send limits and the pending sweep see it: locks, counts, claims.
+
+Check-and-insert must be one transaction, or a burst of sends all read the same count
+before any of them is recorded. :meth:`SendLedger.locked` opens that transaction and
+every read here can join it (``conn``), so the count and the ``pending`` insert are
+atomic per key across threads and processes.
+
+A ``pending`` record's ``completed_at`` is its *claim*: empty while the sending process
+owns it, set by the sweep that took it over (:meth:`SendLedger.claim`), and overwritten
+when the record is completed. A claim older than its lease was left by a sweeper that
+died, and may be taken again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bot.audit.records import AuditRecord, DuplicateAttemptError, NewAttempt
+from bot.audit.store import AuditStore
+from bot.audit.tables import audit_records
+from bot.domain import AuditStatus
+
+_t = audit_records
+
+
+class SendLedger:
+    """Counting and reserving sends in the audit store, safely under concurrency."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self._store = store
+
+    @contextmanager
+    def locked(self, keys: Iterable[str]) -> Iterator[Connection]:
+        """A write transaction holding one lock per key until it commits.
+
+        PostgreSQL takes ``pg_advisory_xact_lock`` per key (sorted, so two holders
+        never deadlock); SQLite's ``BEGIN IMMEDIATE`` admits one writer at a time.
+        """
+        with self._store.transaction("take the send lock", write=True) as conn:
+            if conn.dialect.name == "postgresql":
+                for key in sorted(set(keys)):
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_id(key))))
+            yield conn
+
+    def find(self, conn: Connection, request_id: str) -> AuditRecord | None:
+        """The attempt recorded under ``request_id``, seen from inside ``conn``."""
+        rows = self._rows(conn, sa.select(_t).where(_t.c.request_id == request_id))
+        return rows[0] if rows else None
+
+    def begin(self, conn: Connection, attempt: NewAttempt) -> int:
+        """Insert ``attempt`` as ``pending`` inside ``conn``; return its id.
+
+        Raises:
+            DuplicateAttemptError: ``attempt.request_id`` is already recorded.
+        """
+        existing = self.find(conn, attempt.request_id)
+        if existing is not None:
+            raise DuplicateAttemptError(existing)
+        values = self._store.attempt_values(attempt, AuditStatus.PENDING)
+        query = sa.insert(_t).values(values).returning(_t.c.id)
+        return int(conn.execute(query).scalar_one())
+
+    def send_window(
+        self, conn: Connection, *, user_id: str, since: datetime
+    ) -> tuple[int, datetime | None]:
+        """Attempts by ``user_id`` since ``since`` (pending ones too), and the oldest."""
+        query = sa.select(sa.func.count(), sa.func.min(_t.c.created_at)).where(
+            _t.c.slack_user_id == user_id,
+            _t.c.created_at >= since,
+            _t.c.status != AuditStatus.REJECTED.value,
+        )
+        count, oldest = conn.execute(query).one()
+        if isinstance(oldest, str):  # SQLite aggregates lose the column type
+            oldest = datetime.fromisoformat(oldest)
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count), oldest
+
+    def spending(
+        self, conn: Connection, since: datetime
+    ) -> tuple[float, list[tuple[str | None, int]]]:
+        """Credits spent since ``since``, and the ``(text, recipient count)`` of each real
+        attempt still in flight, read in one statement (one snapshot): an attempt that
+        completes meanwhile is counted once, as spent or as in flight, never neither.
+
+        Spent counts sent records and batched sends that stopped part-way (``failed``
+        with the cost of what went out).
+        """
+        real = (_t.c.simulation.is_(False), _t.c.created_at >= since)
+        in_flight = sa.select(
+            _t.c.text,
+            _t.c.recipients,
+            sa.cast(sa.null(), sa.Float).label("cost"),
+        ).where(_t.c.status == AuditStatus.PENDING.value, *real)
+        spent = sa.select(
+            sa.cast(sa.null(), sa.Text),
+            sa.cast(sa.null(), sa.JSON),
+            sa.func.coalesce(sa.func.sum(_t.c.total_cost), 0.0),
+        ).where(
+            _t.c.status.in_([AuditStatus.SENT.value, AuditStatus.FAILED.value]),
+            _t.c.total_cost.is_not(None),
+            *real,
+        )
+        total, pending = 0.0, []
+        for text, recipients, cost in conn.execute(sa.union_all(in_flight, spent)):
+            if cost is not None:
+                total = float(cost)
+            else:
+                pending.append((text, len(recipients or ())))
+        return total, pending
+
+    def last_priced(self, conn: Connection, *, limit: int = 20) -> list[AuditRecord]:
+        """The newest real sends with a cost (to price the next one)."""
+        query = (
+            sa.select(_t)
+            .where(
+                _t.c.status == AuditStatus.SENT.value,
+                _t.c.simulation.is_(False),
+                _t.c.total_cost > 0,
+            )
+            .order_by(_t.c.id.desc())
+            .limit(limit)
+        )
+        return self._rows(conn, query)
+
+    # -- the pending sweep ------------------------------------------------------------
+
+    def unsettled(self, *, age: timedelta, lease: timedelta) -> list[AuditRecord]:
+        """``pending`` records older than ``age`` that no live sweeper holds."""
+        now = self._store.now()
+        query = (
+            sa.select(_t)
+            .where(
+                _t.c.status == AuditStatus.PENDING.value,
+                _t.c.created_at < now - age,
+                sa.or_(_t.c.completed_at.is_(None), _t.c.completed_at < now - lease),
+            )
+            .order_by(_t.c.created_at, _t.c.id)
+        )
+        with self._store.transaction("list pending records") as conn:
+            return self._rows(conn, query)
+
+    def claim(self, record: AuditRecord) -> bool:
+        """Take ``record`` over for settling; False when another sweeper was first.
+
+        A compare-and-set on the claim this process saw (``record.completed_at``): of
+        several instances that read the same row, exactly one update matches.
+        """
+        seen = record.completed_at
+        claim = (
+            _t.c.completed_at.is_(None) if seen is None else _t.c.completed_at == seen
+        )
+        query = (
+            sa.update(_t)
+            .where(_t.c.id == record.id, _t.c.status == AuditStatus.PENDING.value)
+            .where(claim)
+            .values(completed_at=self._store.now())
+        )
+        with self._store.transaction("claim a pending record", write=True) as conn:
+            return conn.execute(query).rowcount == 1
+
+    @staticmethod
+    def _rows(conn: Connection, query: sa.Select[Any]) -> list[AuditRecord]:
+        rows = conn.execute(query).mappings().all()
+        return [AuditRecord.model_validate(dict(row)) for row in rows]
+
+
+def lock_id(key: str) -> int:
+    """A stable signed 64-bit advisory lock id for ``key``, the same in every process."""
+    digest = hashlib.blake2b(f"sms-bot:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)

@@ -1,0 +1,47 @@
+"""Octopush tickets, one row each, so a callback finds its send through an index.
+
+Callbacks carry the campaign ticket as ``message_id``. A send split in batches has
+one ticket per batch; ``audit_records.sms_ticket`` keeps them comma-joined for
+reading, and ``audit_tickets`` holds one row per ticket for lookups.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bot.audit.dialects import insert
+from bot.audit.tables import audit_records, audit_tickets
+
+
+def split_tickets(joined: str | None) -> list[str]:
+    """The tickets of an ``sms_ticket`` value, in order, without blanks or repeats."""
+    parts = (part.strip() for part in (joined or "").split(","))
+    return list(dict.fromkeys(part for part in parts if part))
+
+
+def add_tickets(conn: Connection, audit_id: int, joined: str | None) -> None:
+    """Index every ticket of one record (in the caller's transaction)."""
+    rows = [{"ticket": t, "audit_id": audit_id} for t in split_tickets(joined)]
+    if rows:
+        statement = insert(conn, audit_tickets).on_conflict_do_nothing(
+            index_elements=["ticket", "audit_id"]
+        )
+        conn.execute(statement, rows)
+
+
+def by_ticket(ticket: str) -> sa.Select[tuple[int]]:
+    """The id of the newest record that got ``ticket`` (an index seek, no scan)."""
+    return (
+        sa.select(audit_tickets.c.audit_id)
+        .where(audit_tickets.c.ticket == ticket)
+        .order_by(audit_tickets.c.audit_id.desc())
+        .limit(1)
+    )
+
+
+def record_by_ticket(ticket: str) -> sa.Select[tuple[object, ...]]:
+    """The newest audit record that got ``ticket``."""
+    return sa.select(audit_records).where(
+        audit_records.c.id == by_ticket(ticket).scalar_subquery()
+    )

@@ -1,0 +1,278 @@
+"""Octopush callbacks are stored before they are answered, then handled from the inbox.
+
+HTTP-level: the real WSGI app on 127.0.0.1 (the ``harness`` of tests/conftest.py),
+with the real inbox worker, store and fake Slack.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+
+import requests
+from pytest_httpserver import HTTPServer
+
+from bot.audit import AuditStore, OptOutList
+from bot.audit.deliveries import DeliveryLog
+from bot.audit.engine import create_engine
+from bot.audit.inbox import CallbackInbox
+from bot.octopush import CallbackEvent
+from bot.paging.inbound import InboundOutcome, InboundProcessor
+from bot.paging.inbox import InboxWorker
+from bot.runtime.web import create_wsgi_app
+from tests.conftest import CALLBACK_TOKEN, SENT, SlackHarness
+from tests.fakes.wsgi import serve_wsgi
+
+SEND_PATH = "/v1/public/sms-campaign/send"
+TICKET = SENT["sms_ticket"]
+NUMBER = "+33612345678"
+
+
+def receipt(status: str, number: str = NUMBER) -> str:
+    return json.dumps(
+        {
+            "message_id": TICKET,
+            "number": number,
+            "status": status,
+            "delivery_date": "2026-12-01 10:00:00",
+        }
+    )
+
+
+def stop(number: str = NUMBER) -> str:
+    return json.dumps(
+        {"message_id": TICKET, "number": number, "text": "STOP", "stop_date": "x"}
+    )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def test_a_callback_is_stored_before_the_200_and_then_handled(
+    harness: SlackHarness,
+) -> None:
+    response = harness.callback(stop())
+    assert response.status_code == 200
+    assert response.content == b""
+    wait_until(lambda: OptOutList(harness.store).among([NUMBER]) == [NUMBER])
+    inbox = CallbackInbox(harness.store)
+    wait_until(lambda: inbox.unprocessed() == 0)
+    assert inbox.outcome_of(1) == "handled"
+
+
+def test_a_callback_during_a_database_outage_gets_503_then_its_retry_is_kept(
+    harness: SlackHarness,
+) -> None:
+    # The same app, but its database server is down (nothing listens on port 9).
+    down = AuditStore(
+        create_engine("postgresql+psycopg://u:p@127.0.0.1:9/none?connect_timeout=2")
+    )
+    wsgi = create_wsgi_app(
+        harness.stack.app,
+        store=down,
+        inbound=harness.stack.inbound,
+        callback_token=CALLBACK_TOKEN,
+    )
+    try:
+        with serve_wsgi(wsgi) as url:
+            response = requests.post(
+                f"{url}/octopush/callback/{CALLBACK_TOKEN}",
+                data=stop().encode(),
+                headers={"Content-Type": "application/json"},
+                timeout=10,
+            )
+    finally:
+        wsgi.close()
+        down.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert OptOutList(harness.store).among([NUMBER]) == []
+    # Octopush sends it again once the database is back: stored and handled.
+    assert harness.callback(stop()).status_code == 200
+    wait_until(lambda: OptOutList(harness.store).among([NUMBER]) == [NUMBER])
+
+
+class Recorder:
+    """An inbound listener that remembers what it was told (the Slack side's seam)."""
+
+    def __init__(self) -> None:
+        self.opted_out_calls: list[str] = []
+        self.lock = threading.Lock()
+
+    def receipt(self, record: object) -> None:
+        return None
+
+    def reply(self, record: object, who: str, text: str) -> None:
+        return None
+
+    def opted_out(self, record: object, who: str) -> None:
+        with self.lock:
+            self.opted_out_calls.append(who)
+
+    def acknowledged(self, page: object) -> None:
+        return None
+
+
+class NoDirectory:
+    def current(self) -> NoDirectory:
+        return self
+
+    def name_for_number(self, number: str) -> None:
+        return None
+
+
+class CountingProcessor(InboundProcessor):
+    def __init__(self, store: AuditStore, listener: Recorder) -> None:
+        super().__init__(store=store, directory=NoDirectory(), listener=listener)  # type: ignore[arg-type]
+        self.handled: list[str] = []
+        self._lock = threading.Lock()
+
+    def handle(self, event: CallbackEvent) -> InboundOutcome:
+        with self._lock:
+            self.handled.append(event.number)
+        return super().handle(event)
+
+
+def post_callback(url: str, body: str) -> requests.Response:
+    return requests.post(
+        f"{url}/octopush/callback/{CALLBACK_TOKEN}",
+        data=body.encode(),
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+
+
+def test_a_stored_callback_is_handled_after_a_restart(
+    harness: SlackHarness, database_url: str
+) -> None:
+    store = AuditStore.from_url(database_url)
+    listener = Recorder()
+    processor = CountingProcessor(store, listener)
+    try:
+        # An instance that stores and answers, then stops before handling (shutdown).
+        first = create_wsgi_app(
+            harness.stack.app,
+            store=store,
+            inbound=processor,
+            callback_token=CALLBACK_TOKEN,
+            start_worker=False,
+        )
+        with serve_wsgi(first) as url:
+            assert post_callback(url, stop()).status_code == 200
+            assert post_callback(url, receipt("DELIVERED")).status_code == 200
+        first.close()
+        inbox = CallbackInbox(store)
+        assert inbox.unprocessed() == 2
+        assert OptOutList(store).among([NUMBER]) == []
+        # The next start handles what the last one stored, once.
+        second = create_wsgi_app(
+            harness.stack.app,
+            store=store,
+            inbound=processor,
+            callback_token=CALLBACK_TOKEN,
+        )
+        try:
+            wait_until(lambda: inbox.unprocessed() == 0)
+        finally:
+            second.close()
+        assert OptOutList(store).among([NUMBER]) == [NUMBER]
+        assert DeliveryLog(store).status_of(message_id=TICKET, number=NUMBER) == (
+            "DELIVERED"
+        )
+        assert sorted(processor.handled) == [NUMBER, NUMBER]
+        assert len(listener.opted_out_calls) == 1
+    finally:
+        store.close()
+
+
+def test_two_instances_handle_each_stored_callback_once(database_url: str) -> None:
+    store = AuditStore.from_url(database_url)
+    listener = Recorder()
+    processor = CountingProcessor(store, listener)
+    inbox = CallbackInbox(store)
+    numbers = [f"+336100000{n:02d}" for n in range(40)]
+    try:
+        for number in numbers:
+            assert inbox.put(stop(number).encode(), "application/json") is True
+        assert inbox.put(stop(numbers[0]).encode(), "application/json") is False
+        workers = [
+            InboxWorker(CallbackInbox(store), processor, poll_seconds=0.05, threads=3)
+            for _ in range(2)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            wait_until(lambda: inbox.unprocessed() == 0, timeout=30)
+        finally:
+            for worker in workers:
+                worker.stop()
+        assert sorted(processor.handled) == sorted(numbers)
+        assert sorted(OptOutList(store).among(numbers)) == sorted(numbers)
+    finally:
+        store.close()
+
+
+def test_concurrent_copies_of_a_receipt_update_the_post_once(
+    harness: SlackHarness, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    harness.command(f"{NUMBER} hello")
+    harness.slack.wait_for("chat.postMessage", 1)
+    record = harness.store.recent(limit=1)[0]
+    wait_until(lambda: harness.store.get(record.id).slack_message_ts is not None)
+    before = len(harness.slack.calls("chat.update"))
+    barrier = threading.Barrier(8)
+    codes: list[int] = []
+
+    def post() -> None:
+        barrier.wait()
+        codes.append(harness.callback(receipt("DELIVERED")).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert codes == [200] * 8
+    inbox = CallbackInbox(harness.store)
+    wait_until(lambda: inbox.unprocessed() == 0)
+    log = DeliveryLog(harness.store)
+    assert [d.status for d in log.for_audit(record.id)] == ["DELIVERED"]
+    harness.slack.wait_for("chat.update", before + 1)
+    time.sleep(0.5)
+    assert len(harness.slack.calls("chat.update")) == before + 1
+
+
+def test_a_late_ack_never_overwrites_delivered_over_http(
+    harness: SlackHarness,
+) -> None:
+    numbers = [f"+3361234560{n}" for n in range(6)]
+    barrier = threading.Barrier(len(numbers) * 2)
+
+    def post(body: str) -> None:
+        barrier.wait()
+        assert harness.callback(body).status_code == 200
+
+    threads = [
+        threading.Thread(target=post, args=(receipt(status, number),))
+        for number in numbers
+        for status in ("DELIVERED", "ACK")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    inbox = CallbackInbox(harness.store)
+    wait_until(lambda: inbox.unprocessed() == 0)
+    log = DeliveryLog(harness.store)
+    assert [log.status_of(message_id=TICKET, number=n) for n in numbers] == [
+        "DELIVERED"
+    ] * len(numbers)

@@ -1,0 +1,107 @@
+"""Every hot query uses an index: ``EXPLAIN`` of the very statements each path runs.
+
+The statements are captured while the benchmark's paths (``bench.scale.PATHS``) run
+against a seeded database, then explained: SQLite's ``EXPLAIN QUERY PLAN``, and
+PostgreSQL's ``EXPLAIN`` with ``enable_seqscan`` off (so a missing index shows as a
+``Seq Scan`` whatever the table size). A full scan of a table, or of an index without
+a ``LIMIT``, fails; so does a path that does not use the index it is meant to.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from bench.scale import PATHS
+from bench.seed import Seeded, seed
+from bot.audit import AuditStore
+
+#: The index each path must use (any one of the names listed, per path).
+EXPECTED = {
+    "receipt": ("audit_tickets",),
+    "reply": ("audit_tickets",),
+    "history": ("ix_audit_records_channel_created", "ix_audit_records_created_at"),
+    "rate (per user)": ("ix_audit_records_user_created",),
+    "budget (per day)": (
+        "ix_audit_records_status_created",
+        "ix_audit_records_created_at",
+    ),
+    "escalation poll": ("ix_pages_due",),
+    "pending sweep": ("ix_audit_records_status_created",),
+    "callback inbox": ("ix_callback_inbox_unprocessed",),
+}
+
+
+@contextmanager
+def captured(store: AuditStore) -> Iterator[list[tuple[str, Any]]]:
+    """The reading statements (with their parameters) run on ``store`` meanwhile."""
+    statements: list[tuple[str, Any]] = []
+
+    def before(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if not many and verb in {"SELECT", "UPDATE", "DELETE"}:
+            statements.append((statement, params))
+
+    event.listen(store.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(store.engine, "before_cursor_execute", before)
+
+
+def plan(store: AuditStore, statement: str, params: Any) -> list[str]:
+    with store.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+            return [str(row[-1]) for row in rows]
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        rows = conn.exec_driver_sql(f"EXPLAIN {statement}", params)
+        lines = [str(row[0]) for row in rows]
+        conn.rollback()
+        return lines
+
+
+def full_scans(lines: list[str], statement: str) -> list[str]:
+    """Plan lines that read a whole table (or a whole index with no LIMIT to stop it)."""
+    limited = re.search(r"\bLIMIT\b", statement, re.IGNORECASE) is not None
+    bad = []
+    for line in lines:
+        text = line.strip().lstrip("->").strip()
+        if re.match(r"^SCAN \w+$", text) or text.startswith("Seq Scan"):
+            bad.append(text)
+        elif re.match(r"^SCAN \w+ USING", text) and not limited:
+            bad.append(text)
+    scans_an_index = any("Index" in line and " using " in line for line in lines)
+    if scans_an_index and not limited:
+        # PostgreSQL: an index scan with no Index Cond reads the whole index.
+        if not any("Index Cond" in line for line in lines):
+            bad.append("index scan without a condition")
+    return bad
+
+
+@pytest.fixture
+def seeded(store: AuditStore) -> Seeded:
+    return seed(store.engine, 2_000)
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+def test_each_hot_path_uses_its_index(
+    store: AuditStore, seeded: Seeded, path: str
+) -> None:
+    with captured(store) as statements:
+        PATHS[path](store, seeded, 1)
+    assert statements, f"{path} ran no query"
+    plans = [
+        (statement, plan(store, statement, params)) for statement, params in statements
+    ]
+    for statement, lines in plans:
+        assert full_scans(lines, statement) == [], (statement, lines)
+    used = " ".join(" ".join(lines) for _, lines in plans)
+    assert any(name in used for name in EXPECTED[path]), (path, used)
