@@ -32,6 +32,7 @@ from ._callback_fields import (
     snippet,
     text_field,
 )
+from .codes import N_
 
 #: The zone Octopush's zone-less dates are read in unless told otherwise (UNCONFIRMED).
 OCTOPUSH_TIMEZONE = ZoneInfo("Europe/Paris")
@@ -117,27 +118,32 @@ _FAILURES = _PERMANENT_FAILURES | {
 }
 
 _DESCRIPTIONS = {
-    DeliveryStatus.ACK: "accepted by the carrier, waiting for the handset",
-    DeliveryStatus.DELIVERED: "delivered",
-    DeliveryStatus.NOT_DELIVERED: "not delivered",
-    DeliveryStatus.NOT_ALLOWED: "not allowed on this route",
-    DeliveryStatus.UNKNOWN_DELIVERY: "delivery unknown (the carrier has not confirmed)",
-    DeliveryStatus.BAD_DESTINATION: "bad destination number",
-    DeliveryStatus.BLACKLISTED_NUMBER: "number has opted out (blacklisted)",
-    DeliveryStatus.UNDEFINED: "not delivered (no reason given)",
-    DeliveryStatus.READ: "read",
-    DeliveryStatus.OPENED: "opened",
-    DeliveryStatus.CLICKED: "link clicked",
-    DeliveryStatus.TRANSMITTED: "passed on to the carrier",
-    DeliveryStatus.ISP_SEND: "handed to the recipient's provider",
-    DeliveryStatus.PROCESSED: "processed by Octopush",
-    DeliveryStatus.SPAM_PRESUMPTION: "flagged as probable spam",
-    DeliveryStatus.UNKNOWN: "unrecognised status",
+    DeliveryStatus.ACK: N_("accepted by the carrier, waiting for the handset"),
+    DeliveryStatus.DELIVERED: N_("delivered"),
+    DeliveryStatus.NOT_DELIVERED: N_("not delivered"),
+    DeliveryStatus.NOT_ALLOWED: N_("not allowed on this route"),
+    DeliveryStatus.UNKNOWN_DELIVERY: N_(
+        "delivery unknown (the carrier has not confirmed)"
+    ),
+    DeliveryStatus.BAD_DESTINATION: N_("bad destination number"),
+    DeliveryStatus.BLACKLISTED_NUMBER: N_("number has opted out (blacklisted)"),
+    DeliveryStatus.UNDEFINED: N_("not delivered (no reason given)"),
+    DeliveryStatus.READ: N_("read"),
+    DeliveryStatus.OPENED: N_("opened"),
+    DeliveryStatus.CLICKED: N_("link clicked"),
+    DeliveryStatus.TRANSMITTED: N_("passed on to the carrier"),
+    DeliveryStatus.ISP_SEND: N_("handed to the recipient's provider"),
+    DeliveryStatus.PROCESSED: N_("processed by Octopush"),
+    DeliveryStatus.SPAM_PRESUMPTION: N_("flagged as probable spam"),
+    DeliveryStatus.UNKNOWN: N_("unrecognised status"),
 }
 
 
 def describe_status(status: DeliveryStatus) -> str:
-    """Plain words for a status, for a person reading a channel post."""
+    """Plain words for a status, for a person reading a channel post.
+
+    English, marked for extraction: the bot shows it in its reader's language.
+    """
     return _DESCRIPTIONS[status]
 
 

@@ -43,6 +43,7 @@ class Housekeeping:
         self._announce = announce
         self._clock = clock
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def run_once(self) -> int | None:
         """Purge if no instance did today; how many records went, or None (not ours)."""
@@ -83,8 +84,12 @@ class Housekeeping:
                     return
 
         thread = threading.Thread(target=loop, name="sms-bot-housekeeping", daemon=True)
+        self._thread = thread
         thread.start()
         return thread
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the loop; wait (up to ``timeout``) for a pass in progress to end."""
         self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)

@@ -62,6 +62,10 @@ class ReaderLanguages:
             (self._known if ok else self._failed)[user_id] = language
         return language
 
+    def without_lookup(self, user_id: str | None) -> Translator:
+        """For an ack: the reader's language if already known, else the default."""
+        return translator(self.cached(user_id) or self.default)
+
     def translator_for(self, user_id: str | None) -> Translator:
         """The translator of an ephemeral answer or a modal for ``user_id``."""
         return translator(self.language_of(user_id))

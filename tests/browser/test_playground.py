@@ -110,3 +110,23 @@ def test_someone_not_allowed_to_send_is_told_only_them(page: Any) -> None:
     expect(note).to_contain_text("Only visible to you")
     expect(note).to_contain_text("allowed")
     expect(page.get_by_role("region", name=re.compile("^Phone"))).to_have_count(0)
+
+
+def test_an_ambiguous_command_asks_before_sending_and_the_answer_is_followed(
+    page: Any,
+) -> None:
+    type_command(page, "/sms +33600000002 06 00 00 00 04 is the new on-call phone")
+    question = (
+        page.get_by_role("log", name="Messages", exact=True)
+        .locator("article.ephemeral")
+        .filter(has_text="Where does your message start?")
+    )
+    expect(question).to_contain_text("Only visible to you")
+    expect(question.get_by_role("button", name="Send as shown")).to_be_visible()
+    expect(question.get_by_role("button", name="Open the form")).to_be_visible()
+    expect(page.get_by_role("region", name=re.compile("^Phone"))).to_have_count(0)
+    question.get_by_role("button", name="Send to 1 recipient only").click()
+    phone = page.get_by_role("region", name="Phone +33600000002")
+    expect(phone).to_contain_text("06 00 00 00 04 is the new on-call phone")
+    expect(channel_post(page, "Ticket")).to_contain_text("Cost")
+    expect(page.get_by_role("region", name="Phone +33600000004")).to_have_count(0)

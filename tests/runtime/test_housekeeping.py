@@ -125,8 +125,7 @@ def test_the_loop_of_each_instance_purges_once_per_day(
         for store in instances
     ]
     seed(instances[0], DAY_ONE - timedelta(days=40), count=2)
-    for keeper in keepers:
-        keeper.start(interval=0.02)
+    threads = [keeper.start(interval=0.02) for keeper in keepers]
     try:
         wait_until(lambda: announced)
         time.sleep(0.3)  # many more passes on both instances, still the same day
@@ -139,6 +138,8 @@ def test_the_loop_of_each_instance_purges_once_per_day(
     finally:
         for keeper in keepers:
             keeper.stop()
+        for thread in threads:  # a pass may be running: let it end before teardown
+            thread.join(10)
     assert remaining(instances[0]) == 0
 
 

@@ -263,10 +263,14 @@
   async function poll() {
     for (;;) {
       try {
-        const response = await fetch(`/ui/state?user=${encodeURIComponent(page.me)}&since=${page.version}`);
+        const me = page.me;
+        const since = page.state && page.state.me === me ? page.version : -1;
+        const response = await fetch(`/ui/state?user=${encodeURIComponent(me)}&since=${since}`);
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        page.state = await response.json();
-        page.version = page.state.version;
+        const state = await response.json();
+        if (state.me !== page.me) continue; // who you are changed while this poll waited
+        page.state = state;
+        page.version = state.version;
         $("offline").hidden = true;
         redraw();
       } catch (error) {
@@ -277,8 +281,12 @@
   }
 
   async function refresh() {
-    const response = await fetch(`/ui/state?user=${encodeURIComponent(page.me)}`);
-    page.state = await response.json();
+    const me = page.me;
+    const response = await fetch(`/ui/state?user=${encodeURIComponent(me)}`);
+    const state = await response.json();
+    if (state.me !== page.me) return;
+    page.state = state;
+    page.version = state.version;
     redraw();
   }
 

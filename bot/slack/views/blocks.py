@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.i18n import N_, Translator, translator
 from bot.log import mask_number
 
 #: Slack's limits: section text, field text, fields per section, blocks per message.
@@ -24,16 +25,17 @@ QUOTE_MAX = 300
 #: How many masked recipients a post lists before "and N more".
 RECIPIENTS_SHOWN = 10
 
-#: What people call each :class:`bot.domain.SendDraft` field.
+#: What people call each :class:`bot.domain.SendDraft` field (English; see
+#: :func:`field_label` for the reader's language).
 FIELD_LABELS = {
-    "recipients": "Recipients",
-    "text": "Message",
-    "sender": "Sender",
-    "sms_type": "SMS type",
-    "purpose": "Purpose",
-    "send_at": "Send time",
-    "with_replies": "Replies",
-    "simulation": "Simulation",
+    "recipients": N_("Recipients"),
+    "text": N_("Message"),
+    "sender": N_("Sender"),
+    "sms_type": N_("SMS type"),
+    "purpose": N_("Purpose"),
+    "send_at": N_("Send time"),
+    "with_replies": N_("Replies"),
+    "simulation": N_("Simulation"),
 }
 
 # A run of digits that could be a phone number: optional +, at least 6 digits,
@@ -56,11 +58,27 @@ def scrub_numbers(text: str) -> str:
     return _PHONE_LIKE.sub(lambda match: mask_number(match.group(0)), text)
 
 
-def masked_list(numbers: Sequence[str], shown: int = RECIPIENTS_SHOWN) -> str:
+def masked_list(
+    numbers: Sequence[str],
+    shown: int = RECIPIENTS_SHOWN,
+    tr: Translator | None = None,
+) -> str:
     """``+33 6 •• •• •• 78, +44 7••• ••• 999 and 3 more``: masked, never all."""
     head = ", ".join(mask_number(number) for number in numbers[:shown])
     more = len(numbers) - shown
-    return f"{head} and {more} more" if more > 0 else head
+    if more <= 0:
+        return head
+    return (tr or translator()).ngettext(
+        "%(head)s and %(n)s more", "%(head)s and %(n)s more", more, head=head
+    )
+
+
+def field_label(field: str, tr: Translator | None = None) -> str:
+    """What people call a draft field, in the reader's language."""
+    label = FIELD_LABELS.get(field)
+    if label is None:
+        return field.replace("_", " ").capitalize()
+    return (tr or translator()).gettext(label)
 
 
 def slack_date(when: datetime) -> str:
@@ -85,15 +103,21 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else many or word + 's'}"
 
 
-def person_mention(user_id: str) -> str:
+def person_mention(user_id: str, tr: Translator | None = None) -> str:
     """Who asked, as a mention; an unknown sender is said so rather than left blank."""
-    return f"<@{escape(user_id)}>" if user_id else "someone (unknown)"
+    if user_id:
+        return f"<@{escape(user_id)}>"
+    return (tr or translator()).gettext("someone (unknown)")
 
 
-def recipients_label(count: int, *, count_first: bool = False) -> str:
+def recipients_label(
+    count: int, *, count_first: bool = False, tr: Translator | None = None
+) -> str:
+    """``3 recipients`` (``count_first``) or the heading ``Recipients (3)``."""
+    tr = tr or translator()
     if count_first:
-        return plural(count, "recipient")
-    return "Recipient" if count == 1 else f"Recipients ({count})"
+        return tr.ngettext("%(n)s recipient", "%(n)s recipients", count)
+    return tr.ngettext("Recipient", "Recipients (%(n)s)", count)
 
 
 def section(text: str) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from typing import Any, Protocol
 
 from bot.audit import AuditRecord
 from bot.domain import AuditStatus, Source
+from bot.i18n import N_, Translator, translator
 from bot.slack import ids
 from bot.slack.views.blocks import (
-    amount,
     chunk_lines,
     context,
     escape,
@@ -22,7 +22,6 @@ from bot.slack.views.blocks import (
     message,
     person_mention,
     plain,
-    plural,
     quote,
     recipients_label,
     section,
@@ -36,9 +35,8 @@ _STATUS_EMOJI = {
     AuditStatus.PENDING: "⏳",
 }
 _UNITS = {
-    "euros": "euros",
-    "sms_premium": "Premium SMS",
-    "sms_low_cost": "low cost SMS",
+    "sms_premium": N_("Premium SMS"),
+    "sms_low_cost": N_("low cost SMS"),
 }
 
 
@@ -52,86 +50,131 @@ class CreditBalance(Protocol):
     def unit(self) -> str: ...
 
 
-def build_help_message() -> dict[str, Any]:
+def build_help_message(tr: Translator | None = None) -> dict[str, Any]:
     """How to use every ``/sms`` form, with examples; shown only to whoever asked."""
+    _ = (tr or translator()).gettext
     usage = [
-        "*`/sms`* or *`/sms form`*: open the form (recipients, message, sender, "
-        "schedule…)",
-        "*`/sms RECIPIENTS MESSAGE`*: send at once. Recipients are phone numbers, "
-        "Slack mentions (their profile phone) or directory names, separated by spaces "
-        "or commas; the first word that is not a recipient starts the message. When "
-        "a number after a recipient could also start the message, nothing is sent: "
-        "you are asked which you meant",
-        "*`/sms page WHO MESSAGE`*: page a person, a group or whoever is on call in a "
-        "rotation, as an alert with an Acknowledge button",
-        "*`/sms oncall [GROUP]`*: who is on call now and next",
-        "*`/sms balance`*: the Octopush credit left",
-        "*`/sms history [N]`*: the last N sends in this channel",
-        "*`/sms help`*: this message",
+        _(
+            "*`/sms`* or *`/sms form`*: open the form (recipients, message, sender, "
+            "schedule…)"
+        ),
+        _(
+            "*`/sms RECIPIENTS MESSAGE`*: send at once. Recipients are phone numbers, "
+            "Slack mentions (their profile phone) or directory names, separated by "
+            "spaces or commas; the first word that is not a recipient starts the "
+            "message. When a number after a recipient could also start the message, "
+            "nothing is sent: you are asked which you meant"
+        ),
+        _(
+            "*`/sms page WHO MESSAGE`*: page a person, a group or whoever is on call "
+            "in a rotation, as an alert with an Acknowledge button"
+        ),
+        _("*`/sms oncall [GROUP]`*: who is on call now and next"),
+        _("*`/sms balance`*: the Octopush credit left"),
+        _("*`/sms history [N]`*: the last N sends in this channel"),
+        _("*`/sms help`*: this message"),
     ]
     examples = [
-        "`/sms +33612345678 Server db-1 is down`",
-        "`/sms 0612345678 @alice Disk full on db-2`",
-        "`/sms page db-oncall Replication lag over 5 minutes`",
+        _("`/sms +33612345678 Server db-1 is down`"),
+        _("`/sms 0612345678 @alice Disk full on db-2`"),
+        _("`/sms page db-oncall Replication lag over 5 minutes`"),
         "`/sms history 20`",
     ]
     notes = [
-        "• Numbers in national form (`06 12 34 56 78`) are read in the workspace's "
-        "default region (`SMS_DEFAULT_REGION`); write others with `+` and the "
-        "country code.",
-        "• One SMS holds 160 characters of the GSM alphabet, or only 70 once the "
-        "text has a character outside it (many accents, emoji, curly quotes): it is "
-        "then sent as Unicode. Longer texts are split into several SMS, each billed.",
-        "• Slash commands cannot be used in threads: type `/sms` in the channel.",
-        "• The result is posted in the channel, with phone numbers masked; problems "
-        "are shown only to you and nothing is sent.",
+        _(
+            "Numbers in national form (`06 12 34 56 78`) are read in the workspace's "
+            "default region (`SMS_DEFAULT_REGION`); write others with `+` and the "
+            "country code."
+        ),
+        _(
+            "One SMS holds 160 characters of the GSM alphabet, or only 70 once the "
+            "text has a character outside it (many accents, emoji, curly quotes): it "
+            "is then sent as Unicode. Longer texts are split into several SMS, each "
+            "billed."
+        ),
+        _("Slash commands cannot be used in threads: type `/sms` in the channel."),
+        _(
+            "The result is posted in the channel, with phone numbers masked; problems "
+            "are shown only to you and nothing is sent."
+        ),
     ]
     blocks = [
         section(
-            "📱 *Send SMS from Slack*\n" + "\n".join(f"• {line}" for line in usage)
+            "📱 *"
+            + _("Send SMS from Slack")
+            + "*\n"
+            + "\n".join(f"• {line}" for line in usage)
         ),
-        section("*Examples*\n" + "\n".join(examples)),
-        section("*Good to know*\n" + "\n".join(notes)),
+        section("*" + _("Examples") + "*\n" + "\n".join(examples)),
+        section(
+            "*" + _("Good to know") + "*\n" + "\n".join(f"• {line}" for line in notes)
+        ),
     ]
     return message(
-        "How to use /sms: /sms RECIPIENTS MESSAGE, /sms form, /sms help", blocks
+        _("How to use /sms: /sms RECIPIENTS MESSAGE, /sms form, /sms help"), blocks
     )
 
 
-def build_balance_message(balance: CreditBalance) -> dict[str, Any]:
-    """The Octopush credit left, in the unit Octopush counts it in."""
-    unit = _UNITS.get(balance.unit, balance.unit)
-    text = f"💰 Octopush credit left: *{amount(balance.amount)} {escape(unit)}*"
+def build_balance_message(
+    balance: CreditBalance, tr: Translator | None = None
+) -> dict[str, Any]:
+    """The Octopush credit left, in the unit Octopush counts it in (money for euros)."""
+    tr = tr or translator()
+    if balance.unit == "euros":
+        credit = tr.money(balance.amount)
+    else:
+        unit = _UNITS.get(balance.unit)
+        credit = (
+            f"{tr.number(balance.amount)} {tr.gettext(unit) if unit else balance.unit}"
+        )
+    bold = "*" + escape(credit) + "*"
+    text = "💰 " + tr.gettext("Octopush credit left: %(credit)s", credit=bold)
     return message(
-        f"Octopush credit left: {amount(balance.amount)} {unit}", [section(text)]
+        tr.gettext("Octopush credit left: %(credit)s", credit=credit), [section(text)]
     )
 
 
 def build_history_message(
-    records: Sequence[AuditRecord], *, limit: int
+    records: Sequence[AuditRecord], *, limit: int, tr: Translator | None = None
 ) -> dict[str, Any]:
     """The last sends of a channel, one line each, numbers masked."""
+    tr = tr or translator()
     shown = list(records[: max(limit, 0)])
     if not shown:
-        text = "No SMS sent from this channel yet."
+        text = tr.gettext("No SMS sent from this channel yet.")
         return message(text, [section(text)])
-    heading = f"🗂️ *Last {plural(len(shown), 'send')} in this channel*"
-    lines = [heading, *(_history_line(record) for record in shown)]
+    title = tr.ngettext(
+        "Last %(n)s send in this channel",
+        "Last %(n)s sends in this channel",
+        len(shown),
+    )
+    lines = [f"🗂️ *{title}*", *(_history_line(record, tr) for record in shown)]
     blocks = [section(text) for text in chunk_lines(lines)]
-    return message(f"Last {plural(len(shown), 'send')} in this channel", blocks)
+    return message(title, blocks)
 
 
-def build_sending_message(recipients: Sequence[str]) -> dict[str, Any]:
+def build_sending_message(
+    recipients: Sequence[str], tr: Translator | None = None
+) -> dict[str, Any]:
     """The ack of a valid send: whom it is going to (numbers masked), before Octopush."""
-    text = f"📤 Sending to {shown_recipients(recipients)}…"
+    tr = tr or translator()
+    text = "📤 " + tr.gettext(
+        "Sending to %(recipients)s…", recipients=shown_recipients(recipients, tr=tr)
+    )
     return message(text, [context(text)])
 
 
-def shown_recipients(recipients: Sequence[str], limit: int = 10) -> str:
+def shown_recipients(
+    recipients: Sequence[str], limit: int = 10, tr: Translator | None = None
+) -> str:
     """Recipient tokens for a reply: numbers masked, names and mentions as typed."""
     head = ", ".join(_shown(token) for token in recipients[:limit])
     more = len(recipients) - limit
-    return f"{head} and {more} more" if more > 0 else head
+    if more <= 0:
+        return head
+    return (tr or translator()).ngettext(
+        "%(head)s and %(n)s more", "%(head)s and %(n)s more", more, head=head
+    )
 
 
 def _shown(token: str) -> str:
@@ -151,6 +194,7 @@ def build_choice_prompt(
     as_shown: str | None,
     certain_only: str | None,
     form: str | None,
+    tr: Translator | None = None,
 ) -> dict[str, Any]:
     """The question asked instead of guessing where the recipients end.
 
@@ -158,41 +202,62 @@ def build_choice_prompt(
     ``unsure`` are the ones that could instead start ``cautious_text``. The three
     values are carried by the buttons (``None`` leaves a button out, e.g. too long).
     """
+    tr = tr or translator()
+    _ = tr.gettext
     certain = list(recipients[: len(recipients) - len(unsure)])
     lines = [
-        "❓ *Where does your message start?* Nothing was sent yet.",
-        f"*As typed, to {plural(len(recipients), 'recipient')}:* "
-        f"{shown_recipients(recipients)}",
+        "❓ " + _("*Where does your message start?* Nothing was sent yet."),
+        tr.ngettext(
+            "*As typed, to %(n)s recipient:* %(recipients)s",
+            "*As typed, to %(n)s recipients:* %(recipients)s",
+            len(recipients),
+            recipients=shown_recipients(recipients, tr=tr),
+        ),
         quote(text),
-        f"*Could also be a number in the message:* {shown_recipients(unsure)}. "
-        f"To {shown_recipients(certain)} only, the message would be:",
+        _(
+            "*Could also be a number in the message:* %(unsure)s. "
+            "To %(certain)s only, the message would be:",
+            unsure=shown_recipients(unsure, tr=tr),
+            certain=shown_recipients(certain, tr=tr),
+        ),
         quote(cautious_text),
     ]
     buttons = []
     if as_shown is not None:
-        buttons.append(_button(ids.SEND_AS_SHOWN, "Send as shown", as_shown, True))
+        buttons.append(_button(ids.SEND_AS_SHOWN, _("Send as shown"), as_shown, True))
     if certain_only is not None:
-        label = f"Send to {plural(len(certain), 'recipient')} only"
+        label = tr.ngettext(
+            "Send to %(n)s recipient only",
+            "Send to %(n)s recipients only",
+            len(certain),
+        )
         buttons.append(_button(ids.SEND_CERTAIN, label, certain_only, False))
     if form is not None:
-        buttons.append(_button(ids.OPEN_FORM_PREFILLED, "Open the form", form, False))
+        buttons.append(
+            _button(ids.OPEN_FORM_PREFILLED, _("Open the form"), form, False)
+        )
     blocks: list[dict[str, Any]] = [section("\n".join(lines))]
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
     else:
         blocks.append(
             context(
-                "Too long to carry in buttons: type the command again with a comma "
-                "between recipients and a line break before the message, or use `/sms`."
+                _(
+                    "Too long to carry in buttons: type the command again with a "
+                    "comma between recipients and a line break before the message, "
+                    "or use `/sms`."
+                )
             )
         )
     blocks.append(
         context(
-            "Tip: a comma between recipients, and a line break before the message, "
-            "make a command clear."
+            _(
+                "Tip: a comma between recipients, and a line break before the "
+                "message, make a command clear."
+            )
         )
     )
-    return message("Where does your message start? Nothing was sent yet.", blocks)
+    return message(_("Where does your message start? Nothing was sent yet."), blocks)
 
 
 def _button(action_id: str, label: str, value: str, primary: bool) -> dict[str, Any]:
@@ -207,33 +272,61 @@ def _button(action_id: str, label: str, value: str, primary: bool) -> dict[str, 
     return button
 
 
-def describe_estimate(*, recipients: int, parts: int, cost: float | None = None) -> str:
-    """``12 recipients × 2 SMS = 24 SMS, about 0.84``: what a confirmation shows."""
-    who = recipients_label(recipients, count_first=True)
-    text = f"{who} × {parts} SMS = {recipients * parts} SMS"
-    return f"{text}, about {amount(cost)}" if cost is not None else text
+def describe_estimate(
+    *,
+    recipients: int,
+    parts: int,
+    cost: float | None = None,
+    tr: Translator | None = None,
+) -> str:
+    """``12 recipients × 2 SMS = 24 SMS, about €0.84``: what a confirmation shows."""
+    tr = tr or translator()
+    who = recipients_label(recipients, count_first=True, tr=tr)
+    text = tr.gettext(
+        "%(who)s × %(parts)s SMS = %(total)s SMS",
+        who=who,
+        parts=tr.number(parts),
+        total=tr.number(recipients * parts),
+    )
+    if cost is None:
+        return text
+    return tr.gettext(
+        "%(estimate)s, about %(cost)s", estimate=text, cost=tr.money(cost)
+    )
 
 
-def _history_line(record: AuditRecord) -> str:
+#: How the history names each status (the audit trail keeps the English value).
+_STATUS_WORDS = {
+    AuditStatus.SENT: N_("sent"),
+    AuditStatus.FAILED: N_("failed"),
+    AuditStatus.REJECTED: N_("rejected"),
+    AuditStatus.PENDING: N_("pending"),
+}
+
+
+def _history_line(record: AuditRecord, tr: Translator) -> str:
+    _ = tr.gettext
     user = record.slack_user_id
+    status = _STATUS_WORDS.get(record.status, record.status.value)
     parts = [
         slack_date(record.created_at),
-        person_mention(user) if user else _source_name(record.source),
-        masked_list(record.recipients, shown=3) or "no recipients",
-        f"{_STATUS_EMOJI.get(record.status, '')} {record.status.value}",
+        person_mention(user, tr) if user else _source_name(record.source),
+        masked_list(record.recipients, shown=3, tr=tr) or _("no recipients"),
+        f"{_STATUS_EMOJI.get(record.status, '')} {_(status)}",
     ]
     if record.simulation:
-        parts.append("🧪 simulation")
+        parts.append("🧪 " + _("simulation"))
     if record.send_at is not None:
-        parts.append(f"🕒 for {slack_date(record.send_at)}")
+        parts.append("🕒 " + _("for %(when)s", when=slack_date(record.send_at)))
     if record.sms_ticket:
         parts.append(f"`{escape(record.sms_ticket)}`")
     if record.number_of_sms_needed is not None:
-        parts.append(f"{record.number_of_sms_needed} SMS")
+        parts.append(_("%(count)s SMS", count=tr.number(record.number_of_sms_needed)))
     if record.total_cost is not None:
-        parts.append(f"cost {amount(record.total_cost)}")
+        parts.append(_("cost %(cost)s", cost=tr.money(record.total_cost)))
     if record.error_code:
-        parts.append(f"error `{escape(record.error_code)}`")
+        code = f"`{escape(record.error_code)}`"
+        parts.append(_("error %(code)s", code=code))
     return f"• #{record.id} " + " · ".join(parts)
 
 
@@ -241,18 +334,24 @@ def _source_name(source: Source) -> str:
     return "CLI" if source is Source.CLI else source.value
 
 
-def build_confirm_prompt(*, value: str, estimate: str, limit: int) -> dict[str, Any]:
+def build_confirm_prompt(
+    *, value: str, estimate: str, limit: int, tr: Translator | None = None
+) -> dict[str, Any]:
     """Ephemeral question before a large ``/sms`` send: the estimate, Send and Cancel.
 
     ``value`` (≤ 2000 characters) carries the send to the button handler.
     """
-    text = (
-        f"This send is large: {estimate} (more than SMS_CONFIRM_ABOVE = {limit} SMS)."
+    _ = (tr or translator()).gettext
+    text = _(
+        "This send is large: %(estimate)s (more than SMS_CONFIRM_ABOVE = %(limit)s SMS).",
+        estimate=estimate,
+        limit=limit,
     )
+    until = _("Nothing is sent until you press *Send*.")
     return {
         "text": text,
         "blocks": [
-            section(f"💸 {escape(text)}\nNothing is sent until you press *Send*."),
+            section(f"💸 {escape(text)}\n{until}"),
             {
                 "type": "actions",
                 "elements": [
@@ -260,13 +359,13 @@ def build_confirm_prompt(*, value: str, estimate: str, limit: int) -> dict[str, 
                         "type": "button",
                         "action_id": ids.CONFIRM_SEND,
                         "style": "primary",
-                        "text": plain("Send", 75),
+                        "text": plain(_("Send"), 75),
                         "value": value,
                     },
                     {
                         "type": "button",
                         "action_id": ids.CANCEL_SEND,
-                        "text": plain("Cancel", 75),
+                        "text": plain(_("Cancel"), 75),
                         "value": "cancel",
                     },
                 ],

@@ -5,6 +5,9 @@ send) live in :mod:`bot.slack.views.command_replies`. Pure builders: they return
 ``{"text": fallback, "blocks": [...]}`` and the handlers post them. Phone numbers are
 always masked and typed text is always escaped here, so no caller can leak a number into
 a channel or smuggle ``<!channel>`` into a post.
+
+Every builder takes ``tr``: the workspace's translator for a channel post, the reader's
+for an ephemeral answer (English when not given).
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ from typing import Any
 
 from bot.domain import AuditStatus, SendOutcome
 from bot.errors import InputError, PolicyError
+from bot.i18n import Translator, translator
+from bot.i18n.octopush_hints import localized_hint
 from bot.slack.views.blocks import (
-    FIELD_LABELS,
-    amount,
     chunk_lines,
     context,
     escape,
+    field_label,
     fields_section,
     masked_list,
     message,
@@ -32,144 +36,214 @@ from bot.slack.views.blocks import (
     utc_iso,
 )
 
-_MAYBE_SENT = (
-    "⚠️ The connection broke after the request left, so Octopush may have received "
-    "it and sent the SMS. Check the Octopush campaign list before sending again."
-)
 
-
-def build_result_message(outcome: SendOutcome, *, user_id: str) -> dict[str, Any]:
+def build_result_message(
+    outcome: SendOutcome, *, user_id: str, tr: Translator | None = None
+) -> dict[str, Any]:
     """The channel post for one attempt: what happened, what it cost, who did it."""
+    tr = tr or translator()
+    _ = tr.gettext
     if outcome.status is AuditStatus.PENDING:
-        return _pending_message(outcome, user_id=user_id)
+        return _pending_message(outcome, user_id=user_id, tr=tr)
     if outcome.status is AuditStatus.SENT:
-        title, fallback, pairs = _sent_parts(outcome)
+        title, fallback, pairs = _sent_parts(outcome, tr)
     else:
-        title = "❌ *SMS not sent*"
-        fallback = f"❌ SMS not sent (audit #{outcome.audit_id})"
+        title = "❌ *" + _("SMS not sent") + "*"
+        fallback = "❌ " + _(
+            "SMS not sent (audit #%(audit_id)s)", audit_id=outcome.audit_id
+        )
         code = outcome.error_code
-        pairs = [("Octopush error", f"`{escape(code)}`")] if code else []
+        pairs = [(_("Octopush error"), f"`{escape(code)}`")] if code else []
         if outcome.sms_ticket:  # batches stopped part-way: some SMS went out
-            title = "⚠️ *SMS partly sent*"
-            fallback = f"⚠️ SMS partly sent (audit #{outcome.audit_id})"
-            pairs.insert(0, ("Ticket", f"`{escape(outcome.sms_ticket)}`"))
+            title = "⚠️ *" + _("SMS partly sent") + "*"
+            fallback = "⚠️ " + _(
+                "SMS partly sent (audit #%(audit_id)s)", audit_id=outcome.audit_id
+            )
+            pairs.insert(0, (_("Ticket"), f"`{escape(outcome.sms_ticket)}`"))
     request = outcome.request
     pairs += [
-        ("Sender", escape(request.sender) if request.sender else "account default"),
-        ("Sent by" if outcome.ok else "Requested by", person_mention(user_id)),
+        (
+            _("Sender"),
+            escape(request.sender) if request.sender else _("account default"),
+        ),
+        (
+            _("Sent by") if outcome.ok else _("Requested by"),
+            person_mention(user_id, tr),
+        ),
     ]
     blocks = [section(title), fields_section(pairs)]
     if outcome.status is not AuditStatus.SENT:
-        blocks += _failure_blocks(outcome)
-    blocks += [section(f"⚠️ *Then:* {escape(problem)}") for problem in outcome.problems]
+        blocks += _failure_blocks(outcome, tr)
+    then = _("Then:")
+    blocks += [
+        section(f"⚠️ *{then}* {escape(_(problem))}") for problem in outcome.problems
+    ]
     if outcome.duplicate:
         blocks.append(
             context(
-                "↩️ Same request as before: this is its recorded result, not a new send."
+                "↩️ "
+                + _(
+                    "Same request as before: this is its recorded result, not a new send."
+                )
             )
         )
     count = len(request.recipients)
-    blocks.append(
-        section(f"*{recipients_label(count)}:* {masked_list(request.recipients)}")
-    )
+    label = recipients_label(count, tr=tr)
+    blocks.append(section(f"*{label}:* {masked_list(request.recipients, tr=tr)}"))
     if request.text:
         blocks.append(section(quote(request.text)))
-    badges = _badges(outcome)
+    badges = _badges(outcome, tr)
     if badges:
         blocks.append(context(*badges))
-    blocks.append(context(f"audit #{outcome.audit_id}"))
+    blocks.append(context(_("audit #%(audit_id)s", audit_id=outcome.audit_id)))
     return message(fallback, blocks)
 
 
-def build_rejection_message(error: InputError | PolicyError) -> dict[str, Any]:
+def build_rejection_message(
+    error: InputError | PolicyError, tr: Translator | None = None
+) -> dict[str, Any]:
     """Why a send was refused before Octopush was called; only its author sees it."""
+    tr = tr or translator()
+    _ = tr.gettext
     if isinstance(error, PolicyError):
+        reason = _(error.message)
         lines = [
-            "🚫 *Nothing was sent:* a rule set by your admins refused it.",
-            f"• *{escape(error.rule)}*: {escape(error.message)}",
+            "🚫 *"
+            + _("Nothing was sent:")
+            + "* "
+            + _("a rule set by your admins refused it."),
+            f"• *{escape(error.rule)}*: {escape(reason)}",
         ]
-        fallback = f"Nothing was sent: {error.message}"
+        fallback = _("Nothing was sent: %(reason)s", reason=reason)
     else:
-        lines = ["🚫 *Nothing was sent.* Fix this and try again:"]
+        problems = {field: _(problem) for field, problem in error.problems.items()}
+        lines = ["🚫 *" + _("Nothing was sent.") + "* " + _("Fix this and try again:")]
         lines += [
-            f"• *{FIELD_LABELS.get(field, field.replace('_', ' ').capitalize())}*: "
-            f"{escape(problem)}"
-            for field, problem in error.problems.items()
+            f"• *{field_label(field, tr)}*: {escape(problem)}"
+            for field, problem in problems.items()
         ]
-        fallback = f"Nothing was sent: {error}"
+        fallback = _(
+            "Nothing was sent: %(reason)s", reason="; ".join(problems.values())
+        )
     blocks = [section(text) for text in chunk_lines(lines)]
     if error.audit_id is not None:
-        blocks.append(context(f"audit #{error.audit_id}"))
+        blocks.append(context(_("audit #%(audit_id)s", audit_id=error.audit_id)))
     return message(fallback, blocks)
 
 
-def build_error_message(text: str) -> dict[str, Any]:
-    """A short, true line for an unexpected failure, e.g. where the audit record is."""
-    return message(text, [section(f"⚠️ {escape(text)}")])
+def build_error_message(text: str, tr: Translator | None = None) -> dict[str, Any]:
+    """A short, true line for an unexpected failure, e.g. where the audit record is.
+
+    ``text`` is English (a msgid, or a :class:`bot.i18n.Deferred`); ``tr`` shows it.
+    """
+    shown = (tr or translator()).gettext(text)
+    return message(shown, [section(f"⚠️ {escape(shown)}")])
 
 
-def _sent_parts(outcome: SendOutcome) -> tuple[str, str, list[tuple[str, str]]]:
+def _sent_parts(
+    outcome: SendOutcome, tr: Translator
+) -> tuple[str, str, list[tuple[str, str]]]:
+    _ = tr.gettext
     request = outcome.request
     if request.simulation:
-        title = "🧪 *Simulation: nothing was sent*"
-        fallback = "🧪 Simulation: nothing was sent"
+        title = "🧪 *" + _("Simulation: nothing was sent") + "*"
+        fallback = "🧪 " + _("Simulation: nothing was sent")
     elif request.send_at is not None:
-        title = f"🕒 *SMS scheduled for {slack_date(request.send_at)}*"
-        fallback = f"🕒 SMS scheduled for {utc_iso(request.send_at)}"
+        title = (
+            "🕒 *"
+            + _("SMS scheduled for %(when)s", when=slack_date(request.send_at))
+            + "*"
+        )
+        fallback = "🕒 " + _(
+            "SMS scheduled for %(when)s", when=utc_iso(request.send_at)
+        )
     else:
-        title, fallback = "✅ *SMS sent*", "✅ SMS sent"
-    fallback += f" (audit #{outcome.audit_id})"
-    pairs = [("Ticket", f"`{escape(outcome.sms_ticket or 'none')}`")]
+        title = "✅ *" + _("SMS sent") + "*"
+        fallback = "✅ " + _("SMS sent")
+    fallback += " " + _("(audit #%(audit_id)s)", audit_id=outcome.audit_id)
+    pairs = [(_("Ticket"), f"`{escape(outcome.sms_ticket or _('none'))}`")]
     contacts = outcome.number_of_contacts
     if contacts is not None:
-        pairs.append(("Contacts", str(contacts)))
+        pairs.append((_("Contacts"), tr.number(contacts)))
     per = outcome.number_of_sms_needed
     if per is not None:
-        total = f" ({per * contacts} in all)" if contacts and contacts > 1 else ""
-        pairs.append(("SMS per recipient", f"{per}{total}"))
+        shown = tr.number(per)
+        if contacts and contacts > 1:
+            shown = _(
+                "%(each)s (%(total)s in all)",
+                each=shown,
+                total=tr.number(per * contacts),
+            )
+        pairs.append((_("SMS per recipient"), shown))
     if outcome.total_cost is not None:
-        pairs.append(("Cost", amount(outcome.total_cost)))
+        pairs.append((_("Cost"), tr.money(outcome.total_cost)))
     if outcome.residual_credit is not None:
-        pairs.append(("Credit left", amount(outcome.residual_credit)))
+        pairs.append((_("Credit left"), tr.money(outcome.residual_credit)))
     return title, fallback, pairs
 
 
-def _failure_blocks(outcome: SendOutcome) -> list[dict[str, Any]]:
-    reason = scrub_numbers(outcome.error_message or "no answer from Octopush")
-    blocks = [section(f"*Octopush said:* {escape(truncate(reason, 1000))}")]
-    if outcome.error_hint:
-        hint = escape(truncate(scrub_numbers(outcome.error_hint), 1000))
-        blocks.append(section(f"*What to do:* {hint}"))
+def _failure_blocks(outcome: SendOutcome, tr: Translator) -> list[dict[str, Any]]:
+    _ = tr.gettext
+    # Octopush's own words are quoted as they came: only our hint is translated.
+    reason = scrub_numbers(outcome.error_message or _("no answer from Octopush"))
+    blocks = [
+        section("*" + _("Octopush said:") + "* " + escape(truncate(reason, 1000)))
+    ]
+    hint = localized_hint(tr, outcome.error_hint)
+    if hint:
+        shown = escape(truncate(scrub_numbers(hint), 1000))
+        blocks.append(section("*" + _("What to do:") + "* " + shown))
     if outcome.maybe_sent:
-        blocks.append(section(_MAYBE_SENT))
+        blocks.append(
+            section(
+                "⚠️ "
+                + _(
+                    "The connection broke after the request left, so Octopush may "
+                    "have received it and sent the SMS. Check the Octopush campaign "
+                    "list before sending again."
+                )
+            )
+        )
     return blocks
 
 
-def _pending_message(outcome: SendOutcome, *, user_id: str) -> dict[str, Any]:
-    text = (
-        f"⏳ *Already in progress:* attempt #{outcome.audit_id} with the same request "
-        "is still waiting for Octopush, so it was not sent again. Its result will be "
-        "posted here."
+def _pending_message(
+    outcome: SendOutcome, *, user_id: str, tr: Translator
+) -> dict[str, Any]:
+    _ = tr.gettext
+    text = "⏳ " + _(
+        "*Already in progress:* attempt #%(audit_id)s with the same request is still "
+        "waiting for Octopush, so it was not sent again. Its result will be posted "
+        "here.",
+        audit_id=outcome.audit_id,
     )
     request = outcome.request
+    label = recipients_label(len(request.recipients), tr=tr)
+    requested = _("Requested by")
     blocks = [
         section(text),
         section(
-            f"*{recipients_label(len(request.recipients))}:* "
-            f"{masked_list(request.recipients)}\n*Requested by:* {person_mention(user_id)}"
+            f"*{label}:* {masked_list(request.recipients, tr=tr)}\n"
+            f"*{requested}:* {person_mention(user_id, tr)}"
         ),
-        context(f"audit #{outcome.audit_id}"),
+        context(_("audit #%(audit_id)s", audit_id=outcome.audit_id)),
     ]
-    return message(f"Already in progress (audit #{outcome.audit_id})", blocks)
+    return message(
+        _("Already in progress (audit #%(audit_id)s)", audit_id=outcome.audit_id),
+        blocks,
+    )
 
 
-def _badges(outcome: SendOutcome) -> list[str]:
+def _badges(outcome: SendOutcome, tr: Translator) -> list[str]:
+    _ = tr.gettext
     request = outcome.request
     badges = []
     if request.simulation:
-        badges.append("🧪 Simulation")
+        badges.append("🧪 " + _("Simulation"))
     if request.send_at is not None:
-        badges.append(f"🕒 Scheduled: {slack_date(request.send_at)}")
+        badges.append(
+            "🕒 " + _("Scheduled: %(when)s", when=slack_date(request.send_at))
+        )
     if request.with_replies:
-        badges.append("💬 Replies collected")
+        badges.append("💬 " + _("Replies collected"))
     return badges

@@ -78,7 +78,7 @@ def test_estimate_multiplies_recipients_by_sms_and_adds_the_cost() -> None:
     assert describe_estimate(recipients=12, parts=2) == "12 recipients × 2 SMS = 24 SMS"
     assert (
         describe_estimate(recipients=1, parts=3, cost=0.1)
-        == "1 recipient × 3 SMS = 3 SMS, about 0.1"
+        == "1 recipient × 3 SMS = 3 SMS, about €0.10"
     )
 
 
@@ -108,8 +108,8 @@ def test_every_example_in_help_parses_as_the_command_it_illustrates() -> None:
 
 def test_balance_shows_the_amount_and_unit() -> None:
     message = build_balance_message(Balance(amount=12.54, unit="euros"))
-    assert "12.54 euros" in everything(message)
-    assert "12.54 euros" in message["text"]
+    assert "€12.54" in everything(message)
+    assert "€12.54" in message["text"]
     premium = build_balance_message(Balance(amount=204, unit="sms_premium"))
     assert "204 Premium SMS" in everything(premium)
 
@@ -138,7 +138,7 @@ def test_history_shows_when_who_where_status_ticket_count_and_cost() -> None:
     assert "✅ sent" in text and "❌ failed" in text
     assert "`sms_abc`" in text
     assert "2 SMS" in text
-    assert "cost 0.1332" in text
+    assert "cost €0.1332" in text
     assert "error `106`" in text
     for number in NUMBERS:
         assert mask_number(number) in text

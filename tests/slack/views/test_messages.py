@@ -133,8 +133,8 @@ def test_sent_result_shows_ticket_counts_cost_credit_sender_and_author() -> None
     assert "sms_5fec89fe97109" in text
     assert "*Contacts*\n4" in text
     assert "*SMS per recipient*\n2 (8 in all)" in text
-    assert "*Cost*\n0.2664" in text
-    assert "*Credit left*\n99.5" in text
+    assert "*Cost*\n€0.2664" in text
+    assert "*Credit left*\n€99.50" in text
     assert "*Sender*\nOpsTeam" in text
     assert "<@U123>" in text
     assert "audit #42" in message["text"]
