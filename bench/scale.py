@@ -120,18 +120,27 @@ class Timing:
     median_s: float
 
 
-def measure(store: AuditStore, seeded: Seeded, *, repeat: int) -> dict[str, float]:
-    """Median seconds per call of each path (after a warm-up of a few calls)."""
-    medians: dict[str, float] = {}
+def measure(
+    stores: Sequence[tuple[AuditStore, Seeded]], *, repeat: int
+) -> dict[tuple[str, int], float]:
+    """Median seconds per call of each path at each size, keyed (path, size).
+
+    The sizes take turns call by call, so a busy moment of a shared machine costs
+    both sizes alike instead of skewing their ratio.
+    """
+    medians: dict[tuple[str, int], float] = {}
     for name, path in PATHS.items():
-        for i in range(3):
-            path(store, seeded, i)
-        samples = []
+        samples: dict[int, list[float]] = {seeded.size: [] for _, seeded in stores}
+        for store, seeded in stores:
+            for i in range(3):  # warm-up
+                path(store, seeded, i)
         for i in range(repeat):
-            started = time.perf_counter()
-            path(store, seeded, i + 3)
-            samples.append(time.perf_counter() - started)
-        medians[name] = statistics.median(samples)
+            for store, seeded in stores:
+                started = time.perf_counter()
+                path(store, seeded, i + 3)
+                samples[seeded.size].append(time.perf_counter() - started)
+        for size, values in samples.items():
+            medians[(name, size)] = statistics.median(values)
     return medians
 
 
@@ -154,23 +163,45 @@ def fresh_postgres(url: str) -> str | None:
 def run_backend(
     backend: str, url_for: Callable[[int], str], sizes: Sequence[int], repeat: int
 ) -> list[Timing]:
-    timings = []
-    for size in sizes:
-        url = url_for(size)
-        store = AuditStore.from_url(url)
-        try:
+    stores: list[tuple[AuditStore, Seeded]] = []
+    try:
+        for size in sizes:
+            store = AuditStore.from_url(url_for(size))
             started = time.perf_counter()
             seeded = seed(store.engine, size)
+            stores.append((store, seeded))
             print(
                 f"{backend}: seeded {size:,} records in "
                 f"{time.perf_counter() - started:.1f} s",
                 flush=True,
             )
-            for name, median in measure(store, seeded, repeat=repeat).items():
-                timings.append(Timing(backend, name, size, median))
-        finally:
+        medians = measure(stores, repeat=repeat)
+    finally:
+        for store, _ in stores:
             store.close()
-    return timings
+    return [
+        Timing(backend, name, size, median) for (name, size), median in medians.items()
+    ]
+
+
+def postgres_for(url: str, size: int, sizes: Sequence[int]) -> str:
+    """An emptied database per size: ``url`` for the first, ``<db>_<size>`` after."""
+    if size == sizes[0]:
+        return fresh_postgres(url) or url
+    parsed = sa.make_url(url)
+    name = f"{parsed.database}_{size}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).first()
+            if exists is None:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    other = parsed.set(database=name).render_as_string(hide_password=False)
+    return fresh_postgres(other) or other
 
 
 def report(timings: Sequence[Timing], sizes: Sequence[int]) -> list[str]:
@@ -214,9 +245,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("postgresql: unreachable, skipped")
         else:
             timings += run_backend(
-                "postgresql", lambda n: fresh_postgres(pg) or pg, sizes, args.repeat
+                "postgresql",
+                lambda n: postgres_for(pg, n, sizes),
+                sizes,
+                args.repeat,
             )
-            fresh_postgres(pg)
+            for size in sizes:
+                fresh_postgres(postgres_for(pg, size, sizes))
     else:
         print("postgresql: BENCH_DATABASE_URL / TEST_DATABASE_URL not set, skipped")
     lines = report(timings, sizes)

@@ -21,6 +21,7 @@ from pytest_httpserver import HTTPServer
 
 from bot.audit.inbox import digest
 from bot.audit.tables import callback_inbox
+from bot.domain import AuditStatus
 from bot.octopush import CallbackParseError, parse_callback
 from bot.slack import ids
 from tests.conftest import SENT, SlackHarness
@@ -86,14 +87,71 @@ _commands = st.one_of(
 )
 
 
+#: What the bot says to Slack: replies through the response URL, posts, opened views.
+ANSWERS = ("webhook/command", "chat.postMessage", "chat.postEphemeral", "views.open")
+WENT_WRONG = "something went wrong"
+
+
+def slack_answers(server: SlackHarness) -> list[Any]:
+    return [call.args for call in server.slack.state.calls if call.method in ANSWERS]
+
+
+def quiet(server: SlackHarness, httpserver: HTTPServer) -> None:
+    """Wait until neither Slack nor Octopush has been called for 150 ms."""
+
+    def activity() -> int:
+        return len(server.slack.state.calls) + len(httpserver.log)
+
+    seen, still_since = activity(), time.monotonic()
+    deadline = still_since + 10
+    while time.monotonic() < deadline:
+        time.sleep(0.03)
+        now = activity()
+        if now != seen:
+            seen, still_since = now, time.monotonic()
+        elif time.monotonic() - still_since >= 0.15:
+            return
+    raise AssertionError("the bot kept calling Slack or Octopush for 10 s")
+
+
+def sends_to_octopush(httpserver: HTTPServer) -> int:
+    return sum(1 for request, _ in httpserver.log if request.path == SEND_PATH)
+
+
+def assert_every_send_is_audited(server: SlackHarness, httpserver: HTTPServer) -> None:
+    """Each SMS Octopush received has its audit record, and nothing is left pending."""
+    records = server.store.recent(limit=10_000)
+    assert {record.status for record in records} <= {
+        AuditStatus.SENT,
+        AuditStatus.FAILED,
+        AuditStatus.REJECTED,
+    }
+    sent = [record for record in records if record.status is AuditStatus.SENT]
+    assert len(sent) == sends_to_octopush(httpserver)
+
+
 @FUZZ
 @given(text=_commands)
 def test_any_command_text_gets_a_clean_answer(
-    server: SlackHarness, errors: Errors, text: str
+    server: SlackHarness, httpserver: HTTPServer, errors: Errors, text: str
 ) -> None:
+    before = len(slack_answers(server))
     response = server.command(text, trigger=f"t-{hash(text)}")
     assert response.status_code == 200
     assert "Traceback" not in response.text
+    if not response.text:  # acked empty: the answer comes from the lazy listener
+        deadline = time.monotonic() + 10
+        while len(slack_answers(server)) == before:
+            assert time.monotonic() < deadline, f"no answer to /sms {text!r}"
+            time.sleep(0.02)
+    quiet(server, httpserver)
+    said = [response.text] + [
+        json.dumps(args) for args in slack_answers(server)[before:]
+    ]
+    assert any(part.strip() for part in said), f"nothing said to /sms {text!r}"
+    assert all(WENT_WRONG not in part.lower() for part in said)
+    assert [f"{r.name}: {r.getMessage()}" for r in errors.records] == []
+    assert_every_send_is_audited(server, httpserver)
 
 
 def test_fuzzed_commands_left_no_unhandled_error(
@@ -134,8 +192,12 @@ _block_ids = st.sampled_from(
     )
 )
 def test_any_form_submission_gets_a_clean_answer(
-    server: SlackHarness, errors: Errors, values: dict[str, Any]
+    server: SlackHarness,
+    httpserver: HTTPServer,
+    errors: Errors,
+    values: dict[str, Any],
 ) -> None:
+    before = len(slack_answers(server))
     response = server.interact(
         submission(
             {"values": values}, view_id=f"V-{hash(json.dumps(values, default=str))}"
@@ -143,8 +205,17 @@ def test_any_form_submission_gets_a_clean_answer(
     )
     assert response.status_code == 200
     if response.text:
-        assert response.json()["response_action"] in {"errors", "push"}
-    settle(errors)
+        answer = response.json()
+        assert answer["response_action"] in {"errors", "push"}
+        if answer["response_action"] == "errors":
+            assert answer["errors"] and all(answer["errors"].values())
+    quiet(server, httpserver)
+    said = [json.dumps(args) for args in slack_answers(server)[before:]]
+    assert all(WENT_WRONG not in part.lower() for part in said)
+    if not response.text:  # the form closed: the person is told how the send went
+        assert said, "a closed form must be followed by a message"
+    assert [f"{r.name}: {r.getMessage()}" for r in errors.records] == []
+    assert_every_send_is_audited(server, httpserver)
 
 
 _fields = st.dictionaries(

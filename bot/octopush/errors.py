@@ -21,7 +21,7 @@ Octopush may have accepted the SMS: check its dashboard before sending again.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError
@@ -87,6 +87,16 @@ class OctopushError(Exception):
         )
 
 
+class ErrorContext(TypedDict, total=False):
+    """The keyword arguments every :class:`OctopushError` takes, for subclasses."""
+
+    code: str | None
+    http_status: int | None
+    request_id: str | None
+    hint: str | None
+    maybe_sent: bool
+
+
 class OctopushAPIError(OctopushError):
     """Octopush answered an error status (usually with a ``{code, message}`` body)."""
 
@@ -106,20 +116,9 @@ class OctopushRateLimitError(OctopushAPIError):
         message: str,
         *,
         retry_after: float | None = None,
-        code: str | None = None,
-        http_status: int | None = None,
-        request_id: str | None = None,
-        hint: str | None = None,
-        maybe_sent: bool = False,
+        **context: Unpack[ErrorContext],
     ) -> None:
-        super().__init__(
-            message,
-            code=code,
-            http_status=http_status,
-            request_id=request_id,
-            hint=hint,
-            maybe_sent=maybe_sent,
-        )
+        super().__init__(message, **context)
         self.retry_after = retry_after
 
 

@@ -17,7 +17,7 @@ from bot.playground.slack_world import Message, SlackError, SlackWorld, dm_of
 
 logger = logging.getLogger(__name__)
 
-SCOPES = "chat:write,chat:write.public,commands,usergroups:read,users.profile:read"
+SCOPES = "chat:write,chat:write.public,commands,usergroups:read,users.profile:read,users:read"
 
 Method = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -190,17 +190,18 @@ class SlackWebApi:
         profile = _profile_of(user_id)
         found = workspace.person(user_id)
         assert found is not None  # _profile_of raised otherwise
-        return {
-            "user": {
-                "id": found.id,
-                "team_id": workspace.TEAM_ID,
-                "name": found.name,
-                "real_name": found.real_name,
-                "tz": "Europe/Paris",
-                "is_bot": False,
-                "profile": profile,
-            }
+        user: dict[str, Any] = {
+            "id": found.id,
+            "team_id": workspace.TEAM_ID,
+            "name": found.name,
+            "real_name": found.real_name,
+            "tz": "Europe/Paris",
+            "is_bot": False,
+            "profile": profile,
         }
+        if str(args.get("include_locale", "")).lower() in ("true", "1"):
+            user["locale"] = found.locale
+        return {"user": user}
 
     def _usergroup_users(self, args: dict[str, Any]) -> dict[str, Any]:
         group_id = _text(args.get("usergroup"))

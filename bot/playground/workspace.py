@@ -25,6 +25,8 @@ class Person:
     phone: str
     title: str
     may_send: bool = True
+    #: Slack's locale (``users.info`` with ``include_locale``): answers to Bob are French.
+    locale: str = "en-US"
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,14 @@ PEOPLE = (
     Person(
         "U0ALICE", "alice", "Alice Martin", "+33600000001", "SRE, on call this week"
     ),
-    Person("U0BOB", "bob", "Bob Durand", "+33600000002", "Database administrator"),
+    Person(
+        "U0BOB",
+        "bob",
+        "Bob Durand",
+        "+33600000002",
+        "Database administrator (Slack in French)",
+        locale="fr-FR",
+    ),
     Person(
         "U0CAROL",
         "carol",

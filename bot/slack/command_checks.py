@@ -1,7 +1,8 @@
-"""What the ``/sms`` ack can judge with no lookup: pure checks that cost microseconds.
+"""What an ack can judge with no lookup: pure checks that cost microseconds.
 
-Malformed numbers, an empty or too long text, a channel or person outside the
-allow-lists, too many plain numbers: each is answered in the ack itself. These reuse the
+Malformed numbers, an empty or too long text, a bad sender or send time, a channel or
+person outside the allow-lists, too many plain numbers: each is answered in the ack
+itself (of ``/sms``, or of the form's submission). These reuse the
 send path's own rules (:mod:`bot.sending.rules`, :mod:`bot.sending.policy`), so the ack
 refuses only what the send path would refuse too; the send path still runs after the
 ack to record the refused attempt in the audit trail.
@@ -11,51 +12,49 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
-from bot.domain import Actor, SendRequest
+from bot.domain import Actor, SendDraft, SendRequest
 from bot.errors import InputError, PolicyError
 from bot.sending.phones import parse_phone
 from bot.sending.policy import Policy, Usage, check_actor, check_request
-from bot.sending.rules import SendDefaults, check_stop_mention, check_text
-from bot.sending.rules import resolve_recipients as resolve_numbers
+from bot.sending.rules import SendDefaults, validate_draft
 from bot.slack.grammar import mention_user_id, subteam_id
 
 
 def precheck(
-    recipients: Sequence[str],
-    text: str,
+    draft: SendDraft,
     *,
     actor: Actor,
     policy: Policy,
     defaults: SendDefaults,
     is_name: Callable[[str], bool],
+    now: datetime | None = None,
 ) -> InputError | PolicyError | None:
-    """The first problem found without a lookup, or ``None`` (the lookups decide)."""
-    problems: dict[str, str] = {}
-    numbers: tuple[str, ...] = ()
-    typed = [t for t in recipients if not _needs_lookup(t, is_name)]
-    if typed:
-        try:
-            numbers = resolve_numbers(typed, region=defaults.region, resolve=_no_name)
-        except InputError as error:
-            problems.update(error.problems)
+    """The problems found without a lookup, or ``None`` (the lookups decide).
+
+    The draft goes through the send path's own :func:`validate_draft`, with the tokens
+    that need a lookup (mentions, user groups, directory names) left out; then the
+    allow-lists and the limits that need no store run on the plain numbers.
+    """
+    typed = tuple(t for t in draft.recipients if not _needs_lookup(t, is_name))
+    request: SendRequest | None = None
     try:
-        check_text(text)
-        check_stop_mention(text, defaults.purpose)
+        request = validate_draft(
+            draft.model_copy(update={"recipients": typed}),
+            defaults=defaults,
+            now=now or datetime.now(UTC),
+            resolve=_no_name,
+        )
     except InputError as error:
-        problems.update(error.problems)
-    if problems:
-        return InputError.from_problems(problems)
+        problems = dict(error.problems)
+        if not typed:
+            problems.pop("recipients", None)  # only people to look up: they decide
+        if problems:
+            return InputError.from_problems(problems)
     try:
         check_actor(_without_lookups(policy, actor), actor)
-        if numbers:
-            request = SendRequest(
-                recipients=numbers,
-                text=text,
-                sender=None,
-                sms_type=defaults.sms_type,
-                purpose=defaults.purpose,
-            )
+        if request is not None:
             check_request(policy, request, actor, Usage())
     except PolicyError as refusal:
         return refusal

@@ -38,6 +38,10 @@ CHANNEL_SELECT = "channel_select"
 
 # The confirmation step shown above SMS_CONFIRM_ABOVE.
 CONFIRM_MODAL = "sms_confirm_modal"
+# What the form shows between its submission and the end of the checks, then "sending".
+CHECKING_MODAL = "sms_checking_modal"
+# The problems found after the ack, shown on top of the form given back.
+PROBLEMS_BLOCK = "problems_block"
 
 #: Which modal block shows the problems of each SendDraft field.
 FIELD_BLOCKS = {

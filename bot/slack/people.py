@@ -7,7 +7,6 @@ for a few minutes, so a burst of pages to the same person costs one lookup.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from typing import Generic, TypeVar
@@ -18,38 +17,16 @@ from slack_sdk.errors import SlackApiError
 from bot.errors import InputError
 from bot.slack.api import slack_error_code
 from bot.slack.grammar import mention_user_id
+from bot.slack.lookup_cache import LookupCache
 
 logger = logging.getLogger(__name__)
+
 
 _V = TypeVar("_V")
 
 
-class TtlCache(Generic[_V]):
-    """A thread-safe cache whose entries expire after ``ttl_seconds``."""
-
-    def __init__(
-        self, *, ttl_seconds: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._entries: dict[str, tuple[float, _V]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str, load: Callable[[], _V]) -> _V:
-        """The cached value of ``key``, or ``load()`` (outside the lock) remembered."""
-        now = self._clock()
-        with self._lock:
-            cached = self._entries.get(key)
-        if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
-        value = load()
-        with self._lock:
-            self._entries[key] = (now, value)
-        return value
-
-
-class ProfilePhones:
-    """Resolves ``<@U…>`` tokens to the phone in the person's Slack profile."""
+class _CachedSlackLookup(Generic[_V]):
+    """A Slack Web API lookup whose answers are cached for ``ttl_seconds``."""
 
     def __init__(
         self,
@@ -59,9 +36,11 @@ class ProfilePhones:
         clock: Callable[[], float] = time.monotonic,
     ):
         self._client = client
-        self._cache: TtlCache[tuple[str, str]] = TtlCache(
-            ttl_seconds=ttl_seconds, clock=clock
-        )
+        self._cache: LookupCache[_V] = LookupCache(ttl_seconds=ttl_seconds, clock=clock)
+
+
+class ProfilePhones(_CachedSlackLookup[tuple[str, str]]):
+    """Resolves ``<@U…>`` tokens to the phone in the person's Slack profile."""
 
     def resolve(self, token: str) -> Sequence[str] | None:
         """The phone of a mentioned person; ``None`` when the token is not a mention.
@@ -99,23 +78,11 @@ class ProfilePhones:
         return (name, str(profile.get("phone") or "").strip())
 
 
-class UsergroupMembers:
+class UsergroupMembers(_CachedSlackLookup[frozenset[str]]):
     """Members of Slack user groups (``usergroups.users.list``, scope ``usergroups:read``).
 
     The method is rate-limited (Tier 2), so each group's members are cached.
     """
-
-    def __init__(
-        self,
-        client: WebClient,
-        *,
-        ttl_seconds: float = 300.0,
-        clock: Callable[[], float] = time.monotonic,
-    ):
-        self._client = client
-        self._cache: TtlCache[frozenset[str]] = TtlCache(
-            ttl_seconds=ttl_seconds, clock=clock
-        )
 
     def members(self, group_id: str) -> frozenset[str]:
         """User ids in ``group_id``; raises ``SlackApiError`` when Slack refuses."""

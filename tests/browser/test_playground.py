@@ -130,3 +130,22 @@ def test_an_ambiguous_command_asks_before_sending_and_the_answer_is_followed(
     expect(phone).to_contain_text("06 00 00 00 04 is the new on-call phone")
     expect(channel_post(page, "Ticket")).to_contain_text("Cost")
     expect(page.get_by_role("region", name="Phone +33600000004")).to_have_count(0)
+
+
+def test_a_large_send_from_the_form_pushes_a_confirmation_and_sends_once_confirmed(
+    page: Any,
+) -> None:
+    page.get_by_role("button", name="Send an SMS").click()
+    form = page.get_by_role("dialog", name="Send an SMS")
+    form.get_by_role("textbox", name="Recipients").fill("alice, bob")
+    form.get_by_role("textbox", name="Message").fill("Maintenance tonight. " * 10)
+    form.get_by_role("button", name="Send", exact=True).click()
+    confirm = page.get_by_role("dialog", name="Confirm the send")
+    expect(confirm).to_contain_text("2 recipients")
+    expect(page.get_by_role("region", name=re.compile("^Phone"))).to_have_count(0)
+    confirm.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    for number in ("+33600000001", "+33600000002"):
+        phone = page.get_by_role("region", name=f"Phone {number}")
+        expect(phone).to_contain_text("Maintenance tonight.")
+    expect(channel_post(page, "Ticket")).to_contain_text("Cost")

@@ -93,7 +93,7 @@ def closed_port() -> int:
 
 def recording_sleep(client: OctopushClient) -> list[float]:
     delays: list[float] = []
-    client._sleep = delays.append
+    client.transport.sleep = delays.append
     return delays
 
 
@@ -635,6 +635,73 @@ def test_get_balance_retries_server_errors_then_raises_api_error(
     assert len(httpserver.log) == 1 + OctopushClient.balance_retries
 
 
+def test_get_balance_is_retried_by_urllib3_after_a_503(
+    httpserver: HTTPServer, client: OctopushClient
+) -> None:
+    delays = recording_sleep(client)
+    httpserver.expect_ordered_request(BALANCE, method="GET").respond_with_json(
+        {"code": 501, "message": "Connection error"}, status=503
+    )
+    httpserver.expect_ordered_request(BALANCE, method="GET").respond_with_json(
+        {"amount": 3.5, "unit": "euros"}
+    )
+
+    assert client.get_balance() == Balance(amount=3.5, unit="euros")
+
+    assert len(httpserver.log) == 2
+    assert delays == []  # urllib3 repeated it, not the hand-written send retry
+
+
+def test_get_balance_is_retried_after_a_read_timeout(
+    threaded_server: HTTPServer,
+) -> None:
+    answered: list[int] = []
+
+    def slow_once(request: Request) -> Response:
+        answered.append(1)
+        if len(answered) == 1:
+            time.sleep(0.8)  # past the 0.5 s read timeout
+        return Response(
+            json.dumps({"amount": 1.0, "unit": "euros"}),
+            content_type="application/json",
+        )
+
+    threaded_server.expect_request(BALANCE).respond_with_handler(slow_once)
+    with make_client(threaded_server.url_for("/v1/public")) as octopush:
+        assert octopush.get_balance() == Balance(amount=1.0, unit="euros")
+    assert len(answered) == 2
+
+
+def test_a_send_answered_503_is_not_retried_by_urllib3(
+    httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_request(SEND, method="POST").respond_with_json(
+        {"code": 501, "message": "Connection error"}, status=503
+    )
+    with make_client(httpserver.url_for("/v1/public"), max_retries=0) as octopush:
+        with pytest.raises(OctopushAPIError) as exc_info:
+            octopush.send_sms_campaign(campaign())
+
+    assert len(httpserver.log) == 1  # one POST: nothing below us repeated it
+    assert exc_info.value.maybe_sent is True
+
+
+def test_a_send_answered_503_is_retried_once_by_hand_with_its_request_id(
+    httpserver: HTTPServer, client: OctopushClient
+) -> None:
+    delays = recording_sleep(client)
+    httpserver.expect_request(SEND, method="POST").respond_with_json(
+        {"code": 501, "message": "Connection error"}, status=503
+    )
+
+    with pytest.raises(OctopushAPIError):
+        client.send_sms_campaign(campaign())
+
+    assert len(httpserver.log) == 1 + client.max_retries  # exactly ours, no more
+    assert len(delays) == client.max_retries
+    assert {body["request_id"] for body in sent_bodies(httpserver)} == {"req-1"}
+
+
 def test_get_balance_without_amount_raises_response_error(
     httpserver: HTTPServer, client: OctopushClient
 ) -> None:
@@ -677,8 +744,15 @@ def test_api_key_never_appears_in_logs_repr_or_errors(
             unreachable.get_balance()
         errors.append(exc_info.value)
 
-    assert "POST /v1/public/sms-campaign/send -> 201" in caplog.text
-    assert "retry 1 of 1" in caplog.text
+    # Every call was made and logged (the 500 was retried, its retry refused).
+    assert [request.method for request, _ in httpserver.log] == [
+        "POST",
+        "POST",
+        "POST",
+        "GET",
+    ]
+    assert isinstance(errors[0], OctopushAuthenticationError)
+    assert caplog.records
     assert KEY not in caplog.text
     assert "+33612345678" not in caplog.text
     assert KEY not in repr(client) and LOGIN in repr(client)

@@ -133,3 +133,18 @@ def test_an_octopush_error_chosen_on_the_page_is_posted(running: Running) -> Non
     assert failed
     assert running.state()["phones"] == []
     assert running.state()["octopush"]["fail_next"] is None
+
+
+def test_stop_from_a_phone_opts_the_number_out(running: Running) -> None:
+    running.ui("message", user="U0ALICE", channel="C0OPS", text="/sms @bob hello")
+    post = wait_for(lambda: _public(running))[0]
+    running.ui("phone-reply", number="+33600000002", text="STOP")
+    note = wait_for(
+        lambda: [m for m in _public(running) if "STOP" in text_of(m) and m["thread_ts"]]
+    )
+    assert note[0]["thread_ts"] == post["ts"]
+    running.ui("message", user="U0ALICE", channel="C0OPS", text="/sms @bob again")
+    wait_for(
+        lambda: [m for m in running.messages() if "opted out" in text_of(m).lower()]
+    )
+    assert len(_phone(running, "+33600000002")) == 2  # hello, and the phone's STOP

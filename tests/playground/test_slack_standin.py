@@ -62,6 +62,10 @@ def test_web_api_answers_like_slack(running: Running) -> None:
     assert "users.profile:read" in auth.headers["x-oauth-scopes"]
     assert api.users_profile_get(user="U0BOB")["profile"]["phone"] == "+33600000002"
     assert api.users_info(user="U0BOB")["user"]["name"] == "bob"
+    assert "locale" not in api.users_info(user="U0BOB")["user"]
+    assert (
+        api.users_info(user="U0BOB", include_locale=True)["user"]["locale"] == "fr-FR"
+    )
     assert set(api.usergroups_users_list(usergroup="S0OPSTEAM")["users"]) == {
         "U0ALICE",
         "U0BOB",

@@ -166,9 +166,10 @@ def test_a_large_send_asks_for_confirmation_with_the_estimate_then_sends(
     response = harness.interact(
         submission(state(recipients="+33612345678, +33698765432"))
     )
-    body = response.json()
-    assert body["response_action"] == "push"
-    confirm = body["view"]
+    assert response.json()["response_action"] == "update"  # "checking…"
+    (update,) = harness.slack.wait_for("views.update")  # after the lookups and guard
+    confirm = update.args["view"]
+    confirm = json.loads(confirm) if isinstance(confirm, str) else confirm
     assert confirm["callback_id"] == ids.CONFIRM_MODAL
     assert "2 recipients × 1 SMS = 2 SMS" in all_text(confirm)
     assert httpserver.log == []

@@ -15,31 +15,34 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.domain import Actor, SendDraft, Source
+from bot.domain import SendDraft
 from bot.errors import InputError, PolicyError
 from bot.sending.gateway import GatewayError
 from bot.sending.guard import policy_from
-from bot.sending.segments import analyse
 from bot.slack import ids
 from bot.slack.command_checks import display_tokens, precheck
-from bot.slack.deps import SlackDeps, interaction_request_id
+from bot.slack.deps import SlackDeps
 from bot.slack.grammar import Reading, SmsCommand, parse_sms_command
-from bot.slack.listeners.forms import open_sms_form
+from bot.slack.listeners.command_buttons import CommandButtons
+from bot.slack.listeners.command_sending import (
+    CommandSender,
+    command_actor,
+    command_request_id,
+    draft_of,
+)
+from bot.slack.listeners.form_opening import open_sms_form
 from bot.slack.listeners.pages import SlackPaging
-from bot.slack.sealed import button_key, seal, unseal
+from bot.slack.sealed import button_key, seal
 from bot.slack.views.command_replies import (
     build_balance_message,
     build_choice_prompt,
-    build_confirm_prompt,
     build_help_message,
     build_history_message,
     build_sending_message,
-    describe_estimate,
 )
 from bot.slack.views.messages import (
     build_error_message,
     build_rejection_message,
-    build_result_message,
 )
 from bot.slack.views.modals import ModalContext
 
@@ -49,8 +52,6 @@ PAGE_ONE_AT_A_TIME = (
     "`/sms page` pages one person, group or rotation at a time: "
     "send one `/sms page WHO MESSAGE` for each."
 )
-_EXPIRED = "This question has expired; type the command again."
-_SEND_BUTTONS = (ids.CONFIRM_SEND, ids.SEND_AS_SHOWN, ids.SEND_CERTAIN)
 
 
 class SmsCommandHandlers:
@@ -61,15 +62,12 @@ class SmsCommandHandlers:
         self.paging = paging
         self._policy = policy_from(deps.settings)
         self._key = button_key(deps.settings)
+        self.sender = CommandSender(deps, self._key)
+        self._buttons = CommandButtons(deps, self.sender, self._key)
 
     def register(self, app: App) -> None:
         app.command(ids.COMMAND)(ack=self.ack, lazy=[self.work])
-        for action_id in _SEND_BUTTONS:
-            app.action(action_id)(ack=self.ack_button, lazy=[self.confirm])
-        app.action(ids.CANCEL_SEND)(ack=self.ack_button, lazy=[self.cancel])
-        app.action(ids.OPEN_FORM_PREFILLED)(
-            ack=self.ack_button, lazy=[self.open_prefilled]
-        )
+        self._buttons.register(app)
 
     # --- the ack: pure -------------------------------------------------------------
 
@@ -104,9 +102,8 @@ class SmsCommandHandlers:
         self, reading: Reading, command: dict[str, Any]
     ) -> InputError | PolicyError | None:
         return precheck(
-            reading.recipients,
-            reading.text,
-            actor=_actor(command),
+            SendDraft(recipients=reading.recipients, text=reading.text),
+            actor=command_actor(command),
             policy=self._policy,
             defaults=self.deps.service.defaults,
             is_name=self.deps.is_name,
@@ -131,7 +128,7 @@ class SmsCommandHandlers:
         if parsed.cautious is None:
             return build_sending_message(display_tokens(parsed.recipients, region))
         greedy, cautious = _greedy(parsed), parsed.cautious
-        request_id = _request_id(command)
+        request_id = command_request_id(command)
 
         def offer(reading: Reading) -> str | None:
             if self._judge(reading, command) is not None:
@@ -203,26 +200,12 @@ class SmsCommandHandlers:
         self, parsed: SmsCommand, command: dict[str, Any], respond: Respond
     ) -> None:
         if self._refusal(parsed, command) is not None:
-            self._record_refusal(_greedy(parsed), command, respond)
+            self.sender.record_refusal(_greedy(parsed), command)
         elif parsed.cautious is None:
-            self._send(_draft(_greedy(parsed), _request_id(command)), command, respond)
-        # An ambiguous command waits for a button: nothing more to do now.
-
-    def _record_refusal(
-        self, reading: Reading, command: dict[str, Any], respond: Respond
-    ) -> None:
-        """The ack told the person; the send path records the refused attempt."""
-        draft = _draft(reading, _request_id(command))
-        try:
-            outcome = self.deps.service.send(
-                draft, _actor(command), resolve=self.deps.resolve
+            self.sender.send(
+                draft_of(_greedy(parsed), command_request_id(command)), command, respond
             )
-        except (InputError, PolicyError):
-            return
-        # The ack's rules are the send path's, so this means the directory changed in
-        # between: say truthfully what happened.
-        logger.warning("/sms refused in the ack was accepted by the send path")
-        self._post(outcome, command)
+        # An ambiguous command waits for a button: nothing more to do now.
 
     def _open_form(
         self, command: dict[str, Any], client: WebClient, respond: Respond
@@ -238,177 +221,6 @@ class SmsCommandHandlers:
         if problem is not None:
             respond(response_type="ephemeral", text=problem)
 
-    def _send(
-        self, draft: SendDraft, command: dict[str, Any], respond: Respond
-    ) -> None:
-        prompt = self._confirmation(draft)
-        if prompt is not None:
-            respond(response_type="ephemeral", **prompt)
-            return
-        self._deliver(draft, command, respond)
-
-    def _confirmation(self, draft: SendDraft) -> dict[str, Any] | None:
-        """The Send/Cancel question when the send is above ``SMS_CONFIRM_ABOVE`` SMS."""
-        parts = analyse(draft.text).parts
-        limit = self.deps.settings.sms.confirm_above
-        expands = any(
-            self.deps.is_name(t) or t.startswith("<!subteam") for t in draft.recipients
-        )
-        if not expands and parts * len(draft.recipients) <= limit:
-            return None  # plain numbers and mentions: one recipient each, no need to resolve
-        try:
-            request = self.deps.service.validate(draft, resolve=self.deps.resolve)
-        except InputError:
-            return None  # sending records and reports the problem
-        parts = analyse(request.text).parts
-        if parts * len(request.recipients) <= limit:
-            return None
-        value = seal(
-            {"r": list(draft.recipients), "t": draft.text, "id": draft.request_id},
-            self._key,
-        )
-        if value is None:
-            return {
-                "text": "This send is too large to confirm here: "
-                "use the form (`/sms`), which shows the estimate first."
-            }
-        estimate = describe_estimate(recipients=len(request.recipients), parts=parts)
-        return build_confirm_prompt(value=value, estimate=estimate, limit=limit)
-
-    def _deliver(
-        self, draft: SendDraft, command: dict[str, Any], respond: Respond
-    ) -> None:
-        try:
-            outcome = self.deps.service.send(
-                draft, _actor(command), resolve=self.deps.resolve
-            )
-        except (InputError, PolicyError) as refusal:
-            respond(response_type="ephemeral", **build_rejection_message(refusal))
-            return
-        with self.deps.poster.after_send(
-            outcome,
-            user_id=command.get("user_id"),
-            channel_id=command.get("channel_id"),
-            response_url=command.get("response_url"),
-        ):
-            if outcome.duplicate:
-                respond(
-                    response_type="ephemeral",
-                    text=f"This command was already handled (audit #{outcome.audit_id}).",
-                )
-                return
-            self._post(outcome, command)
-
-    def _post(self, outcome: Any, command: dict[str, Any]) -> None:
-        self.deps.poster.post(
-            build_result_message(outcome, user_id=command.get("user_id") or ""),
-            channel_id=command.get("channel_id"),
-            user_id=command.get("user_id"),
-            response_url=command.get("response_url"),
-            audit_id=outcome.audit_id,
-        )
-
-    # --- buttons -----------------------------------------------------------------------
-
-    def ack_button(self, ack: Ack) -> None:
-        ack()
-
-    def confirm(self, body: dict[str, Any], respond: Respond) -> None:
-        """A send button of a question asked before sending: send what it carries."""
-        action = (body.get("actions") or [{}])[0]
-        saved = unseal(str(action.get("value") or ""), self._key)
-        try:
-            draft = (
-                SendDraft(
-                    recipients=tuple(str(r) for r in saved["r"]),
-                    text=str(saved["t"]),
-                    request_id=str(saved["id"]),
-                )
-                if saved is not None
-                else None
-            )
-        except (KeyError, TypeError):
-            draft = None
-        if draft is None:
-            respond(replace_original=True, text=_EXPIRED)
-            return
-        respond(replace_original=True, text="Sending…")
-        command = _command_of(body)
-        try:
-            if action.get("action_id") == ids.CONFIRM_SEND:
-                self._deliver(draft, command, respond)  # the size was confirmed
-            else:
-                self._send(draft, command, respond)
-        except Exception:
-            logger.exception("confirmed /sms send failed")
-            respond(
-                response_type="ephemeral",
-                **build_error_message("Something went wrong; nothing more was done."),
-            )
-
-    def cancel(self, respond: Respond) -> None:
-        respond(delete_original=True)
-
-    def open_prefilled(
-        self, body: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        """Open the form with the recipients that are certain and the message."""
-        action = (body.get("actions") or [{}])[0]
-        saved = unseal(str(action.get("value") or ""), self._key)
-        if saved is None:
-            respond(replace_original=True, text=_EXPIRED)
-            return
-        command = _command_of(body)
-        context = ModalContext(
-            channel_id=command.get("channel_id"),
-            response_url=command.get("response_url"),
-            user_id=command.get("user_id"),
-        )
-        problem = open_sms_form(
-            client,
-            self.deps,
-            trigger_id=body.get("trigger_id"),
-            context=context,
-            initial_text=str(saved.get("t") or ""),
-            initial_recipients=", ".join(str(r) for r in saved.get("r") or []),
-        )
-        if problem is not None:
-            respond(response_type="ephemeral", text=problem)
-        else:
-            respond(delete_original=True)
-
 
 def _greedy(parsed: SmsCommand) -> Reading:
     return Reading(parsed.recipients, parsed.text)
-
-
-def _draft(reading: Reading, request_id: str) -> SendDraft:
-    return SendDraft(
-        recipients=reading.recipients, text=reading.text, request_id=request_id
-    )
-
-
-def _request_id(command: dict[str, Any]) -> str:
-    """One id per typed command: every button of its question sends it at most once."""
-    return interaction_request_id(
-        "command", command.get("team_id"), command.get("trigger_id")
-    )
-
-
-def _actor(command: dict[str, Any]) -> Actor:
-    return Actor(
-        source=Source.SLASH,
-        slack_team_id=command.get("team_id"),
-        slack_user_id=command.get("user_id"),
-        slack_channel_id=command.get("channel_id"),
-    )
-
-
-def _command_of(body: dict[str, Any]) -> dict[str, Any]:
-    """The parts of a button's payload that a command payload would have."""
-    return {
-        "team_id": (body.get("team") or {}).get("id"),
-        "user_id": (body.get("user") or {}).get("id"),
-        "channel_id": (body.get("channel") or {}).get("id"),
-        "response_url": body.get("response_url"),
-    }

@@ -1,7 +1,10 @@
-"""The send form: opened by ``/sms``, the shortcuts, submitted, previewed as you type.
+"""The send form submitted: checked, confirmed when large, sent.
 
-Problems a person can fix go back on their own field with ``response_action: errors``
-(decided before the one ``ack`` Slack reads); the send itself runs after the ack.
+The submission's ack does no I/O. Problems that need no lookup go back on their own
+field with ``response_action: errors``; otherwise the form becomes "checking…" at once,
+and the lazy listener looks people up, runs the guard, and updates the view to the
+confirmation, to "sending", or back to the form with the problems on top. Opening the
+form and its live preview are :mod:`bot.slack.listeners.form_opening`'s job.
 """
 
 from __future__ import annotations
@@ -14,179 +17,150 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain import MAX_TEXT_LENGTH, Actor, SendDraft, SendRequest, Source
+from bot.domain import Actor, SendDraft, SendRequest, Source
 from bot.errors import InputError, PolicyError
+from bot.sending.guard import policy_from
 from bot.sending.segments import analyse
 from bot.slack import ids
 from bot.slack.api import slack_error_code
+from bot.slack.command_checks import precheck
 from bot.slack.deps import SlackDeps, interaction_request_id
-from bot.slack.grammar import unescape_slack
+from bot.slack.listeners.form_opening import FormOpening
+from bot.slack.views.blocks import truncate
 from bot.slack.views.command_replies import describe_estimate
+from bot.slack.views.form_states import (
+    build_checking_view,
+    build_sending_view,
+    refill_form,
+)
 from bot.slack.views.messages import (
     build_error_message,
     build_rejection_message,
     build_result_message,
 )
 from bot.slack.views.modals import (
+    ERROR_MAX,
     METADATA_MAX,
     ModalContext,
     ModalSubmission,
     build_confirm_modal,
-    build_sms_modal,
     errors_for_modal,
     read_sms_modal,
-    update_preview,
 )
 
 logger = logging.getLogger(__name__)
 
 
-def open_sms_form(
-    client: WebClient,
-    deps: SlackDeps,
-    *,
-    trigger_id: str | None,
-    context: ModalContext,
-    initial_text: str = "",
-    initial_recipients: str = "",
-) -> str | None:
-    """Open the send form (``views.open``); ``None``, or what to tell the person.
-
-    The one place the form is opened: by ``/sms``, the shortcuts, and the question
-    asked about an ambiguous command.
-    """
-    settings = deps.settings.sms
-    view = build_sms_modal(
-        context=context,
-        initial_text=initial_text[:MAX_TEXT_LENGTH],
-        initial_recipients=initial_recipients,
-        default_sender=settings.default_sender,
-        default_type=settings.default_type,
-        default_purpose=settings.default_purpose,
-        region=settings.default_region,
-    )
-    if not trigger_id:
-        return "Could not open the SMS form (no trigger); try `/sms` again."
-    try:
-        client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as error:
-        code = slack_error_code(error)
-        logger.warning("views.open failed: %s", code)
-        return f"Could not open the SMS form ({code}); try `/sms` again."
-    return None
-
-
 class SmsFormHandlers:
-    """Listeners for the shortcuts, the live preview and the form submission."""
+    """Listeners for the form's submission and its confirmation step."""
 
     def __init__(self, deps: SlackDeps) -> None:
         self.deps = deps
+        self._policy = policy_from(deps.settings)
 
     def register(self, app: App) -> None:
-        app.shortcut(ids.GLOBAL_SHORTCUT)(
-            ack=self.ack_only, lazy=[self.open_from_shortcut]
-        )
-        app.shortcut(ids.MESSAGE_SHORTCUT)(
-            ack=self.ack_only, lazy=[self.open_from_shortcut]
-        )
-        app.action(ids.TEXT_INPUT)(ack=self.ack_only, lazy=[self.refresh_preview])
+        FormOpening(self.deps).register(app)
         app.view(ids.SMS_MODAL)(ack=self.ack_submission, lazy=[self.send_submission])
         app.view(ids.CONFIRM_MODAL)(
             ack=self.ack_confirmation, lazy=[self.send_confirmation]
         )
 
-    def ack_only(self, ack: Ack) -> None:
-        ack()
-
-    def open_from_shortcut(self, body: dict[str, Any], client: WebClient) -> None:
-        """Open the form; a message shortcut pre-fills the message's text."""
-        message = body.get("message") or {}
-        context = ModalContext(
-            channel_id=(body.get("channel") or {}).get("id"),
-            response_url=body.get("response_url"),
-            user_id=_user_id(body),
-        )
-        problem = open_sms_form(
-            client,
-            self.deps,
-            trigger_id=body.get("trigger_id"),
-            context=context,
-            initial_text=unescape_slack(str(message.get("text") or "")),
-        )
-        if problem is not None:
-            logger.warning("views.open from a shortcut failed: %s", problem)
-
-    def refresh_preview(self, body: dict[str, Any], client: WebClient) -> None:
-        """Show the encoding and SMS count of the text typed so far."""
-        view = body.get("view") or {}
-        actions = body.get("actions") or [{}]
-        text = str(actions[0].get("value") or "")
-        try:
-            client.views_update(
-                view_id=view["id"],
-                hash=view.get("hash"),
-                view=update_preview(view, text),
-            )
-        except SlackApiError as error:
-            # hash_conflict means a newer keystroke already updated the view: nothing to do.
-            logger.debug("preview update skipped: %s", slack_error_code(error))
-
     def ack_submission(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any]
     ) -> None:
-        """Check everything a person can fix before the one ack that Slack reads.
-
-        A send above ``SMS_CONFIRM_ABOVE`` SMS pushes a confirmation view with the
-        estimate instead of closing the form.
-        """
+        """Answer at once, with no I/O: problems that need no lookup on their fields,
+        else "checking…" while the lazy listener looks people up and runs the guard."""
         submission = read_sms_modal(view, response_urls=body.get("response_urls") or ())
         if not isinstance(submission, ModalSubmission):
             ack(response_action="errors", errors=submission)
             return
+        problem = precheck(
+            submission.draft,
+            actor=self._actor(body, submission.channel_id),
+            policy=self._policy,
+            defaults=self.deps.service.defaults,
+            is_name=self.deps.is_name,
+        )
+        if problem is not None:
+            ack(response_action="errors", errors=_inline_errors(problem))
+            return
+        metadata = str(view.get("private_metadata") or "")
+        ack(response_action="update", view=build_checking_view(metadata))
+
+    def send_submission(
+        self, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        """Resolve and check the form, then show the confirmation, the problems, or send."""
+        submission = read_sms_modal(view, response_urls=body.get("response_urls") or ())
+        if not isinstance(submission, ModalSubmission):
+            return  # the ack showed the problems
         actor = self._actor(body, submission.channel_id)
+        if (
+            precheck(
+                submission.draft,
+                actor=actor,
+                policy=self._policy,
+                defaults=self.deps.service.defaults,
+                is_name=self.deps.is_name,
+            )
+            is not None
+        ):
+            return  # the ack showed them on the form
+        view_id = str(view.get("id") or "")
+        context = ModalContext.from_metadata(str(view.get("private_metadata") or ""))
+        channel_id = submission.channel_id or context.channel_id
         try:
             request = self.deps.service.validate(
                 submission.draft, resolve=self.deps.resolve
             )
             self.deps.service.check_policy(request, actor)
-        except InputError as error:
-            ack(response_action="errors", errors=errors_for_modal(error))
-            return
-        except PolicyError as refusal:
-            ack(
-                response_action="errors",
-                errors={_policy_block(refusal): refusal.message[:500]},
-            )
+        except (InputError, PolicyError) as problem:
+            if not self._show(client, view_id, refill_form(view, problem)):
+                self._tell(actor, build_rejection_message(problem), channel_id)
             return
         confirm = self._confirmation(request, submission, view)
         if confirm is not None:
-            ack(response_action="push", view=confirm)
+            if not self._show(client, view_id, confirm):
+                self._tell(
+                    actor,
+                    build_error_message(
+                        "The form was closed before the send could be confirmed; "
+                        "nothing was sent."
+                    ),
+                    channel_id,
+                )
             return
-        ack()
-
-    def send_submission(self, body: dict[str, Any], view: dict[str, Any]) -> None:
-        """Send the validated form and post the result in the chosen channel."""
-        submission = read_sms_modal(view, response_urls=body.get("response_urls") or ())
-        if not isinstance(submission, ModalSubmission):
-            return  # the ack already showed the problems
-        try:
-            request = self.deps.service.validate(
-                submission.draft, resolve=self.deps.resolve
-            )
-        except InputError:
-            return  # the ack showed it on the form
-        if self._confirmation(request, submission, view) is not None:
-            return  # waiting for the person to confirm
-        context = ModalContext.from_metadata(str(view.get("private_metadata") or ""))
+        sending = build_sending_view(
+            recipients=len(request.recipients), channel_id=channel_id
+        )
+        self._show(client, view_id, sending)
         self._send(
             body,
             submission.draft,
-            channel_id=submission.channel_id or context.channel_id,
+            channel_id=channel_id,
             response_url=submission.response_url or context.response_url,
-            view_id=str(view.get("id") or ""),
+            view_id=view_id,
         )
 
+    def _show(self, client: WebClient, view_id: str, view: dict[str, Any]) -> bool:
+        """Replace the submitted form's view; False when Slack refuses (e.g. closed)."""
+        try:
+            client.views_update(view_id=view_id, view=view)
+        except SlackApiError as error:
+            logger.info("views.update after submit failed: %s", slack_error_code(error))
+            return False
+        return True
+
+    def _tell(
+        self, actor: Actor, message: dict[str, Any], channel_id: str | None
+    ) -> None:
+        if actor.slack_user_id:
+            self.deps.poster.tell_user(
+                actor.slack_user_id, message, channel_id=channel_id
+            )
+
     def ack_confirmation(self, ack: Ack) -> None:
+        """Close the form; the lazy listener sends."""
         ack(response_action="clear")
 
     def send_confirmation(self, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -292,6 +266,13 @@ class SmsFormHandlers:
 
 
 _RECIPIENT_RULES = {"SMS_MAX_RECIPIENTS", "SMS_BLOCKED_NUMBERS", "OPT_OUT"}
+
+
+def _inline_errors(problem: InputError | PolicyError) -> dict[str, str]:
+    """``ack(response_action="errors")`` keys: each problem under its form field."""
+    if isinstance(problem, InputError):
+        return errors_for_modal(problem)
+    return {_policy_block(problem): truncate(problem.message, ERROR_MAX)}
 
 
 def _policy_block(refusal: PolicyError) -> str:

@@ -246,7 +246,7 @@ def update_preview(view: Mapping[str, Any], text: str) -> dict[str, Any]:
 def build_confirm_modal(
     *, draft_metadata: str, summary: str, estimate: str
 ) -> dict[str, Any]:
-    """The view pushed over the form when a send is large: the estimate, then Send.
+    """What the form becomes when a send is large: the estimate, then Send.
 
     ``summary`` and ``estimate`` are mrkdwn written by the caller (masked numbers only).
     The draft rides in ``private_metadata``; the caller stores it elsewhere when longer
@@ -257,15 +257,13 @@ def build_confirm_modal(
         "callback_id": ids.CONFIRM_MODAL,
         "title": plain("Confirm the send", 24),
         "submit": plain("Send", 24),
-        "close": plain("Back", 24),
+        "close": plain("Cancel", 24),
         "notify_on_close": False,
         "private_metadata": draft_metadata,
         "blocks": [
             section(f"💸 *This send is large.*\n{summary}"),
             section(f"*Estimate:* {estimate}"),
-            context(
-                "Nothing is sent until you press *Send*. *Back* returns to the form."
-            ),
+            context("Nothing is sent until you press *Send*; *Cancel* sends nothing."),
         ],
     }
 

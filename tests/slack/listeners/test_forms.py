@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from pytest_httpserver import HTTPServer
@@ -107,6 +108,18 @@ def submission(view_state: dict[str, Any], *, view_id: str = "V1") -> dict[str, 
     }
 
 
+def as_dict(view: Any) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(view) if isinstance(view, str) else view
+    return parsed
+
+
+def opened_form_blocks(harness: SlackHarness) -> list[dict[str, Any]]:
+    """The blocks of the real form, as Slack would send them back on submit."""
+    harness.command("", trigger="trigger-open")
+    blocks: list[dict[str, Any]] = opened_view(harness)["blocks"]
+    return blocks
+
+
 def opened_view(harness: SlackHarness) -> dict[str, Any]:
     (call,) = harness.slack.wait_for("views.open")
     view = call.args["view"]
@@ -130,9 +143,12 @@ def test_a_valid_submission_closes_the_form_sends_and_posts_in_the_chosen_channe
         )
     )
     assert response.status_code == 200
-    assert response.text == ""
+    assert response.json()["response_action"] == "update"  # "checking…", at once
     (post,) = harness.slack.wait_for("chat.postMessage")
     assert post.args["channel"] == "C9"
+    (update,) = harness.slack.wait_for("views.update")
+    assert update.args["view_id"] == "V1"
+    assert "Sending to 1 recipient" in all_text(update.args["view"])
     assert_no_full_number(all_text(post.args))
     body = json.loads(httpserver.log[0][0].get_data())
     assert body["recipients"] == [{"phone_number": "+33612345678"}]
@@ -175,11 +191,64 @@ def test_an_empty_form_names_the_missing_fields(harness: SlackHarness) -> None:
     assert {ids.RECIPIENTS_BLOCK, ids.TEXT_BLOCK} <= set(body["errors"])
 
 
-def test_a_picked_person_without_a_phone_is_an_error_on_the_recipients_field(
-    harness: SlackHarness,
+def test_a_picked_person_without_a_phone_gives_the_form_back_with_the_problem(
+    harness: SlackHarness, httpserver: HTTPServer
 ) -> None:
-    body = harness.interact(submission(state(recipients=None, people=["UBOB"]))).json()
-    assert "Bob has no phone number" in body["errors"][ids.RECIPIENTS_BLOCK]
+    form = submission(state(recipients=None, people=["UBOB"], text="Disk full"))
+    form["view"]["blocks"] = opened_form_blocks(harness)
+    body = harness.interact(form).json()
+    assert body["response_action"] == "update"
+    (update,) = harness.slack.wait_for("views.update")
+    view = as_dict(update.args["view"])
+    assert view["callback_id"] == ids.SMS_MODAL
+    problems = next(
+        b for b in view["blocks"] if b.get("block_id") == ids.PROBLEMS_BLOCK
+    )
+    assert "Bob has no phone number" in all_text(problems)
+    elements = {b["block_id"]: b["element"] for b in view["blocks"] if "element" in b}
+    assert elements[ids.PEOPLE_BLOCK]["initial_users"] == ["UBOB"]
+    assert elements[ids.TEXT_BLOCK]["initial_value"] == "Disk full"
+    assert elements[ids.CHANNEL_BLOCK]["initial_conversation"] == "C9"
+    assert httpserver.log == []
+
+
+def test_the_submit_ack_does_no_io_even_with_thirty_slow_profiles(
+    harness: SlackHarness, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        {**SENT, "number_of_contacts": 30}, status=201
+    )
+    people = [f"UP{i:02d}" for i in range(30)]
+    harness.slack.state.profiles.update(
+        {
+            user: {"phone": f"+336123456{i:02d}", "real_name": user}
+            for i, user in enumerate(people)
+        }
+    )
+    harness.slack.state.stalls["users.profile.get"] = 0.12
+    started = time.monotonic()
+    response = harness.interact(submission(state(recipients=None, people=people)))
+    elapsed = time.monotonic() - started
+    assert response.json()["response_action"] == "update"
+    assert elapsed < 1.0, f"the ack took {elapsed:.2f} s"
+    # 30 SMS > SMS_CONFIRM_ABOVE (20): the checked view asks for confirmation.
+    (update,) = harness.slack.wait_for("views.update", timeout=15)
+    confirm = as_dict(update.args["view"])
+    assert confirm["callback_id"] == ids.CONFIRM_MODAL
+    assert "30 recipients" in all_text(confirm)
+    assert len(harness.slack.calls("users.profile.get")) == 30
+    assert httpserver.log == []
+    harness.interact(
+        {
+            "type": "view_submission",
+            "team": {"id": "T1"},
+            "user": {"id": "U1"},
+            "view": {**confirm, "id": "V1", "state": {"values": {}}},
+        }
+    )
+    harness.slack.wait_for("chat.postMessage", timeout=15)
+    body = json.loads(httpserver.log[0][0].get_data())
+    assert len(body["recipients"]) == 30
 
 
 def test_a_picked_person_with_a_phone_is_texted(

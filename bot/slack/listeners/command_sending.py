@@ -1,0 +1,146 @@
+"""Sending what ``/sms`` (or a button of its questions) asked for, and telling the person.
+
+Shared by the command's lazy listener and the question buttons, so a send from either
+takes the same path: the large-send question, the send service, the result post.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Respond
+
+from bot.domain import Actor, SendDraft, SendOutcome, Source
+from bot.errors import InputError, PolicyError
+from bot.sending.segments import analyse
+from bot.slack.deps import SlackDeps, interaction_request_id
+from bot.slack.grammar import Reading
+from bot.slack.sealed import seal
+from bot.slack.views.command_replies import build_confirm_prompt, describe_estimate
+from bot.slack.views.messages import build_rejection_message, build_result_message
+
+logger = logging.getLogger(__name__)
+
+#: What a ``/sms`` payload carries that a send needs (a button's payload is mapped to it).
+Command = dict[str, Any]
+
+
+class CommandSender:
+    """``send`` (may ask first when large), ``deliver`` (no question), ``record_refusal``."""
+
+    def __init__(self, deps: SlackDeps, key: bytes) -> None:
+        self.deps = deps
+        self._key = key
+
+    def send(self, draft: SendDraft, command: Command, respond: Respond) -> None:
+        prompt = self._confirmation(draft)
+        if prompt is not None:
+            respond(response_type="ephemeral", **prompt)
+            return
+        self.deliver(draft, command, respond)
+
+    def deliver(self, draft: SendDraft, command: Command, respond: Respond) -> None:
+        try:
+            outcome = self.deps.service.send(
+                draft, command_actor(command), resolve=self.deps.resolve
+            )
+        except (InputError, PolicyError) as refusal:
+            respond(response_type="ephemeral", **build_rejection_message(refusal))
+            return
+        with self.deps.poster.after_send(
+            outcome,
+            user_id=command.get("user_id"),
+            channel_id=command.get("channel_id"),
+            response_url=command.get("response_url"),
+        ):
+            if outcome.duplicate:
+                respond(
+                    response_type="ephemeral",
+                    text=f"This command was already handled (audit #{outcome.audit_id}).",
+                )
+                return
+            self._post(outcome, command)
+
+    def record_refusal(self, reading: Reading, command: Command) -> None:
+        """The ack told the person; the send path records the refused attempt."""
+        draft = draft_of(reading, command_request_id(command))
+        try:
+            outcome = self.deps.service.send(
+                draft, command_actor(command), resolve=self.deps.resolve
+            )
+        except (InputError, PolicyError):
+            return
+        except Exception:
+            # The person already has their answer (the ack); a failure here is ours.
+            logger.exception("recording a /sms refused in the ack failed")
+            return
+        # The ack's rules are the send path's, so this means the directory changed in
+        # between: say truthfully what happened.
+        logger.warning("/sms refused in the ack was accepted by the send path")
+        with self.deps.poster.after_send(
+            outcome,
+            user_id=command.get("user_id"),
+            channel_id=command.get("channel_id"),
+            response_url=command.get("response_url"),
+        ):
+            self._post(outcome, command)
+
+    def _confirmation(self, draft: SendDraft) -> dict[str, Any] | None:
+        """The Send/Cancel question when the send is above ``SMS_CONFIRM_ABOVE`` SMS."""
+        parts = analyse(draft.text).parts
+        limit = self.deps.settings.sms.confirm_above
+        expands = any(
+            self.deps.is_name(t) or t.startswith("<!subteam") for t in draft.recipients
+        )
+        if not expands and parts * len(draft.recipients) <= limit:
+            return None  # plain numbers and mentions: one recipient each, no need to resolve
+        try:
+            request = self.deps.service.validate(draft, resolve=self.deps.resolve)
+        except InputError:
+            return None  # sending records and reports the problem
+        parts = analyse(request.text).parts
+        if parts * len(request.recipients) <= limit:
+            return None
+        value = seal(
+            {"r": list(draft.recipients), "t": draft.text, "id": draft.request_id},
+            self._key,
+        )
+        if value is None:
+            return {
+                "text": "This send is too large to confirm here: "
+                "use the form (`/sms`), which shows the estimate first."
+            }
+        estimate = describe_estimate(recipients=len(request.recipients), parts=parts)
+        return build_confirm_prompt(value=value, estimate=estimate, limit=limit)
+
+    def _post(self, outcome: SendOutcome, command: Command) -> None:
+        self.deps.poster.post(
+            build_result_message(outcome, user_id=command.get("user_id") or ""),
+            channel_id=command.get("channel_id"),
+            user_id=command.get("user_id"),
+            response_url=command.get("response_url"),
+            audit_id=outcome.audit_id,
+        )
+
+
+def draft_of(reading: Reading, request_id: str) -> SendDraft:
+    return SendDraft(
+        recipients=reading.recipients, text=reading.text, request_id=request_id
+    )
+
+
+def command_request_id(command: Command) -> str:
+    """One id per typed command: every button of its question sends it at most once."""
+    return interaction_request_id(
+        "command", command.get("team_id"), command.get("trigger_id")
+    )
+
+
+def command_actor(command: Command) -> Actor:
+    return Actor(
+        source=Source.SLASH,
+        slack_team_id=command.get("team_id"),
+        slack_user_id=command.get("user_id"),
+        slack_channel_id=command.get("channel_id"),
+    )

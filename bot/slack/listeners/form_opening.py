@@ -1,0 +1,111 @@
+"""Opening the send form (``/sms``, the shortcuts, a question's button) and its preview."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.domain import MAX_TEXT_LENGTH
+from bot.slack import ids
+from bot.slack.api import slack_error_code
+from bot.slack.deps import SlackDeps
+from bot.slack.grammar import unescape_slack
+from bot.slack.views.modals import ModalContext, build_sms_modal, update_preview
+
+logger = logging.getLogger(__name__)
+
+
+def open_sms_form(
+    client: WebClient,
+    deps: SlackDeps,
+    *,
+    trigger_id: str | None,
+    context: ModalContext,
+    initial_text: str = "",
+    initial_recipients: str = "",
+) -> str | None:
+    """Open the send form (``views.open``); ``None``, or what to tell the person.
+
+    The one place the form is opened: by ``/sms``, the shortcuts, and the question
+    asked about an ambiguous command.
+    """
+    settings = deps.settings.sms
+    view = build_sms_modal(
+        context=context,
+        initial_text=initial_text[:MAX_TEXT_LENGTH],
+        initial_recipients=initial_recipients,
+        default_sender=settings.default_sender,
+        default_type=settings.default_type,
+        default_purpose=settings.default_purpose,
+        region=settings.default_region,
+    )
+    if not trigger_id:
+        return "Could not open the SMS form (no trigger); try `/sms` again."
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        code = slack_error_code(error)
+        logger.warning("views.open failed: %s", code)
+        return f"Could not open the SMS form ({code}); try `/sms` again."
+    return None
+
+
+class FormOpening:
+    """The shortcuts that open the form, and the SMS count shown as you type."""
+
+    def __init__(self, deps: SlackDeps) -> None:
+        self.deps = deps
+
+    def register(self, app: App) -> None:
+        app.shortcut(ids.GLOBAL_SHORTCUT)(
+            ack=self.ack_only, lazy=[self.open_from_shortcut]
+        )
+        app.shortcut(ids.MESSAGE_SHORTCUT)(
+            ack=self.ack_only, lazy=[self.open_from_shortcut]
+        )
+        app.action(ids.TEXT_INPUT)(ack=self.ack_only, lazy=[self.refresh_preview])
+
+    def ack_only(self, ack: Ack) -> None:
+        ack()
+
+    def open_from_shortcut(self, body: dict[str, Any], client: WebClient) -> None:
+        """Open the form; a message shortcut pre-fills the message's text."""
+        message = body.get("message") or {}
+        context = ModalContext(
+            channel_id=(body.get("channel") or {}).get("id"),
+            response_url=body.get("response_url"),
+            user_id=_user_id(body),
+        )
+        problem = open_sms_form(
+            client,
+            self.deps,
+            trigger_id=body.get("trigger_id"),
+            context=context,
+            initial_text=unescape_slack(str(message.get("text") or "")),
+        )
+        if problem is not None:
+            logger.warning("views.open from a shortcut failed: %s", problem)
+
+    def refresh_preview(self, body: dict[str, Any], client: WebClient) -> None:
+        """Show the encoding and SMS count of the text typed so far."""
+        view = body.get("view") or {}
+        actions = body.get("actions") or [{}]
+        text = str(actions[0].get("value") or "")
+        try:
+            client.views_update(
+                view_id=view["id"],
+                hash=view.get("hash"),
+                view=update_preview(view, text),
+            )
+        except SlackApiError as error:
+            # hash_conflict means a newer keystroke already updated the view: nothing to do.
+            logger.debug("preview update skipped: %s", slack_error_code(error))
+
+
+def _user_id(body: dict[str, Any]) -> str | None:
+    user = body.get("user") or {}
+    return str(user["id"]) if user.get("id") else None
