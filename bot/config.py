@@ -7,7 +7,7 @@ every problem into one line naming the variable (never its value) in a ``Setting
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,6 +34,19 @@ def _check_url(value: str) -> str:
     if not re.match(r"^https?://[^\s/]+", value):
         raise ValueError(N_("must be an http:// or https:// URL"))
     return value
+
+
+def _token_kind(
+    prefix: str, problem: Deferred
+) -> Callable[[SecretStr | None], SecretStr | None]:
+    """A check that a Slack token is of the kind its prefix names (never shows it)."""
+
+    def check(value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(prefix):
+            raise ValueError(problem)
+        return value
+
+    return check
 
 
 def _config(prefix: str) -> SettingsConfigDict:
@@ -73,19 +86,12 @@ class SlackSettings(BaseSettings):
 
     _url = field_validator("api_url")(_check_url)
 
-    @field_validator("bot_token")
-    @classmethod
-    def _bot_token_kind(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith("xoxb-"):
-            raise ValueError(N_("must be a bot token starting with xoxb-"))
-        return value
-
-    @field_validator("app_token")
-    @classmethod
-    def _app_token_kind(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith("xapp-"):
-            raise ValueError(N_("must be an app-level token starting with xapp-"))
-        return value
+    _bot_token_kind = field_validator("bot_token")(
+        _token_kind("xoxb-", N_("must be a bot token starting with xoxb-"))
+    )
+    _app_token_kind = field_validator("app_token")(
+        _token_kind("xapp-", N_("must be an app-level token starting with xapp-"))
+    )
 
 
 class SmsSettings(BaseSettings):

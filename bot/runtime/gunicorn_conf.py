@@ -9,7 +9,9 @@ it, and a test or a tool may import it too. The settings are read when gunicorn 
 run (:func:`on_starting`, in the master before it opens its socket): that binds
 ``PORT`` (unless ``--bind`` chose), or stops with one line per missing or malformed
 setting. ``sms-bot serve`` already holds its settings and passes :data:`OPTIONS`,
-:func:`bind_address` and the hooks to gunicorn itself.
+:func:`bind_address` and the hooks to gunicorn itself. (A ``HUP`` reload re-reads this
+module without ``on_starting``: gunicorn's own default bind, ``0.0.0.0:$PORT`` when
+``PORT`` is set as on every platform that sets it, applies then.)
 """
 
 from __future__ import annotations

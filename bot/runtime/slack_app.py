@@ -144,6 +144,7 @@ def build_stack(
         directory=directory,
         updates=updates,
         languages=ReaderLanguages(client, default=settings.sms.language),
+        unreachable=recipients.unreachable,
     )
     service.observers.append(metrics.outcome_observer(service.store))
     service.refusal_observers.append(metrics.record_refusal)

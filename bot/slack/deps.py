@@ -33,6 +33,8 @@ class SlackDeps:
     updates: UpdateQueue
     #: Each reader's language (ephemeral answers, modals) and the workspace's (posts).
     languages: ReaderLanguages
+    #: Members of the user groups among some tokens who have no phone (not texted).
+    unreachable: Callable[[Sequence[str]], list[str]] = lambda _tokens: []
 
 
 def interaction_request_id(kind: str, *parts: str | None) -> str:

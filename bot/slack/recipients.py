@@ -54,26 +54,35 @@ class SlackRecipients:
             return self._usergroup_numbers(group_id, token)
         return None
 
+    def unreachable(self, tokens: Sequence[str]) -> list[str]:
+        """Slack ids of the user groups' members among ``tokens`` who were not texted.
+
+        They have no phone (directory or Slack profile); the lookups are cached, so this
+        right after a send costs no Slack call. A group Slack refuses to list counts as
+        none: the send itself already reported it.
+        """
+        missing: dict[str, None] = {}
+        for token in tokens:
+            group_id = subteam_id(token)
+            if group_id is None:
+                continue
+            try:
+                _, without = self._members_by_phone(group_id)
+            except (SlackApiError, InputError):
+                continue
+            missing.update(dict.fromkeys(without))
+        return list(missing)
+
     def _usergroup_numbers(self, group_id: str, token: str) -> list[str]:
-        """Phones of a user group's members; those without one are skipped and logged."""
+        """Phones of a user group's members; those without one are skipped, and named
+        to the sender afterwards (:meth:`unreachable`)."""
         try:
-            members = sorted(self._groups.members(group_id))
+            numbers, missing = self._members_by_phone(group_id)
         except SlackApiError as error:
             code = slack_error_code(error)
             raise InputError(
                 "recipients", f"Could not list the members of {token} ({code})"
             ) from error
-        directory = self.directory.current()
-        numbers: list[str] = []
-        missing: list[str] = []
-        for user_id in members:
-            person = directory.person_by_slack_id(user_id)
-            phone = (
-                person.phone
-                if person is not None
-                else self._phones.profile_of(user_id)[1]
-            )
-            (numbers if phone else missing).append(phone or user_id)
         if missing:
             logger.warning(
                 "%s: %d member(s) without a phone were skipped", group_id, len(missing)
@@ -84,3 +93,22 @@ class SlackRecipients:
                 f"Nobody in {token} has a phone number in their Slack profile",
             )
         return numbers
+
+    def _members_by_phone(self, group_id: str) -> tuple[list[str], list[str]]:
+        """The group's members' phones, and the ids of those who have none."""
+        members = sorted(self._groups.members(group_id))
+        directory = self.directory.current()
+        numbers: list[str] = []
+        missing: list[str] = []
+        for user_id in members:
+            person = directory.person_by_slack_id(user_id)
+            phone = (
+                person.phone
+                if person is not None
+                else self._phones.profile_of(user_id)[1]
+            )
+            if phone:
+                numbers.append(phone)
+            else:
+                missing.append(user_id)
+        return numbers, missing

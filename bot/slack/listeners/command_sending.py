@@ -18,7 +18,11 @@ from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.grammar import Reading
 from bot.slack.sealed import seal
 from bot.slack.views.command_replies import build_confirm_prompt, describe_estimate
-from bot.slack.views.messages import build_rejection_message, build_result_message
+from bot.slack.views.messages import (
+    build_rejection_message,
+    build_result_message,
+    build_unreachable_note,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +65,9 @@ class CommandSender:
                 )
                 return
             self._post(outcome, command)
+            missing = self.deps.unreachable(draft.recipients)
+            if missing:
+                respond(response_type="ephemeral", **build_unreachable_note(missing))
 
     def record_refusal(self, reading: Reading, command: Command) -> None:
         """The ack told the person; the send path records the refused attempt."""

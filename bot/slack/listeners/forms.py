@@ -37,6 +37,7 @@ from bot.slack.views.messages import (
     build_error_message,
     build_rejection_message,
     build_result_message,
+    build_unreachable_note,
 )
 from bot.slack.views.modals import (
     ERROR_MAX,
@@ -263,6 +264,11 @@ class SmsFormHandlers:
                 response_url=response_url,
                 audit_id=outcome.audit_id,
             )
+            missing = self.deps.unreachable(draft.recipients)
+            if missing and user_id:
+                poster.tell_user(
+                    user_id, build_unreachable_note(missing), channel_id=channel_id
+                )
 
 
 _RECIPIENT_RULES = {"SMS_MAX_RECIPIENTS", "SMS_BLOCKED_NUMBERS", "OPT_OUT"}

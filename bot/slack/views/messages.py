@@ -12,6 +12,7 @@ for an ephemeral answer (English when not given).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.domain import AuditStatus, SendOutcome
@@ -247,3 +248,15 @@ def _badges(outcome: SendOutcome, tr: Translator) -> list[str]:
     if request.with_replies:
         badges.append("💬 " + _("Replies collected"))
     return badges
+
+
+def build_unreachable_note(user_ids: Sequence[str]) -> dict[str, Any]:
+    """Told to the sender after a send to user groups: who was not texted, and why."""
+    people = ", ".join(person_mention(user_id) for user_id in user_ids[:20])
+    more = len(user_ids) - 20
+    people += f" and {more} more" if more > 0 else ""
+    text = (
+        f"Not texted: {people}. They are in the user group but have no phone number "
+        "in their Slack profile; ask them to add one."
+    )
+    return message(text, [section(f"⚠️ {text}")])

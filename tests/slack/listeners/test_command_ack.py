@@ -295,3 +295,21 @@ def test_a_page_to_several_at_once_is_refused_in_the_ack(
     assert "one person, group or rotation at a time" in ack["text"]
     usage = harness.command("page db-oncall,alice").json()
     assert "Usage" in usage["text"]
+
+
+def test_user_group_members_without_a_phone_are_named_to_the_sender(
+    harness: SlackHarness, sent: HTTPServer
+) -> None:
+    harness.slack.state.usergroups = {"S1": ["UALICE", "UBOB"]}
+    harness.command("<!subteam^S1|@team> Disk full")
+    finished(harness)
+    assert sent_to(sent) == [(["+33612345678"], "Disk full")]
+    notes = [
+        call.args
+        for call in harness.slack.wait_for("webhook/command")
+        if "UBOB" in all_text(call.args)
+    ]
+    (note,) = notes
+    assert note["response_type"] == "ephemeral"
+    assert "<@UBOB>" in all_text(note["blocks"])
+    assert "UALICE" not in all_text(note)
