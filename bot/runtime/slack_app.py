@@ -91,9 +91,14 @@ class Stack:
     updates: UpdateQueue
     #: The daily purge, when ``SMS_AUDIT_RETENTION_DAYS`` is set.
     housekeeping: Housekeeping | None = None
+    #: Each reader's language; its locales are read once when the workers start.
+    languages: ReaderLanguages | None = None
 
     def start_workers(self, *, escalation_check_seconds: float) -> None:
-        """The threads ``serve`` runs beside the app: updates, escalations, purge."""
+        """The threads ``serve`` runs beside the app: updates, escalations, purge,
+        and reading everyone's Slack locale (so acks answer in it from the start)."""
+        if self.languages is not None:
+            self.languages.start_warming()
         self.updates.start()
         self.escalations.start_escalation_loop(escalation_check_seconds)
         if self.housekeeping is not None:
@@ -134,6 +139,7 @@ def build_stack(
         slack_sender(build_slack_client(settings, retry_rate_limits=False)),
         interval=UPDATE_INTERVAL_SECONDS,
     )
+    languages = ReaderLanguages(client, default=settings.sms.language)
     deps = SlackDeps(
         service=service,
         settings=settings,
@@ -143,7 +149,7 @@ def build_stack(
         is_name=recipients.is_name,
         directory=directory,
         updates=updates,
-        languages=ReaderLanguages(client, default=settings.sms.language),
+        languages=languages,
         unreachable=recipients.unreachable,
     )
     service.observers.append(metrics.outcome_observer(service.store))
@@ -195,6 +201,7 @@ def build_stack(
         executor,
         updates,
         housekeeping,
+        languages,
     )
 
 

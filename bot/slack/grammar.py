@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.domain import COMMAND_WORDS
+from bot.i18n import N_
 from bot.sending.phones import MAX_DIGITS, is_digit_group, is_valid_phone
 from bot.slack.oncall_grammar import OncallRequest, parse_oncall
 
@@ -43,7 +44,7 @@ _DATE = re.compile(
 _IPV4 = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$")
 #: A number typed with spaces has at most this many groups (``+33 6 12 34 56 78``).
 _MAX_GROUPS = 6
-PAGE_USAGE = "Usage: `/sms page WHO MESSAGE`, e.g. `/sms page db-oncall DB down`"
+PAGE_USAGE = N_("Usage: `/sms page WHO MESSAGE`, e.g. `/sms page db-oncall DB down`")
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,12 @@ def _keyword(action: str, stripped: str, tokens: list[_Token]) -> SmsCommand:
             return SmsCommand("history", argument=rest)
         return SmsCommand(
             "history",
-            problems=(f"`/sms history` takes a number from 1 to 100, not {rest!r}",),
+            problems=(
+                N_(
+                    "`/sms history` takes a number from 1 to 100, not %(typed)r",
+                    typed=rest,
+                ),
+            ),
         )
     if action == "page":
         return _page(stripped, tokens[1:])

@@ -5,7 +5,9 @@ a person set in Slack, e.g. ``fr-FR``. An ephemeral answer or a modal uses it; a
 post is read by many people, so it uses the workspace default (``SMS_LANGUAGE``).
 
 Answers are cached (a person rarely changes language), so a burst of commands costs one
-lookup; a failed lookup falls back to the default and is retried a minute later.
+lookup; a failed lookup falls back to the default and is retried a minute later. An ack
+makes no Slack call, so ``serve`` reads everyone's locale once at start
+(:meth:`ReaderLanguages.warm`, ``users.list``), and acks know the language from the start.
 """
 
 from __future__ import annotations
@@ -65,6 +67,44 @@ class ReaderLanguages:
     def without_lookup(self, user_id: str | None) -> Translator:
         """For an ack: the reader's language if already known, else the default."""
         return translator(self.cached(user_id) or self.default)
+
+    def warm(self, *, page_size: int = 200) -> int:
+        """Cache every member's language from ``users.list`` (paged); how many were read.
+
+        A refused or unreachable page stops the warm-up (the per-person lookup still
+        works); the reason is logged.
+        """
+        cursor: str | None = None
+        count = 0
+        while True:
+            try:
+                response = self._client.users_list(
+                    limit=page_size, include_locale=True, cursor=cursor
+                )
+            except (SlackApiError, OSError) as error:
+                reason = (
+                    slack_error_code(error)
+                    if isinstance(error, SlackApiError)
+                    else type(error).__name__
+                )
+                logger.warning("users.list stopped after %s people: %s", count, reason)
+                return count
+            with self._lock:
+                for member in response.get("members") or []:
+                    user_id, locale = member.get("id"), member.get("locale")
+                    language = language_of(str(locale or ""))
+                    if user_id and language:
+                        self._known[str(user_id)] = language
+                        count += 1
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return count
+
+    def start_warming(self) -> threading.Thread:
+        """:meth:`warm` on a daemon thread (``serve`` and the playground start it)."""
+        thread = threading.Thread(target=self.warm, name="sms-bot-locales", daemon=True)
+        thread.start()
+        return thread
 
     def translator_for(self, user_id: str | None) -> Translator:
         """The translator of an ephemeral answer or a modal for ``user_id``."""

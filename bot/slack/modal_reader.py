@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from bot.domain import Purpose, SendDraft, SmsType
 from bot.errors import InputError
+from bot.i18n import N_
 from bot.slack import ids
 from bot.slack.views.blocks import truncate
 
@@ -60,11 +61,13 @@ def read_sms_modal(
     )
     errors: dict[str, str] = {}
     if not tokens and not people:
-        errors[ids.RECIPIENTS_BLOCK] = "Add at least one phone number, name or person"
+        errors[ids.RECIPIENTS_BLOCK] = N_(
+            "Add at least one phone number, name or person"
+        )
     if not text.strip():
-        errors[ids.TEXT_BLOCK] = "Write the message to send"
+        errors[ids.TEXT_BLOCK] = N_("Write the message to send")
     if not channel:
-        errors[ids.CHANNEL_BLOCK] = "Pick the channel where the result is posted"
+        errors[ids.CHANNEL_BLOCK] = N_("Pick the channel where the result is posted")
     if errors:
         return errors
     checked = _values(

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-ONCALL_SET_USAGE = (
+from bot.i18n import N_
+
+ONCALL_SET_USAGE = N_(
     "Usage: `/sms oncall set ROTATION @person for 4h` "
     "(or `until 2026-12-24 18:00`), `/sms oncall clear ROTATION`"
 )
@@ -50,8 +52,11 @@ def parse_oncall(rest: str) -> tuple[OncallRequest | None, tuple[str, ...]]:
     if verb != "set":
         if len(words) != 1:
             return None, (
-                "Usage: `/sms oncall [ROTATION]`; to change who is on call: "
-                + ONCALL_SET_USAGE.removeprefix("Usage: "),
+                N_(
+                    "Usage: `/sms oncall [ROTATION]`; to change who is on call: "
+                    "`/sms oncall set ROTATION @person for 4h` "
+                    "(or `until 2026-12-24 18:00`), `/sms oncall clear ROTATION`"
+                ),
             )
         return OncallRequest("show", rotation=verb), ()
     if len(words) < 5 or words[3].lower() not in ("for", "until"):
@@ -62,13 +67,19 @@ def parse_oncall(rest: str) -> tuple[OncallRequest | None, tuple[str, ...]]:
         duration = parse_duration(when)
         if duration is None:
             return None, (
-                f"{when!r} is not a duration; write it like `4h`, `90m` or `1h30m`",
+                N_(
+                    "%(when)r is not a duration; write it like `4h`, `90m` or `1h30m`",
+                    when=when,
+                ),
             )
         return OncallRequest("set", rotation, person, duration=duration), ()
     until = _parse_until(when)
     if until is None:
         return None, (
-            f"{when!r} is not a date and time; write it like `2026-12-24 18:00`",
+            N_(
+                "%(when)r is not a date and time; write it like `2026-12-24 18:00`",
+                when=when,
+            ),
         )
     return OncallRequest("set", rotation, person, until=until), ()
 

@@ -197,6 +197,12 @@ def _answer(
             "ts": ts,
             "message": {"text": args.get("text")},
         }, {}
+    if method == "users.list":
+        members: list[dict[str, Any]] = [
+            {"id": user_id, "locale": locale}
+            for user_id, locale in state.locales.items()
+        ]
+        return {"ok": True, "members": members, "response_metadata": {}}, {}
     if method == "users.info":
         user_id = str(args.get("user"))
         user: dict[str, Any] = {"id": user_id}

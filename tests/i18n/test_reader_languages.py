@@ -96,3 +96,26 @@ def test_simultaneous_readers_all_get_their_own_language(fake_slack: FakeSlack) 
         for (_, user), language in results.items()
     )
     assert {readers.cached(f"U{user}") for user in range(8)} == {"fr", "en"}
+
+
+def test_warming_reads_every_locale_once_so_acks_know_them(
+    fake_slack: FakeSlack,
+) -> None:
+    fake_slack.state.locales = {"UFR": "fr-FR", "UUS": "en-US", "UDE": "de-DE"}
+    readers = languages(fake_slack)
+    assert readers.start_warming().join(timeout=5) is None
+    assert (readers.cached("UFR"), readers.cached("UUS")) == ("fr", "en")
+    assert readers.cached("UDE") is None  # no catalog: asked (and defaulted) later
+    assert readers.without_lookup("UFR").language == "fr"
+    assert readers.without_lookup("UNEW").language == "en"
+    (call,) = fake_slack.calls("users.list")
+    assert call.args["include_locale"] in ("1", "true", True)
+    assert fake_slack.calls("users.info") == []
+
+
+def test_a_refused_warm_up_leaves_the_per_person_lookup(fake_slack: FakeSlack) -> None:
+    fake_slack.state.locales = {"UFR": "fr-FR"}
+    fake_slack.state.failures = {"users.list": "missing_scope"}
+    readers = languages(fake_slack)
+    assert readers.warm() == 0
+    assert readers.language_of("UFR") == "fr"

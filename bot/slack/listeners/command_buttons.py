@@ -14,6 +14,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain import SendDraft
+from bot.i18n import N_
 from bot.slack import ids
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners.command_sending import Command, CommandSender
@@ -24,7 +25,7 @@ from bot.slack.views.modals import ModalContext
 
 logger = logging.getLogger(__name__)
 
-_EXPIRED = "This question has expired; type the command again."
+_EXPIRED = N_("This question has expired; type the command again.")
 _SEND_BUTTONS = (ids.CONFIRM_SEND, ids.SEND_AS_SHOWN, ids.SEND_CERTAIN)
 
 
@@ -50,12 +51,13 @@ class CommandButtons:
     def confirm(self, body: dict[str, Any], respond: Respond) -> None:
         """A send button: send what it carries (at most once: its request id is fixed)."""
         action = (body.get("actions") or [{}])[0]
+        command = _command_of(body)
+        reader = self.deps.languages.translator_for(command.get("user_id"))
         draft = self._draft(str(action.get("value") or ""))
         if draft is None:
-            respond(replace_original=True, text=_EXPIRED)
+            respond(replace_original=True, text=reader.gettext(_EXPIRED))
             return
-        respond(replace_original=True, text="Sending…")
-        command = _command_of(body)
+        respond(replace_original=True, text=reader.gettext("Sending…"))
         try:
             if action.get("action_id") == ids.CONFIRM_SEND:
                 self.sender.deliver(draft, command, respond)  # the size was confirmed
@@ -65,7 +67,9 @@ class CommandButtons:
             logger.exception("confirmed /sms send failed")
             respond(
                 response_type="ephemeral",
-                **build_error_message("Something went wrong; nothing more was done."),
+                **build_error_message(
+                    N_("Something went wrong; nothing more was done."), reader
+                ),
             )
 
     def cancel(self, respond: Respond) -> None:
@@ -76,11 +80,12 @@ class CommandButtons:
     ) -> None:
         """Open the form with the recipients that are certain and the message."""
         action = (body.get("actions") or [{}])[0]
+        command = _command_of(body)
         saved = unseal(str(action.get("value") or ""), self._key)
         if saved is None:
-            respond(replace_original=True, text=_EXPIRED)
+            reader = self.deps.languages.translator_for(command.get("user_id"))
+            respond(replace_original=True, text=reader.gettext(_EXPIRED))
             return
-        command = _command_of(body)
         context = ModalContext(
             channel_id=command.get("channel_id"),
             response_url=command.get("response_url"),

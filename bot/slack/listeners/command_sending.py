@@ -13,6 +13,7 @@ from slack_bolt import Respond
 
 from bot.domain import Actor, SendDraft, SendOutcome, Source
 from bot.errors import InputError, PolicyError
+from bot.i18n import Translator
 from bot.sending.segments import analyse
 from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.grammar import Reading
@@ -38,7 +39,7 @@ class CommandSender:
         self._key = key
 
     def send(self, draft: SendDraft, command: Command, respond: Respond) -> None:
-        prompt = self._confirmation(draft)
+        prompt = self._confirmation(draft, self._reader(command))
         if prompt is not None:
             respond(response_type="ephemeral", **prompt)
             return
@@ -50,7 +51,10 @@ class CommandSender:
                 draft, command_actor(command), resolve=self.deps.resolve
             )
         except (InputError, PolicyError) as refusal:
-            respond(response_type="ephemeral", **build_rejection_message(refusal))
+            reader = self._reader(command)
+            respond(
+                response_type="ephemeral", **build_rejection_message(refusal, reader)
+            )
             return
         with self.deps.poster.after_send(
             outcome,
@@ -61,13 +65,23 @@ class CommandSender:
             if outcome.duplicate:
                 respond(
                     response_type="ephemeral",
-                    text=f"This command was already handled (audit #{outcome.audit_id}).",
+                    text=self._reader(command).gettext(
+                        "This command was already handled (audit #%(audit_id)s).",
+                        audit_id=outcome.audit_id,
+                    ),
                 )
                 return
             self._post(outcome, command)
             missing = self.deps.unreachable(draft.recipients)
             if missing:
-                respond(response_type="ephemeral", **build_unreachable_note(missing))
+                respond(
+                    response_type="ephemeral",
+                    **build_unreachable_note(missing, self._reader(command)),
+                )
+
+    def _reader(self, command: Command) -> Translator:
+        """The language of whoever typed the command (ephemeral answers)."""
+        return self.deps.languages.translator_for(command.get("user_id"))
 
     def record_refusal(self, reading: Reading, command: Command) -> None:
         """The ack told the person; the send path records the refused attempt."""
@@ -93,7 +107,7 @@ class CommandSender:
         ):
             self._post(outcome, command)
 
-    def _confirmation(self, draft: SendDraft) -> dict[str, Any] | None:
+    def _confirmation(self, draft: SendDraft, tr: Translator) -> dict[str, Any] | None:
         """The Send/Cancel question when the send is above ``SMS_CONFIRM_ABOVE`` SMS."""
         parts = analyse(draft.text).parts
         limit = self.deps.settings.sms.confirm_above
@@ -115,15 +129,23 @@ class CommandSender:
         )
         if value is None:
             return {
-                "text": "This send is too large to confirm here: "
-                "use the form (`/sms`), which shows the estimate first."
+                "text": tr.gettext(
+                    "This send is too large to confirm here: "
+                    "use the form (`/sms`), which shows the estimate first."
+                )
             }
-        estimate = describe_estimate(recipients=len(request.recipients), parts=parts)
-        return build_confirm_prompt(value=value, estimate=estimate, limit=limit)
+        estimate = describe_estimate(
+            recipients=len(request.recipients), parts=parts, tr=tr
+        )
+        return build_confirm_prompt(value=value, estimate=estimate, limit=limit, tr=tr)
 
     def _post(self, outcome: SendOutcome, command: Command) -> None:
         self.deps.poster.post(
-            build_result_message(outcome, user_id=command.get("user_id") or ""),
+            build_result_message(
+                outcome,
+                user_id=command.get("user_id") or "",
+                tr=self.deps.languages.workspace(),
+            ),
             channel_id=command.get("channel_id"),
             user_id=command.get("user_id"),
             response_url=command.get("response_url"),

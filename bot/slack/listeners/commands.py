@@ -17,6 +17,8 @@ from slack_sdk import WebClient
 
 from bot.domain import SendDraft
 from bot.errors import InputError, PolicyError
+from bot.i18n import N_, Translator
+from bot.i18n.octopush_hints import localized_hint
 from bot.sending.gateway import GatewayError
 from bot.sending.guard import policy_from
 from bot.slack import ids
@@ -48,7 +50,7 @@ from bot.slack.views.modals import ModalContext
 
 logger = logging.getLogger(__name__)
 
-PAGE_ONE_AT_A_TIME = (
+PAGE_ONE_AT_A_TIME = N_(
     "`/sms page` pages one person, group or rotation at a time: "
     "send one `/sms page WHO MESSAGE` for each."
 )
@@ -72,24 +74,34 @@ class SmsCommandHandlers:
     # --- the ack: pure -------------------------------------------------------------
 
     def ack(self, ack: Ack, command: dict[str, Any]) -> None:
-        """Answer Slack at once, judging everything that needs no lookup."""
+        """Answer Slack at once, judging everything that needs no lookup.
+
+        The answer is in the reader's language as already known (the locales are read
+        when ``serve`` starts, and after each command), else in ``SMS_LANGUAGE``: an ack
+        makes no Slack call.
+        """
         parsed = self._parse(command)
-        if parsed.problems:
-            ack(response_type="ephemeral", text="\n".join(parsed.problems))
-        elif parsed.action == "help":
-            ack(response_type="ephemeral", **build_help_message())
-        elif parsed.action == "page":
-            if len(parsed.recipients) > 1:
-                ack(response_type="ephemeral", text=PAGE_ONE_AT_A_TIME)
-            else:
-                ack(
-                    response_type="ephemeral",
-                    **build_sending_message(parsed.recipients),
-                )
-        elif parsed.action == "send":
-            ack(response_type="ephemeral", **self._send_reply(parsed, command))
-        else:
+        if not _answered_in_ack(parsed):
             ack()
+            return
+        tr = self.deps.languages.without_lookup(command.get("user_id"))
+        ack(response_type="ephemeral", **self._ack_reply(parsed, command, tr))
+
+    def _ack_reply(
+        self, parsed: SmsCommand, command: dict[str, Any], tr: Translator
+    ) -> dict[str, Any]:
+        """What the ack says, in ``tr``'s language."""
+        if parsed.problems:
+            return {
+                "text": "\n".join(tr.gettext(problem) for problem in parsed.problems)
+            }
+        if parsed.action == "help":
+            return build_help_message(tr)
+        if parsed.action == "page":
+            if len(parsed.recipients) > 1:
+                return {"text": tr.gettext(PAGE_ONE_AT_A_TIME)}
+            return build_sending_message(parsed.recipients, tr)
+        return self._send_reply(parsed, command, tr)
 
     def _parse(self, command: dict[str, Any]) -> SmsCommand:
         return parse_sms_command(
@@ -119,14 +131,14 @@ class SmsCommandHandlers:
         return refusal if self._judge(parsed.cautious, command) else None
 
     def _send_reply(
-        self, parsed: SmsCommand, command: dict[str, Any]
+        self, parsed: SmsCommand, command: dict[str, Any], tr: Translator
     ) -> dict[str, Any]:
         refusal = self._refusal(parsed, command)
         if refusal is not None:
-            return build_rejection_message(refusal)
+            return build_rejection_message(refusal, tr)
         region = self.deps.settings.sms.default_region
         if parsed.cautious is None:
-            return build_sending_message(display_tokens(parsed.recipients, region))
+            return build_sending_message(display_tokens(parsed.recipients, region), tr)
         greedy, cautious = _greedy(parsed), parsed.cautious
         request_id = command_request_id(command)
 
@@ -147,6 +159,7 @@ class SmsCommandHandlers:
             as_shown=offer(greedy),
             certain_only=offer(cautious),
             form=form,
+            tr=tr,
         )
 
     # --- after the ack ---------------------------------------------------------------
@@ -156,6 +169,8 @@ class SmsCommandHandlers:
     ) -> None:
         """Everything after the ack; every failure reaches the person who typed the command."""
         parsed = self._parse(command)
+        # Looked up (then cached) here, after the ack: the next ack knows it too.
+        tr = self.deps.languages.translator_for(command.get("user_id"))
         try:
             if parsed.problems or parsed.action == "help":
                 return
@@ -164,7 +179,7 @@ class SmsCommandHandlers:
             elif parsed.action == "balance":
                 respond(
                     response_type="ephemeral",
-                    **build_balance_message(self.deps.service.balance()),
+                    **build_balance_message(self.deps.service.balance(), tr),
                 )
             elif parsed.action == "history":
                 limit = int(parsed.argument or 10)
@@ -173,7 +188,7 @@ class SmsCommandHandlers:
                 )
                 respond(
                     response_type="ephemeral",
-                    **build_history_message(records, limit=limit),
+                    **build_history_message(records, limit=limit, tr=tr),
                 )
             elif parsed.action == "send":
                 self._send_command(parsed, command, respond)
@@ -183,9 +198,14 @@ class SmsCommandHandlers:
             elif parsed.action == "oncall":
                 self.paging.oncall_command(parsed, command, respond)
         except GatewayError as error:
-            hint = f" {error.hint}" if error.hint else ""
+            hint = localized_hint(tr, error.hint)
             respond(
-                response_type="ephemeral", text=f"Octopush answered: {error}.{hint}"
+                response_type="ephemeral",
+                text=tr.gettext(
+                    "Octopush answered: %(error)s.%(hint)s",
+                    error=str(error),
+                    hint=" " + hint if hint else "",
+                ),
             )
         except Exception:
             logger.exception(
@@ -193,7 +213,9 @@ class SmsCommandHandlers:
             )
             respond(
                 response_type="ephemeral",
-                **build_error_message("Something went wrong; nothing more was done."),
+                **build_error_message(
+                    N_("Something went wrong; nothing more was done."), tr
+                ),
             )
 
     def _send_command(
@@ -224,3 +246,8 @@ class SmsCommandHandlers:
 
 def _greedy(parsed: SmsCommand) -> Reading:
     return Reading(parsed.recipients, parsed.text)
+
+
+def _answered_in_ack(parsed: SmsCommand) -> bool:
+    """The commands whose ack says something (the others answer after a lookup)."""
+    return bool(parsed.problems) or parsed.action in ("help", "page", "send")

@@ -34,6 +34,9 @@ def open_sms_form(
     asked about an ambiguous command.
     """
     settings = deps.settings.sms
+    tr = deps.languages.translator_for(
+        context.user_id
+    )  # a modal: its reader's language
     view = build_sms_modal(
         context=context,
         initial_text=initial_text[:MAX_TEXT_LENGTH],
@@ -42,15 +45,18 @@ def open_sms_form(
         default_type=settings.default_type,
         default_purpose=settings.default_purpose,
         region=settings.default_region,
+        tr=tr,
     )
     if not trigger_id:
-        return "Could not open the SMS form (no trigger); try `/sms` again."
+        return tr.gettext("Could not open the SMS form (no trigger); try `/sms` again.")
     try:
         client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as error:
         code = slack_error_code(error)
         logger.warning("views.open failed: %s", code)
-        return f"Could not open the SMS form ({code}); try `/sms` again."
+        return tr.gettext(
+            "Could not open the SMS form (%(code)s); try `/sms` again.", code=code
+        )
     return None
 
 
@@ -99,7 +105,9 @@ class FormOpening:
             client.views_update(
                 view_id=view["id"],
                 hash=view.get("hash"),
-                view=update_preview(view, text),
+                view=update_preview(
+                    view, text, self.deps.languages.translator_for(_user_id(body))
+                ),
             )
         except SlackApiError as error:
             # hash_conflict means a newer keystroke already updated the view: nothing to do.

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain import Actor, SendDraft, SendRequest, Source
 from bot.errors import InputError, PolicyError
+from bot.i18n import N_, Translator
 from bot.sending.guard import policy_from
 from bot.sending.segments import analyse
 from bot.slack import ids
@@ -71,9 +72,13 @@ class SmsFormHandlers:
     ) -> None:
         """Answer at once, with no I/O: problems that need no lookup on their fields,
         else "checking…" while the lazy listener looks people up and runs the guard."""
+        # An ack makes no Slack call: the reader's language is known from opening
+        # the form (cached), else the workspace's.
+        tr = self.deps.languages.without_lookup(_user_id(body))
         submission = read_sms_modal(view, response_urls=body.get("response_urls") or ())
         if not isinstance(submission, ModalSubmission):
-            ack(response_action="errors", errors=submission)
+            errors = {block: tr.gettext(text) for block, text in submission.items()}
+            ack(response_action="errors", errors=errors)
             return
         problem = precheck(
             submission.draft,
@@ -83,10 +88,10 @@ class SmsFormHandlers:
             is_name=self.deps.is_name,
         )
         if problem is not None:
-            ack(response_action="errors", errors=_inline_errors(problem))
+            ack(response_action="errors", errors=_inline_errors(problem, tr))
             return
         metadata = str(view.get("private_metadata") or "")
-        ack(response_action="update", view=build_checking_view(metadata))
+        ack(response_action="update", view=build_checking_view(metadata, tr))
 
     def send_submission(
         self, body: dict[str, Any], view: dict[str, Any], client: WebClient
@@ -110,29 +115,33 @@ class SmsFormHandlers:
         view_id = str(view.get("id") or "")
         context = ModalContext.from_metadata(str(view.get("private_metadata") or ""))
         channel_id = submission.channel_id or context.channel_id
+        tr = self.deps.languages.translator_for(actor.slack_user_id)
         try:
             request = self.deps.service.validate(
                 submission.draft, resolve=self.deps.resolve
             )
             self.deps.service.check_policy(request, actor)
         except (InputError, PolicyError) as problem:
-            if not self._show(client, view_id, refill_form(view, problem)):
-                self._tell(actor, build_rejection_message(problem), channel_id)
+            if not self._show(client, view_id, refill_form(view, problem, tr)):
+                self._tell(actor, build_rejection_message(problem, tr), channel_id)
             return
-        confirm = self._confirmation(request, submission, view)
+        confirm = self._confirmation(request, submission, view, tr)
         if confirm is not None:
             if not self._show(client, view_id, confirm):
                 self._tell(
                     actor,
                     build_error_message(
-                        "The form was closed before the send could be confirmed; "
-                        "nothing was sent."
+                        N_(
+                            "The form was closed before the send could be confirmed; "
+                            "nothing was sent."
+                        ),
+                        tr,
                     ),
                     channel_id,
                 )
             return
         sending = build_sending_view(
-            recipients=len(request.recipients), channel_id=channel_id
+            recipients=len(request.recipients), channel_id=channel_id, tr=tr
         )
         self._show(client, view_id, sending)
         self._send(
@@ -181,7 +190,11 @@ class SmsFormHandlers:
         )
 
     def _confirmation(
-        self, request: SendRequest, submission: ModalSubmission, view: dict[str, Any]
+        self,
+        request: SendRequest,
+        submission: ModalSubmission,
+        view: dict[str, Any],
+        tr: Translator,
     ) -> dict[str, Any] | None:
         parts = analyse(request.text).parts
         total = parts * len(request.recipients)
@@ -199,13 +212,20 @@ class SmsFormHandlers:
         )
         if len(saved) > METADATA_MAX:
             saved = json.dumps({"too_long": True})
-        summary = (
-            f"{len(request.recipients)} recipients, {parts} SMS each "
-            f"(more than SMS_CONFIRM_ABOVE = {self.deps.settings.sms.confirm_above} SMS)."
+        summary = tr.ngettext(
+            "%(n)s recipient, %(parts)s SMS each "
+            "(more than SMS_CONFIRM_ABOVE = %(limit)s SMS).",
+            "%(n)s recipients, %(parts)s SMS each "
+            "(more than SMS_CONFIRM_ABOVE = %(limit)s SMS).",
+            len(request.recipients),
+            parts=tr.number(parts),
+            limit=self.deps.settings.sms.confirm_above,
         )
-        estimate = describe_estimate(recipients=len(request.recipients), parts=parts)
+        estimate = describe_estimate(
+            recipients=len(request.recipients), parts=parts, tr=tr
+        )
         return build_confirm_modal(
-            draft_metadata=saved, summary=summary, estimate=estimate
+            draft_metadata=saved, summary=summary, estimate=estimate, tr=tr
         )
 
     def _actor(self, body: dict[str, Any], channel_id: str | None) -> Actor:
@@ -235,12 +255,15 @@ class SmsFormHandlers:
             }
         )
         poster = self.deps.poster
+        reader = self.deps.languages.translator_for(user_id)
         try:
             outcome = self.deps.service.send(draft, actor, resolve=self.deps.resolve)
         except (InputError, PolicyError) as refusal:
             if user_id:
                 poster.tell_user(
-                    user_id, build_rejection_message(refusal), channel_id=channel_id
+                    user_id,
+                    build_rejection_message(refusal, reader),
+                    channel_id=channel_id,
                 )
             return
         except Exception:
@@ -248,7 +271,9 @@ class SmsFormHandlers:
             if user_id:
                 poster.tell_user(
                     user_id,
-                    build_error_message("Something went wrong sending your SMS."),
+                    build_error_message(
+                        N_("Something went wrong sending your SMS."), reader
+                    ),
                     channel_id=channel_id,
                 )
             return
@@ -258,7 +283,9 @@ class SmsFormHandlers:
             outcome, user_id=user_id, channel_id=channel_id, response_url=response_url
         ):
             poster.post(
-                build_result_message(outcome, user_id=user_id or ""),
+                build_result_message(
+                    outcome, user_id=user_id or "", tr=self.deps.languages.workspace()
+                ),
                 channel_id=channel_id,
                 user_id=user_id,
                 response_url=response_url,
@@ -267,18 +294,22 @@ class SmsFormHandlers:
             missing = self.deps.unreachable(draft.recipients)
             if missing and user_id:
                 poster.tell_user(
-                    user_id, build_unreachable_note(missing), channel_id=channel_id
+                    user_id,
+                    build_unreachable_note(missing, reader),
+                    channel_id=channel_id,
                 )
 
 
 _RECIPIENT_RULES = {"SMS_MAX_RECIPIENTS", "SMS_BLOCKED_NUMBERS", "OPT_OUT"}
 
 
-def _inline_errors(problem: InputError | PolicyError) -> dict[str, str]:
+def _inline_errors(problem: InputError | PolicyError, tr: Translator) -> dict[str, str]:
     """``ack(response_action="errors")`` keys: each problem under its form field."""
     if isinstance(problem, InputError):
-        return errors_for_modal(problem)
-    return {_policy_block(problem): truncate(problem.message, ERROR_MAX)}
+        return {
+            block: tr.gettext(text) for block, text in errors_for_modal(problem).items()
+        }
+    return {_policy_block(problem): truncate(tr.gettext(problem.message), ERROR_MAX)}
 
 
 def _policy_block(refusal: PolicyError) -> str:

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.errors import InputError, PolicyError
+from bot.i18n import Translator, translator
 from bot.slack import ids
-from bot.slack.views.blocks import FIELD_LABELS, context, escape, plain, section
+from bot.slack.views.blocks import context, escape, field_label, plain, section
 
 #: Keys ``views.update`` accepts; the rest (id, hash, state…) are Slack's own.
 _VIEW_KEYS = (
@@ -30,40 +31,62 @@ _VIEW_KEYS = (
 )
 
 
-def build_checking_view(private_metadata: str) -> dict[str, Any]:
+def build_checking_view(
+    private_metadata: str, tr: Translator | None = None
+) -> dict[str, Any]:
     """What the form becomes the moment it is submitted, while the lookups run."""
+    _ = (tr or translator()).gettext
     return {
         "type": "modal",
         "callback_id": ids.CHECKING_MODAL,
-        "title": plain("Send an SMS", 24),
-        "close": plain("Close", 24),
+        "title": plain(_("Send an SMS"), 24),
+        "close": plain(_("Close"), 24),
         "private_metadata": private_metadata,
         "blocks": [
-            section("⏳ *Checking the recipients…* Nothing is sent before this ends."),
+            section(
+                "⏳ "
+                + _("*Checking the recipients…* Nothing is sent before this ends.")
+            ),
         ],
     }
 
 
-def build_sending_view(*, recipients: int, channel_id: str | None) -> dict[str, Any]:
+def build_sending_view(
+    *, recipients: int, channel_id: str | None, tr: Translator | None = None
+) -> dict[str, Any]:
     """The checks passed: the send is under way; its result goes to the channel."""
-    where = f" in <#{escape(channel_id)}>" if channel_id else ""
-    noun = "recipient" if recipients == 1 else "recipients"
+    tr = tr or translator()
+    _ = tr.gettext
+    if channel_id:
+        channel = "<#" + escape(channel_id) + ">"
+        text = tr.ngettext(
+            "*Sending to %(n)s recipient.* The result will be posted in %(channel)s.",
+            "*Sending to %(n)s recipients.* The result will be posted in %(channel)s.",
+            recipients,
+            channel=channel,
+        )
+    else:
+        text = tr.ngettext(
+            "*Sending to %(n)s recipient.* The result will be posted.",
+            "*Sending to %(n)s recipients.* The result will be posted.",
+            recipients,
+        )
     return {
         "type": "modal",
         "callback_id": ids.CHECKING_MODAL,
-        "title": plain("Send an SMS", 24),
-        "close": plain("Close", 24),
+        "title": plain(_("Send an SMS"), 24),
+        "close": plain(_("Close"), 24),
         "blocks": [
-            section(
-                f"📤 *Sending to {recipients} {noun}.* The result will be posted{where}."
-            ),
-            context("You can close this window."),
+            section("📤 " + text),
+            context(_("You can close this window.")),
         ],
     }
 
 
 def refill_form(
-    view: Mapping[str, Any], problem: InputError | PolicyError
+    view: Mapping[str, Any],
+    problem: InputError | PolicyError,
+    tr: Translator | None = None,
 ) -> dict[str, Any]:
     """The submitted form again, with what was entered and ``problem`` on top."""
     values = (view.get("state") or {}).get("values") or {}
@@ -73,18 +96,20 @@ def refill_form(
         for block in view.get("blocks") or []
         if isinstance(block, dict) and block.get("block_id") != ids.PROBLEMS_BLOCK
     ]
-    notice = section("\n".join(_problem_lines(problem)))
+    notice = section("\n".join(_problem_lines(problem, tr or translator())))
     notice["block_id"] = ids.PROBLEMS_BLOCK
     updated["blocks"] = [notice, *blocks]
     return updated
 
 
-def _problem_lines(problem: InputError | PolicyError) -> list[str]:
-    lines = ["🚫 *Nothing was sent.* Fix this and submit again:"]
+def _problem_lines(problem: InputError | PolicyError, tr: Translator) -> list[str]:
+    _ = tr.gettext
+    lines = ["🚫 *" + _("Nothing was sent.") + "* " + _("Fix this and submit again:")]
     if isinstance(problem, PolicyError):
-        return [*lines, f"• *{escape(problem.rule)}*: {escape(problem.message)}"]
+        reason = escape(_(problem.message))
+        return [*lines, f"• *{escape(problem.rule)}*: {reason}"]
     return lines + [
-        f"• *{FIELD_LABELS.get(field, field)}*: {escape(message)}"
+        f"• *{field_label(field, tr)}*: {escape(_(message))}"
         for field, message in problem.problems.items()
     ]
 

@@ -250,13 +250,20 @@ def _badges(outcome: SendOutcome, tr: Translator) -> list[str]:
     return badges
 
 
-def build_unreachable_note(user_ids: Sequence[str]) -> dict[str, Any]:
+def build_unreachable_note(
+    user_ids: Sequence[str], tr: Translator | None = None
+) -> dict[str, Any]:
     """Told to the sender after a send to user groups: who was not texted, and why."""
-    people = ", ".join(person_mention(user_id) for user_id in user_ids[:20])
+    tr = tr or translator()
+    people = ", ".join(person_mention(user_id, tr) for user_id in user_ids[:20])
     more = len(user_ids) - 20
-    people += f" and {more} more" if more > 0 else ""
-    text = (
-        f"Not texted: {people}. They are in the user group but have no phone number "
-        "in their Slack profile; ask them to add one."
+    if more > 0:
+        people = tr.ngettext(
+            "%(head)s and %(n)s more", "%(head)s and %(n)s more", more, head=people
+        )
+    text = tr.gettext(
+        "Not texted: %(people)s. They are in the user group but have no phone number "
+        "in their Slack profile; ask them to add one.",
+        people=people,
     )
     return message(text, [section(f"⚠️ {text}")])

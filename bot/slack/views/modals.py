@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.domain import MAX_TEXT_LENGTH, Purpose, SmsType
+from bot.i18n import N_, Translator, translator
 from bot.sending.segments import analyse
 from bot.slack import ids
 from bot.slack.modal_reader import ERROR_MAX as ERROR_MAX
@@ -27,7 +28,6 @@ from bot.slack.views.blocks import (
     input_block,
     option,
     plain,
-    plural,
     radio_buttons,
     section,
 )
@@ -42,20 +42,29 @@ _NAMED_CHARS = 5
 _VIEW_KEYS = """type title submit close callback_id private_metadata clear_on_close
 notify_on_close external_id submit_disabled""".split()
 _TYPE_OPTIONS: dict[str, tuple[str, str]] = {
-    SmsType.PREMIUM: ("Premium", "Fast, with delivery receipts"),
-    SmsType.LOW_COST: ("Low cost", "Cheaper; may arrive hours later"),
+    SmsType.PREMIUM: (N_("Premium"), N_("Fast, with delivery receipts")),
+    SmsType.LOW_COST: (N_("Low cost"), N_("Cheaper; may arrive hours later")),
 }
 _PURPOSE_OPTIONS: dict[str, tuple[str, str]] = {
-    Purpose.ALERT: ("Alert", "Transactional: allowed at any time"),
-    Purpose.WHOLESALE: ("Marketing", "Needs “STOP au 30101” in the text"),
+    Purpose.ALERT: (N_("Alert"), N_("Transactional: allowed at any time")),
+    Purpose.WHOLESALE: (N_("Marketing"), N_("Needs “STOP au 30101” in the text")),
 }
 _CHECKBOX_OPTIONS = {
     ids.OPTION_REPLIES: (
-        "Collect replies",
-        "France only: answers come back to the bot",
+        N_("Collect replies"),
+        N_("France only: answers come back to the bot"),
     ),
-    ids.OPTION_SIMULATION: ("Simulation", "Nothing is sent, nothing is billed"),
+    ids.OPTION_SIMULATION: (N_("Simulation"), N_("Nothing is sent, nothing is billed")),
 }
+
+
+def _translated(
+    options: Mapping[str, tuple[str, str]], tr: Translator
+) -> dict[str, tuple[str, str]]:
+    return {
+        value: (tr.gettext(text), tr.gettext(description))
+        for value, (text, description) in options.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -96,14 +105,20 @@ def build_sms_modal(
     default_type: SmsType,
     default_purpose: Purpose,
     region: str,
+    tr: Translator | None = None,
 ) -> dict[str, Any]:
-    """The send form with the workspace defaults filled in (``views.open`` payload)."""
+    """The send form with the workspace defaults filled in (``views.open`` payload).
+
+    ``tr`` is the reader's translator: a modal is read by the person who opened it.
+    """
+    tr = tr or translator()
+    _ = tr.gettext
     text_input: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": ids.TEXT_INPUT,
         "multiline": True,
         "max_length": TEXT_MAX_LENGTH,
-        "placeholder": plain("Server db-1 is down", 150),
+        "placeholder": plain(_("Server db-1 is down"), 150),
         "dispatch_action_config": {"trigger_actions_on": ["on_character_entered"]},
     }
     if initial_text:
@@ -119,7 +134,7 @@ def build_sms_modal(
         "action_id": ids.CHANNEL_SELECT,
         "default_to_current_conversation": True,
         "response_url_enabled": True,
-        "placeholder": plain("Channel for the result", 150),
+        "placeholder": plain(_("Channel for the result"), 150),
     }
     if context.channel_id:
         channel_select["initial_conversation"] = context.channel_id
@@ -134,82 +149,107 @@ def build_sms_modal(
     blocks: list[dict[str, Any]] = [
         input_block(
             ids.RECIPIENTS_BLOCK,
-            "Recipients",
+            _("Recipients"),
             recipients_input,
-            hint=f"Phone numbers (national numbers are read as {region}), directory "
-            "names or groups, separated by commas",
+            hint=_(
+                "Phone numbers (national numbers are read as %(region)s), directory "
+                "names or groups, separated by commas",
+                region=region,
+            ),
             optional=True,
         ),
         input_block(
             ids.PEOPLE_BLOCK,
-            "Slack people (their profile phone)",
+            _("Slack people (their profile phone)"),
             {"type": "multi_users_select", "action_id": ids.PEOPLE_SELECT},
             optional=True,
         ),
-        {**input_block(ids.TEXT_BLOCK, "Message", text_input), "dispatch_action": True},
-        build_preview_block(initial_text),
+        {
+            **input_block(ids.TEXT_BLOCK, _("Message"), text_input),
+            "dispatch_action": True,
+        },
+        build_preview_block(initial_text, tr),
         input_block(
             ids.SENDER_BLOCK,
-            "Sender",
+            _("Sender"),
             sender_input,
-            hint="3-11 letters, digits or spaces; empty for the account default",
+            hint=_("3-11 letters, digits or spaces; empty for the account default"),
             optional=True,
         ),
         input_block(
             ids.TYPE_BLOCK,
-            "SMS type",
-            radio_buttons(ids.TYPE_SELECT, _TYPE_OPTIONS, default_type),
+            _("SMS type"),
+            radio_buttons(
+                ids.TYPE_SELECT, _translated(_TYPE_OPTIONS, tr), default_type
+            ),
         ),
         input_block(
             ids.PURPOSE_BLOCK,
-            "Purpose",
-            radio_buttons(ids.PURPOSE_SELECT, _PURPOSE_OPTIONS, default_purpose),
+            _("Purpose"),
+            radio_buttons(
+                ids.PURPOSE_SELECT, _translated(_PURPOSE_OPTIONS, tr), default_purpose
+            ),
         ),
         input_block(
             ids.SEND_AT_BLOCK,
-            "Send at",
+            _("Send at"),
             {"type": "datetimepicker", "action_id": ids.SEND_AT_PICKER},
-            hint="Leave empty to send now",
+            hint=_("Leave empty to send now"),
             optional=True,
         ),
         input_block(
             ids.OPTIONS_BLOCK,
-            "Options",
+            _("Options"),
             {
                 "type": "checkboxes",
                 "action_id": ids.OPTIONS_CHECKBOXES,
                 "options": [
-                    option(v, *labels) for v, labels in _CHECKBOX_OPTIONS.items()
+                    option(v, *labels)
+                    for v, labels in _translated(_CHECKBOX_OPTIONS, tr).items()
                 ],
             },
             optional=True,
         ),
-        input_block(ids.CHANNEL_BLOCK, "Post the result in", channel_select),
+        input_block(ids.CHANNEL_BLOCK, _("Post the result in"), channel_select),
     ]
     return {
         "type": "modal",
         "callback_id": ids.SMS_MODAL,
-        "title": plain("Send an SMS", 24),
-        "submit": plain("Send", 24),
-        "close": plain("Cancel", 24),
+        "title": plain(_("Send an SMS"), 24),
+        "submit": plain(_("Send"), 24),
+        "close": plain(_("Cancel"), 24),
         "notify_on_close": False,
         "private_metadata": context.to_metadata(),
         "blocks": blocks,
     }
 
 
-def build_preview_block(text: str) -> dict[str, Any]:
+def build_preview_block(text: str, tr: Translator | None = None) -> dict[str, Any]:
     """The line under the message: encoding, why Unicode, length, SMS per recipient."""
+    tr = tr or translator()
     info = analyse(text)
     if info.parts == 0:
-        line = "Type a message to see its length and SMS count"
+        line = tr.gettext("Type a message to see its length and SMS count")
     else:
-        count = f"{plural(info.units, 'character')} · {info.parts} SMS per recipient"
+        count = tr.ngettext(
+            "%(n)s character · %(parts)s SMS per recipient",
+            "%(n)s characters · %(parts)s SMS per recipient",
+            info.units,
+            parts=tr.number(info.parts),
+        )
         if info.unicode_chars:
             named = ", ".join(_show(char) for char in info.unicode_chars[:_NAMED_CHARS])
             more = len(info.unicode_chars) - _NAMED_CHARS
-            named += f" and {more} more" if more > 0 else ""
-            line = f"Unicode because of {named} · {count}"
+            if more > 0:
+                named = tr.ngettext(
+                    "%(head)s and %(n)s more",
+                    "%(head)s and %(n)s more",
+                    more,
+                    head=named,
+                )
+            line = tr.gettext(
+                "Unicode because of %(chars)s · %(count)s", chars=named, count=count
+            )
         else:
             line = f"GSM-7 · {count}"
     block = context(f"📏 {line}")
@@ -217,13 +257,15 @@ def build_preview_block(text: str) -> dict[str, Any]:
     return block
 
 
-def update_preview(view: Mapping[str, Any], text: str) -> dict[str, Any]:
+def update_preview(
+    view: Mapping[str, Any], text: str, tr: Translator | None = None
+) -> dict[str, Any]:
     """The ``views.update`` payload for ``view`` with only the preview line changed.
 
     Block and action ids are kept, so Slack keeps what the person has typed so far.
     """
     updated = {key: copy.deepcopy(view[key]) for key in _VIEW_KEYS if key in view}
-    preview = build_preview_block(text)
+    preview = build_preview_block(text, tr)
     blocks = [block for block in view.get("blocks") or [] if isinstance(block, dict)]
     new_blocks = [
         preview if block.get("block_id") == ids.PREVIEW_BLOCK else copy.deepcopy(block)
@@ -244,7 +286,11 @@ def update_preview(view: Mapping[str, Any], text: str) -> dict[str, Any]:
 
 
 def build_confirm_modal(
-    *, draft_metadata: str, summary: str, estimate: str
+    *,
+    draft_metadata: str,
+    summary: str,
+    estimate: str,
+    tr: Translator | None = None,
 ) -> dict[str, Any]:
     """What the form becomes when a send is large: the estimate, then Send.
 
@@ -252,18 +298,21 @@ def build_confirm_modal(
     The draft rides in ``private_metadata``; the caller stores it elsewhere when longer
     than :data:`METADATA_MAX`.
     """
+    _ = (tr or translator()).gettext
     return {
         "type": "modal",
         "callback_id": ids.CONFIRM_MODAL,
-        "title": plain("Confirm the send", 24),
-        "submit": plain("Send", 24),
-        "close": plain("Cancel", 24),
+        "title": plain(_("Confirm the send"), 24),
+        "submit": plain(_("Send"), 24),
+        "close": plain(_("Cancel"), 24),
         "notify_on_close": False,
         "private_metadata": draft_metadata,
         "blocks": [
-            section(f"💸 *This send is large.*\n{summary}"),
-            section(f"*Estimate:* {estimate}"),
-            context("Nothing is sent until you press *Send*; *Cancel* sends nothing."),
+            section("💸 *" + _("This send is large.") + "*\n" + summary),
+            section("*" + _("Estimate:") + "* " + estimate),
+            context(
+                _("Nothing is sent until you press *Send*; *Cancel* sends nothing.")
+            ),
         ],
     }
 
