@@ -26,6 +26,7 @@ from bench.seed import Seeded, seed
 from bot.audit import AuditStore
 from bot.audit.deliveries import DeliveryLog
 from bot.audit.inbox import CallbackInbox
+from bot.audit.ledger import SendLedger
 from bot.audit.pages import PageStore
 from bot.paging.inbound import FINAL_STATUSES
 
@@ -68,15 +69,21 @@ def history(store: AuditStore, seeded: Seeded, i: int) -> object:
 
 
 def rate(store: AuditStore, seeded: Seeded, i: int) -> object:
-    """The per-user rate limit: sends in the last hour."""
+    """The per-user rate limit: attempts in the last hour (the guard's read)."""
     user = seeded.users[i % len(seeded.users)]
-    return store.send_window(user_id=user, since=seeded.now - timedelta(hours=1))
+    ledger = SendLedger(store)
+    with store.transaction("bench the rate") as conn:
+        return ledger.send_window(
+            conn, user_id=user, since=seeded.now - timedelta(hours=1)
+        )
 
 
 def budget(store: AuditStore, seeded: Seeded, i: int) -> object:
-    """The daily budget: spent since midnight, and the last unit price."""
+    """The daily budget: spent and in flight since midnight, and the last unit price."""
     midnight = seeded.now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return store.spent_since(midnight), store.recent(limit=20)
+    ledger = SendLedger(store)
+    with store.transaction("bench the budget") as conn:
+        return ledger.spending(conn, midnight), ledger.last_priced(conn, limit=1)
 
 
 def escalation(store: AuditStore, seeded: Seeded, i: int) -> object:
@@ -85,8 +92,10 @@ def escalation(store: AuditStore, seeded: Seeded, i: int) -> object:
 
 
 def pending(store: AuditStore, seeded: Seeded, i: int) -> object:
-    """The pending sweep: attempts stuck for a minute."""
-    return store.pending_older_than(timedelta(minutes=1))
+    """The pending sweep: attempts stuck for a minute that no sweeper holds."""
+    return SendLedger(store).unsettled(
+        age=timedelta(minutes=1), lease=timedelta(minutes=1)
+    )
 
 
 def inbox(store: AuditStore, seeded: Seeded, i: int) -> object:

@@ -125,7 +125,9 @@ class SendLedger:
                 _t.c.simulation.is_(False),
                 _t.c.total_cost > 0,
             )
-            .order_by(_t.c.id.desc())
+            # Newest first along ix_audit_records_status_created: a seek, no sort of
+            # every sent record ever.
+            .order_by(_t.c.created_at.desc(), _t.c.id.desc())
             .limit(limit)
         )
         return self._rows(conn, query)

@@ -78,6 +78,10 @@ def full_scans(lines: list[str], statement: str) -> list[str]:
             bad.append(text)
         elif re.match(r"^SCAN \w+ USING", text) and not limited:
             bad.append(text)
+    if limited and any("TEMP B-TREE FOR ORDER BY" in line for line in lines):
+        bad.append("sorts every match to keep a few (LIMIT over a temp B-tree)")
+    if limited and any(re.match(r"^(->\s*)?Sort\s+\(", line.strip()) for line in lines):
+        bad.append("sorts every match to keep a few (LIMIT over a Sort)")
     scans_an_index = any("Index" in line and " using " in line for line in lines)
     if scans_an_index and not limited:
         # PostgreSQL: an index scan with no Index Cond reads the whole index.
