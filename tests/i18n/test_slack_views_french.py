@@ -91,3 +91,15 @@ def test_balance_is_money_the_readers_way() -> None:
         "Crédit Octopush restant : 12,54\xa0€"
     )
     assert build_balance_message(Balance())["text"] == "Octopush credit left: €12.54"
+
+
+def test_paging_posts_follow_the_translator() -> None:
+    from datetime import UTC, datetime
+
+    from bot.slack.views.page_messages import build_oncall_message
+
+    empty = build_oncall_message([], at=datetime.now(UTC), tr=FR)
+    assert empty["text"] == "Aucune rotation n'est définie"
+    assert build_oncall_message([], at=datetime.now(UTC))["text"] == (
+        "No rotation is defined"
+    )

@@ -12,6 +12,7 @@ from bot.audit.pages import Page, PageState
 from bot.directory.model import OnCall
 from bot.directory.report import Cover
 from bot.directory.rotation import format_duration
+from bot.i18n import Translator, translator
 from bot.log import mask_number
 from bot.octopush import DeliveryStatus, describe_status
 from bot.slack import ids
@@ -32,35 +33,49 @@ _MENTION = re.compile(r"^<@[UW][A-Z0-9]+>$")
 LISTED_MAX = 20
 
 
-def delivery_text(deliveries: Sequence[Delivery]) -> str:
+def delivery_text(deliveries: Sequence[Delivery], tr: Translator | None = None) -> str:
     """The Delivery block: one line each, or for a big send "198 delivered, 2 failed"
     and the lines of those not delivered (a section holds only 3000 characters)."""
+    tr = tr or translator()
+    heading = tr.gettext("Delivery")
     if len(deliveries) <= LISTED_MAX:
-        return "*Delivery*\n" + "\n".join(delivery_lines(deliveries))
+        return f"*{heading}*\n" + "\n".join(delivery_lines(deliveries, tr))
     statuses = [_status(delivery.status) for delivery in deliveries]
     delivered = sum(1 for status in statuses if status.is_delivered)
     failed = sum(1 for status in statuses if status.is_failure)
     waiting = len(statuses) - delivered - failed
-    counts = [f"{delivered} delivered", f"{failed} failed"]
+    counts = [
+        tr.gettext("%(count)s delivered", count=tr.number(delivered)),
+        tr.gettext("%(count)s failed", count=tr.number(failed)),
+    ]
     if waiting:
-        counts.append(f"{waiting} waiting")
+        counts.append(tr.gettext("%(count)s waiting", count=tr.number(waiting)))
     others = [
         d for d, s in zip(deliveries, statuses, strict=True) if not s.is_delivered
     ]
-    lines = delivery_lines(others[:LISTED_MAX])
+    lines = delivery_lines(others[:LISTED_MAX], tr)
     if len(others) > LISTED_MAX:
-        lines.append(f"… and {len(others) - LISTED_MAX} more not delivered yet")
-    return "\n".join([f"*Delivery*: {', '.join(counts)}", *lines])
+        lines.append(
+            tr.ngettext(
+                "… and %(n)s more not delivered yet",
+                "… and %(n)s more not delivered yet",
+                len(others) - LISTED_MAX,
+            )
+        )
+    return "\n".join([f"*{heading}*: {', '.join(counts)}", *lines])
 
 
-def delivery_lines(deliveries: Sequence[Delivery]) -> list[str]:
+def delivery_lines(
+    deliveries: Sequence[Delivery], tr: Translator | None = None
+) -> list[str]:
     """One line per recipient: masked number and the receipt in plain words."""
+    tr = tr or translator()
     lines = []
     for delivery in deliveries:
         status = _status(delivery.status)
         emoji = "✅" if status.is_delivered else "❌" if status.is_failure else "⏳"
         words = (
-            describe_status(status)
+            tr.gettext(describe_status(status))
             if status is not DeliveryStatus.UNKNOWN
             else delivery.raw_status
         )
@@ -69,13 +84,13 @@ def delivery_lines(deliveries: Sequence[Delivery]) -> list[str]:
 
 
 def with_deliveries(
-    post: dict[str, Any], deliveries: Sequence[Delivery]
+    post: dict[str, Any], deliveries: Sequence[Delivery], tr: Translator | None = None
 ) -> dict[str, Any]:
     """A result post with the delivery receipts added before its last (context) block."""
     if not deliveries:
         return post
     blocks = list(post.get("blocks") or [])
-    block = section(delivery_text(deliveries))
+    block = section(delivery_text(deliveries, tr))
     position = (
         len(blocks) - 1
         if blocks and blocks[-1].get("type") == "context"
@@ -86,20 +101,32 @@ def with_deliveries(
 
 
 def build_page_message(
-    page: Page, *, who: Sequence[tuple[str, str]], deliveries: Sequence[Delivery]
+    page: Page,
+    *,
+    who: Sequence[tuple[str, str]],
+    deliveries: Sequence[Delivery],
+    tr: Translator | None = None,
 ) -> dict[str, Any]:
     """The channel post of a page; ``who`` pairs each member paged so far with a label."""
-    paged = (
-        ", ".join(f"*{escape(name)}* ({escape(label)})" for name, label in who)
-        or "nobody"
-    )
-    lines = [f"📟 *Page for {escape(page.target)}*: paged {paged}"]
+    tr = tr or translator()
+    _ = tr.gettext
+    paged = ", ".join(
+        f"*{escape(name)}* ({escape(label)})" for name, label in who
+    ) or _("nobody")
+    lines = [
+        "📟 "
+        + _(
+            "*Page for %(target)s*: paged %(paged)s",
+            target=escape(page.target),
+            paged=paged,
+        )
+    ]
     if page.text:
         lines.append(quote(page.text))
     blocks: list[dict[str, Any]] = [section("\n".join(lines))]
-    blocks.append(section(_state_line(page)))
+    blocks.append(section(_state_line(page, tr)))
     if deliveries:
-        blocks.append(section(delivery_text(deliveries)))
+        blocks.append(section(delivery_text(deliveries, tr)))
     if page.state is not PageState.ACKNOWLEDGED:
         blocks.append(
             {
@@ -110,34 +137,56 @@ def build_page_message(
                         "type": "button",
                         "action_id": ids.ACK_PAGE,
                         "style": "primary",
-                        "text": plain("Acknowledge", 75),
+                        "text": plain(_("Acknowledge"), 75),
                         "value": str(page.id),
                     }
                 ],
             }
         )
     audits = ", ".join(f"#{audit_id}" for audit_id in page.audit_ids)
-    blocks.append(context(f"page #{page.id} · audit {audits}"))
-    return message(f"Page for {page.target}: {_state_text(page)}", blocks)
+    blocks.append(
+        context(_("page #%(page)s · audit %(audits)s", page=page.id, audits=audits))
+    )
+    return message(
+        _(
+            "Page for %(target)s: %(state)s",
+            target=page.target,
+            state=_state_text(page, tr),
+        ),
+        blocks,
+    )
 
 
 def build_override_message(
-    rotation: str, done: Cover | int, *, by: str
+    rotation: str, done: Cover | int, *, by: str, tr: Translator | None = None
 ) -> dict[str, Any]:
     """What ``/sms oncall set|clear`` says in the channel."""
-    who = f"<@{by}>" if by else "someone"
+    _ = (tr or translator()).gettext
+    who = f"<@{by}>" if by else _("someone")
+    name = escape(rotation)
     if isinstance(done, int):
         text = (
-            f"🔁 {who} cleared the override of *{escape(rotation)}*: the rotation pages "
-            "its on-call member again."
+            "🔁 "
+            + _(
+                "%(who)s cleared the override of *%(rotation)s*: the rotation pages "
+                "its on-call member again.",
+                who=who,
+                rotation=name,
+            )
             if done
-            else f"*{escape(rotation)}* had no override in force; nothing changed."
+            else _(
+                "*%(rotation)s* had no override in force; nothing changed.",
+                rotation=name,
+            )
         )
     else:
-        text = (
-            f"🔁 *{escape(done.person)}* covers *{escape(rotation)}* until "
-            f"{slack_date(done.ends_at)} (set by {who}); pages go to them first, "
-            "then through the rotation."
+        text = "🔁 " + _(
+            "*%(person)s* covers *%(rotation)s* until %(when)s (set by %(who)s); pages "
+            "go to them first, then through the rotation.",
+            person=escape(done.person),
+            rotation=name,
+            when=slack_date(done.ends_at),
+            who=who,
         )
     return message(text, [section(text)])
 
@@ -147,86 +196,111 @@ def build_oncall_message(
     *,
     at: datetime,
     overrides: Mapping[str, Cover] | None = None,
+    tr: Translator | None = None,
 ) -> dict[str, Any]:
+    tr = tr or translator()
+    _ = tr.gettext
     if not summaries:
         return message(
-            "No rotation is defined",
+            _("No rotation is defined"),
             [
                 section(
-                    "No rotation is defined in SMS_DIRECTORY; see the README (directory file)."
+                    _(
+                        "No rotation is defined in SMS_DIRECTORY; see the README "
+                        "(directory file)."
+                    )
                 )
             ],
         )
     lines = []
     for summary in summaries:
         rotation = summary.rotation
-        lines.append(
-            f"*{escape(rotation.name)}*: *{escape(summary.now.member)}* now, until "
-            f"{slack_date(summary.now.ends_at)}; next *{escape(summary.next.member)}*"
-            + (
-                f" · escalates after {format_duration(rotation.escalate_after)}"
-                if rotation.escalate_after
-                else ""
-            )
+        line = _(
+            "*%(rotation)s*: *%(now)s* now, until %(until)s; next *%(next)s*",
+            rotation=escape(rotation.name),
+            now=escape(summary.now.member),
+            until=slack_date(summary.now.ends_at),
+            next=escape(summary.next.member),
         )
+        if rotation.escalate_after:
+            line += " · " + _(
+                "escalates after %(delay)s",
+                delay=format_duration(rotation.escalate_after),
+            )
+        lines.append(line)
         cover = (overrides or {}).get(rotation.name)
         if cover is not None:
             lines.append(
-                f"   🔁 override: *{escape(cover.person)}* covers until "
-                f"{slack_date(cover.ends_at)}"
+                "   🔁 "
+                + _(
+                    "override: *%(person)s* covers until %(when)s",
+                    person=escape(cover.person),
+                    when=slack_date(cover.ends_at),
+                )
             )
     return message(
-        "Who is on call",
+        _("Who is on call"),
         [
-            section("📅 *On call now*\n" + "\n".join(lines)),
-            context(f"as of {slack_date(at)}"),
+            section("📅 *" + _("On call now") + "*\n" + "\n".join(lines)),
+            context(_("as of %(when)s", when=slack_date(at))),
         ],
     )
 
 
-def _state_line(page: Page) -> str:
+def _state_line(page: Page, tr: Translator) -> str:
+    _ = tr.gettext
     if page.state is PageState.ACKNOWLEDGED:
-        when = slack_date(page.acknowledged_at) if page.acknowledged_at else "just now"
-        return f"✅ Acknowledged by {_who(page.acknowledged_by)} at {when}"
+        when = (
+            slack_date(page.acknowledged_at) if page.acknowledged_at else _("just now")
+        )
+        return "✅ " + _(
+            "Acknowledged by %(who)s at %(when)s",
+            who=_who(page.acknowledged_by, tr),
+            when=when,
+        )
     if page.state is PageState.EXHAUSTED:
-        return "🚨 *Nobody acknowledged this page.* Every member was paged."
+        return "🚨 " + _("*Nobody acknowledged this page.* Every member was paged.")
     following = page.next_member
     if following and page.next_escalation_at:
-        when = slack_date(page.next_escalation_at)
-        return (
-            f"⏳ Waiting for an acknowledgement; pages *{escape(following)}* at {when}"
+        return "⏳ " + _(
+            "Waiting for an acknowledgement; pages *%(member)s* at %(when)s",
+            member=escape(following),
+            when=slack_date(page.next_escalation_at),
         )
-    return (
-        "⏳ Waiting for an acknowledgement (press the button, or reply ACK to the SMS)"
+    return "⏳ " + _(
+        "Waiting for an acknowledgement (press the button, or reply ACK to the SMS)"
     )
 
 
-def acknowledger(page: Page) -> str:
+def acknowledger(page: Page, tr: Translator | None = None) -> str:
     """Who acknowledged ``page``, as mrkdwn."""
-    return _who(page.acknowledged_by)
+    return _who(page.acknowledged_by, tr or translator())
 
 
-def acknowledged_note(page: Page) -> dict[str, Any]:
+def acknowledged_note(page: Page, tr: Translator | None = None) -> dict[str, Any]:
     """The thread reply saying who acknowledged ``page``."""
+    tr = tr or translator()
+    _ = tr.gettext
     return message(
-        f"Acknowledged by {page.acknowledged_by}",
-        [section(f"✅ Acknowledged by {acknowledger(page)}")],
+        _("Acknowledged by %(who)s", who=page.acknowledged_by),
+        [section("✅ " + _("Acknowledged by %(who)s", who=acknowledger(page, tr)))],
     )
 
 
-def _who(acknowledged_by: str | None) -> str:
+def _who(acknowledged_by: str | None, tr: Translator) -> str:
     """A Slack mention stays a mention; anything else (a name, a number) is escaped."""
     if acknowledged_by and _MENTION.match(acknowledged_by):
         return acknowledged_by
-    return escape(acknowledged_by or "someone")
+    return escape(acknowledged_by or tr.gettext("someone"))
 
 
-def _state_text(page: Page) -> str:
-    return {
-        PageState.ACKNOWLEDGED: f"acknowledged by {page.acknowledged_by}",
-        PageState.EXHAUSTED: "nobody acknowledged",
-        PageState.OPEN: "waiting for an acknowledgement",
-    }[page.state]
+def _state_text(page: Page, tr: Translator) -> str:
+    _ = tr.gettext
+    if page.state is PageState.ACKNOWLEDGED:
+        return _("acknowledged by %(who)s", who=page.acknowledged_by)
+    if page.state is PageState.EXHAUSTED:
+        return _("nobody acknowledged")
+    return _("waiting for an acknowledgement")
 
 
 def _status(raw: str) -> DeliveryStatus:
