@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -120,6 +121,8 @@ class SmsSettings(BaseSettings):
     #: ``SMS_LANGUAGE``: channel posts, bot-written SMS, and the CLI when no locale says.
     language: str = DEFAULT_LANGUAGE
     escalation_check_seconds: float = Field(default=5.0, gt=0)
+    escalation_limit: str = "60/hour"
+    timezone: str = "Europe/Paris"
     #: Bearer token of ``GET /metrics``; unset, the endpoint answers 404.
     metrics_token: SecretStr | None = None
 
@@ -154,7 +157,7 @@ class SmsSettings(BaseSettings):
     def _language(cls, value: str) -> str:
         return _checked_language(value)
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "escalation_limit")
     @classmethod
     def _rate(cls, value: str) -> str:
         try:
@@ -165,9 +168,22 @@ class SmsSettings(BaseSettings):
             ) from None
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError("must be an IANA time zone such as Europe/Paris") from None
+        return value.strip()
+
     @property
     def rate(self) -> RateLimit:
         return RateLimit.parse(self.rate_limit)
+
+    @property
+    def escalation_rate(self) -> RateLimit:
+        return RateLimit.parse(self.escalation_limit)
 
 
 def _checked_language(value: str) -> str:

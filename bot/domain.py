@@ -35,6 +35,8 @@ class Source(StrEnum):
     SHORTCUT = "shortcut"
     CLI = "cli"
     PAGE = "page"
+    #: The system's own page sends (escalations, failovers): not any person's.
+    ESCALATION = "escalation"
 
 
 class AuditStatus(StrEnum):

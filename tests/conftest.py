@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -163,6 +164,24 @@ def fake_slack() -> Iterator[FakeSlack]:
     slack.stop()
 
 
+class FakeClock:
+    """A clock seam (the pager's): time moves only when a test says so."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.at = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
 ALICE = {"phone": "+33 6 12 34 56 78", "real_name": "Alice"}
 NO_PHONE = {"phone": "", "real_name": "Bob"}
 
@@ -273,7 +292,7 @@ def make_harness(
                 **sms,
             )
             built = build_stack(settings)
-            stack.callback(built.paging.stop)
+            stack.callback(built.escalations.stop)
             app, service = built.app, built.service
             service.octopush.close()
             service.octopush = OctopushClient(

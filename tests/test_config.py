@@ -155,3 +155,17 @@ def test_secrets_are_masked_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings(env_file=None)
     assert "very-secret-key" not in repr(settings)
     assert "signing-secret-value" not in repr(settings)
+
+
+def test_sms_timezone_defaults_to_paris_and_refuses_unknown_zones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings(env_file=None).sms.timezone == "Europe/Paris"
+    monkeypatch.setenv("SMS_TIMEZONE", "America/New_York")
+    assert load_settings(env_file=None).sms.timezone == "America/New_York"
+    monkeypatch.setenv("SMS_TIMEZONE", "Mars/Olympus")
+    monkeypatch.setenv("SMS_ESCALATION_LIMIT", "many")
+    with pytest.raises(SettingsError) as exc_info:
+        load_settings(env_file=None)
+    names = sorted(line.split(":")[0] for line in exc_info.value.problems)
+    assert names == ["SMS_ESCALATION_LIMIT", "SMS_TIMEZONE"]

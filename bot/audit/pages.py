@@ -7,15 +7,20 @@ of them escalates it, and a restart loses nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from bot.audit.store import AuditStore
-from bot.audit.tables import pages
+from bot.audit.tables import audit_records, pages
+
+#: Audit ``source`` of the system's own page sends (escalations, failovers).
+ESCALATION_SOURCE = "escalation"
 
 
 class PageState(StrEnum):
@@ -57,8 +62,14 @@ class Page:
 class PageStore:
     """Create, read and move pages; every move is a compare-and-set on ``version``."""
 
-    def __init__(self, store: AuditStore) -> None:
+    def __init__(
+        self, store: AuditStore, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self._store = store
+        self._clock = clock or store.now
+
+    def now(self) -> datetime:
+        return self._clock()
 
     def create(
         self,
@@ -66,24 +77,25 @@ class PageStore:
         target: str,
         text: str | None,
         members: tuple[str, ...],
-        audit_id: int,
         escalate_after: timedelta | None,
         slack_team_id: str | None = None,
         slack_user_id: str | None = None,
         slack_channel_id: str | None = None,
     ) -> Page:
-        now = self._store.now()
+        now = self.now()
         escalates = escalate_after is not None and len(members) > 1
         values = {
             "created_at": now,
             "target": target,
-            "text": None if self._store.redact_text else text,
+            # Kept while the page is open, even with SMS_AUDIT_REDACT_TEXT: escalations
+            # carry it. Redacted when the page closes (see _closing).
+            "text": text,
             "slack_team_id": slack_team_id,
             "slack_user_id": slack_user_id,
             "slack_channel_id": slack_channel_id,
             "members": list(members),
             "member_index": 0,
-            "audit_ids": [audit_id],
+            "audit_ids": [],
             "state": PageState.OPEN.value,
             "escalate_after_s": int(escalate_after.total_seconds())
             if escalate_after
@@ -98,6 +110,11 @@ class PageStore:
                 sa.insert(pages).values(values).returning(pages.c.id)
             ).scalar_one()
         return self.get(int(page_id))
+
+    def discard(self, page_id: int) -> None:
+        """Remove a page that never started (its first send was refused or a duplicate)."""
+        with self._store.transaction("discard a page", write=True) as conn:
+            conn.execute(sa.delete(pages).where(pages.c.id == page_id))
 
     def get(self, page_id: int) -> Page:
         with self._store.transaction("read a page") as conn:
@@ -136,7 +153,7 @@ class PageStore:
             sa.select(pages)
             .where(
                 pages.c.state == PageState.OPEN.value,
-                pages.c.next_escalation_at <= self._store.now(),
+                pages.c.next_escalation_at <= self.now(),
             )
             .order_by(pages.c.next_escalation_at)
         )
@@ -154,8 +171,9 @@ class PageStore:
                 from_states=(PageState.OPEN, PageState.EXHAUSTED),
                 state=PageState.ACKNOWLEDGED.value,
                 acknowledged_by=by,
-                acknowledged_at=self._store.now(),
+                acknowledged_at=self.now(),
                 next_escalation_at=None,
+                **self._closing(),
             )
             if moved is not None:
                 return moved
@@ -167,18 +185,66 @@ class PageStore:
         The page moves to its next member (or is exhausted) before anything is sent,
         so a crash after the claim never pages the same member twice.
         """
+        return self.claim_next(page)
+
+    def claim_next(self, page: Page) -> Page | None:
+        """Move ``page`` (as read, at its version) to its next member, or exhaust it.
+
+        The one compare-and-set behind every move: the escalation timer, a failed
+        receipt and an immediate failover all go through it, so when two instances
+        race for the same move exactly one wins and pages the next member.
+        """
         index = page.member_index + 1
         if index >= len(page.members):
-            return self._move(
-                page, state=PageState.EXHAUSTED.value, next_escalation_at=None
-            )
-        following = (
-            self._store.now() + page.escalate_after if page.escalate_after else None
+            return self.exhaust(page)
+        return self._move(
+            page, member_index=index, next_escalation_at=self._following(page)
         )
-        return self._move(page, member_index=index, next_escalation_at=following)
 
-    def add_audit_id(self, page: Page, audit_id: int) -> Page | None:
-        return self._move(page, audit_ids=[*page.audit_ids, audit_id])
+    def exhaust(self, page: Page) -> Page | None:
+        """Nobody left to page: close the timer (and redact the text if configured)."""
+        return self._move(
+            page,
+            state=PageState.EXHAUSTED.value,
+            next_escalation_at=None,
+            **self._closing(),
+        )
+
+    def add_audit_id(self, page: Page, audit_id: int) -> Page:
+        """Remember the attempt ``audit_id`` of the page's current member.
+
+        ``audit_ids[i]`` is the attempt of ``members[i]``: receipts and replies find
+        the page and the member through it. Retried on a concurrent acknowledgement.
+        """
+        current = page
+        for _attempt in range(10):
+            moved = self._move(
+                current,
+                from_states=tuple(PageState),
+                audit_ids=[*current.audit_ids, audit_id],
+            )
+            if moved is not None:
+                return moved
+            current = self.get(page.id)
+        raise RuntimeError(f"page #{page.id} kept changing; attempt not recorded")
+
+    def numbers_texted(self, page: Page) -> set[str]:
+        """Every number one of the page's SMS went to (only they may acknowledge it)."""
+        if not page.audit_ids:
+            return set()
+        query = sa.select(audit_records.c.recipients).where(
+            audit_records.c.id.in_(page.audit_ids),
+            audit_records.c.status == "sent",
+        )
+        with self._store.transaction("numbers of a page") as conn:
+            rows = conn.execute(query).scalars().all()
+        return {number for recipients in rows for number in (recipients or [])}
+
+    def _following(self, page: Page) -> datetime | None:
+        return self.now() + page.escalate_after if page.escalate_after else None
+
+    def _closing(self) -> dict[str, Any]:
+        return {"text": None} if self._store.redact_text else {}
 
     def _move(
         self,
@@ -223,3 +289,16 @@ def _page(row: Any) -> Page:
         acknowledged_at=row["acknowledged_at"],
         version=int(row["version"]),
     )
+
+
+def escalations_since(conn: Connection, since: datetime) -> int:
+    """How many escalation sends were attempted since ``since`` (their own cap).
+
+    Counted in ``conn``: the guard's transaction, under its lock.
+    """
+    query = sa.select(sa.func.count()).where(
+        audit_records.c.source == ESCALATION_SOURCE,
+        audit_records.c.created_at >= since,
+        audit_records.c.status != "rejected",
+    )
+    return int(conn.execute(query).scalar_one())

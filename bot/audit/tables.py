@@ -173,3 +173,19 @@ callback_inbox = sa.Table(
     sa.Index("ux_callback_inbox_digest", "digest", unique=True),
     sa.Index("ix_callback_inbox_unprocessed", "processed_at", "id"),
 )
+
+#: On-call overrides (revision 0005): who covers a rotation until when.
+oncall_overrides = sa.Table(
+    "oncall_overrides",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("rotation", sa.String(128), nullable=False),
+    sa.Column("person", sa.String(128), nullable=False),
+    sa.Column("starts_at", UtcDateTime, nullable=False),
+    sa.Column("ends_at", UtcDateTime, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("created_by", sa.String(64)),
+    sa.Column("cleared_at", UtcDateTime),
+    sa.Column("cleared_by", sa.String(64)),
+    sa.Index("ix_oncall_overrides_rotation_ends", "rotation", "ends_at"),
+)

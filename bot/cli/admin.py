@@ -10,9 +10,11 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.audit.overrides import Override
 from bot.cli.output import format_audit
 from bot.cli.support import EXIT_OK, EXIT_USAGE, positive, settings_from
-from bot.errors import InputError
+from bot.config import Settings
+from bot.errors import AuditStoreError, InputError
 from bot.i18n import Translator, translator
 from bot.runtime.wiring import OCTOPUSH_REQUIRED, build_service, build_store
 
@@ -199,7 +201,9 @@ def _optout(args: argparse.Namespace) -> int:
 
 
 def _directory_check(args: argparse.Namespace) -> int:
-    from bot.directory.model import DirectoryError, check_report, load_directory
+    from bot.directory.files import load_directory
+    from bot.directory.model import DirectoryError
+    from bot.directory.report import check_report
 
     tr = _tr(args)
     settings = settings_from(args)
@@ -213,7 +217,9 @@ def _directory_check(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     try:
-        directory = load_directory(path, region=settings.sms.default_region)
+        directory = load_directory(
+            path, region=settings.sms.default_region, timezone=settings.sms.timezone
+        )
     except DirectoryError as error:
         print(
             tr.gettext("sms-bot: %(path)s cannot be used:", path=str(path)),
@@ -232,5 +238,21 @@ def _directory_check(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    print(check_report(directory, datetime.now(UTC)))
+    now = datetime.now(UTC)
+    print(check_report(directory, now, overrides=_overrides_in_force(settings, now)))
     return EXIT_OK
+
+
+def _overrides_in_force(settings: Settings, now: datetime) -> dict[str, Override]:
+    """The overrides in the shared store; none (said on stderr) when it cannot be read."""
+    from bot.audit.overrides import OverrideStore
+
+    try:
+        store = build_store(settings)
+    except AuditStoreError as error:
+        print(f"sms-bot: overrides not shown: {error}", file=sys.stderr)
+        return {}
+    try:
+        return OverrideStore(store).active(now)
+    finally:
+        store.close()

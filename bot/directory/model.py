@@ -5,8 +5,8 @@ nobody is worse than a refused file, so loading is strict: every problem is repo
 once, each with its line, and a file with any problem is not used at all. Names are
 case-insensitive and kept in lower case.
 
-This module holds the model and its queries; reading the YAML file into it is
-:mod:`bot.directory.yaml_file`'s job.
+This module holds the model and its queries; reading the file into it is
+:mod:`bot.directory.files`' job, and the ``directory check`` report :mod:`~.report`'s.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
-from bot.directory.rotation import Rotation, Shift, format_duration
+from bot.directory.rotation import Rotation, Shift
 from bot.domain import COMMAND_WORDS
 
 #: Words ``/sms`` reads as sub-commands, so they cannot be names.
@@ -138,58 +137,3 @@ class Directory:
     def oncall_summary(self, at: datetime) -> list[OnCall]:
         """Every rotation's turn at ``at`` and the next one, in file order."""
         return [self.oncall(name, at=at) for name in self.rotations]
-
-
-def check_report(directory: Directory, at: datetime) -> str:
-    """What ``sms-bot directory check`` prints: counts, then each rotation's turns."""
-    counts = [
-        _count(len(directory.people), "person", "people"),
-        _count(len(directory.groups), "group", "groups"),
-        _count(len(directory.rotations), "rotation", "rotations"),
-    ]
-    lines = [f"Directory OK: {', '.join(counts)}."]
-    for oncall in directory.oncall_summary(at):
-        rotation = oncall.rotation
-        handover = rotation.format_time(oncall.handover)
-        about = [
-            rotation.period_text,
-            str(rotation.timezone or rotation.local(at).tzname()),
-        ]
-        if rotation.escalate_after is not None:
-            about.append(f"escalates after {format_duration(rotation.escalate_after)}")
-        lines += [
-            f"{rotation.name} ({', '.join(about)})",
-            f"  now:  {oncall.now.member}, until {handover}",
-            f"  next: {oncall.next.member}, from {handover}",
-        ]
-    return "\n".join(lines)
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
-def load_directory(path: Path, *, region: str) -> Directory:
-    """Read the directory file at ``path``; national numbers are read in ``region``.
-
-    Raises:
-        DirectoryError: listing every problem in the file, each with its line.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise DirectoryError([f"cannot be read: {reason}"], source=str(path)) from error
-    return parse_directory(text, region=region, source=str(path))
-
-
-def parse_directory(text: str, *, region: str, source: str = "") -> Directory:
-    """:func:`load_directory` for text already read; ``source`` names it in errors.
-
-    Raises:
-        DirectoryError: listing every problem in ``text``, each with its line.
-    """
-    # Imported here: bot.directory.yaml_file builds this module's model, so it imports us.
-    from bot.directory.yaml_file import read_directory
-
-    return read_directory(text, region=region, source=source)

@@ -37,6 +37,8 @@ _CALENDAR = {"daily": timedelta(days=1), "weekly": timedelta(weeks=1)}
 #: Longer periods are typos, and would overflow ``datetime`` in the arithmetic.
 LONGEST = timedelta(days=366)
 START_EXAMPLE = "2026-11-02T09:00:00+01:00"
+#: ``SMS_TIMEZONE``'s default: the zone of rotations whose file names none.
+DEFAULT_TIMEZONE = "Europe/Paris"
 ACCEPTED = "daily, weekly, or a number and unit such as 12h, 30m, 90s, 2d, 1w or 1h30m"
 
 
@@ -189,6 +191,11 @@ class Rotation:
     def next_shift(self, at: datetime) -> Shift:
         """The turn after the one that contains ``at``."""
         return self._shift(self._index(_utc(at)) + 1)
+
+    def handovers(self, at: datetime, count: int = 3) -> list[Shift]:
+        """The next ``count`` turns after the one containing ``at``, in order."""
+        first = self._index(_utc(at)) + 1
+        return [self._shift(first + step) for step in range(count)]
 
     def escalation_order(self, at: datetime) -> list[str]:
         """Who to page, in order: the member on call at ``at``, then the next ones, once."""

@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Settings
-from bot.directory.model import Directory, DirectoryError, load_directory
+from bot.directory.files import load_directory
+from bot.directory.model import Directory, DirectoryError
+from bot.directory.rotation import DEFAULT_TIMEZONE
 from bot.errors import SettingsError
 
 logger = logging.getLogger(__name__)
@@ -31,12 +33,14 @@ class DirectorySource:
         path: Path | None,
         *,
         region: str,
+        timezone: str = DEFAULT_TIMEZONE,
         check_every: float = 5.0,
         announce: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.path = path
         self._region = region
+        self._timezone = timezone
         self._check_every = check_every
         self._announce = announce
         self._clock = clock
@@ -50,7 +54,9 @@ class DirectorySource:
         if self.path is None:
             return EMPTY
         stamp = self._file_stamp()
-        directory = load_directory(self.path, region=self._region)
+        directory = load_directory(
+            self.path, region=self._region, timezone=self._timezone
+        )
         with self._lock:
             self._directory, self._stamp, self._checked_at = (
                 directory,
@@ -73,7 +79,9 @@ class DirectorySource:
         if stamp == known:
             return self._directory
         try:
-            directory = load_directory(self.path, region=self._region)
+            directory = load_directory(
+                self.path, region=self._region, timezone=self._timezone
+            )
         except (DirectoryError, OSError) as error:
             with self._lock:
                 self._stamp = stamp  # report this version of the file once
@@ -105,7 +113,10 @@ def open_directory(
 ) -> DirectorySource:
     """The directory file, loaded now so a bad one stops the start with every problem."""
     source = DirectorySource(
-        settings.sms.directory, region=settings.sms.default_region, announce=announce
+        settings.sms.directory,
+        region=settings.sms.default_region,
+        timezone=settings.sms.timezone,
+        announce=announce,
     )
     try:
         source.load()

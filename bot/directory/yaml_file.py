@@ -1,8 +1,8 @@
-"""Reading the directory file's YAML into a :class:`~bot.directory.model.Directory`.
+"""Reading the directory file's YAML nodes into a :class:`~bot.directory.model.Directory`.
 
 Kept apart from :mod:`bot.directory.model` because walking YAML nodes and wording every
 problem with its line is a job of its own, longer than the model it fills. Callers use
-:func:`bot.directory.model.load_directory` or :func:`bot.directory.model.parse_directory`.
+:func:`bot.directory.files.load_directory` or :func:`~bot.directory.files.parse_directory`.
 """
 
 from __future__ import annotations
@@ -12,18 +12,12 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.directory.model import RESERVED, Directory, DirectoryError, Group, Person
-from bot.directory.rotation import (
-    START_EXAMPLE,
-    Rotation,
-    load_zone,
-    parse_duration,
-    parse_period,
-    parse_start,
-)
+from bot.directory.rotation import Rotation
+from bot.directory.yaml_nodes import NULL_TAG, line_of, text_of
+from bot.directory.yaml_rotation import read_rotation
 from bot.errors import InputError
 from bot.sending.phones import parse_phone
 
@@ -31,49 +25,25 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _PERSON_KEYS = ("phone", "slack")
 _GROUP_KEYS = ("members", "rotation", "start", "escalate_after", "timezone")
-_NULL = "tag:yaml.org,2002:null"
 _SHAPE = "people: and groups:"
 _ONLY_ROTATIONS = "only rotations have it; add rotation: daily, weekly or a duration"
 
 
-def read_directory(text: str, *, region: str, source: str = "") -> Directory:
-    """The directory in ``text``; ``source`` names it in errors.
+def read_directory(
+    root: Node | None, *, region: str, timezone: str, source: str = ""
+) -> Directory:
+    """The directory in the composed YAML ``root``; ``source`` names it in errors.
+
+    Rotations without ``timezone:`` get ``timezone`` (``SMS_TIMEZONE``).
 
     Raises:
-        DirectoryError: listing every problem in ``text``, each with its line.
+        DirectoryError: listing every problem, each with its line.
     """
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        raise DirectoryError([_syntax_problem(error)], source=source) from error
-    except yaml.YAMLError as error:
-        raise DirectoryError([f"is not YAML: {error}"], source=source) from error
-    reader = _Reader(region)
+    reader = _Reader(region, timezone)
     directory = reader.read(root)
     if reader.problems:
         raise DirectoryError(reader.problems, source=source)
     return directory
-
-
-def _syntax_problem(error: yaml.MarkedYAMLError) -> str:
-    mark = error.problem_mark or error.context_mark
-    what = error.problem or error.context or "not valid YAML"
-    if error.context and error.context_mark and error.problem:
-        what += f" ({error.context}, line {error.context_mark.line + 1})"
-    if mark is None:
-        return f"YAML syntax: {what}"
-    return f"line {mark.line + 1}, column {mark.column + 1}: YAML syntax: {what}"
-
-
-def _line(node: Node) -> int:
-    return int(node.start_mark.line) + 1
-
-
-def _text(node: Node | None) -> str | None:
-    """A scalar's text exactly as written (so ``+336…`` stays a string), else None."""
-    if not isinstance(node, ScalarNode) or node.tag == _NULL:
-        return None
-    return str(node.value).strip() or None
 
 
 _Pairs = list[tuple[str, Node, Node]]
@@ -83,8 +53,9 @@ _T = TypeVar("_T")
 class _Reader:
     """Walks the YAML node tree, collecting every problem with the line it is on."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, timezone: str) -> None:
         self.region = region
+        self.timezone = timezone
         self._found: list[tuple[int, str]] = []
 
     @property
@@ -92,7 +63,7 @@ class _Reader:
         return [text for _, text in sorted(self._found, key=lambda item: item[0])]
 
     def problem(self, node: Node, where: str, message: str) -> None:
-        line = _line(node)
+        line = line_of(node)
         self._found.append((line, f"line {line}, {where}: {message}"))
 
     def read(self, root: Node | None) -> Directory:
@@ -113,7 +84,7 @@ class _Reader:
 
     def mapping(self, node: Node | None, where: str, expected: str) -> _Pairs:
         """The pairs of a mapping node, refusing duplicate (case-insensitive) keys."""
-        if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):
+        if node is None or (isinstance(node, ScalarNode) and node.tag == NULL_TAG):
             return []
         if not isinstance(node, MappingNode):
             self.problem(node, where, f"expected {expected}")
@@ -121,7 +92,7 @@ class _Reader:
         pairs: _Pairs = []
         seen: dict[str, int] = {}
         for key_node, value in node.value:
-            key = _text(key_node)
+            key = text_of(key_node)
             if key is None:
                 self.problem(key_node, where, "a key must be a plain word")
             elif key.lower() in seen:
@@ -130,7 +101,7 @@ class _Reader:
                     key_node, where, f"'{key}' is written twice (also line {first})"
                 )
             else:
-                seen[key.lower()] = _line(key_node)
+                seen[key.lower()] = line_of(key_node)
                 pairs.append((key, key_node, value))
         return pairs
 
@@ -173,11 +144,11 @@ class _Reader:
         slack_ids: dict[str, str] = {}
         for raw, key_node, value in self.mapping(node, "people", "a mapping of names"):
             name, where = raw.lower(), f"people.{raw}"
-            lines[name] = _line(key_node)
+            lines[name] = line_of(key_node)
             ok = self.name_ok(key_node, "people", raw)
             fields = self.fields(value, where, _PERSON_KEYS)
             phone = self.read_phone(fields.get("phone"), key_node, where)
-            slack = _text(fields.get("slack"))
+            slack = text_of(fields.get("slack"))
             clash = slack_ids.get(slack or "")
             if slack is not None and (clash or not _SLACK_ID.match(slack)):
                 why = f"is {clash}'s too" if clash else "is not a Slack user id"
@@ -190,7 +161,7 @@ class _Reader:
         return people, lines
 
     def read_phone(self, node: Node | None, owner: Node, where: str) -> str | None:
-        raw = _text(node)
+        raw = text_of(node)
         if node is None or raw is None:
             self.problem(owner, where, 'has no phone; write phone: "+33612345678"')
             return None
@@ -222,7 +193,7 @@ class _Reader:
                 fields.get("members"), key_node, where, lines, group_names
             )
             if "rotation" in fields:
-                rotation = self.read_rotation(name, fields, members, key_node, where)
+                rotation = read_rotation(self, name, fields, members, key_node, where)
                 if ok and rotation is not None:
                     rotations[name] = rotation
                 continue
@@ -243,7 +214,7 @@ class _Reader:
         groups: set[str],
     ) -> tuple[str, ...] | None:
         where = f"{where}.members"
-        if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):
+        if node is None or (isinstance(node, ScalarNode) and node.tag == NULL_TAG):
             self.problem(owner, where, "missing; write members: [alice, bob]")
             return None
         if not isinstance(node, SequenceNode):
@@ -255,16 +226,16 @@ class _Reader:
         members: dict[str, int] = {}
         ok = True
         for item in node.value:
-            raw = _text(item)
+            raw = text_of(item)
             name = (raw or "").lower()
             if raw is None:
                 message = "each member must be a person's name"
             elif name in members:
                 first = members[name]
-                also = f" (also line {first})" if first != _line(item) else ""
+                also = f" (also line {first})" if first != line_of(item) else ""
                 message = f"'{raw}' is listed twice{also}"
             elif name in known:
-                members[name] = _line(item)
+                members[name] = line_of(item)
                 continue
             elif name in groups:
                 message = f"'{raw}' is a group; members must be people"
@@ -276,35 +247,9 @@ class _Reader:
             ok = False
         return tuple(members) if ok else None
 
-    def read_rotation(
-        self,
-        name: str,
-        fields: dict[str, Node],
-        members: tuple[str, ...] | None,
-        owner: Node,
-        where: str,
-    ) -> Rotation | None:
-        before = len(self._found)
-        period = self.parsed(fields, "rotation", where, parse_period)
-        escalate = self.parsed(fields, "escalate_after", where, parse_duration)
-        zone = self.parsed(fields, "timezone", where, _zone_name)
-        start = None
-        if _text(fields.get("start")) is None:
-            self.problem(owner, where, f"a rotation needs start:, e.g. {START_EXAMPLE}")
-        elif zone is not None or "timezone" not in fields:
-            start = self.parsed(fields, "start", where, lambda t: parse_start(t, zone))
-        if (
-            len(self._found) > before
-            or members is None
-            or period is None
-            or start is None
-        ):
-            return None
-        try:
-            return Rotation(name, members, period[0], start, escalate, period[1], zone)
-        except ValueError as error:
-            self.problem(owner, where, str(error))
-            return None
+    @property
+    def problem_count(self) -> int:
+        return len(self._found)
 
     def parsed(
         self, fields: dict[str, Node], key: str, where: str, parse: Callable[[str], _T]
@@ -314,12 +259,7 @@ class _Reader:
         if node is None:
             return None
         try:
-            return parse(_text(node) or "")
+            return parse(text_of(node) or "")
         except ValueError as error:
             self.problem(node, f"{where}.{key}", str(error))
             return None
-
-
-def _zone_name(text: str) -> str:
-    load_zone(text)
-    return text

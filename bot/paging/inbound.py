@@ -26,7 +26,8 @@ from bot.octopush import (
     is_ack_word,
     is_stop_word,
 )
-from bot.paging.pager import Pager
+from bot.paging.pager import Pager, PageRun
+from bot.sending.rules import Resolver
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +40,33 @@ class InboundListener(Protocol):
 
     def receipt(self, record: AuditRecord) -> None: ...
 
-    def reply(self, record: AuditRecord | None, who: str, text: str) -> None: ...
+    def reply(
+        self,
+        record: AuditRecord | None,
+        who: str,
+        text: str,
+        *,
+        not_paged: bool = False,
+    ) -> None: ...
 
-    def opted_out(self, record: AuditRecord | None, who: str) -> None: ...
+    def opted_out(
+        self, record: AuditRecord | None, who: str, rotations: Sequence[str] = ()
+    ) -> None: ...
 
     def acknowledged(self, page: Page) -> None: ...
+
+    def failed_over(self, run: PageRun) -> None: ...
+
+
+#: Receipts that say a page SMS will never reach its member: page the next one at once.
+FAILOVER_STATUSES = frozenset(
+    {
+        DeliveryStatus.NOT_DELIVERED,
+        DeliveryStatus.BAD_DESTINATION,
+        DeliveryStatus.BLACKLISTED_NUMBER,
+        DeliveryStatus.NOT_ALLOWED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +89,7 @@ class InboundProcessor:
         listener: InboundListener,
         pager: Pager | None = None,
         ack_words: Sequence[str] = ("ACK", "OK"),
+        resolve: Resolver | None = None,
     ) -> None:
         self._store = store
         self._deliveries = DeliveryLog(store)
@@ -74,8 +98,10 @@ class InboundProcessor:
         self._listener = listener
         self._pager = pager
         self._ack_words = tuple(ack_words)
+        self._resolve = resolve
 
     def handle(self, event: CallbackEvent) -> InboundOutcome:
+        """The one entry point: record ``event``, then tell the listener."""
         if isinstance(event, DeliveryReceipt):
             return self._receipt(event)
         if isinstance(event, InboundReply):
@@ -86,6 +112,14 @@ class InboundProcessor:
         """The directory name of a number, else the number masked."""
         name = self._directory.current().name_for_number(number)
         return f"{name} ({mask_number(number)})" if name else mask_number(number)
+
+    def rotations_of(self, number: str) -> list[str]:
+        """The rotations the person with this number is a member of."""
+        directory = self._directory.current()
+        name = directory.name_for_number(number)
+        if name is None:
+            return []
+        return [r.name for r in directory.rotations.values() if name in r.members]
 
     def _receipt(self, event: DeliveryReceipt) -> InboundOutcome:
         record = self._store.find_by_ticket(event.message_id)
@@ -107,7 +141,16 @@ class InboundProcessor:
             )
         elif changed:
             self._listener.receipt(record)
+            if event.status in FAILOVER_STATUSES:
+                self._fail_over(record.id, f"{event.status.value} receipt")
         return InboundOutcome("receipt", record.id if record else None, changed)
+
+    def _fail_over(self, audit_id: int, reason: str) -> None:
+        if self._pager is None:
+            return
+        run = self._pager.fail_over(audit_id, reason=reason, resolve=self._resolve)
+        if run is not None:
+            self._listener.failed_over(run)
 
     def _reply(self, event: InboundReply) -> InboundOutcome:
         record = (
@@ -116,17 +159,21 @@ class InboundProcessor:
         who = self.who(event.number)
         if is_stop_word(event.text):
             return self._stop(event.number, event.message_id, record, who)
-        self._listener.reply(record, who, event.text)
-        if (
-            record is not None
-            and self._pager is not None
-            and is_ack_word(event.text, self._ack_words)
-        ):
-            page = self._pager.pages.for_audit(record.id)
-            if page is not None:
-                acknowledged = self._pager.acknowledge(page.id, by=f"{who} by SMS")
-                if acknowledged is not None:
-                    self._listener.acknowledged(acknowledged)
+        page = (
+            self._pager.pages.for_audit(record.id)
+            if record is not None and self._pager is not None
+            else None
+        )
+        if page is None or self._pager is None:
+            self._listener.reply(record, who, event.text)
+            return InboundOutcome("reply", record.id if record else None, True)
+        # Only a number this page texted may acknowledge it; anyone else is a reply.
+        paged = event.number in self._pager.pages.numbers_texted(page)
+        self._listener.reply(record, who, event.text, not_paged=not paged)
+        if paged and is_ack_word(event.text, self._ack_words):
+            acknowledged = self._pager.acknowledge(page.id, by=f"{who} by SMS")
+            if acknowledged is not None:
+                self._listener.acknowledged(acknowledged)
         return InboundOutcome("reply", record.id if record else None, True)
 
     def _opt_out(self, event: OptOut) -> InboundOutcome:
@@ -143,5 +190,7 @@ class InboundProcessor:
         added = self._optouts.add(number, source="callback", message_id=message_id)
         if added:
             logger.warning("%s opted out (STOP)", mask_number(number))
-            self._listener.opted_out(record, who)
+            self._listener.opted_out(record, who, self.rotations_of(number))
+        if record is not None:
+            self._fail_over(record.id, "replied STOP")
         return InboundOutcome("opt-out", record.id if record else None, added)

@@ -1,23 +1,27 @@
-"""On-call paging: text the right person, track the acknowledgement, escalate on silence.
+"""On-call paging: text the right person, fail over at once, escalate on silence.
 
 Slack-free: the Slack layer posts what these functions return. Pages and their timers
-live in the audit database (:mod:`bot.audit.pages`), so escalation survives a restart
-and fires once across instances.
+live in the audit database (:mod:`bot.audit.pages`). Every move of a page to its next
+member (timer, failed receipt, refused number) is one compare-and-set on the page's
+version, so across instances exactly one of them texts the next member.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from bot.audit import AuditStore
 from bot.audit.pages import Page, PageState, PageStore
 from bot.directory.source import DirectorySource
 from bot.domain import Actor, Purpose, SendDraft, SendOutcome, SmsType, Source
 from bot.errors import InputError, PolicyError
-from bot.i18n import DEFAULT_LANGUAGE, translator
+from bot.i18n import DEFAULT_LANGUAGE, Translator, translator
+from bot.paging.overrides import Overrides
+from bot.paging.plan import PagePlan, plan_page
+from bot.paging.runs import Attempt, Escalation, PageRun
+from bot.sending.attempts import new_request_id
 from bot.sending.rules import MAX_TEXT_LENGTH, Resolver
 from bot.sending.service import SmsService
 
@@ -26,20 +30,14 @@ logger = logging.getLogger(__name__)
 #: Octopush collects replies only for mainland France (octopush-api.md, two-way SMS).
 REPLIES_PREFIX = "+33"
 
-
-@dataclass(frozen=True)
-class Escalation:
-    """What one due timer did: paged the next member, or ran out of members."""
-
-    page: Page
-    previous: str
-    outcome: SendOutcome | None
-    #: Why the next member could not be paged (a refusal by the rules or the policy).
-    problem: str | None = None
+#: Refusals about the person paging (not the member paged): they end the page at once.
+PAGE_LEVEL_RULES = frozenset(
+    {"SMS_ALLOWED_USERS", "SMS_ALLOWED_CHANNELS", "SMS_RATE_LIMIT", "SMS_DAILY_BUDGET"}
+)
 
 
 class Pager:
-    """Starts pages, acknowledges them and escalates the ones nobody acknowledged."""
+    """Starts pages, fails over, acknowledges and escalates the ones nobody acknowledged."""
 
     def __init__(
         self,
@@ -48,29 +46,35 @@ class Pager:
         directory: DirectorySource,
         store: AuditStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        allowed_users: tuple[str, ...] = (),
         language: str = DEFAULT_LANGUAGE,
     ) -> None:
         self.service = service
         #: ``SMS_LANGUAGE``: the words the bot adds to a page's SMS (never the text).
         self.sms_words = translator(language)
         self.directory = directory
-        self.pages = PageStore(store)
-        self._clock = clock
+        #: The time seam: pages, timers and rotations all read the time from here.
+        self.clock = clock
+        self.pages = PageStore(store, clock=self.now)
+        #: On-call overrides, shared by every instance through the audit database.
+        self.overrides = Overrides(
+            store,
+            clock=self.now,
+            allowed_users=allowed_users,
+            check_actor=service.check_actor,
+        )
 
-    def plan(self, who: str) -> tuple[tuple[str, ...], timedelta | None]:
-        """Whom to page, in order, and after how long to move on.
+    def now(self) -> datetime:
+        return self.clock()
 
-        A rotation gives its on-call member then the others in turn; a group or a
-        person is paged at once, with nobody to escalate to.
-        """
-        directory = self.directory.current()
-        name = who.lower()
-        rotation = directory.rotations.get(name)
-        if rotation is not None:
-            return tuple(
-                rotation.escalation_order(self._clock())
-            ), rotation.escalate_after
-        return (name if directory.is_name(who) else who,), None
+    def plan(self, who: str) -> PagePlan:
+        """Whom to page, in order, and after how long to move on (see :mod:`plan`)."""
+        return plan_page(
+            self.directory.current(),
+            who,
+            at=self.now(),
+            override=self.overrides.covering,
+        )
 
     def page(
         self,
@@ -80,23 +84,46 @@ class Pager:
         *,
         resolve: Resolver | None,
         request_id: str,
-    ) -> tuple[Page, SendOutcome]:
-        """Page ``who`` (raises ``InputError``/``PolicyError`` like a send)."""
-        members, escalate_after = self.plan(who)
-        outcome = self._send(
-            members[0], text, actor, resolve=resolve, request_id=request_id
-        )
+    ) -> PageRun:
+        """Page ``who``; a rotation member who cannot be texted passes it on at once.
+
+        Raises ``InputError``/``PolicyError`` like a send when the page cannot start:
+        a refusal about the person paging, or any refusal of a page to one person or
+        group. The page record exists before the first SMS, so a refused member of a
+        rotation hands over to the next one instead of ending the page.
+        """
+        plan = self.plan(who)
         page = self.pages.create(
-            target=who.lower() if self.directory.current().is_name(who) else who,
+            target=plan.target,
             text=text,
-            members=members,
-            audit_id=outcome.audit_id,
-            escalate_after=escalate_after,
+            members=plan.members,
+            escalate_after=plan.escalate_after,
             slack_team_id=actor.slack_team_id,
             slack_user_id=actor.slack_user_id,
             slack_channel_id=actor.slack_channel_id,
         )
-        return page, outcome
+        try:
+            first = self._attempt(
+                plan.members[0],
+                text,
+                actor,
+                resolve=resolve,
+                request_id=request_id,
+                raises="page-level" if plan.rotation else "all",
+            )
+        except (InputError, PolicyError):
+            self.pages.discard(page.id)
+            raise
+        if first.outcome is not None and first.outcome.duplicate:
+            self.pages.discard(page.id)
+            return PageRun(page, (first,))
+        page = self.pages.add_audit_id(page, first.audit_id or 0)
+        if first.reached or not plan.rotation:
+            return self._run(page, [first], cause="page")
+        run = self._move_on(
+            page, [first], cause="page", previous=page.current_member, resolve=resolve
+        )
+        return run or self._run(self.pages.get(page.id), [first], cause="page")
 
     def acknowledge(self, page_id: int, *, by: str) -> Page | None:
         """Stop the escalation; None when the page was already acknowledged."""
@@ -105,56 +132,131 @@ class Pager:
             logger.info("page #%s acknowledged by %s", page_id, by)
         return page
 
-    def escalate_due(self, *, resolve: Resolver | None) -> list[Escalation]:
+    def escalate_due(self, *, resolve: Resolver | None) -> list[PageRun]:
         """Fire every due timer once; safe to call from several instances at once."""
         done = []
         for due in self.pages.due():
-            claimed = self.pages.claim_escalation(due)
-            if claimed is None:
-                continue  # another instance took it
-            if claimed.state is PageState.EXHAUSTED:
-                logger.warning("page #%s: nobody acknowledged", claimed.id)
-                done.append(Escalation(claimed, due.current_member, None))
-                continue
-            actor = Actor(
-                source=Source.PAGE,
-                slack_team_id=claimed.slack_team_id,
-                slack_user_id=claimed.slack_user_id,
-                slack_channel_id=claimed.slack_channel_id,
+            run = self._move_on(
+                due,
+                [],
+                cause="escalation",
+                previous=due.current_member,
+                resolve=resolve,
             )
-            words = self.sms_words
-            note = " " + words.gettext(
-                "(escalated: %(member)s did not acknowledge)",
-                member=due.current_member,
-            )
-            text = (claimed.text or words.gettext("Page"))[
-                : MAX_TEXT_LENGTH - len(note)
-            ] + note
-            try:
-                outcome = self._send(
-                    claimed.current_member,
-                    text,
-                    actor,
-                    resolve=resolve,
-                    request_id=f"page-{claimed.id}-{claimed.member_index}",
-                )
-            except (InputError, PolicyError) as refusal:
-                # The timer stays armed: the member after this one is tried next time.
-                logger.error(
-                    "page #%s: cannot page %s: %s",
-                    claimed.id,
-                    claimed.current_member,
-                    refusal,
-                )
-                done.append(
-                    Escalation(claimed, due.current_member, None, problem=str(refusal))
-                )
-                continue
-            updated = self.pages.add_audit_id(
-                claimed, outcome.audit_id
-            ) or self.pages.get(claimed.id)
-            done.append(Escalation(updated, due.current_member, outcome))
+            if run is not None:
+                done.append(run)
         return done
+
+    def fail_over(
+        self, audit_id: int, *, reason: str, resolve: Resolver | None
+    ) -> PageRun | None:
+        """The SMS ``audit_id`` will not reach its member: page the next one at once.
+
+        Only for the current member's attempt of an open rotation page; a receipt for
+        an earlier member, or a page another instance already moved, changes nothing.
+        """
+        page = self.pages.for_audit(audit_id)
+        if page is None or page.state is not PageState.OPEN or len(page.members) < 2:
+            return None
+        current = len(page.audit_ids) == page.member_index + 1
+        if not current or page.audit_ids[-1] != audit_id:
+            return None
+        logger.warning(
+            "page #%s: %s cannot be reached (%s); failing over",
+            page.id,
+            page.current_member,
+            reason,
+        )
+        return self._move_on(
+            page,
+            [],
+            cause="failover",
+            previous=page.current_member,
+            reason=reason,
+            resolve=resolve,
+        )
+
+    def _move_on(
+        self,
+        page: Page,
+        attempts: list[Attempt],
+        *,
+        cause: str,
+        previous: str,
+        reason: str | None = None,
+        resolve: Resolver | None,
+    ) -> PageRun | None:
+        """Claim the next member (compare-and-set) and text them; on failure, the next.
+
+        None when another instance claimed the move first.
+        """
+        current = page
+        while True:
+            claimed = self.pages.claim_next(current)
+            if claimed is None:
+                if not attempts:
+                    return None  # another instance took this move
+                return self._run(current, attempts, cause, previous, reason)
+            if claimed.state is PageState.EXHAUSTED:
+                return self._run(claimed, attempts, cause, previous, reason)
+            missed = attempts[-1].member if attempts else previous
+            unreachable = bool(attempts) or cause == "failover"
+            attempt = self._attempt(
+                claimed.current_member,
+                _escalated_text(self.sms_words, claimed.text, missed, unreachable),
+                _system_actor(claimed),
+                resolve=resolve,
+                request_id=new_request_id(),
+            )
+            attempts.append(attempt)
+            current = self.pages.add_audit_id(claimed, attempt.audit_id or 0)
+            if attempt.reached:
+                return self._run(current, attempts, cause, previous, reason)
+
+    def _run(
+        self,
+        page: Page,
+        attempts: list[Attempt],
+        cause: str,
+        previous: str | None = None,
+        reason: str | None = None,
+    ) -> PageRun:
+        everyone_failed = page.state is PageState.EXHAUSTED and not (
+            self.pages.numbers_texted(page)
+        )
+        return PageRun(page, tuple(attempts), cause, previous, reason, everyone_failed)
+
+    def _attempt(
+        self,
+        member: str,
+        text: str,
+        actor: Actor,
+        *,
+        resolve: Resolver | None,
+        request_id: str,
+        raises: str = "none",
+    ) -> Attempt:
+        """Text one member; a refusal about that member becomes a failed attempt.
+
+        ``raises``: ``all`` (a page to one person or group: nobody else to try),
+        ``page-level`` (a rotation: a refusal about the person paging is raised, no
+        other member would fare better) or ``none`` (the system's own sends).
+        """
+        try:
+            outcome = self._send(
+                member, text, actor, resolve=resolve, request_id=request_id
+            )
+        except PolicyError as refusal:
+            if raises == "all" or (
+                raises == "page-level" and refusal.rule in PAGE_LEVEL_RULES
+            ):
+                raise
+            return Attempt(member, None, refusal.message, refusal.audit_id)
+        except InputError as refusal:
+            if raises == "all":
+                raise
+            return Attempt(member, None, str(refusal), refusal.audit_id)
+        return Attempt(member, outcome, audit_id=outcome.audit_id)
 
     def _send(
         self,
@@ -175,13 +277,33 @@ class Pager:
         try:
             request = self.service.validate(draft, resolve=resolve)
         except InputError:
-            request = (
-                None  # send() records the refusal in the audit trail, then raises it
-            )
+            request = None  # send() records the refusal in the audit trail, raises it
         if request is not None and all(
             n.startswith(REPLIES_PREFIX) for n in request.recipients
         ):
             draft = draft.model_copy(update={"with_replies": True})
-        return self.service.send(
-            draft, actor.model_copy(update={"source": Source.PAGE}), resolve=resolve
-        )
+        return self.service.send(draft, actor, resolve=resolve)
+
+
+def _system_actor(page: Page) -> Actor:
+    """Escalations are the system's sends: not counted against the person who paged."""
+    return Actor(
+        source=Source.ESCALATION,
+        slack_team_id=page.slack_team_id,
+        slack_channel_id=page.slack_channel_id,
+    )
+
+
+def _escalated_text(
+    words: Translator, text: str | None, member: str, unreachable: bool
+) -> str:
+    """The page text (kept while the page is open) and why it comes to this member."""
+    note = " " + (
+        words.gettext("(escalated: %(member)s could not be reached)", member=member)
+        if unreachable
+        else words.gettext("(escalated: %(member)s did not acknowledge)", member=member)
+    )
+    return (text or words.gettext("Page"))[: MAX_TEXT_LENGTH - len(note)] + note
+
+
+__all__ = ["Attempt", "Escalation", "PageRun", "Pager"]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from bot.audit.pages import Page, PageState
 from bot.domain import Actor, AuditStatus, SendOutcome, Source
 from bot.errors import InputError, PolicyError
-from bot.paging.pager import Escalation, Pager
+from bot.paging.pager import Pager, PageRun
 from bot.sending.rules import Resolver
 
 if TYPE_CHECKING:
@@ -167,17 +167,15 @@ class MeteredPager(Pager):
         *,
         resolve: Resolver | None,
         request_id: str,
-    ) -> tuple[Page, SendOutcome]:
+    ) -> PageRun:
         try:
-            page, outcome = super().page(
-                who, text, actor, resolve=resolve, request_id=request_id
-            )
+            run = super().page(who, text, actor, resolve=resolve, request_id=request_id)
         except (InputError, PolicyError):
             record_page("refused")
             raise
-        if not outcome.duplicate:
-            record_page("paged" if outcome.ok else "failed")
-        return page, outcome
+        if not run.duplicate:
+            record_page("paged" if run.reached is not None else "failed")
+        return run
 
     def acknowledge(self, page_id: int, *, by: str) -> Page | None:
         page = super().acknowledge(page_id, by=by)
@@ -185,7 +183,7 @@ class MeteredPager(Pager):
             record_page_acknowledged(page.created_at, page.acknowledged_at)
         return page
 
-    def escalate_due(self, *, resolve: Resolver | None) -> list[Escalation]:
+    def escalate_due(self, *, resolve: Resolver | None) -> list[PageRun]:
         done = super().escalate_due(resolve=resolve)
         for escalation in done:
             exhausted = escalation.page.state is PageState.EXHAUSTED

@@ -30,7 +30,10 @@ from bot.runtime.wiring import build_service
 from bot.sending.service import SmsService
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import register_listeners
+from bot.slack.listeners.escalations import SlackEscalations
+from bot.slack.listeners.page_posts import PagePosts
 from bot.slack.listeners.pages import SlackPaging
+from bot.slack.listeners.receipts import SlackReceipts
 from bot.slack.locales import ReaderLanguages
 from bot.slack.people import ProfilePhones, UsergroupMembers
 from bot.slack.posting import ResultPoster
@@ -78,6 +81,8 @@ class Stack:
     app: App
     service: SmsService
     paging: SlackPaging
+    escalations: SlackEscalations
+    receipts: SlackReceipts
     inbound: InboundProcessor
     announce: Callable[[str], None]
     #: Runs the lazy listeners (the sends); shut it down to wait for sends in flight.
@@ -95,12 +100,12 @@ class Stack:
         if self.languages is not None:
             self.languages.start_warming()
         self.updates.start()
-        self.paging.start_escalation_loop(escalation_check_seconds)
+        self.escalations.start_escalation_loop(escalation_check_seconds)
         if self.housekeeping is not None:
             self.housekeeping.start()
 
     def stop_workers(self) -> None:
-        self.paging.stop()
+        self.escalations.stop()
         if self.housekeeping is not None:
             self.housekeeping.stop()
         self.updates.stop()
@@ -149,15 +154,17 @@ def build_stack(
     )
     service.observers.append(metrics.outcome_observer(service.store))
     service.refusal_observers.append(metrics.record_refusal)
-    paging = SlackPaging(
-        deps,
-        MeteredPager(
-            service=service,
-            directory=directory,
-            store=service.store,
-            language=settings.sms.language,
-        ),
+    pager = MeteredPager(
+        service=service,
+        directory=directory,
+        store=service.store,
+        allowed_users=settings.sms.allowed_users,
+        language=settings.sms.language,
     )
+    posts = PagePosts(deps, pager)
+    escalations = SlackEscalations(posts)
+    receipts = SlackReceipts(posts, escalations)
+    paging = SlackPaging(posts, escalations)
     # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
     executor = ThreadPoolExecutor(
         max_workers=LISTENER_THREADS, thread_name_prefix="sms-bot-lazy"
@@ -172,9 +179,10 @@ def build_stack(
     inbound = InboundProcessor(
         store=service.store,
         directory=directory,
-        listener=paging,
-        pager=paging.pager,
+        listener=receipts,
+        pager=pager,
         ack_words=settings.sms.ack_words,
+        resolve=deps.resolve,
     )
     days = settings.sms.audit_retention_days
     housekeeping = (
@@ -186,6 +194,8 @@ def build_stack(
         app,
         service,
         paging,
+        escalations,
+        receipts,
         inbound,
         announce,
         executor,

@@ -25,8 +25,9 @@ from sqlalchemy.engine import Connection
 
 from bot.audit import AuditRecord, AuditStore, OptOutList
 from bot.audit.ledger import SendLedger
+from bot.audit.pages import escalations_since
 from bot.config import Settings
-from bot.domain import Actor, SendRequest
+from bot.domain import Actor, SendRequest, Source
 from bot.sending.policy import (
     Policy,
     Usage,
@@ -52,6 +53,7 @@ def policy_from(settings: Settings) -> Policy:
         rate=sms.rate,
         daily_budget=sms.daily_budget,
         blocked=normalise_blocked(sms.blocked_numbers, sms.default_region),
+        escalation_rate=sms.escalation_rate,
     )
 
 
@@ -99,6 +101,11 @@ class Guard:
             keys.append(f"rate:{actor.slack_team_id or ''}:{actor.slack_user_id}")
         if self.policy.daily_budget is not None and not request.simulation:
             keys.append("budget")
+        if (
+            self.policy.escalation_rate is not None
+            and actor.source is Source.ESCALATION
+        ):
+            keys.append("escalations")
         return tuple(keys)
 
     def check_limits(
@@ -126,7 +133,13 @@ class Guard:
             if unit is not None:
                 estimate = _estimate(unit, request.text, len(request.recipients))
                 spent += sum(_estimate(unit, text, n) for text, n in in_flight)
+        escalations = 0
+        cap = self.policy.escalation_rate
+        if cap is not None and actor.source is Source.ESCALATION:
+            since = now - timedelta(seconds=cap.period_seconds)
+            escalations = escalations_since(conn, since)
         return Usage(
+            escalations_in_window=escalations,
             sends_in_window=count,
             window_started=oldest,
             spent_today=spent,

@@ -30,6 +30,8 @@ class Policy:
     rate: RateLimit | None = None
     daily_budget: float | None = None
     blocked: tuple[str, ...] = ()
+    #: Cap on the system's own escalation sends (``SMS_ESCALATION_LIMIT``).
+    escalation_rate: RateLimit | None = None
 
     @property
     def restricts_people(self) -> bool:
@@ -48,6 +50,13 @@ class Usage:
     window_started: datetime | None = None
     spent_today: float = 0.0
     estimated_cost: float | None = None
+    #: Escalation sends in the ``escalation_rate`` window (system sends only).
+    escalations_in_window: int = 0
+
+
+#: Sources no person stands behind: the CLI (an operator) and the system's escalations.
+#: They are not subject to the who/where rules, nor to a person's rate limit.
+UNLIMITED_ACTOR_SOURCES = frozenset({Source.CLI, Source.ESCALATION})
 
 
 def normalise_blocked(entries: Sequence[str], region: str) -> tuple[str, ...]:
@@ -78,8 +87,9 @@ def normalise_blocked(entries: Sequence[str], region: str) -> tuple[str, ...]:
 def check_actor(
     policy: Policy, actor: Actor, *, usergroups: Collection[str] = ()
 ) -> None:
-    """Who may send, and from where. The CLI (an operator on the server) is not limited."""
-    if actor.source is Source.CLI:
+    """Who may send, and from where. The CLI (an operator on the server) and the
+    system's escalations (the page was allowed when it started) are not limited."""
+    if actor.source in UNLIMITED_ACTOR_SOURCES:
         return
     if (
         policy.allowed_channels
@@ -156,6 +166,17 @@ def check_limits(
         raise PolicyError(
             "SMS_RATE_LIMIT",
             f"You have reached the limit of {rate.text} sends (SMS_RATE_LIMIT).{retry}",
+        )
+    cap = policy.escalation_rate
+    if (
+        cap is not None
+        and actor.source is Source.ESCALATION
+        and usage.escalations_in_window >= cap.count
+    ):
+        raise PolicyError(
+            "SMS_ESCALATION_LIMIT",
+            f"The escalation cap of {cap.text} system sends is reached "
+            "(SMS_ESCALATION_LIMIT); an admin can raise it.",
         )
     budget = policy.daily_budget
     if budget is not None:

@@ -99,6 +99,12 @@ class SmsService:
         if self._policy is not None:
             self._policy(request, actor)
 
+    def check_actor(self, actor: Actor) -> None:
+        """Who and where only (raises ``PolicyError``): may ``actor`` send at all?"""
+        check = getattr(self._policy, "check_actor", None)
+        if check is not None:
+            check(actor)
+
     def validate(
         self, draft: SendDraft, *, resolve: Resolver | None = None
     ) -> SendRequest:

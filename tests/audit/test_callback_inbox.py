@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import requests
 from pytest_httpserver import HTTPServer
@@ -108,14 +108,21 @@ class Recorder:
     def receipt(self, record: object) -> None:
         return None
 
-    def reply(self, record: object, who: str, text: str) -> None:
+    def reply(
+        self, record: object, who: str, text: str, *, not_paged: bool = False
+    ) -> None:
         return None
 
-    def opted_out(self, record: object, who: str) -> None:
+    def opted_out(
+        self, record: object, who: str, rotations: Sequence[str] = ()
+    ) -> None:
         with self.lock:
             self.opted_out_calls.append(who)
 
     def acknowledged(self, page: object) -> None:
+        return None
+
+    def failed_over(self, run: object) -> None:
         return None
 
 

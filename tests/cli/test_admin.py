@@ -9,7 +9,7 @@ from pathlib import Path
 from pytest_httpserver import HTTPServer
 
 from bot.audit import AuditStore, NewAttempt
-from bot.directory.model import parse_directory
+from bot.directory.files import parse_directory
 from bot.domain import Source
 from tests.cli.test_main import SEND_PATH, audit_json, run
 from tests.conftest import SENT

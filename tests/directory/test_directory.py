@@ -8,15 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.directory.model import (
-    Directory,
-    DirectoryError,
-    Group,
-    Person,
-    check_report,
-    load_directory,
-    parse_directory,
-)
+from bot.directory.files import load_directory, parse_directory
+from bot.directory.model import Directory, DirectoryError, Group, Person
+from bot.directory.report import check_report
 
 GOOD = Path(__file__).parents[1] / "data" / "directory" / "good.yml"
 CET = timezone(timedelta(hours=1))
@@ -68,7 +62,7 @@ def test_good_file_loads_rotations_with_their_settings(directory: Directory) -> 
     assert weekly.calendar_days is True
     assert weekly.start == datetime(2026, 11, 2, 9, tzinfo=CET)
     assert weekly.escalate_after == timedelta(minutes=5)
-    assert weekly.timezone is None
+    assert weekly.timezone == "Europe/Paris"  # SMS_TIMEZONE's default
     night = directory.rotations["night"]
     assert (night.period, night.calendar_days) == (timedelta(hours=12), False)
     assert night.timezone == "Europe/Paris"
@@ -135,7 +129,7 @@ def test_describe_says_who_a_name_reaches(directory: Directory) -> None:
     assert directory.describe("ALICE", at=FIRST_WEEK) == "alice"
     assert directory.describe("dba", at=FIRST_WEEK) == "dba (alice, bob)"
     assert directory.describe("db-oncall", at=FIRST_WEEK) == (
-        "db-oncall: alice, on call until Mon 2026-11-09 09:00 UTC+01:00"
+        "db-oncall: alice, on call until Mon 2026-11-09 09:00 CET"
     )
     assert directory.describe("night", at=FIRST_WEEK) == (
         "night: alice, on call until Thu 2026-11-05 20:00 CET"
@@ -165,13 +159,35 @@ def test_oncall_summary_gives_now_next_and_handover(directory: Directory) -> Non
 def test_check_report_counts_and_shows_who_is_on_call(directory: Directory) -> None:
     assert check_report(directory, datetime(2026, 11, 10, 12, tzinfo=UTC)) == (
         "Directory OK: 3 people, 1 group, 2 rotations.\n"
-        "db-oncall (weekly, UTC+01:00, escalates after 5m)\n"
-        "  now:  bob, until Mon 2026-11-16 09:00 UTC+01:00\n"
-        "  next: alice, from Mon 2026-11-16 09:00 UTC+01:00\n"
+        "db-oncall (weekly, Europe/Paris, escalates after 5m)\n"
+        "  now:  bob, until Mon 2026-11-16 09:00 CET\n"
+        "  next: alice, from Mon 2026-11-16 09:00 CET\n"
+        "  hand-overs:\n"
+        "    Mon 2026-11-16 09:00 CET -> alice\n"
+        "    Mon 2026-11-23 09:00 CET -> bob\n"
+        "    Mon 2026-11-30 09:00 CET -> alice\n"
         "night (12h, Europe/Paris)\n"
         "  now:  bob, until Tue 2026-11-10 20:00 CET\n"
-        "  next: carol, from Tue 2026-11-10 20:00 CET"
+        "  next: carol, from Tue 2026-11-10 20:00 CET\n"
+        "  hand-overs:\n"
+        "    Tue 2026-11-10 20:00 CET -> carol\n"
+        "    Wed 2026-11-11 08:00 CET -> alice\n"
+        "    Wed 2026-11-11 20:00 CET -> bob"
     )
+
+
+def test_check_report_shows_an_override_in_force(directory: Directory) -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class Cover:
+        person: str
+        ends_at: datetime
+
+    at = datetime(2026, 11, 10, 12, tzinfo=UTC)
+    cover = Cover("carol", datetime(2026, 11, 10, 17, tzinfo=UTC))
+    report = check_report(directory, at, overrides={"db-oncall": cover})
+    assert "  override: carol covers until Tue 2026-11-10 18:00 CET" in report
 
 
 def test_check_report_of_a_file_without_rotations_is_one_line() -> None:
@@ -355,29 +371,27 @@ def test_bad_rotation_escalate_after_and_timezone_are_named() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("start", "message"),
-    [
-        (
-            "2026-11-02T09:00:00",
-            "'2026-11-02T09:00:00' has no UTC offset; "
-            "write 2026-11-02T09:00:00+01:00 or add timezone:",
-        ),
-        (
-            "2026-11-02",
-            "'2026-11-02' has no UTC offset; write 2026-11-02T09:00:00+01:00 or add timezone:",
-        ),
-        ("next monday", "'next monday' is not a time; write 2026-11-02T09:00:00+01:00"),
-    ],
-)
-def test_a_start_without_offset_or_not_a_time_is_refused(
-    start: str, message: str
-) -> None:
+def test_a_start_that_is_not_a_time_is_refused() -> None:
     text = (
         PEOPLE
-        + f"groups:\n  r:\n    members: [alice]\n    rotation: daily\n    start: {start}\n"
+        + "groups:\n  r:\n    members: [alice]\n    rotation: daily\n    start: next monday\n"
     )
-    assert problems(text) == [f"line 8, groups.r.start: {message}"]
+    assert problems(text) == [
+        "line 8, groups.r.start: 'next monday' is not a time; "
+        "write 2026-11-02T09:00:00+01:00"
+    ]
+
+
+def test_a_start_without_offset_is_local_time_in_sms_timezone() -> None:
+    text = (
+        PEOPLE
+        + "groups:\n  r:\n    members: [alice]\n    rotation: daily\n"
+        + "    start: 2026-11-02T09:00:00\n"
+    )
+    paris = parse_directory(text, region="FR").rotations["r"]
+    assert paris.start == datetime(2026, 11, 2, 9, tzinfo=CET)
+    tokyo = parse_directory(text, region="FR", timezone="Asia/Tokyo").rotations["r"]
+    assert tokyo.start.utcoffset() == timedelta(hours=9)
 
 
 def test_a_start_offset_that_contradicts_the_timezone_is_refused() -> None:

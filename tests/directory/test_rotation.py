@@ -183,10 +183,66 @@ def test_weekly_handover_keeps_its_local_hour_across_the_autumn_change() -> None
     assert shift.ends_at - shift.starts_at == timedelta(days=7, hours=1)
 
 
-def test_without_timezone_a_calendar_rotation_keeps_starts_fixed_offset() -> None:
-    rotation = weekly(start=datetime(2026, 3, 23, 9, tzinfo=CET))
-    shift = rotation.shift(datetime(2026, 3, 31, tzinfo=UTC))
-    assert shift.starts_at == datetime(2026, 3, 30, 9, tzinfo=CET)  # 10:00 in Paris
+CONTRACT_EXAMPLE = """\
+people:
+  alice: {phone: "+33612345678"}
+  bob:   {phone: "06 98 76 54 32"}
+groups:
+  db-oncall:
+    members: [alice, bob]
+    rotation: weekly
+    start: 2026-11-02T09:00:00+01:00
+"""
+
+
+@pytest.mark.parametrize(
+    ("at", "handover"),
+    [
+        # Winter, before the spring change: 09:00 CET.
+        (datetime(2027, 3, 24, 12, tzinfo=UTC), datetime(2027, 3, 29, 9, tzinfo=CEST)),
+        # The week the clocks go forward (2027-03-28): still 09:00, now CEST.
+        (datetime(2027, 3, 27, 12, tzinfo=UTC), datetime(2027, 3, 29, 9, tzinfo=CEST)),
+        # Summer: 09:00 CEST, not 10:00.
+        (datetime(2027, 7, 1, 12, tzinfo=UTC), datetime(2027, 7, 5, 9, tzinfo=CEST)),
+        # Back in winter after the autumn change: 09:00 CET.
+        (datetime(2027, 11, 2, 12, tzinfo=UTC), datetime(2027, 11, 8, 9, tzinfo=CET)),
+    ],
+)
+def test_the_contracts_example_hands_over_at_nine_local_on_both_sides_of_dst(
+    at: datetime, handover: datetime
+) -> None:
+    """No ``timezone:`` in the file: the rotation is in SMS_TIMEZONE (Europe/Paris)."""
+    from bot.directory.files import parse_directory
+
+    rotation = parse_directory(CONTRACT_EXAMPLE, region="FR").rotations["db-oncall"]
+    ends = rotation.shift(at).ends_at
+    assert ends == handover
+    assert ends.astimezone(PARIS).time() == time(9, 0)
+    assert rotation.format_time(ends).endswith(("09:00 CET", "09:00 CEST"))
+
+
+def test_sms_timezone_sets_the_zone_of_rotations_that_name_none() -> None:
+    from bot.directory.files import parse_directory
+
+    text = CONTRACT_EXAMPLE.replace("+01:00", "-05:00")
+    directory = parse_directory(text, region="FR", timezone="America/New_York")
+    rotation = directory.rotations["db-oncall"]
+    assert rotation.timezone == "America/New_York"
+    summer = rotation.shift(datetime(2027, 7, 1, 12, tzinfo=UTC)).ends_at
+    assert summer.astimezone(NEW_YORK).time() == time(9, 0)
+
+
+def test_the_next_three_handovers_keep_their_local_hour_across_dst() -> None:
+    rotation = weekly(
+        start=datetime(2027, 3, 15, 9, tzinfo=CET), timezone="Europe/Paris"
+    )
+    shifts = rotation.handovers(datetime(2027, 3, 16, 12, tzinfo=UTC))
+    assert [s.starts_at for s in shifts] == [
+        datetime(2027, 3, 22, 9, tzinfo=CET),
+        datetime(2027, 3, 29, 9, tzinfo=CEST),
+        datetime(2027, 4, 5, 9, tzinfo=CEST),
+    ]
+    assert [s.member for s in shifts] == ["bob", "alice", "bob"]
 
 
 def test_handover_in_a_spring_gap_happens_at_the_shifted_instant() -> None:

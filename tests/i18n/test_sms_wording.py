@@ -65,9 +65,9 @@ def test_escalation_note_follows_sms_language_and_keeps_the_typed_text(
     escalations: list[object] = []
     while not escalations and time.monotonic() < deadline:
         time.sleep(0.2)
-        escalations = list(harness.stack.paging.run_escalations())
+        escalations = list(harness.stack.escalations.run_escalations())
     assert escalations, "the page never escalated"
-    first_member = harness.stack.paging.pager.plan("db-oncall")[0][0]
+    first_member = harness.stack.escalations.pager.plan("db-oncall").members[0]
     first, second = sent_texts(httpserver)[:2]
     assert first == typed
     assert second == f"{typed} {note.format(first=first_member)}"

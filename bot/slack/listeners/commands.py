@@ -196,7 +196,7 @@ class SmsCommandHandlers:
                 if len(parsed.recipients) == 1:
                     self.paging.page_command(parsed, command, respond)
             elif parsed.action == "oncall":
-                self.paging.oncall_command(parsed, respond)
+                self.paging.oncall_command(parsed, command, respond)
         except GatewayError as error:
             hint = localized_hint(tr, error.hint)
             respond(

@@ -1,58 +1,58 @@
-"""``/sms page``, ``/sms oncall``, the Acknowledge button, escalations and Octopush callbacks
-as Slack sees them: posts, in-place updates and thread replies."""
+"""``/sms page``, ``/sms oncall`` and the Acknowledge button.
+
+Receipts, replies and opt-outs are :mod:`bot.slack.listeners.receipts`' job; the
+escalation loop and the posts about page moves are :mod:`~.escalations`'.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
-import threading
-from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.audit import AuditRecord
-from bot.audit.deliveries import Delivery, DeliveryLog
-from bot.audit.pages import Page, PageState
+from bot.directory.model import Directory
 from bot.domain import Actor, Source
 from bot.errors import InputError, PolicyError
-from bot.log import mask_number
-from bot.paging.pager import Escalation, Pager
-from bot.sending.service import outcome_from_record
+from bot.paging.pager import Pager, PageRun
 from bot.slack import ids
 from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.grammar import SmsCommand
-from bot.slack.views.blocks import escape, message, quote, section
+from bot.slack.listeners.escalations import SlackEscalations
+from bot.slack.listeners.page_posts import PagePosts
+from bot.slack.oncall_grammar import OncallRequest
 from bot.slack.views.messages import build_rejection_message, build_result_message
 from bot.slack.views.page_messages import (
-    acknowledger,
+    acknowledged_note,
     build_oncall_message,
-    build_page_message,
-    with_deliveries,
+    build_override_message,
 )
 
 logger = logging.getLogger(__name__)
 
-#: How long a receipt that arrived before its channel post waits for the post.
-POST_GRACE_SECONDS = 3.0
-
 
 class SlackPaging:
-    """Pages in Slack; also the :class:`bot.paging.inbound.InboundListener` for callbacks."""
+    """The page commands and the Acknowledge button."""
 
-    def __init__(self, deps: SlackDeps, pager: Pager) -> None:
-        self.deps = deps
-        self.pager = pager
-        self._deliveries = DeliveryLog(deps.service.store)
-        self._stop = threading.Event()
+    def __init__(self, posts: PagePosts, escalations: SlackEscalations) -> None:
+        self.posts = posts
+        self.escalations = escalations
+
+    @property
+    def deps(self) -> SlackDeps:
+        return self.posts.deps
+
+    @property
+    def pager(self) -> Pager:
+        return self.posts.pager
 
     def register(self, app: App) -> None:
         app.action(ids.ACK_PAGE)(ack=self.ack_only, lazy=[self.acknowledge_button])
 
     def ack_only(self, ack: Ack) -> None:
         ack()
-
-    # --- /sms page and /sms oncall -------------------------------------------------
 
     def page_command(
         self, parsed: SmsCommand, command: dict[str, Any], respond: Respond
@@ -68,42 +68,62 @@ class SlackPaging:
             "page", command.get("team_id"), command.get("trigger_id")
         )
         try:
-            page, outcome = self.pager.page(
+            run = self.pager.page(
                 who, text, actor, resolve=self.deps.resolve, request_id=request_id
             )
         except (InputError, PolicyError) as refusal:
             respond(response_type="ephemeral", **build_rejection_message(refusal))
             return
-        if outcome.duplicate:
+        if run.duplicate:
             return
-        with self.deps.poster.after_send(
-            outcome,
-            user_id=page.slack_user_id,
-            channel_id=page.slack_channel_id,
-            response_url=command.get("response_url"),
-            what="posting the page",
-        ):
-            posted = self.deps.poster.post(
-                self._page_message(page),
-                channel_id=page.slack_channel_id,
+        page = run.page
+        sent = (run.reached or run.attempts[0]).outcome
+        guard = (
+            self.deps.poster.after_send(
+                sent,
                 user_id=page.slack_user_id,
+                channel_id=page.slack_channel_id,
                 response_url=command.get("response_url"),
-                audit_id=outcome.audit_id,
+                what="posting the page",
             )
-            if posted.channel and posted.ts:
-                self.pager.pages.set_message(
-                    page.id, channel=posted.channel, ts=posted.ts
-                )
-            if not outcome.ok:
-                failure = build_result_message(
-                    outcome, user_id=command.get("user_id") or ""
-                )
-                self._thread(page, failure)
+            if sent is not None
+            else contextlib.nullcontext()
+        )
+        with guard:
+            self._post_page(run, command)
 
-    def oncall_command(self, parsed: SmsCommand, respond: Respond) -> None:
+    def _post_page(self, run: PageRun, command: dict[str, Any]) -> None:
+        """The page's channel post, then in its thread whoever could not be reached."""
+        page = run.page
+        posted = self.deps.poster.post(
+            self.posts.page_message(page),
+            channel_id=page.slack_channel_id,
+            user_id=page.slack_user_id,
+            response_url=command.get("response_url"),
+            audit_id=run.attempts[0].audit_id,
+        )
+        if posted.channel and posted.ts:
+            self.pager.pages.set_message(page.id, channel=posted.channel, ts=posted.ts)
+        page = self.pager.pages.get(page.id)
+        first = run.attempts[0].outcome
+        if len(run.attempts) == 1 and first is not None and not first.ok:
+            failure = build_result_message(first, user_id=command.get("user_id") or "")
+            self.posts.thread(page, failure)
+            return
+        if run.failed:
+            self.escalations.report(dataclasses.replace(run, page=page))
+
+    def oncall_command(
+        self, parsed: SmsCommand, command: dict[str, Any], respond: Respond
+    ) -> None:
+        """``/sms oncall [ROTATION]``, and the overrides ``set`` and ``clear``."""
         directory = self.deps.directory.current()
-        now = datetime.now(UTC)
-        name = parsed.argument.strip().lower()
+        request = parsed.oncall
+        if request is not None and request.verb in ("set", "clear"):
+            self._override(request, directory, command, respond)
+            return
+        now = self.pager.now()
+        name = request.rotation if request is not None else ""
         if name:
             if name not in directory.rotations:
                 known = ", ".join(sorted(directory.rotations)) or "none defined"
@@ -115,9 +135,44 @@ class SlackPaging:
             summaries = [directory.oncall(name, at=now)]
         else:
             summaries = directory.oncall_summary(now)
-        respond(response_type="ephemeral", **build_oncall_message(summaries, at=now))
+        overrides = self.pager.overrides.active(now)
+        respond(
+            response_type="ephemeral",
+            **build_oncall_message(summaries, at=now, overrides=overrides),
+        )
 
-    # --- acknowledgement --------------------------------------------------------------
+    def _override(
+        self,
+        typed: OncallRequest,
+        directory: Directory,
+        command: dict[str, Any],
+        respond: Respond,
+    ) -> None:
+        actor = Actor(
+            source=Source.PAGE,
+            slack_team_id=command.get("team_id"),
+            slack_user_id=command.get("user_id"),
+            slack_channel_id=command.get("channel_id"),
+        )
+        overrides = self.pager.overrides
+        try:
+            request = overrides.request(
+                directory,
+                verb=typed.verb,
+                rotation=typed.rotation,
+                person=typed.person,
+                duration=typed.duration,
+                until=typed.until,
+            )
+            done = overrides.apply(request, actor)
+        except (InputError, PolicyError) as refusal:
+            respond(response_type="ephemeral", **build_rejection_message(refusal))
+            return
+        user = command.get("user_id") or ""
+        respond(
+            response_type="in_channel",
+            **build_override_message(request.rotation, done, by=user),
+        )
 
     def acknowledge_button(self, body: dict[str, Any], respond: Respond) -> None:
         action = (body.get("actions") or [{}])[0]
@@ -134,179 +189,5 @@ class SlackPaging:
                 text="This page was already acknowledged.",
             )
             return
-        self.acknowledged(page)
-
-    # --- InboundListener ----------------------------------------------------------------
-
-    def receipt(self, record: AuditRecord, *, retry: bool = True) -> None:
-        page = self.pager.pages.for_audit(record.id)
-        if page is not None:
-            self.refresh_later(page)
-            return
-        if record.slack_message_ts is None and record.slack_channel_id and retry:
-            # A receipt can beat the post (its ts is stored just after): look again later.
-            timer = threading.Timer(
-                POST_GRACE_SECONDS, self._receipt_again, args=(record.id,)
-            )
-            timer.daemon = True
-            timer.start()
-            return
-        if record.slack_message_channel and record.slack_message_ts:
-            self.deps.updates.submit(
-                record.slack_message_channel,
-                record.slack_message_ts,
-                lambda: self._result_post(record),
-            )
-
-    def _result_post(self, record: AuditRecord) -> dict[str, Any]:
-        """A send's post with its receipts as they are now (rendered when sent)."""
-        post = build_result_message(
-            outcome_from_record(record), user_id=record.slack_user_id or ""
-        )
-        return with_deliveries(post, self._deliveries.for_audit(record.id))
-
-    def _receipt_again(self, audit_id: int) -> None:
-        try:
-            self.receipt(self.deps.service.store.get(audit_id), retry=False)
-        except Exception:
-            logger.exception("late receipt update of audit #%s failed", audit_id)
-
-    def reply(self, record: AuditRecord | None, who: str, text: str) -> None:
-        note = message(
-            f"Reply from {who}: {text}",
-            [section(f"💬 *Reply from {escape(who)}*\n{quote(text, 2500)}")],
-        )
-        self._note(record, note)
-
-    def opted_out(self, record: AuditRecord | None, who: str) -> None:
-        text = f"🚫 {escape(who)} replied STOP: this number will not be texted again"
-        self._note(record, message(text, [section(text + " (see `sms-bot optout`).")]))
-
-    def acknowledged(self, page: Page) -> None:
-        self.refresh(page)
-        self._thread(
-            page,
-            message(
-                f"Acknowledged by {page.acknowledged_by}",
-                [section(f"✅ Acknowledged by {acknowledger(page)}")],
-            ),
-        )
-
-    # --- escalation -----------------------------------------------------------------------
-
-    def run_escalations(self) -> list[Escalation]:
-        """One pass over due timers; posts what happened in each page's thread."""
-        done = self.pager.escalate_due(resolve=self.deps.resolve)
-        for escalation in done:
-            page = escalation.page
-            self.refresh(page)
-            if page.state is PageState.EXHAUSTED:
-                text = f"🚨 Nobody acknowledged the page for {escape(page.target)}. <!here>"
-                self._thread(
-                    page,
-                    message(
-                        f"Nobody acknowledged the page for {page.target}",
-                        [section(text)],
-                    ),
-                )
-                if page.slack_channel_id:
-                    self.deps.poster.post(
-                        message(text, [section(text)]),
-                        channel_id=page.slack_channel_id,
-                        user_id=page.slack_user_id,
-                    )
-                continue
-            if escalation.outcome is None:
-                why = escape(escalation.problem or "?")
-                text = (
-                    f"⚠️ {escape(escalation.previous)} did not acknowledge, and "
-                    f"*{escape(page.current_member)}* could not be paged: {why}"
-                )
-                self._thread(page, message(text, [section(text)]))
-                continue
-            label = self._label(page.current_member)
-            text = (
-                f"⏫ {escape(escalation.previous)} did not acknowledge: "
-                f"paging *{escape(page.current_member)}* ({label})"
-            )
-            self._thread(page, message(text, [section(text)]))
-        return done
-
-    def start_escalation_loop(self, interval: float) -> threading.Thread:
-        """Check due escalations every ``interval`` seconds until :meth:`stop`."""
-
-        def loop() -> None:
-            while not self._stop.wait(interval):
-                try:
-                    self.run_escalations()
-                except Exception:
-                    logger.exception(
-                        "escalation pass failed; retrying in %s s", interval
-                    )
-
-        thread = threading.Thread(target=loop, name="sms-bot-escalations", daemon=True)
-        thread.start()
-        return thread
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    # --- helpers -----------------------------------------------------------------------------
-
-    def refresh(self, page: Page) -> None:
-        if page.slack_channel_id and page.slack_message_ts:
-            self.deps.poster.update(
-                self._page_message(page),
-                channel=page.slack_channel_id,
-                ts=page.slack_message_ts,
-            )
-
-    def refresh_later(self, page: Page) -> None:
-        """Like :meth:`refresh`, coalesced: a burst of receipts gives few updates."""
-        if page.slack_channel_id and page.slack_message_ts:
-            self.deps.updates.submit(
-                page.slack_channel_id,
-                page.slack_message_ts,
-                lambda: self._page_message(self.pager.pages.get(page.id)),
-            )
-
-    def _page_message(self, page: Page) -> dict[str, Any]:
-        paged = page.members[: page.member_index + 1]
-        who = [(member, self._label(member)) for member in paged]
-        return build_page_message(page, who=who, deliveries=self._page_deliveries(page))
-
-    def _page_deliveries(self, page: Page) -> Sequence[Delivery]:
-        found: list[Delivery] = []
-        for audit_id in page.audit_ids:
-            found.extend(self._deliveries.for_audit(audit_id))
-        return found
-
-    def _label(self, member: str) -> str:
-        directory = self.deps.directory.current()
-        if directory.is_name(member):
-            numbers = directory.numbers_for(member, at=datetime.now(UTC))
-            return ", ".join(mask_number(number) for number in numbers)
-        return mask_number(member) if member.startswith("+") else member
-
-    def _thread(self, page: Page, note: dict[str, Any]) -> None:
-        if page.slack_channel_id and page.slack_message_ts:
-            self.deps.poster.thread(
-                note, channel=page.slack_channel_id, ts=page.slack_message_ts
-            )
-
-    def _note(self, record: AuditRecord | None, note: dict[str, Any]) -> None:
-        """In the thread of the original post; else in the admin channel; else logged."""
-        if (
-            record is not None
-            and record.slack_message_channel
-            and record.slack_message_ts
-        ):
-            if self.deps.poster.thread(
-                note, channel=record.slack_message_channel, ts=record.slack_message_ts
-            ):
-                return
-        admin = self.deps.settings.sms.admin_channel
-        if admin:
-            self.deps.poster.post(note, channel_id=admin, user_id=None)
-            return
-        logger.warning("inbound SMS with no post to attach it to: %s", note.get("text"))
+        self.posts.refresh(page)
+        self.posts.thread(page, acknowledged_note(page))

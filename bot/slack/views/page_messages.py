@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.audit.deliveries import Delivery
 from bot.audit.pages import Page, PageState
 from bot.directory.model import OnCall
+from bot.directory.report import Cover
 from bot.directory.rotation import format_duration
 from bot.log import mask_number
 from bot.octopush import DeliveryStatus, describe_status
@@ -120,8 +121,32 @@ def build_page_message(
     return message(f"Page for {page.target}: {_state_text(page)}", blocks)
 
 
+def build_override_message(
+    rotation: str, done: Cover | int, *, by: str
+) -> dict[str, Any]:
+    """What ``/sms oncall set|clear`` says in the channel."""
+    who = f"<@{by}>" if by else "someone"
+    if isinstance(done, int):
+        text = (
+            f"🔁 {who} cleared the override of *{escape(rotation)}*: the rotation pages "
+            "its on-call member again."
+            if done
+            else f"*{escape(rotation)}* had no override in force; nothing changed."
+        )
+    else:
+        text = (
+            f"🔁 *{escape(done.person)}* covers *{escape(rotation)}* until "
+            f"{slack_date(done.ends_at)} (set by {who}); pages go to them first, "
+            "then through the rotation."
+        )
+    return message(text, [section(text)])
+
+
 def build_oncall_message(
-    summaries: Sequence[OnCall], *, at: datetime
+    summaries: Sequence[OnCall],
+    *,
+    at: datetime,
+    overrides: Mapping[str, Cover] | None = None,
 ) -> dict[str, Any]:
     if not summaries:
         return message(
@@ -144,6 +169,12 @@ def build_oncall_message(
                 else ""
             )
         )
+        cover = (overrides or {}).get(rotation.name)
+        if cover is not None:
+            lines.append(
+                f"   🔁 override: *{escape(cover.person)}* covers until "
+                f"{slack_date(cover.ends_at)}"
+            )
     return message(
         "Who is on call",
         [
@@ -173,6 +204,14 @@ def _state_line(page: Page) -> str:
 def acknowledger(page: Page) -> str:
     """Who acknowledged ``page``, as mrkdwn."""
     return _who(page.acknowledged_by)
+
+
+def acknowledged_note(page: Page) -> dict[str, Any]:
+    """The thread reply saying who acknowledged ``page``."""
+    return message(
+        f"Acknowledged by {page.acknowledged_by}",
+        [section(f"✅ Acknowledged by {acknowledger(page)}")],
+    )
 
 
 def _who(acknowledged_by: str | None) -> str:

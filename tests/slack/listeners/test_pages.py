@@ -16,10 +16,10 @@ from pytest_httpserver import HTTPServer
 from bot.audit import AuditRecord, OptOutList
 from bot.audit.pages import PageState
 from bot.audit.tables import deliveries
-from bot.directory.model import load_directory
+from bot.directory.files import load_directory
 from bot.domain import AuditStatus
 from bot.slack import ids
-from tests.conftest import SENT, SlackHarness
+from tests.conftest import SENT, FakeClock, SlackHarness
 from tests.slack.listeners.test_commands import (
     all_text,
     assert_no_full_number,
@@ -46,11 +46,16 @@ groups:
 
 
 @pytest.fixture
-def make_harness(make_harness: MakeHarness, database_url: str) -> MakeHarness:
-    """Paging and its timers run on SQLite, and on PostgreSQL when TEST_DATABASE_URL answers."""
+def make_harness(
+    make_harness: MakeHarness, database_url: str, clock: FakeClock
+) -> MakeHarness:
+    """Paging and its timers run on SQLite, and on PostgreSQL when TEST_DATABASE_URL
+    answers; every instance reads the time from ``clock``."""
 
     def make(**sms: Any) -> SlackHarness:
-        return make_harness(database_url=database_url, **sms)
+        harness = make_harness(database_url=database_url, **sms)
+        harness.stack.escalations.pager.clock = clock
+        return harness
 
     return make
 
@@ -109,10 +114,10 @@ def posted(harness: SlackHarness) -> AuditRecord:
     """
     (record,) = finished(harness)
     wait_until(lambda: harness.store.get(record.id).slack_message_ts)
-    page = harness.stack.paging.pager.pages.for_audit(record.id)
+    page = harness.stack.escalations.pager.pages.for_audit(record.id)
     if page is not None:
         wait_until(
-            lambda: harness.stack.paging.pager.pages.get(page.id).slack_message_ts
+            lambda: harness.stack.escalations.pager.pages.get(page.id).slack_message_ts
         )
     return record
 
@@ -189,7 +194,9 @@ def test_a_reply_lands_in_the_thread_with_the_directory_name(
     assert "alice" in all_text(thread) and "On my way" in all_text(thread)
 
 
-def test_a_reply_of_ok_acknowledges_the_page(paging: SlackHarness) -> None:
+def test_a_reply_of_ok_acknowledges_the_page(
+    paging: SlackHarness, clock: FakeClock
+) -> None:
     paging.command("page db-oncall DB down")
     page_post(paging)
     posted(paging)
@@ -200,14 +207,14 @@ def test_a_reply_of_ok_acknowledges_the_page(paging: SlackHarness) -> None:
     paging.callback(form, content_type="application/x-www-form-urlencoded")
     update = paging.slack.wait_for("chat.update")[-1]
     assert "Acknowledged by alice" in all_text(update.args)
-    (page,) = [paging.stack.paging.pager.pages.get(1)]
+    (page,) = [paging.stack.escalations.pager.pages.get(1)]
     assert page.state is PageState.ACKNOWLEDGED
-    time.sleep(1.1)
-    assert paging.stack.paging.run_escalations() == []
+    clock.advance(2)
+    assert paging.stack.escalations.run_escalations() == []
 
 
 def test_the_acknowledge_button_stops_the_escalation(
-    paging: SlackHarness, httpserver: HTTPServer
+    paging: SlackHarness, httpserver: HTTPServer, clock: FakeClock
 ) -> None:
     paging.command("page db-oncall DB down")
     value = button_value(page_post(paging))
@@ -234,30 +241,30 @@ def test_the_acknowledge_button_stops_the_escalation(
     update = paging.slack.wait_for("chat.update")[-1]
     assert "Acknowledged by <@U5>" in all_text(update.args)
     assert ids.ACK_PAGE not in all_text(update.args)
-    time.sleep(1.1)
-    assert paging.stack.paging.run_escalations() == []
+    clock.advance(2)
+    assert paging.stack.escalations.run_escalations() == []
     assert len(httpserver.log) == 1
 
 
 def test_nobody_acknowledging_escalates_to_the_next_member_then_says_so(
-    paging: SlackHarness, httpserver: HTTPServer, directory_file: Path
+    paging: SlackHarness, httpserver: HTTPServer, directory_file: Path, clock: FakeClock
 ) -> None:
     order = on_call_order(directory_file)
     paging.command("page db-oncall DB down")
     page_post(paging)
     posted(paging)
-    assert paging.stack.paging.run_escalations() == []  # not due yet
-    time.sleep(1.1)
-    (escalation,) = paging.stack.paging.run_escalations()
+    assert paging.stack.escalations.run_escalations() == []  # not due yet
+    clock.advance(2)
+    (escalation,) = paging.stack.escalations.run_escalations()
     assert escalation.page.current_member == order[1]
     assert sent_numbers(httpserver) == [[NUMBERS[order[0]]], [NUMBERS[order[1]]]]
     body = json.loads(httpserver.log[1][0].get_data())
     assert "escalated" in body["text"]
     thread = paging.slack.wait_for("chat.postMessage", 2)[1].args
     assert f"paging *{order[1]}*" in all_text(thread)
-    time.sleep(1.1)
-    (last,) = paging.stack.paging.run_escalations()
-    assert last.outcome is None and last.page.state is PageState.EXHAUSTED
+    clock.advance(2)
+    (last,) = paging.stack.escalations.run_escalations()
+    assert last.attempts == () and last.page.state is PageState.EXHAUSTED
     texts = [all_text(call.args) for call in paging.slack.calls("chat.postMessage")]
     assert any(
         "Nobody acknowledged" in text and "thread_ts" not in text for text in texts
@@ -266,7 +273,10 @@ def test_nobody_acknowledging_escalates_to_the_next_member_then_says_so(
 
 
 def test_an_escalation_timer_survives_a_restart_and_fires_once(
-    make_harness: MakeHarness, httpserver: HTTPServer, directory_file: Path
+    make_harness: MakeHarness,
+    httpserver: HTTPServer,
+    directory_file: Path,
+    clock: FakeClock,
 ) -> None:
     httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
         SENT, status=201
@@ -275,11 +285,14 @@ def test_an_escalation_timer_survives_a_restart_and_fires_once(
     first.command("page db-oncall DB down")
     page_post(first)
     posted(first)
-    first.stack.paging.stop()
-    time.sleep(1.1)
+    first.stack.escalations.stop()
+    clock.advance(2)
     second = make_harness(directory=str(directory_file))  # a restarted process
     third = make_harness(directory=str(directory_file))  # and another instance
-    fired = second.stack.paging.run_escalations() + third.stack.paging.run_escalations()
+    fired = (
+        second.stack.escalations.run_escalations()
+        + third.stack.escalations.run_escalations()
+    )
     assert len(fired) == 1
     assert len(httpserver.log) == 2
 
@@ -423,34 +436,31 @@ def test_a_page_to_an_unknown_name_is_refused_and_audited(
     assert httpserver.log == []
 
 
-def test_an_escalation_that_cannot_page_the_next_member_says_so_and_keeps_going(
-    paging: SlackHarness, httpserver: HTTPServer, directory_file: Path
+def test_a_refused_escalation_moves_on_at_once_and_says_why(
+    paging: SlackHarness, httpserver: HTTPServer, directory_file: Path, clock: FakeClock
 ) -> None:
     order = on_call_order(directory_file)
     OptOutList(paging.store).add(NUMBERS[order[1]], source="admin")
     paging.command("page db-oncall DB down")
     page_post(paging)
     posted(paging)
-    time.sleep(1.1)
-    (escalation,) = paging.stack.paging.run_escalations()
-    assert (
-        escalation.outcome is None
-        and escalation.problem
-        and "STOP" in escalation.problem
-    )
-    assert escalation.page.state is PageState.OPEN
+    clock.advance(2)
+    (escalation,) = paging.stack.escalations.run_escalations()
+    (refused,) = escalation.attempts
+    assert refused.member == order[1] and not refused.reached
+    assert "STOP" in refused.why
+    # Nobody is left: the page ends now, not one more escalate_after later.
+    assert escalation.page.state is PageState.EXHAUSTED
     notes = [all_text(call.args) for call in paging.slack.calls("chat.postMessage")]
-    assert any("could not be paged" in note for note in notes)
-    assert not any("Nobody acknowledged" in note for note in notes)
-    time.sleep(1.1)
-    (last,) = paging.stack.paging.run_escalations()
-    assert last.page.state is PageState.EXHAUSTED
+    assert any(f"*{order[1]}* could not be reached" in note for note in notes)
+    assert any("Nobody acknowledged" in note for note in notes)
+    assert len(httpserver.log) == 1
 
 
 def test_a_receipt_that_beats_the_post_still_updates_it(
     paging: SlackHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.slack.listeners.pages as slack_paging
+    import bot.slack.listeners.receipts as slack_paging
 
     monkeypatch.setattr(slack_paging, "POST_GRACE_SECONDS", 0.3)
     store = paging.service.store  # a send whose post is not remembered yet:

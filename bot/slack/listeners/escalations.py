@@ -1,0 +1,109 @@
+"""The escalation loop, and how every move of a page is told in Slack.
+
+A move is a :class:`~bot.paging.pager.PageRun`: the page started, escalated after
+silence, or failed over after a refusal or a failed receipt. Its thread says who could
+not be reached and why, and who is paged now; when nobody could be reached at all, the
+channel and ``SMS_ADMIN_CHANNEL`` are told plainly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from bot.audit.pages import PageState
+from bot.paging.pager import Pager, PageRun
+from bot.slack.listeners.page_posts import PagePosts
+from bot.slack.views.blocks import escape, message, section
+
+logger = logging.getLogger(__name__)
+
+
+class SlackEscalations:
+    """Runs due escalations and reports every page move in the page's thread."""
+
+    def __init__(self, posts: PagePosts) -> None:
+        self.posts = posts
+        self._stop = threading.Event()
+
+    @property
+    def pager(self) -> Pager:
+        return self.posts.pager
+
+    def run_escalations(self) -> list[PageRun]:
+        """One pass over due timers; posts what happened in each page's thread."""
+        done = self.pager.escalate_due(resolve=self.posts.deps.resolve)
+        for run in done:
+            self.report(run)
+        return done
+
+    def report(self, run: PageRun) -> None:
+        """Tell the thread (and, when nobody could be reached, everyone) about ``run``."""
+        page = run.page
+        posts = self.posts
+        posts.refresh(page)
+        lines = []
+        previous = escape(run.previous or "?")
+        if run.cause == "escalation" and run.attempts:
+            lines.append(f"⏫ {previous} did not acknowledge")
+        elif run.cause == "failover":
+            lines.append(
+                f"⏩ {previous} cannot be reached ({escape(run.reason or '?')})"
+            )
+        for attempt in run.failed:
+            lines.append(
+                f"⚠️ *{escape(attempt.member)}* could not be reached: "
+                f"{escape(attempt.why)}"
+            )
+        reached = run.reached
+        if reached is not None and lines:
+            paging = (
+                f"paging *{escape(reached.member)}* ({posts.label(reached.member)})"
+            )
+            if len(lines) == 1 and not run.failed:
+                lines[0] += f": {paging}"
+            else:
+                lines.append(f"📟 {paging}")
+        if lines:
+            _say(posts, run, "\n".join(lines))
+        if page.state is not PageState.EXHAUSTED:
+            return
+        if run.everyone_failed:
+            who = ", ".join(escape(m) for m in page.members)
+            text = (
+                f"🚨 The page for {escape(page.target)} reached nobody: "
+                f"every member ({who}) could not be texted. <!here>"
+            )
+            _say(posts, run, text)
+            posts.channel(page, text)
+            posts.admin(
+                f"🚨 The page for {escape(page.target)} in <#{page.slack_channel_id}> "
+                f"reached nobody: every member ({who}) could not be texted."
+            )
+            return
+        text = f"🚨 Nobody acknowledged the page for {escape(page.target)}. <!here>"
+        _say(posts, run, text)
+        posts.channel(page, text)
+
+    def start_escalation_loop(self, interval: float) -> threading.Thread:
+        """Check due escalations every ``interval`` seconds until :meth:`stop`."""
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.run_escalations()
+                except Exception:
+                    logger.exception(
+                        "escalation pass failed; retrying in %s s", interval
+                    )
+
+        thread = threading.Thread(target=loop, name="sms-bot-escalations", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _say(posts: PagePosts, run: PageRun, text: str) -> None:
+    posts.thread(run.page, message(text, [section(text)]))

@@ -1,0 +1,104 @@
+"""Octopush callbacks as Slack sees them, for every send (not only pages): delivery
+receipts update the post in place, replies and STOPs go in its thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from bot.audit import AuditRecord
+from bot.audit.pages import Page
+from bot.paging.pager import PageRun
+from bot.sending.service import outcome_from_record
+from bot.slack.listeners.escalations import SlackEscalations
+from bot.slack.listeners.page_posts import PagePosts
+from bot.slack.views.blocks import escape, message, quote, section
+from bot.slack.views.messages import build_result_message
+from bot.slack.views.page_messages import acknowledged_note, with_deliveries
+
+logger = logging.getLogger(__name__)
+
+#: How long a receipt that arrived before its channel post waits for the post.
+POST_GRACE_SECONDS = 3.0
+
+
+class SlackReceipts:
+    """The :class:`bot.paging.inbound.InboundListener` of the Slack app."""
+
+    def __init__(self, posts: PagePosts, escalations: SlackEscalations) -> None:
+        self.posts = posts
+        self.escalations = escalations
+
+    def receipt(self, record: AuditRecord, *, retry: bool = True) -> None:
+        """Receipt -> post update, in one place (so updates can be coalesced here)."""
+        posts = self.posts
+        page = posts.pager.pages.for_audit(record.id)
+        if page is not None:
+            posts.refresh_later(page)
+            return
+        if record.slack_message_ts is None and record.slack_channel_id and retry:
+            # A receipt can beat the post (its ts is stored just after): look again later.
+            timer = threading.Timer(
+                POST_GRACE_SECONDS, self._receipt_again, args=(record.id,)
+            )
+            timer.daemon = True
+            timer.start()
+            return
+        if record.slack_message_channel and record.slack_message_ts:
+            posts.deps.updates.submit(
+                record.slack_message_channel,
+                record.slack_message_ts,
+                lambda: self._result_post(record),
+            )
+
+    def _result_post(self, record: AuditRecord) -> dict[str, Any]:
+        """A send's post with its receipts as they are now (rendered when sent)."""
+        post = build_result_message(
+            outcome_from_record(record), user_id=record.slack_user_id or ""
+        )
+        return with_deliveries(post, self.posts.tracker.for_audit(record.id))
+
+    def _receipt_again(self, audit_id: int) -> None:
+        try:
+            self.receipt(self.posts.tracker.record(audit_id), retry=False)
+        except Exception:
+            logger.exception("late receipt update of audit #%s failed", audit_id)
+
+    def reply(
+        self,
+        record: AuditRecord | None,
+        who: str,
+        text: str,
+        *,
+        not_paged: bool = False,
+    ) -> None:
+        lines = f"💬 *Reply from {escape(who)}*\n{quote(text, 2500)}"
+        if not_paged:
+            lines += (
+                "\n_Not taken as an acknowledgement: this page did not text "
+                "that number._"
+            )
+        self.posts.note(record, message(f"Reply from {who}: {text}", [section(lines)]))
+
+    def opted_out(
+        self, record: AuditRecord | None, who: str, rotations: Sequence[str] = ()
+    ) -> None:
+        text = f"🚫 {escape(who)} replied STOP: this number will not be texted again"
+        self.posts.note(
+            record, message(text, [section(text + " (see `sms-bot optout`).")])
+        )
+        if rotations:
+            names = ", ".join(escape(name) for name in rotations)
+            self.posts.admin(
+                f"🚫 {escape(who)} opted out of SMS: {names} cannot reach them "
+                "(`sms-bot optout remove NUMBER` lifts it)."
+            )
+
+    def acknowledged(self, page: Page) -> None:
+        self.posts.refresh(page)
+        self.posts.thread(page, acknowledged_note(page))
+
+    def failed_over(self, run: PageRun) -> None:
+        self.escalations.report(run)
