@@ -32,6 +32,7 @@ from bot.config import (
     SlackSettings,
     SmsSettings,
 )
+from bot.i18n import set_default_language
 from bot.octopush import OctopushClient
 from bot.runtime.slack_app import Stack, build_stack
 from bot.runtime.web import create_wsgi_app
@@ -63,6 +64,14 @@ def _drop_audit_tables(url: str) -> None:
         existing.drop_all(engine)
     finally:
         engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default() -> Iterator[None]:
+    """A stack built with SMS_LANGUAGE=fr sets the process default; undo it per test."""
+    set_default_language("en")
+    yield
+    set_default_language("en")
 
 
 @pytest.fixture(scope="session")

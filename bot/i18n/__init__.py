@@ -22,7 +22,7 @@ from bot.i18n.languages import (
     language_from_environment,
     language_of,
 )
-from bot.i18n.translator import Translator, translator
+from bot.i18n.translator import Translator, set_default_language, translator
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -34,5 +34,6 @@ __all__ = [
     "language_from_environment",
     "language_of",
     "load_translations",
+    "set_default_language",
     "translator",
 ]

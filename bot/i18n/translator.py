@@ -78,11 +78,30 @@ class Translator:
             return english % params
 
 
-@lru_cache(maxsize=16)
+#: The process's default language: ``SMS_LANGUAGE`` once the Slack app is built.
+_default = [DEFAULT_LANGUAGE]
+
+
+def set_default_language(language: str) -> None:
+    """Make ``language`` what :func:`translator` gives when asked for none.
+
+    ``build_stack`` sets ``SMS_LANGUAGE`` here, so a channel post built without an
+    explicit translator (a receipt re-rendering a post) stays in the workspace's language.
+    """
+    _default[0] = language_of(language) or DEFAULT_LANGUAGE
+
+
 def translator(language: str | None = None) -> Translator:
     """The translator for ``language`` (a code or a locale tag such as ``fr-FR``).
 
-    Unknown or missing languages get English, the catalogs' source language.
+    No language: the process default (:func:`set_default_language`); an unknown one:
+    English, the catalogs' source language.
     """
-    chosen = language_of(language) or DEFAULT_LANGUAGE
-    return Translator(chosen, load_translations(chosen))
+    if language is None:
+        return _translator(_default[0])
+    return _translator(language_of(language) or DEFAULT_LANGUAGE)
+
+
+@lru_cache(maxsize=16)
+def _translator(language: str) -> Translator:
+    return Translator(language, load_translations(language))

@@ -22,6 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.config import Settings
 from bot.directory.source import open_directory
 from bot.errors import SettingsError
+from bot.i18n import set_default_language
 from bot.paging.inbound import InboundProcessor
 from bot.runtime import metrics
 from bot.runtime.housekeeping import Housekeeping
@@ -139,6 +140,9 @@ def build_stack(
         slack_sender(build_slack_client(settings, retry_rate_limits=False)),
         interval=UPDATE_INTERVAL_SECONDS,
     )
+    # Posts built without an explicit translator (receipt updates, paging) are read
+    # by the whole channel: SMS_LANGUAGE.
+    set_default_language(settings.sms.language)
     languages = ReaderLanguages(client, default=settings.sms.language)
     deps = SlackDeps(
         service=service,

@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 
 from bot.slack import ids
 from tests.conftest import SENT, SlackHarness
-from tests.slack.listeners.test_commands import all_text
+from tests.slack.listeners.test_commands import all_text, wait_until
 from tests.slack.listeners.test_forms import opened_view, state, submission
 
 SEND_PATH = "/v1/public/sms-campaign/send"
@@ -58,7 +58,10 @@ def test_before_any_lookup_the_ack_uses_the_workspace_language_then_the_readers(
     harness.slack.state.locales = {"U1": "fr-FR"}
     first = harness.command("help", trigger="t-1").json()
     assert "Send SMS from Slack" in all_text(first)
-    harness.slack.wait_for("users.info")  # the lazy listener looked it up
+    languages = harness.stack.languages
+    assert languages is not None
+    wait_until(lambda: languages.cached("U1") == "fr")  # the lazy listener asked Slack
+    assert len(harness.slack.calls("users.info")) == 1
     second = harness.command("help", trigger="t-2").json()
     assert "Envoyer des SMS depuis Slack" in all_text(second)
 
@@ -133,3 +136,22 @@ def test_a_lazy_answer_is_french(
     harness.command("balance")
     (answer,) = harness.webhooks()
     assert answer["text"] == "Crédit Octopush restant : 12,54\xa0€"
+
+
+def test_a_delivery_receipt_keeps_the_post_in_the_workspace_language(
+    make_harness: MakeHarness, httpserver: HTTPServer
+) -> None:
+    from tests.slack.listeners.test_pages import posted, receipt
+
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    harness = make_harness(language="fr")
+    harness.command("+33612345678 disque plein")
+    harness.slack.wait_for("chat.postMessage")
+    posted(harness)
+    harness.callback(receipt("sms_5fec89fe97109", "+33612345678", "DELIVERED"))
+    (update,) = harness.slack.wait_for("chat.update")
+    text = all_text(update.args)
+    assert "SMS envoyé" in text and "SMS sent" not in text
+    assert "disque plein" in text
