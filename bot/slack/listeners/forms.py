@@ -27,6 +27,12 @@ from bot.slack.api import slack_error_code
 from bot.slack.command_checks import precheck
 from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.listeners.form_opening import FormOpening
+from bot.slack.modal_reader import (
+    ERROR_MAX,
+    ModalSubmission,
+    errors_for_modal,
+    read_sms_modal,
+)
 from bot.slack.views.blocks import truncate
 from bot.slack.views.command_replies import describe_estimate
 from bot.slack.views.form_states import (
@@ -41,13 +47,9 @@ from bot.slack.views.messages import (
     build_unreachable_note,
 )
 from bot.slack.views.modals import (
-    ERROR_MAX,
     METADATA_MAX,
     ModalContext,
-    ModalSubmission,
     build_confirm_modal,
-    errors_for_modal,
-    read_sms_modal,
 )
 
 logger = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.audit import AuditRecord
 from bot.audit.pages import Page
+from bot.audit.records import AuditRecord
 from bot.log import mask_number
 from bot.paging.pager import Pager
 from bot.paging.tracking import DeliveryTracker

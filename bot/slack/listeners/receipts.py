@@ -8,8 +8,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from bot.audit import AuditRecord
 from bot.audit.pages import Page
+from bot.audit.records import AuditRecord
 from bot.paging.pager import PageRun
 from bot.sending.service import outcome_from_record
 from bot.slack.listeners.escalations import SlackEscalations

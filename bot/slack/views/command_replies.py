@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from bot.audit import AuditRecord
+from bot.audit.records import AuditRecord
 from bot.domain import AuditStatus, Source
 from bot.i18n import N_, Translator, translator
 from bot.slack import ids

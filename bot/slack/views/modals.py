@@ -3,7 +3,7 @@
 Pure functions only; the handlers that open, update and submit the view call these.
 Every id comes from :mod:`bot.slack.ids`, so the builder, the reader and the inline
 errors cannot drift apart. Reading a submission back lives in
-:mod:`bot.slack.modal_reader`; its public names are re-exported here.
+:mod:`bot.slack.modal_reader`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,6 @@ from bot.domain import MAX_TEXT_LENGTH, Purpose, SmsType
 from bot.i18n import N_, Translator, translator
 from bot.sending.segments import analyse
 from bot.slack import ids
-from bot.slack.modal_reader import ERROR_MAX as ERROR_MAX
-from bot.slack.modal_reader import ModalSubmission as ModalSubmission
-from bot.slack.modal_reader import errors_for_modal as errors_for_modal
-from bot.slack.modal_reader import read_sms_modal as read_sms_modal
 from bot.slack.views.blocks import (
     context,
     escape,

@@ -14,14 +14,12 @@ from hypothesis import strategies as st
 from bot.domain import Purpose, SendDraft, SmsType
 from bot.errors import InputError
 from bot.slack import ids
+from bot.slack.modal_reader import ModalSubmission, errors_for_modal, read_sms_modal
 from bot.slack.views.modals import (
     ModalContext,
-    ModalSubmission,
     build_confirm_modal,
     build_preview_block,
     build_sms_modal,
-    errors_for_modal,
-    read_sms_modal,
     update_preview,
 )
 
