@@ -151,7 +151,7 @@ def _recover(args: argparse.Namespace) -> int:
 
 def _optout(args: argparse.Namespace) -> int:
     from bot.audit import OptOutList
-    from bot.sending.phones import parse_phone
+    from bot.phones import parse_phone
 
     tr = _tr(args)
     settings = settings_from(args)

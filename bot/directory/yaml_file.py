@@ -19,7 +19,7 @@ from bot.directory.rotation import Rotation
 from bot.directory.yaml_nodes import NULL_TAG, line_of, text_of
 from bot.directory.yaml_rotation import read_rotation
 from bot.errors import InputError
-from bot.sending.phones import parse_phone
+from bot.phones import parse_phone
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")

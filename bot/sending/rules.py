@@ -22,7 +22,7 @@ from bot.domain import (
     SmsType,
 )
 from bot.errors import InputError
-from bot.sending.phones import (
+from bot.phones import (
     DEFAULT_REGION,
     example_number,
     looks_like_phone,

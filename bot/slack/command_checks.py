@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from bot.domain import Actor, SendDraft, SendRequest
 from bot.errors import InputError, PolicyError
-from bot.sending.phones import parse_phone
+from bot.phones import parse_phone
 from bot.sending.policy import Policy, Usage, check_actor, check_request
 from bot.sending.rules import SendDefaults, validate_draft
 from bot.slack.grammar import mention_user_id, subteam_id

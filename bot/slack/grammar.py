@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from bot.domain import COMMAND_WORDS
 from bot.i18n import N_
-from bot.sending.phones import MAX_DIGITS, is_digit_group, is_valid_phone
+from bot.phones import MAX_DIGITS, is_digit_group, is_valid_phone
 from bot.slack.oncall_grammar import OncallRequest, parse_oncall
 
 #: Sub-commands (the same set the directory refuses as names).

@@ -42,7 +42,7 @@ def read_sms_modal(
 ) -> ModalSubmission | dict[str, str]:
     """Read a submitted form into a draft, or ``{block_id: message}`` for inline errors.
 
-    Tokens are kept as typed: :mod:`bot.sending.phones` reads them later with the directory.
+    Tokens are kept as typed: :mod:`bot.phones` reads them later with the directory.
     A malformed payload never raises; missing parts read as empty.
     """
     values = _dict(_dict(_dict(view).get("state")).get("values"))

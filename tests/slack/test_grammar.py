@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.sending.phones import parse_phone
+from bot.phones import parse_phone
 from bot.slack.grammar import (
     PAGE_USAGE,
     Reading,
@@ -15,7 +15,7 @@ from bot.slack.grammar import (
     parse_sms_command,
     unescape_slack,
 )
-from tests.sending.test_phones import FR_MOBILE, french_forms
+from tests.test_phones import FR_MOBILE, french_forms
 
 NAMES = {"alice", "db-oncall", "dba"}
 

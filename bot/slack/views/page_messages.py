@@ -14,7 +14,7 @@ from bot.directory.report import Cover
 from bot.directory.rotation import format_duration
 from bot.i18n import Translator, translator
 from bot.log import mask_number
-from bot.octopush import DeliveryStatus, describe_status
+from bot.sending.gateway import DeliveryStatus, describe_status
 from bot.slack import ids
 from bot.slack.views.blocks import (
     context,

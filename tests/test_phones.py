@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from bot.errors import InputError
-from bot.sending.phones import looks_like_phone, parse_phone
+from bot.phones import looks_like_phone, parse_phone
 
 TYPES = [
     PhoneNumberType.MOBILE,
