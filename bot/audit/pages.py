@@ -16,8 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from bot.audit.dialects import insert_or_ignore
 from bot.audit.store import AuditStore
-from bot.audit.tables import audit_records, pages
+from bot.audit.tables import audit_records, page_audits, pages
 
 #: Audit ``source`` of the system's own page sends (escalations, failovers).
 ESCALATION_SOURCE = "escalation"
@@ -126,18 +127,19 @@ class PageStore:
         return _page(row)
 
     def for_audit(self, audit_id: int) -> Page | None:
-        """The page one of whose SMS has this audit id (replies and receipts find it so)."""
+        """The page, open or closed, one of whose SMS has this audit id; by index.
+
+        Replies and receipts find their page so; a closed one still owns its post,
+        and callers that act only on open pages check the state.
+        """
         query = (
             sa.select(pages)
-            .where(pages.c.state == PageState.OPEN.value)
-            .order_by(pages.c.id.desc())
+            .join(page_audits, page_audits.c.page_id == pages.c.id)
+            .where(page_audits.c.audit_id == audit_id)
         )
         with self._store.transaction("find a page") as conn:
-            rows = conn.execute(query).mappings().all()
-        for row in rows:
-            if audit_id in (row["audit_ids"] or []):
-                return _page(row)
-        return None
+            row = conn.execute(query).mappings().first()
+        return _page(row) if row is not None else None
 
     def set_message(self, page_id: int, *, channel: str, ts: str) -> None:
         with self._store.transaction("remember the page post", write=True) as conn:
@@ -216,6 +218,13 @@ class PageStore:
         ``audit_ids[i]`` is the attempt of ``members[i]``: receipts and replies find
         the page and the member through it. Retried on a concurrent acknowledgement.
         """
+        with self._store.transaction("index a page attempt", write=True) as conn:
+            insert_or_ignore(
+                conn,
+                page_audits,
+                {"audit_id": audit_id, "page_id": page.id},
+                "audit_id",
+            )
         current = page
         for _attempt in range(10):
             moved = self._move(

@@ -141,6 +141,25 @@ pages = sa.Table(
     sa.Index("ix_pages_due", "state", "next_escalation_at"),
 )
 
+#: The page each SMS belongs to (revision 0006): receipts and replies find it by index.
+page_audits = sa.Table(
+    "page_audits",
+    metadata,
+    sa.Column(
+        "audit_id",
+        sa.Integer,
+        sa.ForeignKey("audit_records.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "page_id",
+        sa.Integer,
+        sa.ForeignKey("pages.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Index("ix_page_audits_page_id", "page_id"),
+)
+
 #: One row per Octopush ticket (revision 0003): callbacks find their send by index.
 audit_tickets = sa.Table(
     "audit_tickets",

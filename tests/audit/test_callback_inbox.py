@@ -158,6 +158,8 @@ def post_callback(url: str, body: str) -> requests.Response:
 def test_a_stored_callback_is_handled_after_a_restart(
     harness: SlackHarness, database_url: str
 ) -> None:
+    # Not the harness's own SQLite file: its running inbox worker would handle the rows.
+    database_url = database_url.replace("/audit.db", "/restarted.db")
     store = AuditStore.from_url(database_url)
     listener = Recorder()
     processor = CountingProcessor(store, listener)

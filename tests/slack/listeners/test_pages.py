@@ -213,6 +213,29 @@ def test_a_reply_of_ok_acknowledges_the_page(
     assert paging.stack.escalations.run_escalations() == []
 
 
+def test_a_receipt_after_the_acknowledgement_keeps_the_page_post(
+    paging: SlackHarness,
+) -> None:
+    paging.command("page db-oncall DB down")
+    page_post(paging)
+    posted(paging)
+    ack = (
+        "message_id=sms_5fec89fe97109&number=%2B33612345678&text=ACK"
+        "&reception_date=2026-11-24+10%3A02%3A00"
+    )
+    paging.callback(ack, content_type="application/x-www-form-urlencoded")
+    acknowledged = paging.slack.wait_for("chat.update")[-1]
+    assert "Acknowledged by alice" in all_text(acknowledged.args)
+    updates = len(paging.slack.calls("chat.update"))
+
+    paging.callback(receipt("sms_5fec89fe97109", "+33612345678", "DELIVERED"))
+    latest = paging.slack.wait_for("chat.update", updates + 1)[-1]
+    assert latest.args["ts"] == acknowledged.args["ts"]
+    text = all_text(latest.args)
+    assert "Acknowledged by alice" in text  # still the page, not a plain result
+    assert "delivered" in text.lower()
+
+
 def test_the_acknowledge_button_stops_the_escalation(
     paging: SlackHarness, httpserver: HTTPServer, clock: FakeClock
 ) -> None:
