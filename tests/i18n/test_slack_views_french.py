@@ -5,12 +5,14 @@ from __future__ import annotations
 from bot.errors import InputError, PolicyError
 from bot.i18n import translator
 from bot.octopush import codes
-from bot.slack.views.command_replies import (
-    build_balance_message,
+from bot.slack.views.command_questions import (
     build_confirm_prompt,
-    build_help_message,
     build_sending_message,
     describe_estimate,
+)
+from bot.slack.views.command_replies import (
+    build_balance_message,
+    build_help_message,
 )
 from bot.slack.views.messages import build_rejection_message, build_result_message
 from tests.slack.views.test_messages import everything, failed, outcome

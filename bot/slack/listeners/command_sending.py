@@ -18,7 +18,10 @@ from bot.sending.segments import analyse
 from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.grammar import Reading
 from bot.slack.sealed import seal
-from bot.slack.views.command_replies import build_confirm_prompt, describe_estimate
+from bot.slack.views.command_questions import (
+    build_confirm_prompt,
+    describe_estimate,
+)
 from bot.slack.views.messages import (
     build_rejection_message,
     build_result_message,

@@ -35,12 +35,14 @@ from bot.slack.listeners.command_sending import (
 from bot.slack.listeners.form_opening import open_sms_form
 from bot.slack.listeners.pages import SlackPaging
 from bot.slack.sealed import button_key, seal
+from bot.slack.views.command_questions import (
+    build_choice_prompt,
+    build_sending_message,
+)
 from bot.slack.views.command_replies import (
     build_balance_message,
-    build_choice_prompt,
     build_help_message,
     build_history_message,
-    build_sending_message,
 )
 from bot.slack.views.messages import (
     build_error_message,

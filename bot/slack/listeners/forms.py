@@ -34,7 +34,9 @@ from bot.slack.modal_reader import (
     read_sms_modal,
 )
 from bot.slack.views.blocks import truncate
-from bot.slack.views.command_replies import describe_estimate
+from bot.slack.views.command_questions import (
+    describe_estimate,
+)
 from bot.slack.views.form_states import (
     build_checking_view,
     build_sending_view,

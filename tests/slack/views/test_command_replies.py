@@ -9,13 +9,15 @@ from bot.log import mask_number
 from bot.sending.gateway import Balance
 from bot.slack import ids
 from bot.slack.grammar import KEYWORDS, parse_sms_command
-from bot.slack.views.command_replies import (
-    build_balance_message,
+from bot.slack.views.command_questions import (
     build_choice_prompt,
-    build_help_message,
-    build_history_message,
     build_sending_message,
     describe_estimate,
+)
+from bot.slack.views.command_replies import (
+    build_balance_message,
+    build_help_message,
+    build_history_message,
 )
 from tests.slack.views.test_messages import (
     NUMBERS,
