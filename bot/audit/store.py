@@ -99,6 +99,8 @@ class AuditStore:
             "status": str(result.status),
             "completed_at": self.now(),
         }
+        if self.redact_text:  # kept only while pending, so a crash can still resend it
+            values["text"] = None
         with self.transaction("complete an attempt", write=True) as conn:
             done = conn.execute(
                 sa.update(_t)
@@ -265,7 +267,12 @@ class AuditStore:
     def attempt_values(
         self, attempt: NewAttempt, status: AuditStatus
     ) -> dict[str, Any]:
-        """The column values of ``attempt`` as a new row (text redacted if set)."""
+        """The column values of ``attempt`` as a new row.
+
+        With ``redact_text`` the text is left out, except from a ``pending`` row: crash
+        recovery needs it to resend, and :meth:`complete` removes it once the outcome
+        is known.
+        """
         return self._attempt_values(attempt, status)
 
     def _attempt_values(
@@ -275,7 +282,9 @@ class AuditStore:
         values |= {
             "source": str(attempt.source),
             "recipients": list(attempt.recipients),
-            "text": None if self.redact_text else attempt.text,
+            "text": None
+            if self.redact_text and status is not AuditStatus.PENDING
+            else attempt.text,
             "status": str(status),
             "created_at": self.now(),
         }

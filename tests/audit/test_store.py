@@ -225,12 +225,16 @@ def test_get_and_find_of_unknown_records(store: AuditStore) -> None:
     assert found is not None and found.id == record_id
 
 
-def test_redact_text_keeps_the_message_out(store: AuditStore) -> None:
+def test_redact_text_keeps_the_message_only_while_the_attempt_is_pending(
+    store: AuditStore,
+) -> None:
     redacting = AuditStore(store.engine, redact_text=True)
     pending_id = redacting.begin(attempt("a"))
     rejected_id = redacting.reject(attempt("b"), error_message="too long")
-    assert redacting.get(pending_id).text is None
+    assert redacting.get(pending_id).text is not None  # a crash could resend it
     assert redacting.get(rejected_id).text is None
+    redacting.complete(pending_id, sent())
+    assert redacting.get(pending_id).text is None
     assert redacting.get(pending_id).contract_dict()["text"] is None
 
 

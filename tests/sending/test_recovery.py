@@ -19,11 +19,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from bot.audit import AuditRecord, AuditStore, NewAttempt
 from bot.audit.ledger import SendLedger
+from bot.audit.tables import audit_records
 from bot.domain import AuditStatus, Source
 from bot.octopush import OctopushClient
 from bot.sending import recovery
@@ -196,18 +198,23 @@ def test_a_pending_attempt_older_than_15_minutes_is_not_resent_but_failed_unknow
     assert len(lines) == 1 and "outcome unknown" in lines[0]
 
 
-def test_a_pending_attempt_with_redacted_text_is_not_resent_but_failed_unknown(
+def test_a_pending_attempt_without_its_text_is_not_resent_but_failed_unknown(
     httpserver: HTTPServer,
     recovering: SmsService,
     migrated: AuditStore,
     audit: AuditStore,
     clock: Clock,
 ) -> None:
-    redacting = AuditStore(migrated.engine, redact_text=True, clock=clock)
+    # As the previous release left it: redacted at once, even while pending.
     record_id = begin_pending(
-        redacting, clock, age=timedelta(minutes=2), request_id="crash-4"
+        audit, clock, age=timedelta(minutes=2), request_id="crash-4"
     )
-    assert audit.get(record_id).text is None
+    with migrated.engine.begin() as conn:
+        conn.execute(
+            sa.update(audit_records)
+            .where(audit_records.c.id == record_id)
+            .values(text=None)
+        )
 
     settled = recover_pending(recovering)
 
@@ -219,6 +226,33 @@ def test_a_pending_attempt_with_redacted_text_is_not_resent_but_failed_unknown(
     assert record.error_message.startswith("outcome unknown")
     assert "redacted" in record.error_message
     assert [item.status for item in settled] == [AuditStatus.FAILED]
+
+
+def test_with_redaction_a_pending_attempt_is_resent_then_its_text_removed(
+    httpserver: HTTPServer,
+    octopush_url: str,
+    migrated: AuditStore,
+    audit: AuditStore,
+    clock: Clock,
+) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    redacting = AuditStore(migrated.engine, redact_text=True, clock=clock)
+    record_id = begin_pending(
+        redacting, clock, age=timedelta(minutes=2), request_id="crash-5"
+    )
+    service = make_service(redacting, octopush_url)
+    try:
+        recover_pending(service)
+    finally:
+        service.octopush.close()
+
+    (request, _) = httpserver.log[0]
+    assert json.loads(request.get_data())["text"] == "db-1 down"
+    record = audit.get(record_id)
+    assert record.status is AuditStatus.SENT
+    assert record.text is None
 
 
 def test_a_pending_attempt_younger_than_a_minute_is_left_alone(
