@@ -64,8 +64,15 @@ def masked_list(
     tr: Translator | None = None,
 ) -> str:
     """``+33 6 •• •• •• 78, +44 7••• ••• 999 and 3 more``: masked, never all."""
-    head = ", ".join(mask_number(number) for number in numbers[:shown])
-    more = len(numbers) - shown
+    return and_more(
+        [mask_number(number) for number in numbers[:shown]], len(numbers), tr
+    )
+
+
+def and_more(shown: Sequence[str], total: int, tr: Translator | None = None) -> str:
+    """``a, b and 3 more``: the ``shown`` items of ``total``, the rest counted."""
+    head = ", ".join(shown)
+    more = total - len(shown)
     if more <= 0:
         return head
     return (tr or translator()).ngettext(

@@ -13,6 +13,7 @@ from typing import Any
 from bot.i18n import Translator, translator
 from bot.slack import ids
 from bot.slack.views.blocks import (
+    and_more,
     context,
     escape,
     masked_list,
@@ -39,12 +40,8 @@ def shown_recipients(
     recipients: Sequence[str], limit: int = 10, tr: Translator | None = None
 ) -> str:
     """Recipient tokens for a reply: numbers masked, names and mentions as typed."""
-    head = ", ".join(_shown(token) for token in recipients[:limit])
-    more = len(recipients) - limit
-    if more <= 0:
-        return head
-    return (tr or translator()).ngettext(
-        "%(head)s and %(n)s more", "%(head)s and %(n)s more", more, head=head
+    return and_more(
+        [_shown(token) for token in recipients[:limit]], len(recipients), tr
     )
 
 
