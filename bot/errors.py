@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bot.i18n import joined
+
 
 class BotError(Exception):
     """Base class of every error the bot raises itself."""
@@ -43,7 +45,7 @@ class InputError(BotError):
             raise ValueError("InputError needs at least one problem")
         error = cls(*items[0])
         error.problems = dict(items)
-        error.args = ("; ".join(message for _, message in items),)
+        error.args = (joined([message for _, message in items]),)
         return error
 
     @property
@@ -53,7 +55,9 @@ class InputError(BotError):
 
     @property
     def message(self) -> str:
-        return str(self)
+        """Every problem in one sentence, still translatable (see ``bot.i18n``)."""
+        first = self.args[0] if self.args else ""
+        return first if isinstance(first, str) else str(self)
 
 
 class PolicyError(BotError):

@@ -32,6 +32,12 @@ def format_number(value: float | int | Decimal, locale: Locale) -> str:
     return format_decimal(_exact(value), locale=locale, decimal_quantization=False)
 
 
+def format_fixed(value: float | int | Decimal, locale: Locale, places: int) -> str:
+    """``3,50`` (fr) or ``3.50`` (en): exactly ``places`` decimals, rounded."""
+    pattern = "#,##0" + ("." + "0" * places if places > 0 else "")
+    return format_decimal(value, format=pattern, locale=locale)
+
+
 def format_money(
     value: float | int | Decimal,
     locale: Locale,

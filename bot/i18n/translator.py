@@ -18,7 +18,7 @@ from babel import Locale
 
 from bot.i18n import formats
 from bot.i18n.catalogs import load_translations
-from bot.i18n.deferred import Deferred
+from bot.i18n.deferred import Deferred, Money, Number
 from bot.i18n.languages import DEFAULT_LANGUAGE, language_of
 
 logger = logging.getLogger(__name__)
@@ -39,16 +39,15 @@ class Translator:
         """``message`` in this language, ``%(name)s`` filled from ``params``.
 
         A :class:`Deferred` brings its own msgid and parameters (themselves translated
-        when deferred); any other string is looked up as it is (a static English
+        when deferred, written the reader's way when a :class:`Number` or
+        :class:`Money`); any other string is looked up as it is (a static English
         text), and shown unchanged if unknown.
         """
         if isinstance(message, Deferred):
             params = {**message.params, **params}
+            if message.plural is not None and message.n is not None:
+                return self.ngettext(message.msgid, message.plural, message.n, **params)
             message = message.msgid
-        params = {
-            key: self.gettext(value) if isinstance(value, Deferred) else value
-            for key, value in params.items()
-        }
         return self._fill(self._catalog.gettext(message), message, params)
 
     def ngettext(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
@@ -66,9 +65,17 @@ class Translator:
     def when(self, moment: datetime) -> str:
         return formats.format_when(moment, self.locale)
 
+    def _localized(self, value: Any) -> Any:
+        if isinstance(value, Deferred):
+            return self.gettext(value)
+        if isinstance(value, Number | Money):
+            return value.format(self.locale)
+        return value
+
     def _fill(self, text: str, english: str, params: dict[str, Any]) -> str:
         if not params:
             return text
+        params = {key: self._localized(value) for key, value in params.items()}
         try:
             return text % params
         except (KeyError, ValueError, TypeError):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.i18n import N_, Deferred, translator
+from bot.i18n import N_, Deferred, Money, N_plural, Number, joined, translator
 from bot.i18n.octopush_hints import localized_hint
 from bot.octopush import codes
 
@@ -51,6 +51,44 @@ def test_deferred_text_is_english_until_a_reader_translates_it() -> None:
         "SMS_X : doit être l'une de ces langues : en, fr"
     )
     assert pickle.loads(pickle.dumps(text)).params == {"languages": "en, fr"}
+
+
+def test_a_deferred_count_takes_the_readers_plural_form() -> None:
+    one, many = "%(n)s opted-out number", "%(n)s opted-out numbers"
+    single, several = N_plural(one, many, 1), N_plural(one, many, 1234)
+    assert (single, several) == ("1 opted-out number", "1,234 opted-out numbers")
+    fr = translator("fr")
+    assert fr.gettext(single) == "1 numéro désinscrit"
+    assert fr.gettext(several) == "1\u202f234 numéros désinscrits"
+    # Nested in another deferred text, and after a round trip through pickle.
+    nested = N_("%(variable)s: %(problem)s", variable="SMS_X", problem=several)
+    assert fr.gettext(nested) == "SMS_X : 1\u202f234 numéros désinscrits"
+    assert fr.gettext(pickle.loads(pickle.dumps(several))) == fr.gettext(several)
+
+
+def test_joined_parts_are_translated_one_by_one() -> None:
+    first = N_("must be one of %(languages)s", languages="en, fr")
+    second = N_plural("%(n)s opted-out number", "%(n)s opted-out numbers", 2)
+    both = joined([first, "typed as is", second])
+    assert both == "must be one of en, fr; typed as is; 2 opted-out numbers"
+    assert translator("fr").gettext(both) == (
+        "doit être l'une de ces langues : en, fr; typed as is; 2 numéros désinscrits"
+    )
+    assert joined([first]) is first
+    assert joined([]) == ""
+
+
+def test_numbers_and_money_in_a_deferred_text_follow_the_reader() -> None:
+    text = N_(
+        "%(variable)s: %(problem)s",
+        variable=Number(1234.5),
+        problem=Money(0.045),
+    )
+    assert text == "1,234.5: €0.045"
+    assert translator("fr").gettext(text) == "1\u202f234,5 : 0,045\xa0€"
+    fixed = N_("%(variable)s: %(problem)s", variable=Number(3.5, places=2), problem="")
+    assert fixed == "3.50: "
+    assert translator("fr").gettext(fixed).startswith("3,50")
 
 
 def test_a_broken_translation_shows_english_and_says_so(
