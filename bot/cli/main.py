@@ -17,12 +17,7 @@ from bot import __version__
 from bot.cli.admin import add_admin_commands
 from bot.cli.argparse_words import argparse_speaking
 from bot.cli.db import add_db_commands
-from bot.cli.output import (
-    FIELD_LABELS,
-    format_balance,
-    format_outcome,
-    outcome_json,
-)
+from bot.cli.output import format_balance, format_outcome, outcome_json
 from bot.cli.playground import add_playground_command
 from bot.cli.support import (
     EXIT_FAILED,
@@ -212,14 +207,9 @@ def _send(args: argparse.Namespace) -> int:
             else {refusal.rule: refusal.message}
         )
         for field, message in problems.items():
-            print(
-                tr.gettext(
-                    "sms-bot: %(field)s: %(problem)s",
-                    field=FIELD_LABELS.get(field, field),
-                    problem=message,
-                ),
-                file=sys.stderr,
-            )
+            # The field (``request_id``) or rule (``SMS_RATE_LIMIT``) is a name scripts
+            # and the README use: it stays as it is, the problem is the reader's.
+            print(f"sms-bot: {field}: {tr.gettext(message)}", file=sys.stderr)
         print(
             tr.gettext(
                 "sms-bot: nothing was sent (audit #%(audit_id)s, rejected)",

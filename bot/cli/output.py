@@ -10,19 +10,8 @@ from typing import Any
 
 from bot.audit import CONTRACT_FIELDS, AuditRecord
 from bot.domain import AuditStatus, SendOutcome
-from bot.i18n import N_, Translator, translator
+from bot.i18n import Translator, translator
 from bot.i18n.octopush_hints import localized_hint
-
-#: The words ``sms-bot send`` shows for each field of a refused draft.
-FIELD_LABELS = {
-    "recipients": N_("recipients"),
-    "text": N_("text"),
-    "sender": N_("sender"),
-    "send_at": N_("send_at"),
-    "sms_type": N_("sms_type"),
-    "purpose": N_("purpose"),
-    "request_id": N_("request_id"),
-}
 
 
 def outcome_json(outcome: SendOutcome) -> dict[str, Any]:

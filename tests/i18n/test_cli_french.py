@@ -164,22 +164,6 @@ def test_db_current_speaks_french(env: dict[str, str], tmp_path: Path) -> None:
     assert english == [f"{head} (head: up to date)", f"code head: {head}"]
 
 
-def test_refused_send_names_each_field_in_french(
-    env: dict[str, str], tmp_path: Path
-) -> None:
-    env["LANG"] = "fr_FR.UTF-8"
-    result = run(["send", "--to", "+33612345678", ""], env, tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.splitlines()[0] == (
-        "sms-bot: texte : Le message est vide ; écrivez le texte à envoyer"
-    )
-    env["LANG"] = "en_US.UTF-8"
-    english = run(["send", "--to", "+33612345678", ""], env, tmp_path)
-    assert english.stderr.splitlines()[0] == (
-        "sms-bot: text: The message is empty; write the text to send"
-    )
-
-
 def test_octopush_failures_are_french_around_octopush_s_own_words(
     httpserver: HTTPServer, env: dict[str, str], tmp_path: Path
 ) -> None:
