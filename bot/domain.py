@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.i18n import Translatable
 from bot.octopush.models import Purpose as Purpose
 from bot.octopush.models import SmsType as SmsType
 
@@ -134,9 +135,10 @@ class SendOutcome(BaseModel):
     total_cost: float | None = None
     residual_credit: float | None = None
     error_code: str | None = None
-    error_message: str | None = None
+    #: Kept translatable (:class:`bot.i18n.Deferred`) when the bot wrote it.
+    error_message: Translatable | None = None
     #: What a person can do about the error, in plain words.
-    error_hint: str | None = None
+    error_hint: Translatable | None = None
     #: True when Octopush may have queued the SMS although we saw no answer.
     maybe_sent: bool = False
     duration_ms: int | None = None
@@ -144,7 +146,7 @@ class SendOutcome(BaseModel):
     duplicate: bool = False
     #: What failed after Octopush was called (completing the audit record...), in words:
     #: shown with the result, so nobody resends an SMS that went out.
-    problems: tuple[str, ...] = ()
+    problems: tuple[Translatable, ...] = ()
 
     @property
     def ok(self) -> bool:
