@@ -16,14 +16,14 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.i18n import Translatable
+
+# Octopush's own limits, defined once by the client that enforces them: the text
+# length (8 concatenated GSM-7 parts of 153 characters) and the sender name pattern.
+from bot.octopush.models import MAX_TEXT_LENGTH as MAX_TEXT_LENGTH
+from bot.octopush.models import SENDER_PATTERN as SENDER_PATTERN
 from bot.octopush.models import Purpose as Purpose
 from bot.octopush.models import SmsType as SmsType
 
-#: Octopush's limit on an SMS text: 8 concatenated GSM-7 parts of 153 characters.
-#: (``bot.octopush`` keeps its own copy, being publishable alone; a test ties the two.)
-MAX_TEXT_LENGTH = 1224
-#: A sender name Octopush shows instead of a number: 3-11 ASCII letters, digits, spaces.
-SENDER_PATTERN = re.compile(r"^[A-Za-z0-9 ]{3,11}$")
 #: Words ``/sms`` reads as sub-commands, so they can never be directory names.
 COMMAND_WORDS = frozenset({"form", "help", "balance", "history", "page", "oncall"})
 

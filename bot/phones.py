@@ -19,6 +19,7 @@ from phonenumbers import (
 )
 
 from bot.errors import InputError
+from bot.i18n import N_
 
 #: Region used when none is given (the ``SMS_DEFAULT_REGION`` default).
 DEFAULT_REGION = "FR"
@@ -31,11 +32,12 @@ _MIN_DIGITS = 3
 #: No number has more digits (ITU-T E.164 allows 15; international prefixes add a few).
 MAX_DIGITS = 20
 
+#: Why a number cannot exist; deferred, so each is translated inside its message.
 _REASONS = {
-    ValidationResult.TOO_SHORT: "too short",
-    ValidationResult.TOO_LONG: "too long",
-    ValidationResult.INVALID_LENGTH: "wrong number of digits",
-    ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+    ValidationResult.TOO_SHORT: N_("too short"),
+    ValidationResult.TOO_LONG: N_("too long"),
+    ValidationResult.INVALID_LENGTH: N_("wrong number of digits"),
+    ValidationResult.INVALID_COUNTRY_CODE: N_("unknown country code"),
 }
 
 
@@ -70,11 +72,21 @@ def example_number(region: str) -> str:
 
 
 def write_as(region: str) -> str:
-    """Advice for messages, e.g. ``as +33612345678 or in FR national form``."""
+    """Advice for messages, e.g. ``as +33612345678 or in FR national form``.
+
+    Deferred (:func:`bot.i18n.N_`): pass it as a message parameter, never paste it.
+    """
     region = region.strip().upper()
     if region in phonenumbers.SUPPORTED_REGIONS:
-        return f"as {example_number(region)} or in {region} national form"
-    return f"in international form, such as {example_number(DEFAULT_REGION)}"
+        return N_(
+            "as %(example)s or in %(region)s national form",
+            example=example_number(region),
+            region=region,
+        )
+    return N_(
+        "in international form, such as %(example)s",
+        example=example_number(DEFAULT_REGION),
+    )
 
 
 def parse_phone(raw: str, region: str) -> str:
@@ -89,26 +101,34 @@ def parse_phone(raw: str, region: str) -> str:
     """
     region = region.strip().upper()
     shown = raw.strip()
+    not_a_number = N_(
+        "'%(token)s' is not a phone number; write it %(write_as)s",
+        token=shown,
+        write_as=write_as(region),
+    )
     if not looks_like_phone(raw):
-        raise InputError(
-            "recipients",
-            f"'{shown}' is not a phone number; write it {write_as(region)}",
-        )
+        raise InputError("recipients", not_a_number)
     try:
         number = phonenumbers.parse(_strip_tel(raw), region)
     except NumberParseException:
-        raise InputError(
-            "recipients",
-            f"'{shown}' is not a phone number; write it {write_as(region)}",
-        ) from None
+        raise InputError("recipients", not_a_number) from None
     if not phonenumbers.is_valid_number(number):
         reason = _REASONS.get(phonenumbers.is_possible_number_with_reason(number))
-        detail = f" ({reason})" if reason else ""
-        raise InputError(
-            "recipients",
-            f"'{shown}' is not a valid phone number{detail}; "
-            f"write it {write_as(region)}",
-        )
+        if reason is None:
+            problem = N_(
+                "'%(token)s' is not a valid phone number; write it %(write_as)s",
+                token=shown,
+                write_as=write_as(region),
+            )
+        else:
+            problem = N_(
+                "'%(token)s' is not a valid phone number (%(reason)s); "
+                "write it %(write_as)s",
+                token=shown,
+                reason=reason,
+                write_as=write_as(region),
+            )
+        raise InputError("recipients", problem)
     return str(phonenumbers.format_number(number, PhoneNumberFormat.E164))
 
 

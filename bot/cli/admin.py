@@ -240,18 +240,24 @@ def _directory_check(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     now = datetime.now(UTC)
-    print(check_report(directory, now, overrides=_overrides_in_force(settings, now)))
+    overrides = _overrides_in_force(settings, now, tr)
+    print(check_report(directory, now, overrides=overrides, tr=tr))
     return EXIT_OK
 
 
-def _overrides_in_force(settings: Settings, now: datetime) -> dict[str, Override]:
+def _overrides_in_force(
+    settings: Settings, now: datetime, tr: Translator
+) -> dict[str, Override]:
     """The overrides in the shared store; none (said on stderr) when it cannot be read."""
     from bot.audit.overrides import OverrideStore
 
     try:
         store = build_store(settings)
     except AuditStoreError as error:
-        print(f"sms-bot: overrides not shown: {error}", file=sys.stderr)
+        print(
+            tr.gettext("sms-bot: overrides not shown: %(error)s", error=str(error)),
+            file=sys.stderr,
+        )
         return {}
     try:
         return OverrideStore(store).active(now)

@@ -14,6 +14,7 @@ import yaml
 from bot.directory.model import Directory, DirectoryError
 from bot.directory.rotation import DEFAULT_TIMEZONE
 from bot.directory.yaml_file import read_directory
+from bot.i18n import N_
 
 
 def load_directory(
@@ -28,8 +29,10 @@ def load_directory(
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise DirectoryError([f"cannot be read: {reason}"], source=str(path)) from error
+        reason = error.strerror if isinstance(error, OSError) else N_("not UTF-8 text")
+        raise DirectoryError(
+            [N_("cannot be read: %(reason)s", reason=reason)], source=str(path)
+        ) from error
     return parse_directory(text, region=region, source=str(path), timezone=timezone)
 
 
@@ -46,15 +49,28 @@ def parse_directory(
     except yaml.MarkedYAMLError as error:
         raise DirectoryError([_syntax_problem(error)], source=source) from error
     except yaml.YAMLError as error:
-        raise DirectoryError([f"is not YAML: {error}"], source=source) from error
+        raise DirectoryError(
+            [N_("is not YAML: %(error)s", error=str(error))], source=source
+        ) from error
     return read_directory(root, region=region, timezone=timezone, source=source)
 
 
 def _syntax_problem(error: yaml.MarkedYAMLError) -> str:
+    """Where PyYAML stopped and why; its own words are kept, ours are marked."""
     mark = error.problem_mark or error.context_mark
-    what = error.problem or error.context or "not valid YAML"
+    what: str = error.problem or error.context or N_("not valid YAML")
     if error.context and error.context_mark and error.problem:
-        what += f" ({error.context}, line {error.context_mark.line + 1})"
+        what = N_(
+            "%(problem)s (%(context)s, line %(line)s)",
+            problem=what,
+            context=error.context,
+            line=error.context_mark.line + 1,
+        )
     if mark is None:
-        return f"YAML syntax: {what}"
-    return f"line {mark.line + 1}, column {mark.column + 1}: YAML syntax: {what}"
+        return N_("YAML syntax: %(problem)s", problem=what)
+    return N_(
+        "line %(line)s, column %(column)s: YAML syntax: %(problem)s",
+        line=mark.line + 1,
+        column=mark.column + 1,
+        problem=what,
+    )

@@ -1,4 +1,8 @@
-"""What ``sms-bot directory check`` prints: counts, then each rotation's turns."""
+"""What ``sms-bot directory check`` prints: counts, then each rotation's turns.
+
+Written for one reader (``tr``: the CLI's language); names, zones and durations
+(``12h``) stay as the file writes them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Protocol
 
 from bot.directory.model import Directory
 from bot.directory.rotation import format_duration
+from bot.i18n import Translator, translator
 
 #: How many upcoming hand-overs the report lists per rotation.
 HANDOVERS_SHOWN = 3
@@ -28,39 +33,76 @@ def check_report(
     at: datetime,
     *,
     overrides: Mapping[str, Cover] | None = None,
+    tr: Translator | None = None,
 ) -> str:
     """Counts, then per rotation: who is on call now (or covers), the next hand-overs."""
-    counts = [
-        _count(len(directory.people), "person", "people"),
-        _count(len(directory.groups), "group", "groups"),
-        _count(len(directory.rotations), "rotation", "rotations"),
+    tr = tr or translator()
+    _ = tr.gettext
+    lines = [
+        _(
+            "Directory OK: %(people)s, %(groups)s, %(rotations)s.",
+            people=tr.ngettext("%(n)s person", "%(n)s people", len(directory.people)),
+            groups=tr.ngettext("%(n)s group", "%(n)s groups", len(directory.groups)),
+            rotations=tr.ngettext(
+                "%(n)s rotation", "%(n)s rotations", len(directory.rotations)
+            ),
+        )
     ]
-    lines = [f"Directory OK: {', '.join(counts)}."]
     for oncall in directory.oncall_summary(at):
         rotation = oncall.rotation
-        handover = rotation.format_time(oncall.handover)
+        handover = rotation.format_time(oncall.handover, tr.locale)
         about = [
-            rotation.period_text,
+            _period(rotation.period_text, tr),
             str(rotation.timezone or rotation.local(at).tzname()),
         ]
         if rotation.escalate_after is not None:
-            about.append(f"escalates after {format_duration(rotation.escalate_after)}")
+            about.append(
+                _(
+                    "escalates after %(delay)s",
+                    delay=format_duration(rotation.escalate_after),
+                )
+            )
         lines += [
-            f"{rotation.name} ({', '.join(about)})",
-            f"  now:  {oncall.now.member}, until {handover}",
-            f"  next: {oncall.next.member}, from {handover}",
+            _(
+                "%(rotation)s (%(about)s)",
+                rotation=rotation.name,
+                about=", ".join(about),
+            ),
+            "  "
+            + _(
+                "now:  %(member)s, until %(when)s",
+                member=oncall.now.member,
+                when=handover,
+            ),
+            "  "
+            + _(
+                "next: %(member)s, from %(when)s",
+                member=oncall.next.member,
+                when=handover,
+            ),
         ]
         cover = (overrides or {}).get(rotation.name)
         if cover is not None:
-            until = rotation.format_time(cover.ends_at)
-            lines.append(f"  override: {cover.person} covers until {until}")
-        lines.append("  hand-overs:")
+            lines.append(
+                "  "
+                + _(
+                    "override: %(person)s covers until %(when)s",
+                    person=cover.person,
+                    when=rotation.format_time(cover.ends_at, tr.locale),
+                )
+            )
+        lines.append("  " + _("hand-overs:"))
         lines += [
-            f"    {rotation.format_time(shift.starts_at)} -> {shift.member}"
+            f"    {rotation.format_time(shift.starts_at, tr.locale)} -> {shift.member}"
             for shift in rotation.handovers(at, HANDOVERS_SHOWN)
         ]
     return "\n".join(lines)
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+def _period(text: str, tr: Translator) -> str:
+    """``daily`` and ``weekly`` in the reader's words; a duration (``12h``) as written."""
+    if text == "daily":
+        return tr.gettext("daily")
+    if text == "weekly":
+        return tr.gettext("weekly")
+    return text

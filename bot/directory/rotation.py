@@ -27,6 +27,11 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from datetime import timezone as fixed_offset
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
+from babel.dates import format_date
+
+from bot.i18n import N_
+
 _DURATION = re.compile(
     r"^(?:(?P<w>\d{1,6})w)?(?:(?P<d>\d{1,6})d)?(?:(?P<h>\d{1,8})h)?"
     r"(?:(?P<m>\d{1,10})m)?(?:(?P<s>\d{1,12})s)?$"
@@ -39,7 +44,9 @@ LONGEST = timedelta(days=366)
 START_EXAMPLE = "2026-11-02T09:00:00+01:00"
 #: ``SMS_TIMEZONE``'s default: the zone of rotations whose file names none.
 DEFAULT_TIMEZONE = "Europe/Paris"
-ACCEPTED = "daily, weekly, or a number and unit such as 12h, 30m, 90s, 2d, 1w or 1h30m"
+ACCEPTED = N_(
+    "daily, weekly, or a number and unit such as 12h, 30m, 90s, 2d, 1w or 1h30m"
+)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -54,13 +61,23 @@ def parse_duration(text: str) -> timedelta:
         return _CALENDAR[word]
     match = _DURATION.match(word)
     if not word or match is None:
-        raise ValueError(f"'{text}' is not a duration; write {ACCEPTED}")
+        raise ValueError(
+            N_(
+                "'%(text)s' is not a duration; write %(accepted)s",
+                text=text,
+                accepted=ACCEPTED,
+            )
+        )
     parts = {_UNITS[unit]: int(n) for unit, n in match.groupdict().items() if n}
     duration = timedelta(**parts)
     if duration <= timedelta(0):
-        raise ValueError(f"'{text}' is zero; a duration must be longer than zero")
+        raise ValueError(
+            N_("'%(text)s' is zero; a duration must be longer than zero", text=text)
+        )
     if duration > LONGEST:
-        raise ValueError(f"'{text}' is too long; the longest duration is 366d")
+        raise ValueError(
+            N_("'%(text)s' is too long; the longest duration is 366d", text=text)
+        )
     return duration
 
 
@@ -84,12 +101,22 @@ def parse_start(text: str, timezone: str | None = None) -> datetime:
     try:
         start = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"'{text}' is not a time; write {START_EXAMPLE}") from None
+        raise ValueError(
+            N_(
+                "'%(text)s' is not a time; write %(example)s",
+                text=text,
+                example=START_EXAMPLE,
+            )
+        ) from None
     offset = start.utcoffset()
     if timezone is None:
         if offset is None:
             raise ValueError(
-                f"'{text}' has no UTC offset; write {START_EXAMPLE} or add timezone:"
+                N_(
+                    "'%(text)s' has no UTC offset; write %(example)s or add timezone:",
+                    text=text,
+                    example=START_EXAMPLE,
+                )
             )
         return start
     zone = load_zone(timezone)
@@ -98,8 +125,14 @@ def parse_start(text: str, timezone: str | None = None) -> datetime:
     expected = start.astimezone(zone).utcoffset()
     if offset != expected:
         raise ValueError(
-            f"'{text}' has UTC offset {_offset(offset)} but {timezone} is at "
-            f"{_offset(expected)} then; fix the offset or leave it out"
+            N_(
+                "'%(text)s' has UTC offset %(offset)s but %(zone)s is at "
+                "%(expected)s then; fix the offset or leave it out",
+                text=text,
+                offset=_offset(offset),
+                zone=timezone,
+                expected=_offset(expected),
+            )
         )
     return start
 
@@ -142,6 +175,8 @@ class Rotation:
     timezone: str | None = None
 
     def __post_init__(self) -> None:
+        # Programming errors: the file reader refuses each of these first, in words
+        # a reader can translate, so these stay English.
         if not self.members:
             raise ValueError(f"rotation {self.name!r} has no members")
         if self.start.utcoffset() is None:
@@ -175,10 +210,18 @@ class Rotation:
         """``at`` in the rotation's zone, for display (``tzname()`` gives ``CET``)."""
         return _utc(at).astimezone(self.zone)
 
-    def format_time(self, at: datetime) -> str:
-        """``Mon 2026-11-09 09:00 CET``: ``at`` in the rotation's zone, day first."""
+    def format_time(self, at: datetime, locale: Locale | None = None) -> str:
+        """``Mon 2026-11-09 09:00 CET``: ``at`` in the rotation's zone, day first.
+
+        The day is abbreviated in ``locale``'s language (``lun.``), English without one.
+        """
         local = self.local(at)
-        return f"{_DAYS[local.weekday()]} {local:%Y-%m-%d %H:%M} {local.tzname()}"
+        day = (
+            _DAYS[local.weekday()]
+            if locale is None or locale.language == "en"
+            else format_date(local, "EEE", locale=locale)
+        )
+        return f"{day} {local:%Y-%m-%d %H:%M} {local.tzname()}"
 
     def on_call(self, at: datetime) -> str:
         """The member whose turn contains ``at``."""
@@ -250,7 +293,10 @@ def load_zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(
-            f"'{name}' is not a time zone; write an IANA name such as Europe/Paris"
+            N_(
+                "'%(name)s' is not a time zone; write an IANA name such as Europe/Paris",
+                name=name,
+            )
         ) from None
 
 

@@ -19,6 +19,7 @@ from bot.directory.files import load_directory
 from bot.directory.model import Directory, DirectoryError
 from bot.directory.rotation import DEFAULT_TIMEZONE
 from bot.errors import SettingsError
+from bot.i18n import N_, joined
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +86,11 @@ class DirectorySource:
         except (DirectoryError, OSError) as error:
             with self._lock:
                 self._stamp = stamp  # report this version of the file once
-            message = (
-                f"SMS_DIRECTORY {self.path} was changed but cannot be used; "
-                f"keeping the previous one:\n{error}"
+            message = N_(
+                "SMS_DIRECTORY %(path)s was changed but cannot be used; "
+                "keeping the previous one:\n%(problems)s",
+                path=str(self.path),
+                problems=_problems_text(error),
             )
             logger.error("%s", message)
             if self._announce is not None:
@@ -121,15 +124,39 @@ def open_directory(
     try:
         source.load()
     except DirectoryError as error:
-        where = f"SMS_DIRECTORY ({error.source or settings.sms.directory})"
+        path = str(error.source or settings.sms.directory)
         raise SettingsError(
-            [f"{where}: {problem}" for problem in error.problems]
+            [
+                N_("SMS_DIRECTORY (%(path)s): %(problem)s", path=path, problem=problem)
+                for problem in error.problems
+            ]
         ) from None
     except OSError as error:
         raise SettingsError(
-            [f"SMS_DIRECTORY: cannot read {settings.sms.directory}: {error.strerror}"]
+            [
+                N_(
+                    "SMS_DIRECTORY: cannot read %(path)s: %(reason)s",
+                    path=str(settings.sms.directory),
+                    reason=error.strerror,
+                )
+            ]
         ) from None
     return source
+
+
+def _problems_text(error: Exception) -> str:
+    """``str(error)``, one problem a line, each still translatable when it is ours."""
+    if not isinstance(error, DirectoryError):
+        return str(error)
+    return joined(
+        [
+            N_("%(source)s: %(problem)s", source=error.source, problem=problem)
+            if error.source
+            else problem
+            for problem in error.problems
+        ],
+        "\n",
+    )
 
 
 def directory_resolver(source: DirectorySource) -> Callable[[str], list[str] | None]:

@@ -7,26 +7,31 @@ problem with its line is a job of its own, longer than the model it fills. Calle
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from bot.directory.model import RESERVED, Directory, DirectoryError, Group, Person
 from bot.directory.rotation import Rotation
-from bot.directory.yaml_nodes import NULL_TAG, line_of, text_of
+from bot.directory.yaml_members import read_members
+from bot.directory.yaml_nodes import NULL_TAG, line_of, reason_of, text_of
 from bot.directory.yaml_rotation import read_rotation
 from bot.errors import InputError
+from bot.i18n import N_
 from bot.phones import parse_phone
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _PERSON_KEYS = ("phone", "slack")
 _GROUP_KEYS = ("members", "rotation", "start", "escalate_after", "timezone")
-_SHAPE = "people: and groups:"
-_ONLY_ROTATIONS = "only rotations have it; add rotation: daily, weekly or a duration"
+_SHAPE = N_("people: and groups:")
+_ONLY_ROTATIONS = N_(
+    "only rotations have it; add rotation: daily, weekly or a duration"
+)
+#: Where a problem is when it is in no section (``people``, ``groups.ops``...).
+_THE_FILE = N_("the file")
 
 
 def read_directory(
@@ -63,20 +68,42 @@ class _Reader:
         return [text for _, text in sorted(self._found, key=lambda item: item[0])]
 
     def problem(self, node: Node, where: str, message: str) -> None:
+        """Note ``message`` at ``node``'s line; ``where`` is a YAML path or "the file".
+
+        Every text is marked (``N_``), so whoever shows it translates it.
+        """
         line = line_of(node)
-        self._found.append((line, f"line {line}, {where}: {message}"))
+        self._found.append(
+            (
+                line,
+                N_(
+                    "line %(line)s, %(where)s: %(message)s",
+                    line=line,
+                    where=where,
+                    message=message,
+                ),
+            )
+        )
 
     def read(self, root: Node | None) -> Directory:
         if root is None:
-            self._found.append((1, f"line 1: the file is empty; write {_SHAPE}"))
+            self._found.append(
+                (1, N_("line 1: the file is empty; write %(shape)s", shape=_SHAPE))
+            )
             return Directory()
         sections: dict[str, Node] = {}
-        for key, key_node, value in self.mapping(root, "the file", _SHAPE):
+        for key, key_node, value in self.mapping(root, _THE_FILE, _SHAPE):
             if key in ("people", "groups"):
                 sections[key] = value
             else:
                 self.problem(
-                    key_node, "the file", f"unknown key '{key}'; write {_SHAPE}"
+                    key_node,
+                    _THE_FILE,
+                    N_(
+                        "unknown key '%(key)s'; write %(shape)s",
+                        key=key,
+                        shape=_SHAPE,
+                    ),
                 )
         people, lines = self.read_people(sections.get("people"))
         groups, rotations = self.read_groups(sections.get("groups"), lines)
@@ -87,18 +114,24 @@ class _Reader:
         if node is None or (isinstance(node, ScalarNode) and node.tag == NULL_TAG):
             return []
         if not isinstance(node, MappingNode):
-            self.problem(node, where, f"expected {expected}")
+            self.problem(node, where, N_("expected %(what)s", what=expected))
             return []
         pairs: _Pairs = []
         seen: dict[str, int] = {}
         for key_node, value in node.value:
             key = text_of(key_node)
             if key is None:
-                self.problem(key_node, where, "a key must be a plain word")
+                self.problem(key_node, where, N_("a key must be a plain word"))
             elif key.lower() in seen:
                 first = seen[key.lower()]
                 self.problem(
-                    key_node, where, f"'{key}' is written twice (also line {first})"
+                    key_node,
+                    where,
+                    N_(
+                        "'%(key)s' is written twice (also line %(line)s)",
+                        key=key,
+                        line=first,
+                    ),
                 )
             else:
                 seen[key.lower()] = line_of(key_node)
@@ -108,7 +141,9 @@ class _Reader:
     def fields(
         self, value: Node, where: str, allowed: tuple[str, ...]
     ) -> dict[str, Node]:
-        expected = "a mapping of " + ", ".join(f"{key}:" for key in allowed)
+        expected = N_(
+            "a mapping of %(keys)s", keys=", ".join(f"{key}:" for key in allowed)
+        )
         found: dict[str, Node] = {}
         for key, key_node, node in self.mapping(value, where, expected):
             if key in allowed:
@@ -117,20 +152,30 @@ class _Reader:
                 self.problem(
                     key_node,
                     where,
-                    f"unknown key '{key}'; expected {', '.join(allowed)}",
+                    N_(
+                        "unknown key '%(key)s'; expected %(keys)s",
+                        key=key,
+                        keys=", ".join(allowed),
+                    ),
                 )
         return found
 
     def name_ok(self, node: Node, where: str, name: str) -> bool:
         if not _NAME.match(name.lower()):
-            message = (
-                f"'{name}' cannot be a name: use letters, digits, '.', '_' and '-' "
-                "(no spaces or commas), starting with a letter or digit"
+            message = N_(
+                "'%(name)s' cannot be a name: use letters, digits, '.', '_' and '-' "
+                "(no spaces or commas), starting with a letter or digit",
+                name=name,
             )
         elif not any(char.isalpha() for char in name):
-            message = f"'{name}' looks like a phone number; a name needs a letter"
+            message = N_(
+                "'%(name)s' looks like a phone number; a name needs a letter",
+                name=name,
+            )
         elif name.lower() in RESERVED:
-            message = f"'{name}' is a /sms command word; pick another name"
+            message = N_(
+                "'%(name)s' is a /sms command word; pick another name", name=name
+            )
         else:
             return True
         self.problem(node, where, message)
@@ -142,7 +187,8 @@ class _Reader:
         people: dict[str, Person] = {}
         lines: dict[str, int] = {}  # every declared name, valid or not: no cascades
         slack_ids: dict[str, str] = {}
-        for raw, key_node, value in self.mapping(node, "people", "a mapping of names"):
+        names = N_("a mapping of names")
+        for raw, key_node, value in self.mapping(node, "people", names):
             name, where = raw.lower(), f"people.{raw}"
             lines[name] = line_of(key_node)
             ok = self.name_ok(key_node, "people", raw)
@@ -151,8 +197,12 @@ class _Reader:
             slack = text_of(fields.get("slack"))
             clash = slack_ids.get(slack or "")
             if slack is not None and (clash or not _SLACK_ID.match(slack)):
-                why = f"is {clash}'s too" if clash else "is not a Slack user id"
-                self.problem(fields["slack"], f"{where}.slack", f"'{slack}' {why}")
+                why = (
+                    N_("'%(slack)s' is %(person)s's too", slack=slack, person=clash)
+                    if clash
+                    else N_("'%(slack)s' is not a Slack user id", slack=slack)
+                )
+                self.problem(fields["slack"], f"{where}.slack", why)
                 ok = False
             elif slack is not None:
                 slack_ids[slack] = name
@@ -163,7 +213,7 @@ class _Reader:
     def read_phone(self, node: Node | None, owner: Node, where: str) -> str | None:
         raw = text_of(node)
         if node is None or raw is None:
-            self.problem(owner, where, 'has no phone; write phone: "+33612345678"')
+            self.problem(owner, where, N_('has no phone; write phone: "+33612345678"'))
             return None
         try:
             return parse_phone(raw, self.region)
@@ -176,7 +226,7 @@ class _Reader:
     ) -> tuple[dict[str, Group], dict[str, Rotation]]:
         groups: dict[str, Group] = {}
         rotations: dict[str, Rotation] = {}
-        entries = self.mapping(node, "groups", "a mapping of names")
+        entries = self.mapping(node, "groups", N_("a mapping of names"))
         group_names = {raw.lower() for raw, _, _ in entries}
         for raw, key_node, value in entries:
             name, where = raw.lower(), f"groups.{raw}"
@@ -186,11 +236,15 @@ class _Reader:
                 self.problem(
                     key_node,
                     "groups",
-                    f"'{raw}' is already a person (line {lines[name]})",
+                    N_(
+                        "'%(name)s' is already a person (line %(line)s)",
+                        name=raw,
+                        line=lines[name],
+                    ),
                 )
             fields = self.fields(value, where, _GROUP_KEYS)
-            members = self.read_members(
-                fields.get("members"), key_node, where, lines, group_names
+            members = read_members(
+                self, fields.get("members"), key_node, where, lines, group_names
             )
             if "rotation" in fields:
                 rotation = read_rotation(self, name, fields, members, key_node, where)
@@ -204,48 +258,6 @@ class _Reader:
             if ok and members is not None:
                 groups[name] = Group(name, members)
         return groups, rotations
-
-    def read_members(
-        self,
-        node: Node | None,
-        owner: Node,
-        where: str,
-        known: dict[str, int],
-        groups: set[str],
-    ) -> tuple[str, ...] | None:
-        where = f"{where}.members"
-        if node is None or (isinstance(node, ScalarNode) and node.tag == NULL_TAG):
-            self.problem(owner, where, "missing; write members: [alice, bob]")
-            return None
-        if not isinstance(node, SequenceNode):
-            self.problem(node, where, "expected a list such as [alice, bob]")
-            return None
-        if not node.value:
-            self.problem(node, where, "empty; list at least one person")
-            return None
-        members: dict[str, int] = {}
-        ok = True
-        for item in node.value:
-            raw = text_of(item)
-            name = (raw or "").lower()
-            if raw is None:
-                message = "each member must be a person's name"
-            elif name in members:
-                first = members[name]
-                also = f" (also line {first})" if first != line_of(item) else ""
-                message = f"'{raw}' is listed twice{also}"
-            elif name in known:
-                members[name] = line_of(item)
-                continue
-            elif name in groups:
-                message = f"'{raw}' is a group; members must be people"
-            else:
-                close = difflib.get_close_matches(name, list(known), n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                message = f"unknown member '{raw}': not in people{hint}"
-            self.problem(item, where, message)
-            ok = False
-        return tuple(members) if ok else None
 
     @property
     def problem_count(self) -> int:
@@ -261,5 +273,5 @@ class _Reader:
         try:
             return parse(text_of(node) or "")
         except ValueError as error:
-            self.problem(node, f"{where}.{key}", str(error))
+            self.problem(node, f"{where}.{key}", reason_of(error))
             return None

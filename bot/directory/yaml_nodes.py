@@ -16,3 +16,13 @@ def text_of(node: Node | None) -> str | None:
     if not isinstance(node, ScalarNode) or node.tag == NULL_TAG:
         return None
     return str(node.value).strip() or None
+
+
+def reason_of(error: Exception) -> str:
+    """The message ``error`` was raised with, still translatable when it was marked.
+
+    ``str(error)`` would give plain English; the first argument keeps a
+    :class:`~bot.i18n.Deferred` text (``N_``) as it is.
+    """
+    first = error.args[0] if error.args else None
+    return first if isinstance(first, str) else str(error)

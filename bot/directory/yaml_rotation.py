@@ -21,7 +21,8 @@ from bot.directory.rotation import (
     parse_period,
     parse_start,
 )
-from bot.directory.yaml_nodes import text_of
+from bot.directory.yaml_nodes import reason_of, text_of
+from bot.i18n import N_
 
 _T = TypeVar("_T")
 
@@ -56,7 +57,11 @@ def read_rotation(
     zone = reader.parsed(fields, "timezone", where, _zone_name)
     start = None
     if text_of(fields.get("start")) is None:
-        reader.problem(owner, where, f"a rotation needs start:, e.g. {START_EXAMPLE}")
+        reader.problem(
+            owner,
+            where,
+            N_("a rotation needs start:, e.g. %(example)s", example=START_EXAMPLE),
+        )
     elif zone is not None or "timezone" not in fields:
         default = reader.timezone
         start = reader.parsed(
@@ -80,7 +85,7 @@ def read_rotation(
             zone or reader.timezone,
         )
     except ValueError as error:
-        reader.problem(owner, where, str(error))
+        reader.problem(owner, where, reason_of(error))
         return None
 
 

@@ -25,8 +25,12 @@ from pydantic import (
 #: Recipients per request that Octopush accepts; the client splits bigger sends.
 MAX_RECIPIENTS_PER_REQUEST = 500
 
+#: Octopush's limit on an SMS text: 8 concatenated GSM-7 parts of 153 characters.
+MAX_TEXT_LENGTH = 1224
+#: A sender name Octopush shows instead of a number: 3-11 ASCII letters, digits, spaces.
+SENDER_PATTERN = re.compile(r"^[A-Za-z0-9 ]{3,11}$")
+
 _PHONE = re.compile(r"^\+[1-9][0-9]{5,14}$")
-_SENDER = re.compile(r"^[A-Za-z0-9 ]{3,11}$")
 
 _N = TypeVar("_N", int, float)
 
@@ -79,7 +83,7 @@ class SmsCampaign(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
-    text: str = Field(min_length=1, max_length=1224)
+    text: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
     recipients: list[Recipient] = Field(min_length=1)
     type: SmsType
     purpose: Purpose
@@ -94,7 +98,7 @@ class SmsCampaign(BaseModel):
     @field_validator("sender")
     @classmethod
     def _sender(cls, value: str | None) -> str | None:
-        if value is not None and not _SENDER.match(value):
+        if value is not None and not SENDER_PATTERN.match(value):
             raise ValueError("sender must be 3 to 11 letters, digits or spaces")
         return value
 

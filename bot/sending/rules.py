@@ -22,6 +22,7 @@ from bot.domain import (
     SmsType,
 )
 from bot.errors import InputError
+from bot.i18n import N_, N_plural, joined
 from bot.phones import (
     DEFAULT_REGION,
     example_number,
@@ -63,13 +64,19 @@ def check_text(text: str) -> str:
     """
     text = text.strip()
     if not text:
-        raise InputError("text", "The message is empty; write the text to send")
+        raise InputError("text", N_("The message is empty; write the text to send"))
     if len(text) > MAX_TEXT_LENGTH:
-        over = len(text) - MAX_TEXT_LENGTH
         raise InputError(
             "text",
-            f"The message is {len(text)} characters; the limit is {MAX_TEXT_LENGTH}, "
-            f"so remove {over}",
+            N_plural(
+                "The message is %(length)s characters; the limit is %(limit)s, "
+                "so remove %(n)s",
+                "The message is %(length)s characters; the limit is %(limit)s, "
+                "so remove %(n)s",
+                len(text) - MAX_TEXT_LENGTH,
+                length=len(text),
+                limit=MAX_TEXT_LENGTH,
+            ),
         )
     return text
 
@@ -90,12 +97,25 @@ def check_sender(sender: str | None) -> str | None:
         return sender
     bad = "".join(dict.fromkeys(c for c in sender if not _SENDER_CHAR.match(c)))
     if bad:
-        shown = ", ".join(f"'{c}'" for c in bad)
-        advice = "use only letters A-Z, digits and spaces (3 to 11)"
-        raise InputError("sender", f"The sender '{sender}' contains {shown}; {advice}")
-    advice = "use 3 to 11 letters, digits or spaces"
+        raise InputError(
+            "sender",
+            N_(
+                "The sender '%(sender)s' contains %(chars)s; "
+                "use only letters A-Z, digits and spaces (3 to 11)",
+                sender=sender,
+                chars=_quote(bad),
+            ),
+        )
     raise InputError(
-        "sender", f"The sender '{sender}' is {len(sender)} characters; {advice}"
+        "sender",
+        N_plural(
+            "The sender '%(sender)s' is %(n)s character; "
+            "use 3 to 11 letters, digits or spaces",
+            "The sender '%(sender)s' is %(n)s characters; "
+            "use 3 to 11 letters, digits or spaces",
+            len(sender),
+            sender=sender,
+        ),
     )
 
 
@@ -118,15 +138,22 @@ def check_send_at(send_at: datetime | None, *, now: datetime) -> datetime | None
         example = send_at.replace(second=0, microsecond=0).isoformat()
         raise InputError(
             "send_at",
-            f"The send time {send_at.isoformat()} needs a time zone, "
-            f"e.g. {example}+01:00",
+            N_(
+                "The send time %(when)s needs a time zone, e.g. %(example)s+01:00",
+                when=send_at.isoformat(),
+                example=example,
+            ),
         )
     if send_at < now - CLOCK_SKEW:
         when = now.astimezone(send_at.tzinfo).replace(microsecond=0).isoformat()
         raise InputError(
             "send_at",
-            f"The send time {send_at.isoformat()} is in the past (it is now {when}); "
-            "pick a later time, or leave it empty to send now",
+            N_(
+                "The send time %(when)s is in the past (it is now %(now)s); "
+                "pick a later time, or leave it empty to send now",
+                when=send_at.isoformat(),
+                now=when,
+            ),
         )
     if send_at <= now:
         return None
@@ -144,18 +171,26 @@ def check_stop_mention(text: str, purpose: Purpose) -> None:
         return
     found = _STOP.search(text)
     if found:
-        problem = f"must contain '{STOP_MENTION}' written exactly so, not '{found[0]}'"
+        problem = N_(
+            "Marketing messages (purpose wholesale) must contain '%(mention)s' "
+            "written exactly so, not '%(found)s', or use purpose alert "
+            "if this is an alert or a reminder, not advertising",
+            mention=STOP_MENTION,
+            found=found[0],
+        )
     else:
-        problem = f"must contain '{STOP_MENTION}'; add it at the end of the text"
-    raise InputError(
-        "text",
-        f"Marketing messages (purpose wholesale) {problem}, or use purpose alert "
-        "if this is an alert or a reminder, not advertising",
-    )
+        problem = N_(
+            "Marketing messages (purpose wholesale) must contain '%(mention)s'; "
+            "add it at the end of the text, or use purpose alert "
+            "if this is an alert or a reminder, not advertising",
+            mention=STOP_MENTION,
+        )
+    raise InputError("text", problem)
 
 
 def _quote(tokens: Sequence[str]) -> str:
-    return ", ".join(f"'{token}'" for token in tokens)
+    """``'abc', '12'``: each token quoted the reader's way (« abc » in French)."""
+    return joined([N_("'%(token)s'", token=token) for token in tokens], ", ")
 
 
 def resolve_recipients(
@@ -194,33 +229,50 @@ def resolve_recipients(
                 bad.append(token)
                 if resolve is not None and not looks_like_phone(token):
                     bad_messages.append(
-                        f"'{token}' is not a phone number or a known name; "
-                        f"write numbers {write_as(region)}"
+                        N_(
+                            "'%(token)s' is not a phone number or a known name; "
+                            "write numbers %(write_as)s",
+                            token=token,
+                            write_as=write_as(region),
+                        )
                     )
                 else:
-                    bad_messages.append(error.message)
+                    bad_messages.append(error.problems["recipients"])
             continue
         if isinstance(found, str):
             found = (found,)
         if not found:
-            problems.append(f"'{token}' has no phone number to send to")
+            problems.append(
+                N_("'%(token)s' has no phone number to send to", token=token)
+            )
         for number in found:
             try:
                 numbers[parse_phone(number, region)] = None
             except InputError:
                 problems.append(
-                    f"'{token}' has the number '{number}', which is not valid"
+                    N_(
+                        "'%(token)s' has the number '%(number)s', which is not valid",
+                        token=token,
+                        number=number,
+                    )
                 )
     if len(bad) > 1:
         bad_messages = [
-            f"Not phone numbers: {_quote(bad)}; write numbers {write_as(region)}"
+            N_(
+                "Not phone numbers: %(tokens)s; write numbers %(write_as)s",
+                tokens=_quote(bad),
+                write_as=write_as(region),
+            )
         ]
     if bad_messages or problems:
-        raise InputError("recipients", "; ".join([*bad_messages, *problems]))
+        raise InputError("recipients", joined([*bad_messages, *problems]))
     if not numbers:
         raise InputError(
             "recipients",
-            f"Give at least one recipient, such as {example_number(region)}",
+            N_(
+                "Give at least one recipient, such as %(example)s",
+                example=example_number(region),
+            ),
         )
     return tuple(numbers)
 
@@ -243,7 +295,7 @@ def validate_draft(
     def note(error: InputError) -> None:
         for field, message in error.problems.items():
             problems[field] = (
-                f"{problems[field]}; {message}" if field in problems else message
+                joined([problems[field], message]) if field in problems else message
             )
 
     purpose = draft.purpose or defaults.purpose

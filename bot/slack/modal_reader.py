@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from bot.domain import Purpose, SendDraft, SmsType
 from bot.errors import InputError
-from bot.i18n import N_
+from bot.i18n import N_, Translator, joined
 from bot.slack import ids
 from bot.slack.views.blocks import truncate
 
@@ -97,13 +97,19 @@ def read_sms_modal(
     )
 
 
-def errors_for_modal(error: InputError) -> dict[str, str]:
-    """``error.problems`` keyed by the form block showing each field (for ``ack``)."""
+def errors_for_modal(error: InputError, tr: Translator | None = None) -> dict[str, str]:
+    """``error.problems`` keyed by the form block showing each field (for ``ack``).
+
+    With ``tr``, each is translated before it is shortened (a cut text is no msgid).
+    """
     errors: dict[str, str] = {}
     for field, problem in error.problems.items():
         block = ids.FIELD_BLOCKS.get(field, ids.TEXT_BLOCK)
-        errors[block] = f"{errors[block]}; {problem}" if block in errors else problem
-    return {block: truncate(problem, ERROR_MAX) for block, problem in errors.items()}
+        errors[block] = joined([errors[block], problem]) if block in errors else problem
+    return {
+        block: truncate(tr.gettext(problem) if tr else problem, ERROR_MAX)
+        for block, problem in errors.items()
+    }
 
 
 def _dict(value: object) -> dict[str, Any]:

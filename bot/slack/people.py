@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import InputError
+from bot.i18n import N_
 from bot.slack.api import slack_error_code
 from bot.slack.grammar import mention_user_id
 from bot.slack.lookup_cache import LookupCache
@@ -55,8 +56,11 @@ class ProfilePhones(_CachedSlackLookup[tuple[str, str]]):
         if not phone:
             raise InputError(
                 "recipients",
-                f"{name} has no phone number in their Slack profile; "
-                "ask them to add one, or type the number instead",
+                N_(
+                    "%(name)s has no phone number in their Slack profile; "
+                    "ask them to add one, or type the number instead",
+                    name=name,
+                ),
             )
         return [phone]
 
@@ -71,7 +75,12 @@ class ProfilePhones(_CachedSlackLookup[tuple[str, str]]):
             code = slack_error_code(error)
             logger.warning("users.profile.get for %s failed: %s", user_id, code)
             raise InputError(
-                "recipients", f"Could not read the Slack profile of {user_id} ({code})"
+                "recipients",
+                N_(
+                    "Could not read the Slack profile of %(user)s (%(code)s)",
+                    user=user_id,
+                    code=code,
+                ),
             ) from error
         profile = response.get("profile") or {}
         name = str(profile.get("display_name") or profile.get("real_name") or user_id)

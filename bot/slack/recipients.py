@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.directory.source import DirectorySource
 from bot.errors import InputError
+from bot.i18n import N_
 from bot.slack.api import slack_error_code
 from bot.slack.grammar import mention_user_id, subteam_id
 from bot.slack.people import ProfilePhones, UsergroupMembers
@@ -81,7 +82,12 @@ class SlackRecipients:
         except SlackApiError as error:
             code = slack_error_code(error)
             raise InputError(
-                "recipients", f"Could not list the members of {token} ({code})"
+                "recipients",
+                N_(
+                    "Could not list the members of %(group)s (%(code)s)",
+                    group=token,
+                    code=code,
+                ),
             ) from error
         if missing:
             logger.warning(
@@ -90,7 +96,10 @@ class SlackRecipients:
         if not numbers:
             raise InputError(
                 "recipients",
-                f"Nobody in {token} has a phone number in their Slack profile",
+                N_(
+                    "Nobody in %(group)s has a phone number in their Slack profile",
+                    group=token,
+                ),
             )
         return numbers
 

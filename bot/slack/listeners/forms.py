@@ -310,9 +310,7 @@ _RECIPIENT_RULES = {"SMS_MAX_RECIPIENTS", "SMS_BLOCKED_NUMBERS", "OPT_OUT"}
 def _inline_errors(problem: InputError | PolicyError, tr: Translator) -> dict[str, str]:
     """``ack(response_action="errors")`` keys: each problem under its form field."""
     if isinstance(problem, InputError):
-        return {
-            block: tr.gettext(text) for block, text in errors_for_modal(problem).items()
-        }
+        return errors_for_modal(problem, tr)
     return {_policy_block(problem): truncate(tr.gettext(problem.message), ERROR_MAX)}
 
 
