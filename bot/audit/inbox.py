@@ -4,12 +4,15 @@ The web route writes the raw callback (:meth:`CallbackInbox.put`) and only then
 answers 200, so a STOP or a receipt that arrives during a shutdown is not lost. Workers
 on every instance :meth:`~CallbackInbox.claim` rows with a compare-and-set lease
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so each row is handled by one of them, and
-a row whose worker died is claimed again once its lease runs out.
+a row whose worker died is claimed again once its lease runs out. A live worker
+renews its claims (:meth:`~CallbackInbox.renew`) while it works, so a slow handler never has
+its row taken (and its reply posted twice) by another worker.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -50,6 +53,10 @@ class CallbackInbox:
 
     def now(self) -> datetime:
         return self._store.now()
+
+    @property
+    def lease(self) -> timedelta:
+        return self._lease
 
     def put(self, body: bytes, content_type: str | None) -> bool:
         """Store one callback; False when the same callback is already stored.
@@ -103,6 +110,27 @@ class CallbackInbox:
             ).all()
         items = [InboxItem(*row) for row in claimed]
         return sorted(items, key=lambda item: item.id)
+
+    def renew(self, item_ids: Collection[int], owner: str) -> set[int]:
+        """Extend ``owner``'s claims on ``item_ids``; return the ids it still holds.
+
+        A claim whose lease ran out is still ``owner``'s until another worker takes
+        it; the ids missing from the answer were taken (or finished) meanwhile.
+        """
+        if not item_ids:
+            return set()
+        with self._store.transaction("renew callback claims", write=True) as conn:
+            held = conn.execute(
+                sa.update(_t)
+                .where(
+                    _t.c.id.in_(list(item_ids)),
+                    _t.c.claimed_by == owner,
+                    _t.c.processed_at.is_(None),
+                )
+                .values(claimed_until=self._store.now() + self._lease)
+                .returning(_t.c.id)
+            ).scalars()
+            return set(held)
 
     def finish(self, item_id: int, owner: str, outcome: str) -> bool:
         """Mark a claimed callback handled; False when the claim was lost meanwhile."""

@@ -27,16 +27,23 @@ def add_admin_commands(
     _ = (tr or translator()).gettext
     audit = commands.add_parser("audit", help=_("the audit trail, newest first"))
     audit.add_argument(
-        "--limit", type=positive, default=50, help=_("how many records (default 50)")
+        "--limit",
+        type=positive,
+        default=50,
+        metavar=_("LIMIT"),
+        help=_("how many records (default 50)"),
     )
     audit.add_argument("--format", choices=["table", "json", "csv"], default="table")
     audit.set_defaults(handler=_audit)
-    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar=_("ACTION"))
     purge = audit_commands.add_parser(
         "purge", help=_("remove records older than SMS_AUDIT_RETENTION_DAYS")
     )
     purge.add_argument(
-        "--days", type=positive, help=_("override SMS_AUDIT_RETENTION_DAYS")
+        "--days",
+        type=positive,
+        metavar=_("DAYS"),
+        help=_("override SMS_AUDIT_RETENTION_DAYS"),
     )
     purge.set_defaults(handler=_purge)
 
@@ -50,7 +57,7 @@ def add_admin_commands(
         "optout", help=_("numbers that replied STOP (never texted)")
     )
     optout_commands = optout.add_subparsers(
-        dest="optout_command", metavar="ACTION", required=True
+        dest="optout_command", metavar=_("ACTION"), required=True
     )
     optout_commands.add_parser("list", help=_("list opted-out numbers")).set_defaults(
         handler=_optout
@@ -60,21 +67,24 @@ def add_admin_commands(
         ("remove", _("lift the opt-out of NUMBER")),
     ):
         sub = optout_commands.add_parser(action, help=words)
-        sub.add_argument("number", metavar="NUMBER")
+        sub.add_argument("number", metavar=_("NUMBER"))
         sub.set_defaults(handler=_optout)
 
     directory = commands.add_parser(
         "directory", help=_("the SMS_DIRECTORY file of people, groups, rotations")
     )
     directory_commands = directory.add_subparsers(
-        dest="directory_command", metavar="ACTION", required=True
+        dest="directory_command", metavar=_("ACTION"), required=True
     )
     directory_check = directory_commands.add_parser(
         "check",
         help=_("validate SMS_DIRECTORY and print who is on call now in each rotation"),
     )
     directory_check.add_argument(
-        "--file", type=Path, help=_("check this file instead of SMS_DIRECTORY")
+        "--file",
+        type=Path,
+        metavar=_("FILE"),
+        help=_("check this file instead of SMS_DIRECTORY"),
     )
     directory_check.set_defaults(handler=_directory_check)
 

@@ -26,7 +26,7 @@ def add_db_commands(
     """Add ``db upgrade`` and ``db current`` to the ``sms-bot`` sub-commands."""
     _ = (tr or translator()).gettext
     db = commands.add_parser("db", help=_("the audit store's schema (DATABASE_URL)"))
-    actions = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    actions = db.add_subparsers(dest="db_command", metavar=_("ACTION"), required=True)
     actions.add_parser(
         "upgrade", help=_("bring the schema up to date, keeping every record")
     ).set_defaults(handler=_upgrade)

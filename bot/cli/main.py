@@ -15,6 +15,7 @@ from datetime import datetime
 
 from bot import __version__
 from bot.cli.admin import add_admin_commands
+from bot.cli.argparse_words import argparse_speaking
 from bot.cli.db import add_db_commands
 from bot.cli.output import format_balance, format_outcome, outcome_json
 from bot.cli.playground import add_playground_command
@@ -56,11 +57,18 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
             "directory (see README)."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"sms-bot {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"sms-bot {__version__}",
+        help=_("show program's version number and exit"),
+    )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help=_("log debug details to stderr")
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(
+        dest="command", metavar=_("COMMAND"), required=True
+    )
 
     serve = commands.add_parser(
         "serve", help=_("run the Slack app (HTTP on $PORT, or Socket Mode)")
@@ -84,6 +92,7 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
     )
     send.add_argument(
         "--sender",
+        metavar=_("SENDER"),
         help=_(
             "sender name, 3-11 letters, digits or spaces (default SMS_DEFAULT_SENDER)"
         ),
@@ -114,7 +123,9 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
         help=_("Octopush simulation mode: nothing is sent"),
     )
     send.add_argument(
-        "--request-id", help=_("idempotency key: the same id is never sent twice")
+        "--request-id",
+        metavar=_("REQUEST_ID"),
+        help=_("idempotency key: the same id is never sent twice"),
     )
     send.add_argument(
         "--json", action="store_true", help=_("print the outcome as JSON")
@@ -122,7 +133,7 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
     send.add_argument(
         "text",
         nargs="+",
-        metavar="TEXT",
+        metavar=_("TEXT"),
         help=_("the message ('-' reads it from standard input)"),
     )
     send.set_defaults(handler=_send)
@@ -145,7 +156,8 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``sms-bot`` and ``python -m bot``; returns the exit status."""
     tr = cli_translator()
-    args = _parser(tr).parse_args(argv)
+    with argparse_speaking(tr):
+        args = _parser(tr).parse_args(argv)
     args.tr = tr
     try:
         return int(args.handler(args))

@@ -35,6 +35,7 @@ def add_playground_command(commands: Any, tr: Translator | None = None) -> None:
         "--port",
         type=int,
         default=DEFAULT_PORT,
+        metavar=_("PORT"),
         help=_(
             "port on 127.0.0.1 (default %(port)s; 0 picks a free one)",
             port=DEFAULT_PORT,

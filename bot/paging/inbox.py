@@ -1,9 +1,12 @@
 """Handle the stored Octopush callbacks: parse each, give it to the inbound processor.
 
 One :class:`InboxWorker` per process, woken by the web route after each store, and
-polling for rows stored by other instances or before a restart. A callback that cannot
-be parsed is set aside at once; one whose handling fails is retried a few times with
-a growing delay (the database may be down), then set aside, never dropped silently.
+polling for rows stored by other instances or before a restart. While it handles a
+batch it keeps renewing its claims (:class:`ClaimKeeper`), and it skips a row whose
+claim another worker took meanwhile: a slow Slack call never gets a reply posted twice.
+A callback that cannot be parsed is set aside at once; one whose handling fails is
+retried a few times with a growing delay (the database may be down), then set aside,
+never dropped silently.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
+from types import TracebackType
 
 from bot.audit.inbox import CallbackInbox, InboxItem
 from bot.errors import AuditStoreError
@@ -77,8 +81,18 @@ class InboxWorker:
     def run_once(self) -> int:
         """Claim and handle one batch; return how many callbacks it held."""
         items = self.inbox.claim(self.owner)
-        for item in items:
-            self._handle(item)
+        if not items:
+            return 0
+        with ClaimKeeper(self.inbox, self.owner, [item.id for item in items]) as keeper:
+            for item in items:
+                if not keeper.still_held(item.id):
+                    logger.warning(
+                        "Octopush callback #%d was taken by another worker; skipped",
+                        item.id,
+                    )
+                    continue
+                self._handle(item)
+                keeper.release(item.id)
         return len(items)
 
     def _loop(self) -> None:
@@ -142,3 +156,53 @@ class InboxWorker:
             delay,
         )
         self.inbox.retry_later(item.id, self.owner, delay)
+
+
+class ClaimKeeper:
+    """Renews a worker's claims every third of the lease until each is released.
+
+    Used as a context manager around the handling of one claimed batch; the renewals
+    run on a daemon thread, so a handler blocked on Slack keeps its rows.
+    """
+
+    def __init__(self, inbox: CallbackInbox, owner: str, item_ids: Collection[int]):
+        self._inbox = inbox
+        self._owner = owner
+        self._pending = set(item_ids)
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._every = max(inbox.lease.total_seconds() / 3, 0.01)
+        self._thread = threading.Thread(
+            target=self._renew_until_done, name="octopush-inbox-lease", daemon=True
+        )
+
+    def __enter__(self) -> ClaimKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def still_held(self, item_id: int) -> bool:
+        """Renew the claim on ``item_id`` now; False when another worker took it."""
+        return item_id in self._inbox.renew([item_id], self._owner)
+
+    def release(self, item_id: int) -> None:
+        with self._lock:
+            self._pending.discard(item_id)
+
+    def _renew_until_done(self) -> None:
+        while not self._done.wait(self._every):
+            with self._lock:
+                pending = set(self._pending)
+            try:
+                self._inbox.renew(pending, self._owner)
+            except AuditStoreError as error:
+                # The next renewal tries again; a lost claim is seen by still_held.
+                logger.warning("renewing callback claims failed: %s", error)

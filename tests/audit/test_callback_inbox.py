@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 import requests
 from pytest_httpserver import HTTPServer
@@ -285,3 +286,53 @@ def test_a_late_ack_never_overwrites_delivered_over_http(
     assert [log.status_of(message_id=TICKET, number=n) for n in numbers] == [
         "DELIVERED"
     ] * len(numbers)
+
+
+class SlowProcessor(CountingProcessor):
+    """Each callback takes longer than the lease: a Slack call that hangs."""
+
+    def handle(self, event: CallbackEvent) -> InboundOutcome:
+        time.sleep(0.4)
+        return super().handle(event)
+
+
+def test_a_slow_handler_keeps_its_claims_so_no_callback_is_handled_twice(
+    database_url: str,
+) -> None:
+    store = AuditStore.from_url(database_url)
+    processor = SlowProcessor(store, Recorder())
+    lease = timedelta(seconds=0.3)  # shorter than one callback's handling
+    numbers = [f"+3361000010{n}" for n in range(3)]
+    try:
+        inbox = CallbackInbox(store, lease=lease)
+        for number in numbers:
+            assert inbox.put(stop(number).encode(), "application/json") is True
+        workers = [
+            InboxWorker(CallbackInbox(store, lease=lease), processor, poll_seconds=0.05)
+            for _ in range(2)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            wait_until(lambda: inbox.unprocessed() == 0, timeout=30)
+        finally:
+            for worker in workers:
+                worker.stop()
+        assert sorted(processor.handled) == sorted(numbers)
+    finally:
+        store.close()
+
+
+def test_a_claim_taken_by_another_worker_is_not_renewed(database_url: str) -> None:
+    store = AuditStore.from_url(database_url)
+    try:
+        inbox = CallbackInbox(store, lease=timedelta(0))
+        assert inbox.put(stop("+33610000200").encode(), "application/json") is True
+        (item,) = inbox.claim("first")
+        assert inbox.renew([item.id], "first") == {item.id}
+        (again,) = inbox.claim("second")  # the lease (0 s) ran out: another takes it
+        assert inbox.renew([item.id], "first") == set()
+        assert inbox.finish(again.id, "second", "handled") is True
+        assert inbox.renew([item.id], "second") == set()  # handled: nothing to hold
+    finally:
+        store.close()
