@@ -145,7 +145,8 @@ class SendOutcome(BaseModel):
     #: True when this is the recorded result of an earlier attempt with this request id.
     duplicate: bool = False
     #: What failed after Octopush was called (completing the audit record...), in words:
-    #: shown with the result, so nobody resends an SMS that went out.
+    #: shown with the result, so nobody resends an SMS that went out. Deferred texts
+    #: (:mod:`bot.i18n`) stay as given, so they stay translatable.
     problems: tuple[Translatable, ...] = ()
 
     @property

@@ -16,6 +16,7 @@ from bot.audit import AuditRecord, AuditStore, OptOutList
 from bot.audit.deliveries import DeliveryLog
 from bot.audit.pages import Page
 from bot.directory.source import DirectorySource
+from bot.i18n import N_
 from bot.log import mask_number
 from bot.octopush import (
     CallbackEvent,
@@ -33,6 +34,26 @@ logger = logging.getLogger(__name__)
 
 #: Receipt statuses that a later non-final receipt never replaces.
 FINAL_STATUSES = tuple(status.value for status in DeliveryStatus if status.is_final)
+
+#: The end of a stored ``acknowledged_by`` for a page acknowledged by SMS reply.
+_BY_SMS_SUFFIX = " by SMS"
+
+
+def by_sms(who: str) -> str:
+    """``alice (+33 6 •• •• •• 78) by SMS``: English in the page record, and
+    translated where shown (``tr.gettext(by_sms(name))``)."""
+    return N_("%(who)s by SMS", who=who)
+
+
+def sms_acknowledger(acknowledged_by: str | None) -> str | None:
+    """Who acknowledged by SMS, read back from a stored ``acknowledged_by``, else None.
+
+    The page record keeps English (the audit trail does); a surface shows it in its
+    reader's words with ``tr.gettext(by_sms(name))``.
+    """
+    if acknowledged_by and acknowledged_by.endswith(_BY_SMS_SUFFIX):
+        return acknowledged_by.removesuffix(_BY_SMS_SUFFIX)
+    return None
 
 
 class InboundListener(Protocol):
@@ -142,7 +163,9 @@ class InboundProcessor:
         elif changed:
             self._listener.receipt(record)
             if event.status in FAILOVER_STATUSES:
-                self._fail_over(record.id, f"{event.status.value} receipt")
+                self._fail_over(
+                    record.id, N_("%(status)s receipt", status=event.status.value)
+                )
         return InboundOutcome("receipt", record.id if record else None, changed)
 
     def _fail_over(self, audit_id: int, reason: str) -> None:
@@ -171,7 +194,7 @@ class InboundProcessor:
         paged = event.number in self._pager.pages.numbers_texted(page)
         self._listener.reply(record, who, event.text, not_paged=not paged)
         if paged and is_ack_word(event.text, self._ack_words):
-            acknowledged = self._pager.acknowledge(page.id, by=f"{who} by SMS")
+            acknowledged = self._pager.acknowledge(page.id, by=by_sms(who))
             if acknowledged is not None:
                 self._listener.acknowledged(acknowledged)
         return InboundOutcome("reply", record.id if record else None, True)
@@ -192,5 +215,5 @@ class InboundProcessor:
             logger.warning("%s opted out (STOP)", mask_number(number))
             self._listener.opted_out(record, who, self.rotations_of(number))
         if record is not None:
-            self._fail_over(record.id, "replied STOP")
+            self._fail_over(record.id, N_("replied STOP"))
         return InboundOutcome("opt-out", record.id if record else None, added)

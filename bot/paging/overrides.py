@@ -18,8 +18,9 @@ from bot.directory.model import Directory
 from bot.directory.rotation import LONGEST
 from bot.domain import Actor
 from bot.errors import InputError, PolicyError
+from bot.i18n import N_, N_plural
 
-USAGE = (
+USAGE = N_(
     "Usage: `/sms oncall set ROTATION @person for 4h` "
     "(or `until 2026-12-24 18:00`), `/sms oncall clear ROTATION`"
 )
@@ -78,10 +79,7 @@ class Overrides:
         """
         name = rotation.lower()
         if name not in directory.rotations:
-            known = ", ".join(sorted(directory.rotations)) or "none defined"
-            raise InputError(
-                "override", f"No rotation called {rotation!r} (rotations: {known})."
-            )
+            raise InputError("override", no_such_rotation(rotation, directory))
         if verb == "clear":
             return OverrideRequest("clear", name)
         if verb != "set" or (duration is None) == (until is None):
@@ -111,8 +109,10 @@ class Overrides:
             if actor.slack_user_id not in self._allowed_users:
                 raise PolicyError(
                     "SMS_ALLOWED_USERS",
-                    "Only the people in SMS_ALLOWED_USERS may set or clear an "
-                    "on-call override. Ask an admin.",
+                    N_(
+                        "Only the people in SMS_ALLOWED_USERS may set or clear an "
+                        "on-call override. Ask an admin."
+                    ),
                 )
             return
         if self._check_actor is not None:
@@ -125,16 +125,23 @@ class Overrides:
             if person is None:
                 raise InputError(
                     "override",
-                    f"{token} is not in the directory (no person has slack: "
-                    f"{mention.group(1)}); add them to SMS_DIRECTORY first.",
+                    N_(
+                        "%(person)s is not in the directory (no person has slack: "
+                        "%(slack_id)s); add them to SMS_DIRECTORY first.",
+                        person=token,
+                        slack_id=mention.group(1),
+                    ),
                 )
             return person.name
         name = token.lstrip("@").lower()
         if name not in directory.people:
             raise InputError(
                 "override",
-                f"{token!r} is not a person in the directory; write @person or a name "
-                "from SMS_DIRECTORY's people.",
+                N_(
+                    "'%(person)s' is not a person in the directory; write @person or a "
+                    "name from SMS_DIRECTORY's people.",
+                    person=token,
+                ),
             )
         return name
 
@@ -155,9 +162,28 @@ class Overrides:
             raise InputError("override", USAGE)
         shown = f"{until:%Y-%m-%d %H:%M}" if until is not None else str(duration)
         if end <= now:
-            raise InputError("override", f"{shown} is in the past; give a later time")
+            raise InputError(
+                "override",
+                N_("%(when)s is in the past; give a later time", when=shown),
+            )
         if end - now > LONGEST:
             raise InputError(
-                "override", f"{shown} is more than {LONGEST.days} days away"
+                "override",
+                N_plural(
+                    "%(when)s is more than %(n)s day away",
+                    "%(when)s is more than %(n)s days away",
+                    LONGEST.days,
+                    when=shown,
+                ),
             )
         return end
+
+
+def no_such_rotation(typed: str, directory: Directory) -> str:
+    """The refusal of a rotation name the directory does not have, naming those it has."""
+    known = ", ".join(sorted(directory.rotations))
+    return N_(
+        "No rotation called '%(rotation)s' (rotations: %(known)s).",
+        rotation=typed,
+        known=known or N_("none defined"),
+    )

@@ -255,7 +255,7 @@ class Pager:
         except InputError as refusal:
             if raises == "all":
                 raise
-            return Attempt(member, None, str(refusal), refusal.audit_id)
+            return Attempt(member, None, refusal.message, refusal.audit_id)
         return Attempt(member, outcome, audit_id=outcome.audit_id)
 
     def _send(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.audit.pages import Page
 from bot.domain import SendOutcome
+from bot.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,18 @@ class Attempt:
 
     @property
     def why(self) -> str:
-        """Why this member was not reached, in a few words."""
+        """Why this member was not reached, in a few words (translatable: ``bot.i18n``).
+
+        Octopush's own code and message stay as Octopush wrote them.
+        """
         if self.problem:
             return self.problem
         if self.outcome is not None and not self.outcome.ok:
             code = f"[{self.outcome.error_code}] " if self.outcome.error_code else ""
-            return f"Octopush refused: {code}{self.outcome.error_message or ''}".strip()
+            error = f"{code}{self.outcome.error_message or ''}".strip()
+            if not error:
+                return N_("Octopush refused")
+            return N_("Octopush refused: %(error)s", error=error)
         return ""
 
 

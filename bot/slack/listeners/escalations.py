@@ -12,6 +12,7 @@ import logging
 import threading
 
 from bot.audit.pages import PageState
+from bot.i18n import translator
 from bot.paging.pager import Pager, PageRun
 from bot.slack.listeners.page_posts import PagePosts
 from bot.slack.views.blocks import escape, message, section
@@ -38,52 +39,78 @@ class SlackEscalations:
         return done
 
     def report(self, run: PageRun) -> None:
-        """Tell the thread (and, when nobody could be reached, everyone) about ``run``."""
+        """Tell the thread (and, when nobody could be reached, everyone) about ``run``.
+
+        In ``SMS_LANGUAGE``: a thread and a channel are read by many people.
+        """
         page = run.page
         posts = self.posts
         posts.refresh(page)
+        tr = translator()
+        _ = tr.gettext
         lines = []
         previous = escape(run.previous or "?")
         if run.cause == "escalation" and run.attempts:
-            lines.append(f"⏫ {previous} did not acknowledge")
+            lines.append("⏫ " + _("%(member)s did not acknowledge", member=previous))
         elif run.cause == "failover":
             lines.append(
-                f"⏩ {previous} cannot be reached ({escape(run.reason or '?')})"
+                "⏩ "
+                + _(
+                    "%(member)s cannot be reached (%(reason)s)",
+                    member=previous,
+                    reason=escape(_(run.reason or "?")),
+                )
             )
         for attempt in run.failed:
             lines.append(
-                f"⚠️ *{escape(attempt.member)}* could not be reached: "
-                f"{escape(attempt.why)}"
+                "⚠️ "
+                + _(
+                    "*%(member)s* could not be reached: %(why)s",
+                    member=escape(attempt.member),
+                    why=escape(_(attempt.why)),
+                )
             )
         reached = run.reached
         if reached is not None and lines:
-            paging = (
-                f"paging *{escape(reached.member)}* ({posts.label(reached.member)})"
+            paging = _(
+                "paging *%(member)s* (%(numbers)s)",
+                member=escape(reached.member),
+                numbers=posts.label(reached.member),
             )
             if len(lines) == 1 and not run.failed:
-                lines[0] += f": {paging}"
+                lines[0] = _("%(news)s: %(paging)s", news=lines[0], paging=paging)
             else:
                 lines.append(f"📟 {paging}")
         if lines:
             _say(posts, run, "\n".join(lines))
         if page.state is not PageState.EXHAUSTED:
             return
+        target = escape(page.target)
         if run.everyone_failed:
             who = ", ".join(escape(m) for m in page.members)
-            text = (
-                f"🚨 The page for {escape(page.target)} reached nobody: "
-                f"every member ({who}) could not be texted. <!here>"
+            text = "🚨 " + _(
+                "The page for %(target)s reached nobody: every member (%(members)s) "
+                "could not be texted.",
+                target=target,
+                members=who,
             )
-            _say(posts, run, text)
-            posts.channel(page, text)
+            _say(posts, run, f"{text} <!here>")
+            posts.channel(page, f"{text} <!here>")
+            channel = f"<#{page.slack_channel_id}>"
             posts.admin(
-                f"🚨 The page for {escape(page.target)} in <#{page.slack_channel_id}> "
-                f"reached nobody: every member ({who}) could not be texted."
+                "🚨 "
+                + _(
+                    "The page for %(target)s in %(channel)s reached nobody: every "
+                    "member (%(members)s) could not be texted.",
+                    target=target,
+                    channel=channel,
+                    members=who,
+                )
             )
             return
-        text = f"🚨 Nobody acknowledged the page for {escape(page.target)}. <!here>"
-        _say(posts, run, text)
-        posts.channel(page, text)
+        text = "🚨 " + _("Nobody acknowledged the page for %(target)s.", target=target)
+        _say(posts, run, f"{text} <!here>")
+        posts.channel(page, f"{text} <!here>")
 
     def start_escalation_loop(self, interval: float) -> threading.Thread:
         """Check due escalations every ``interval`` seconds until :meth:`stop`."""

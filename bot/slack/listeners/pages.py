@@ -16,7 +16,8 @@ from slack_bolt import Ack, App, Respond
 from bot.directory.model import Directory
 from bot.domain import Actor, Source
 from bot.errors import InputError, PolicyError
-from bot.i18n import N_
+from bot.i18n import N_, Translator
+from bot.paging.overrides import no_such_rotation
 from bot.paging.pager import Pager, PageRun
 from bot.slack import ids
 from bot.slack.deps import SlackDeps, interaction_request_id
@@ -55,6 +56,10 @@ class SlackPaging:
     def ack_only(self, ack: Ack) -> None:
         ack()
 
+    def reader(self, user_id: str | None) -> Translator:
+        """The translator of an ephemeral answer: its reader's Slack language."""
+        return self.deps.languages.translator_for(user_id)
+
     def page_command(
         self, parsed: SmsCommand, command: dict[str, Any], respond: Respond
     ) -> None:
@@ -73,7 +78,8 @@ class SlackPaging:
                 who, text, actor, resolve=self.deps.resolve, request_id=request_id
             )
         except (InputError, PolicyError) as refusal:
-            respond(response_type="ephemeral", **build_rejection_message(refusal))
+            tr = self.reader(command.get("user_id"))
+            respond(response_type="ephemeral", **build_rejection_message(refusal, tr))
             return
         if run.duplicate:
             return
@@ -123,14 +129,14 @@ class SlackPaging:
         if request is not None and request.verb in ("set", "clear"):
             self._override(request, directory, command, respond)
             return
+        tr = self.reader(command.get("user_id"))
         now = self.pager.now()
         name = request.rotation if request is not None else ""
         if name:
             if name not in directory.rotations:
-                known = ", ".join(sorted(directory.rotations)) or "none defined"
                 respond(
                     response_type="ephemeral",
-                    text=f"No rotation called {name!r} (rotations: {known}).",
+                    text=tr.gettext(no_such_rotation(name, directory)),
                 )
                 return
             summaries = [directory.oncall(name, at=now)]
@@ -139,7 +145,7 @@ class SlackPaging:
         overrides = self.pager.overrides.active(now)
         respond(
             response_type="ephemeral",
-            **build_oncall_message(summaries, at=now, overrides=overrides),
+            **build_oncall_message(summaries, at=now, overrides=overrides, tr=tr),
         )
 
     def _override(
@@ -167,7 +173,8 @@ class SlackPaging:
             )
             done = overrides.apply(request, actor)
         except (InputError, PolicyError) as refusal:
-            respond(response_type="ephemeral", **build_rejection_message(refusal))
+            tr = self.reader(command.get("user_id"))
+            respond(response_type="ephemeral", **build_rejection_message(refusal, tr))
             return
         user = command.get("user_id") or ""
         respond(
@@ -187,7 +194,9 @@ class SlackPaging:
             respond(
                 response_type="ephemeral",
                 replace_original=False,
-                text="This page was already acknowledged.",
+                text=self.reader(user_id).gettext(
+                    "This page was already acknowledged."
+                ),
             )
             return
         self.posts.refresh(page)

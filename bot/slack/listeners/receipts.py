@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.audit.pages import Page
 from bot.audit.records import AuditRecord
+from bot.i18n import translator
 from bot.paging.pager import PageRun
 from bot.sending.service import outcome_from_record
 from bot.slack.listeners.escalations import SlackEscalations
@@ -74,26 +75,40 @@ class SlackReceipts:
         *,
         not_paged: bool = False,
     ) -> None:
-        lines = f"💬 *Reply from {escape(who)}*\n{quote(text, 2500)}"
+        """A reply in the thread of the post it answers; the typed text stays as typed."""
+        tr = translator()  # a thread is read by many: SMS_LANGUAGE
+        heading = tr.gettext("Reply from %(who)s", who=escape(who))
+        lines = f"💬 *{heading}*\n{quote(text, 2500)}"
         if not_paged:
-            lines += (
-                "\n_Not taken as an acknowledgement: this page did not text "
-                "that number._"
+            lines += "\n_" + tr.gettext(
+                "Not taken as an acknowledgement: this page did not text that number."
             )
-        self.posts.note(record, message(f"Reply from {who}: {text}", [section(lines)]))
+            lines += "_"
+        fallback = tr.gettext("Reply from %(who)s: %(text)s", who=who, text=text)
+        self.posts.note(record, message(fallback, [section(lines)]))
 
     def opted_out(
         self, record: AuditRecord | None, who: str, rotations: Sequence[str] = ()
     ) -> None:
-        text = f"🚫 {escape(who)} replied STOP: this number will not be texted again"
-        self.posts.note(
-            record, message(text, [section(text + " (see `sms-bot optout`).")])
+        """The STOP in the thread of the post it answers, and for an on-call member,
+        which rotations cannot reach them any more in ``SMS_ADMIN_CHANNEL``."""
+        tr = translator()  # thread and admin channel: SMS_LANGUAGE
+        text = "🚫 " + tr.gettext(
+            "%(who)s replied STOP: this number will not be texted again",
+            who=escape(who),
         )
+        see = tr.gettext("(see `sms-bot optout`)")
+        self.posts.note(record, message(text, [section(f"{text} {see}.")]))
         if rotations:
             names = ", ".join(escape(name) for name in rotations)
             self.posts.admin(
-                f"🚫 {escape(who)} opted out of SMS: {names} cannot reach them "
-                "(`sms-bot optout remove NUMBER` lifts it)."
+                "🚫 "
+                + tr.gettext(
+                    "%(who)s opted out of SMS: %(rotations)s cannot reach them "
+                    "(`sms-bot optout remove NUMBER` lifts it).",
+                    who=escape(who),
+                    rotations=names,
+                )
             )
 
     def acknowledged(self, page: Page) -> None:

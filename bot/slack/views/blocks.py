@@ -36,6 +36,7 @@ FIELD_LABELS = {
     "send_at": N_("Send time"),
     "with_replies": N_("Replies"),
     "simulation": N_("Simulation"),
+    "override": N_("Override"),
 }
 
 # A run of digits that could be a phone number: optional +, at least 6 digits,

@@ -14,6 +14,7 @@ from bot.directory.report import Cover
 from bot.directory.rotation import format_duration
 from bot.i18n import Translator, translator
 from bot.log import mask_number
+from bot.paging.inbound import by_sms, sms_acknowledger
 from bot.sending.gateway import DeliveryStatus, describe_status
 from bot.slack import ids
 from bot.slack.views.blocks import (
@@ -45,11 +46,11 @@ def delivery_text(deliveries: Sequence[Delivery], tr: Translator | None = None) 
     failed = sum(1 for status in statuses if status.is_failure)
     waiting = len(statuses) - delivered - failed
     counts = [
-        tr.gettext("%(count)s delivered", count=tr.number(delivered)),
-        tr.gettext("%(count)s failed", count=tr.number(failed)),
+        tr.ngettext("%(n)s delivered", "%(n)s delivered", delivered),
+        tr.ngettext("%(n)s failed", "%(n)s failed", failed),
     ]
     if waiting:
-        counts.append(tr.gettext("%(count)s waiting", count=tr.number(waiting)))
+        counts.append(tr.ngettext("%(n)s waiting", "%(n)s waiting", waiting))
     others = [
         d for d, s in zip(deliveries, statuses, strict=True) if not s.is_delivered
     ]
@@ -62,7 +63,8 @@ def delivery_text(deliveries: Sequence[Delivery], tr: Translator | None = None) 
                 len(others) - LISTED_MAX,
             )
         )
-    return "\n".join([f"*{heading}*: {', '.join(counts)}", *lines])
+    summary = tr.gettext("*Delivery*: %(counts)s", counts=", ".join(counts))
+    return "\n".join([summary, *lines])
 
 
 def delivery_lines(
@@ -79,7 +81,12 @@ def delivery_lines(
             if status is not DeliveryStatus.UNKNOWN
             else delivery.raw_status
         )
-        lines.append(f"{emoji} {mask_number(delivery.number)}: {escape(words)}")
+        line = tr.gettext(
+            "%(number)s: %(status)s",
+            number=mask_number(delivery.number),
+            status=escape(words),
+        )
+        lines.append(f"{emoji} {line}")
     return lines
 
 
@@ -282,7 +289,7 @@ def acknowledged_note(page: Page, tr: Translator | None = None) -> dict[str, Any
     tr = tr or translator()
     _ = tr.gettext
     return message(
-        _("Acknowledged by %(who)s", who=page.acknowledged_by),
+        _("Acknowledged by %(who)s", who=_plain_who(page.acknowledged_by, tr)),
         [section("✅ " + _("Acknowledged by %(who)s", who=acknowledger(page, tr)))],
     )
 
@@ -291,13 +298,24 @@ def _who(acknowledged_by: str | None, tr: Translator) -> str:
     """A Slack mention stays a mention; anything else (a name, a number) is escaped."""
     if acknowledged_by and _MENTION.match(acknowledged_by):
         return acknowledged_by
+    by_reply = sms_acknowledger(acknowledged_by)
+    if by_reply is not None:
+        return tr.gettext(by_sms(escape(by_reply)))
     return escape(acknowledged_by or tr.gettext("someone"))
+
+
+def _plain_who(acknowledged_by: str | None, tr: Translator) -> str:
+    """Who acknowledged, for a notification's plain text (no mrkdwn escaping)."""
+    by_reply = sms_acknowledger(acknowledged_by)
+    if by_reply is not None:
+        return tr.gettext(by_sms(by_reply))
+    return acknowledged_by or tr.gettext("someone")
 
 
 def _state_text(page: Page, tr: Translator) -> str:
     _ = tr.gettext
     if page.state is PageState.ACKNOWLEDGED:
-        return _("acknowledged by %(who)s", who=page.acknowledged_by)
+        return _("acknowledged by %(who)s", who=_plain_who(page.acknowledged_by, tr))
     if page.state is PageState.EXHAUSTED:
         return _("nobody acknowledged")
     return _("waiting for an acknowledgement")
