@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
 # Octopush's own limits, defined once by the client that enforces them: the text
 # length (8 concatenated GSM-7 parts of 153 characters) and the sender name pattern.
@@ -142,8 +142,9 @@ class SendOutcome(BaseModel):
     #: True when this is the recorded result of an earlier attempt with this request id.
     duplicate: bool = False
     #: What failed after Octopush was called (completing the audit record...), in words:
-    #: shown with the result, so nobody resends an SMS that went out.
-    problems: tuple[str, ...] = ()
+    #: shown with the result, so nobody resends an SMS that went out. Kept as given
+    #: (not re-validated) so a deferred text (:mod:`bot.i18n`) stays translatable.
+    problems: tuple[SkipValidation[str], ...] = ()
 
     @property
     def ok(self) -> bool:

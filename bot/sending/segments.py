@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.i18n import N_, N_plural, joined
+
 #: The GSM 03.38 basic table, in code order (0x00-0x7F). 0x1B is the escape to the
 #: extension table, not a character a person can type, so it is left out of
 #: :data:`GSM_BASIC`: a literal ESC in a text forces Unicode.
@@ -131,15 +133,31 @@ def describe(info: SegmentInfo) -> str:
     """One short line for people, e.g. ``GSM-7, 172 characters: 2 SMS per recipient``.
 
     GSM extension characters and emoji count 2 in the character count, because they
-    take 2 units of the SMS.
+    take 2 units of the SMS. Deferred (:mod:`bot.i18n`): a surface shows it with
+    ``tr.gettext``, counts in the reader's plural.
     """
-    count = f"{info.parts} SMS per recipient"
     if info.parts == 0:
-        return "Empty message: 0 SMS"
+        return N_("Empty message: 0 SMS")
+    count = N_plural("%(n)s SMS per recipient", "%(n)s SMS per recipient", info.parts)
     if not info.is_unicode:
-        return f"GSM-7, {info.units} characters: {count}"
-    named = ", ".join(show_char(char) for char in info.unicode_chars[:_NAMED_CHARS])
+        return N_plural(
+            "GSM-7, %(n)s character: %(count)s",
+            "GSM-7, %(n)s characters: %(count)s",
+            info.units,
+            count=count,
+        )
+    named = joined(
+        [show_char(char) for char in info.unicode_chars[:_NAMED_CHARS]], ", "
+    )
     more = len(info.unicode_chars) - _NAMED_CHARS
     if more > 0:
-        named += f" and {more} more"
-    return f"Unicode because of {named}, {info.units} characters: {count}"
+        named = N_plural(
+            "%(head)s and %(n)s more", "%(head)s and %(n)s more", more, head=named
+        )
+    return N_plural(
+        "Unicode because of %(chars)s, %(n)s character: %(count)s",
+        "Unicode because of %(chars)s, %(n)s characters: %(count)s",
+        info.units,
+        chars=named,
+        count=count,
+    )

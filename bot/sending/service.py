@@ -33,6 +33,7 @@ from bot.domain import (
     Source,
 )
 from bot.errors import BotError, InputError, PolicyError
+from bot.i18n import N_
 from bot.log import scrub_numbers
 from bot.octopush import Balance, OctopushClient
 from bot.sending.attempts import (
@@ -112,7 +113,11 @@ class SmsService:
         if draft.request_id is not None and len(draft.request_id) > REQUEST_ID_MAX:
             raise InputError(
                 "request_id",
-                f"is {len(draft.request_id)} characters long; at most {REQUEST_ID_MAX}",
+                N_(
+                    "is %(length)s characters long; at most %(limit)s",
+                    length=len(draft.request_id),
+                    limit=REQUEST_ID_MAX,
+                ),
             )
         request = validate_draft(
             draft, defaults=self.defaults, now=self._clock(), resolve=resolve
@@ -215,9 +220,13 @@ class SmsService:
             self.store.complete(record_id, delivered.result)
         except Exception as error:  # the SMS may be out: never hide that behind it
             logger.exception("completing audit record #%s failed", record_id)
-            problems = (
-                f"the audit record #{record_id} could not be completed "
-                f"({type(error).__name__}); it stays pending until the sweep settles it",
+            problems = (  # shown with the result: deferred, in the reader's language
+                N_(
+                    "the audit record #%(audit_id)s could not be completed "
+                    "(%(error)s); it stays pending until the sweep settles it",
+                    audit_id=record_id,
+                    error=type(error).__name__,
+                ),
             )
         outcome = build_outcome(
             audit_id=record_id,

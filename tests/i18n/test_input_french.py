@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from bot.domain import MAX_TEXT_LENGTH, Purpose, SendDraft
-from bot.errors import InputError
+from bot.errors import AuditStoreError, InputError
 from bot.i18n import translator
 from bot.phones import parse_phone, write_as
 from bot.sending.rules import (
@@ -26,8 +28,11 @@ from bot.sending.rules import (
     resolve_recipients,
     validate_draft,
 )
+from bot.sending.segments import analyse, describe
 from bot.slack import ids
-from tests.conftest import SlackHarness
+from tests.cli.test_main import run
+from tests.conftest import SENT, SlackHarness
+from tests.i18n.test_slack_french import SEND_PATH
 from tests.i18n.test_slack_french import french_user as french_user
 from tests.slack.listeners.test_commands import all_text
 from tests.slack.listeners.test_forms import (
@@ -372,3 +377,76 @@ def test_slack_lookup_problems_are_french(
     (reply,) = harness.webhooks()
     assert french in all_text(reply)
     assert english not in all_text(reply)
+
+
+# The SMS count line, the CLI's request id and what failed after the send
+
+
+@pytest.mark.parametrize(
+    ("text", "french", "english"),
+    [
+        ("", "Message vide : 0 SMS", "Empty message: 0 SMS"),
+        ("a", "GSM-7, 1 caractère : 1 SMS par destinataire", "GSM-7, 1 character:"),
+        (
+            "a" * 172,
+            "GSM-7, 172 caractères : 2 SMS par destinataire",
+            "GSM-7, 172 characters: 2 SMS per recipient",
+        ),
+        (
+            "âêîôûœç",
+            "Unicode à cause de 'â', 'ê', 'î', 'ô', 'û' et 2 autres, 7 caractères : "
+            "1 SMS par destinataire",
+            "Unicode because of 'â', 'ê', 'î', 'ô', 'û' and 2 more, 7 characters",
+        ),
+        (
+            "âêîôûœ",
+            "Unicode à cause de 'â', 'ê', 'î', 'ô', 'û' et 1 autre, 6 caractères : "
+            "1 SMS par destinataire",
+            "and 1 more, 6 characters",
+        ),
+    ],
+)
+def test_the_sms_count_line_is_french_with_its_plurals(
+    text: str, french: str, english: str
+) -> None:
+    line = describe(analyse(text))
+    assert FR.gettext(line) == french
+    assert english in line
+
+
+def test_a_too_long_request_id_is_french_in_the_cli(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env["LANG"] = "fr_FR.UTF-8"
+    result = run(
+        ["send", "--to", "+33612345678", "--request-id", "x" * 129, "bonjour"],
+        env,
+        tmp_path,
+    )
+    assert result.returncode == 2
+    assert "request_id: fait 129 caractères ; 128 au maximum" in result.stderr
+    assert "characters long" not in result.stderr
+
+
+def test_an_audit_failure_after_the_send_is_said_in_french_in_a_french_workspace(
+    make_harness: Callable[..., SlackHarness],
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    harness = make_harness(language="fr")
+
+    def database_down(record_id: int, result: object) -> None:
+        raise AuditStoreError("audit store could not complete an attempt")
+
+    monkeypatch.setattr(harness.store, "complete", database_down)
+    harness.command("+33612345678 db-1 en panne")
+    (post,) = harness.slack.wait_for("chat.postMessage")
+    text = all_text(post.args)
+    assert (
+        "l'enregistrement d'audit n°1 n'a pas pu être complété (AuditStoreError) ; "
+        "il reste en attente"
+    ) in text
+    assert "could not be completed" not in text
