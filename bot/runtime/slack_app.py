@@ -151,7 +151,9 @@ def build_stack(
         service=service,
         settings=settings,
         phones=phones,
-        poster=ResultPoster(client, service.remember_post),
+        poster=ResultPoster(
+            client, service.remember_post, reader=languages.translator_for
+        ),
         resolve=recipients.resolve,
         is_name=recipients.is_name,
         directory=directory,

@@ -450,3 +450,30 @@ def test_an_audit_failure_after_the_send_is_said_in_french_in_a_french_workspace
         "il reste en attente"
     ) in text
     assert "could not be completed" not in text
+
+
+def test_bad_input_to_the_cli_send_is_french_field_by_field(
+    httpserver: HTTPServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    env["LANG"] = "fr_FR.UTF-8"
+    result = run(
+        ["send", "--to", "abc", "--to", "06 12", "--sender", "Café-Bar", "Promo"],
+        env,
+        tmp_path,
+    )
+    assert result.returncode == 2
+    assert (
+        "sms-bot: recipients: Ce ne sont pas des numéros de téléphone : "
+        "« abc », « 06 12 » ; écrivez les numéros comme +33612345678 ou au format "
+        "national FR"
+    ) in result.stderr
+    assert "sms-bot: sender: L'expéditeur « Café-Bar » contient « é », « - »" in (
+        result.stderr
+    )
+    assert "Not phone numbers" not in result.stderr
+    assert httpserver.log == []
+    env["LANG"] = "en_US.UTF-8"
+    english = run(["send", "--to", "abc", "Promo"], env, tmp_path)
+    assert "sms-bot: recipients: 'abc' is not a phone number or a known name" in (
+        english.stderr
+    )

@@ -9,6 +9,7 @@ reader's Slack locale: fr-FR for U1, en-US for U2.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -220,6 +221,18 @@ def test_a_stop_is_french_in_the_thread_the_admin_channel_and_the_failover(
     assert "cannot be reached" not in moved[0] and "paging" not in moved[0]
 
 
+def test_without_an_admin_channel_the_notice_is_logged_in_english(
+    start: Callable[..., SlackHarness], caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = start(language="fr")  # no SMS_ADMIN_CHANNEL
+    stop = {"number": NUMBERS["bob"], "text": "STOP", "stop_date": "2026-11-24 10:05"}
+    with caplog.at_level(logging.WARNING):
+        harness.callback(json.dumps(stop))
+        wait_until(lambda: "opted out of SMS" in caplog.text)
+    assert "db-oncall cannot reach them" in caplog.text
+    assert "ne veut plus" not in caplog.text
+
+
 def test_a_failed_receipt_failover_names_the_receipt_in_french(
     start: Callable[..., SlackHarness],
 ) -> None:
@@ -330,6 +343,21 @@ def test_oncall_refusals_follow_their_readers_language(
     answer = harness.webhooks(2)[1]
     assert english in all_text(answer)
     assert french not in all_text(answer)
+
+
+def test_who_is_on_call_is_answered_in_the_readers_language(
+    start: Callable[..., SlackHarness],
+) -> None:
+    harness = start()
+    first, second, _ = order(harness)
+    harness.command("oncall", user="U1", trigger="t-fr")
+    (french,) = harness.webhooks()
+    text = all_text(french)
+    assert "D'astreinte maintenant" in text
+    assert f"*db-oncall* : *{first}* maintenant" in text and f"*{second}*" in text
+    assert "On call now" not in text
+    harness.command("oncall", user="U2", trigger="t-en")
+    assert "On call now" in all_text(harness.webhooks(2)[1])
 
 
 def test_only_allowed_users_may_override_in_their_own_language(

@@ -12,7 +12,7 @@ import logging
 import threading
 
 from bot.audit.pages import PageState
-from bot.i18n import translator
+from bot.i18n import N_, translator
 from bot.paging.pager import Pager, PageRun
 from bot.slack.listeners.page_posts import PagePosts
 from bot.slack.views.blocks import escape, message, section
@@ -98,14 +98,14 @@ class SlackEscalations:
             posts.channel(page, f"{text} <!here>")
             channel = f"<#{page.slack_channel_id}>"
             posts.admin(
-                "🚨 "
-                + _(
+                N_(
                     "The page for %(target)s in %(channel)s reached nobody: every "
                     "member (%(members)s) could not be texted.",
                     target=target,
                     channel=channel,
                     members=who,
-                )
+                ),
+                icon="🚨",
             )
             return
         text = "🚨 " + _("Nobody acknowledged the page for %(target)s.", target=target)

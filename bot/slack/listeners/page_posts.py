@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.audit.pages import Page
 from bot.audit.records import AuditRecord
+from bot.i18n import translator
 from bot.log import mask_number
 from bot.paging.pager import Pager
 from bot.paging.tracking import DeliveryTracker
@@ -67,14 +68,20 @@ class PagePosts:
                 user_id=page.slack_user_id,
             )
 
-    def admin(self, text: str) -> bool:
-        """A notice in ``SMS_ADMIN_CHANNEL``; False (logged) when none is set."""
+    def admin(self, notice: str, *, icon: str = "") -> bool:
+        """A notice in ``SMS_ADMIN_CHANNEL``; False (logged) when none is set.
+
+        ``notice`` is English, usually marked with ``N_``: the channel reads it in
+        ``SMS_LANGUAGE``, the log keeps it English (operators grep it).
+        """
         admin = self.deps.settings.sms.admin_channel
         if not admin:
             logger.warning(
-                "notice (set SMS_ADMIN_CHANNEL to see it in Slack): %s", text
+                "notice (set SMS_ADMIN_CHANNEL to see it in Slack): %s", notice
             )
             return False
+        shown = translator().gettext(notice)
+        text = f"{icon} {shown}" if icon else shown
         self.deps.poster.post(
             message(text, [section(text)]), channel_id=admin, user_id=None
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.audit.pages import Page
 from bot.audit.records import AuditRecord
-from bot.i18n import translator
+from bot.i18n import N_, translator
 from bot.paging.pager import PageRun
 from bot.sending.service import outcome_from_record
 from bot.slack.listeners.escalations import SlackEscalations
@@ -102,13 +102,13 @@ class SlackReceipts:
         if rotations:
             names = ", ".join(escape(name) for name in rotations)
             self.posts.admin(
-                "🚫 "
-                + tr.gettext(
+                N_(
                     "%(who)s opted out of SMS: %(rotations)s cannot reach them "
                     "(`sms-bot optout remove NUMBER` lifts it).",
                     who=escape(who),
                     rotations=names,
-                )
+                ),
+                icon="🚫",
             )
 
     def acknowledged(self, page: Page) -> None:
