@@ -14,6 +14,7 @@ import yaml
 from bot.directory.model import Directory, DirectoryError
 from bot.directory.rotation import DEFAULT_TIMEZONE
 from bot.directory.yaml_file import read_directory
+from bot.directory.yaml_words import marked
 from bot.i18n import N_
 
 
@@ -58,12 +59,12 @@ def parse_directory(
 def _syntax_problem(error: yaml.MarkedYAMLError) -> str:
     """Where PyYAML stopped and why; its own words are kept, ours are marked."""
     mark = error.problem_mark or error.context_mark
-    what: str = error.problem or error.context or N_("not valid YAML")
+    what = marked(error.problem or error.context or N_("not valid YAML"))
     if error.context and error.context_mark and error.problem:
         what = N_(
             "%(problem)s (%(context)s, line %(line)s)",
             problem=what,
-            context=error.context,
+            context=marked(error.context),
             line=error.context_mark.line + 1,
         )
     if mark is None:

@@ -142,18 +142,65 @@ def test_every_kind_of_directory_problem_is_french(
         assert word not in result.stderr, word
 
 
-def test_yaml_syntax_problem_keeps_its_place_in_french(
-    env: dict[str, str], tmp_path: Path
+@pytest.mark.parametrize(
+    ("text", "french", "english"),
+    [
+        (
+            'people:\n  alice: {phone: "+336"\n  bob: x: y\n',
+            "ligne 3, colonne 3 : syntaxe YAML : ',' ou '}' attendu, mais '<scalar>' "
+            "trouvé (en lisant un dictionnaire entre accolades, ligne 2)",
+            "line 3, column 3: YAML syntax: expected ',' or '}', but got '<scalar>' "
+            "(while parsing a flow mapping, line 2)",
+        ),
+        (
+            "people:\n  alice: x: y\n",
+            "ligne 2, colonne 11 : syntaxe YAML : "
+            "les valeurs de dictionnaire ne sont pas permises ici",
+            "line 2, column 11: YAML syntax: mapping values are not allowed here",
+        ),
+        (
+            "people:\n  alice:\n\t phone: 1\n",
+            "ligne 3, colonne 1 : syntaxe YAML : caractère '\\t' trouvé, "
+            "qui ne peut commencer aucun élément",
+            "line 3, column 1: YAML syntax: "
+            "found character '\\t' that cannot start any token",
+        ),
+    ],
+)
+def test_yaml_syntax_problems_are_french_and_keep_their_place(
+    env: dict[str, str], tmp_path: Path, text: str, french: str, english: str
 ) -> None:
     path = tmp_path / "syntax.yml"
-    path.write_text('people:\n  alice: {phone: "+336"\n  bob: x: y\n')
+    path.write_text(text)
     env["LANG"] = "fr_FR.UTF-8"
     result = run(["directory", "check", "--file", str(path)], env, tmp_path)
     assert result.returncode == 2
-    problem = result.stderr.splitlines()[1]
-    assert problem.startswith("  ligne 3, colonne 3 : syntaxe YAML : ")
-    assert problem.endswith(", ligne 2)")
-    assert "line" not in problem and "YAML syntax" not in problem
+    assert result.stderr.splitlines()[1:] == [f"  {french}"]
+    env["LANG"] = "C"
+    result = run(["directory", "check", "--file", str(path)], env, tmp_path)
+    assert result.stderr.splitlines()[1:] == [f"  {english}"]
+
+
+def test_every_pyyaml_phrase_listed_is_one_pyyaml_writes() -> None:
+    """A typo in ``yaml_words`` would silently leave PyYAML's English in place."""
+    import inspect
+
+    import yaml.composer
+    import yaml.parser
+    import yaml.scanner
+
+    from bot.directory.yaml_words import PHRASES
+
+    source = "".join(
+        inspect.getsource(module)
+        for module in (yaml.scanner, yaml.parser, yaml.composer)
+    )
+    for phrase in PHRASES:
+        assert (
+            f'"{phrase}"' in source
+            or f'"{phrase.rsplit(" ", 1)[0]} %s"' in source
+            or f"'{phrase}'" in source
+        ), phrase
 
 
 @pytest.mark.parametrize("locale", ENGLISH)
