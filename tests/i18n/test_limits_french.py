@@ -31,7 +31,7 @@ from bot.domain import (
     Source,
 )
 from bot.errors import PolicyError
-from bot.i18n import N_, set_default_language, translator
+from bot.i18n import N_, load_translations, set_default_language, translator
 from bot.i18n.octopush_hints import octopush_message
 from bot.octopush import OctopushClient
 from bot.octopush.answers import raise_for_response
@@ -559,3 +559,13 @@ def test_the_rate_limit_reaches_a_french_reader_in_french(
     assert "Vous pourrez envoyer à nouveau après" in text
     assert "You have reached" not in text
     assert len(httpserver.log) == 1
+
+
+def test_every_shape_reread_knows_is_a_translated_message() -> None:
+    from bot.sending import stored_notes
+
+    catalog = load_translations("fr")
+    for template in stored_notes._TEMPLATES:
+        assert catalog.gettext(template) != template, template
+    for singular, plural in stored_notes._PLURALS:
+        assert catalog.ngettext(singular, plural, 2) != plural, plural
