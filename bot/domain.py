@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.i18n import Translatable
 
 # Octopush's own limits, defined once by the client that enforces them: the text
 # length (8 concatenated GSM-7 parts of 153 characters) and the sender name pattern.
@@ -133,18 +135,19 @@ class SendOutcome(BaseModel):
     total_cost: float | None = None
     residual_credit: float | None = None
     error_code: str | None = None
-    error_message: str | None = None
+    #: Kept translatable (:class:`bot.i18n.Deferred`) when the bot wrote it.
+    error_message: Translatable | None = None
     #: What a person can do about the error, in plain words.
-    error_hint: str | None = None
+    error_hint: Translatable | None = None
     #: True when Octopush may have queued the SMS although we saw no answer.
     maybe_sent: bool = False
     duration_ms: int | None = None
     #: True when this is the recorded result of an earlier attempt with this request id.
     duplicate: bool = False
     #: What failed after Octopush was called (completing the audit record...), in words:
-    #: shown with the result, so nobody resends an SMS that went out. Kept as given
-    #: (not re-validated) so a deferred text (:mod:`bot.i18n`) stays translatable.
-    problems: tuple[SkipValidation[str], ...] = ()
+    #: shown with the result, so nobody resends an SMS that went out. Deferred texts
+    #: (:mod:`bot.i18n`) stay as given, so they stay translatable.
+    problems: tuple[Translatable, ...] = ()
 
     @property
     def ok(self) -> bool:

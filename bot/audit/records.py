@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from bot.domain import AuditStatus, Source
 from bot.errors import AuditStoreError
+from bot.i18n import Translatable
 
 #: The audit record fields of the operator contract, in contract order.
 CONTRACT_FIELDS: tuple[str, ...] = (
@@ -115,7 +116,8 @@ class AttemptResult(BaseModel):
     total_cost: float | None = None
     residual_credit: float | None = None
     error_code: str | None = None
-    error_message: str | None = None
+    #: Kept translatable (:class:`bot.i18n.Deferred`); stored as its English text.
+    error_message: Translatable | None = None
     duration_ms: int | None = None
 
 

@@ -147,10 +147,11 @@ def _recover(args: argparse.Namespace) -> int:
     finally:
         service.octopush.close()
         service.store.close()
+    tr = _tr(args)
     for item in settled:
-        print(item.summary)
+        print(tr.gettext(item.summary))
     print(
-        _tr(args).ngettext(
+        tr.ngettext(
             "%(n)s pending attempt settled",
             "%(n)s pending attempts settled",
             len(settled),

@@ -20,7 +20,15 @@ Deep in the bot, where the reader is unknown, texts are marked and translated la
 from __future__ import annotations
 
 from bot.i18n.catalogs import LOCALE_DIR, load_translations
-from bot.i18n.deferred import N_, Deferred, Money, N_plural, Number, joined
+from bot.i18n.deferred import (
+    N_,
+    Deferred,
+    Money,
+    N_plural,
+    Number,
+    Translatable,
+    joined,
+)
 from bot.i18n.languages import (
     DEFAULT_LANGUAGE,
     available_languages,
@@ -37,6 +45,7 @@ __all__ = [
     "N_",
     "N_plural",
     "Number",
+    "Translatable",
     "Translator",
     "available_languages",
     "language_from_environment",

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from babel import Locale
+from pydantic import PlainSerializer, ValidatorFunctionWrapHandler, WrapValidator
 
 from bot.i18n import formats
 
@@ -55,6 +56,18 @@ class Deferred(str):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Deferred, (self.msgid, self.params, self.plural, self.n))
+
+
+def _keep_deferred(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    return value if isinstance(value, Deferred) else handler(value)
+
+
+#: A pydantic ``str`` field that keeps a :class:`Deferred` as it is (pydantic would
+#: make it a plain ``str``), so a model carrying a message stays translatable;
+#: ``model_dump`` gives the English ``str`` (what the audit store writes).
+Translatable = Annotated[
+    str, WrapValidator(_keep_deferred), PlainSerializer(str, return_type=str)
+]
 
 
 def N_(msgid: str, /, **params: Any) -> Deferred:  # noqa: N802 (gettext's marker name)

@@ -22,6 +22,7 @@ from .errors import (
     OctopushResponseError,
     OctopushValidationError,
 )
+from .wording import Wording, say
 
 _E = TypeVar("_E", bound=OctopushError)
 Redact = Callable[[str], str]
@@ -48,10 +49,14 @@ def raise_for_response(
     body = json_dict(response)
     code = codes.normalize_code(body.get("code")) if body else None
     said = _server_message(body)
-    text = said or f"Octopush answered HTTP {status}"
+    text: str | Wording = said or say(
+        codes.N_("Octopush answered HTTP %(status)s"), status=status
+    )
     hint = codes.hint_for(code)
 
-    def fail(cls: type[_E], text: str, hint: str | None, sent: bool = False) -> _E:
+    def fail(
+        cls: type[_E], text: str | Wording, hint: str | None, sent: bool = False
+    ) -> _E:
         return cls(
             text,
             code=code,
@@ -68,12 +73,16 @@ def raise_for_response(
         error.retry_after = _retry_after(response.headers.get("Retry-After"))
         raise error
     if body is None:
-        raise response_error(response, request_id, "an error that is not JSON", redact)
+        what = codes.N_("an error that is not JSON")
+        raise response_error(response, request_id, what, redact)
     if code == "120" and retried:
-        text = (
-            f"request_id {request_id} was already used (code 120) when the send "
-            "was retried: the first attempt reached Octopush, so the SMS was "
-            "probably sent. Check the Octopush dashboard before resending."
+        text = say(
+            codes.N_(
+                "request_id %(request_id)s was already used (code 120) when the send "
+                "was retried: the first attempt reached Octopush, so the SMS was "
+                "probably sent. Check the Octopush dashboard before resending."
+            ),
+            request_id=request_id,
         )
         raise fail(OctopushDuplicateRequestError, text, hint, sent=True)
     if 400 <= status < 500 and code is not None:
@@ -82,7 +91,11 @@ def raise_for_response(
     if hint is None and status >= 500:
         hint = codes.SERVER_ERROR_MAYBE_SENT_HINT if sent else codes.SERVER_ERROR_HINT
     if said is None:
-        text = f"{text}: {preview(response, redact)}"
+        text = say(
+            codes.N_("Octopush answered HTTP %(status)s: %(body)s"),
+            status=status,
+            body=_shown_body(response, redact),
+        )
     raise fail(OctopushAPIError, text, hint, sent)
 
 
@@ -92,7 +105,7 @@ def json_object(
     """The JSON object of a 2xx answer, or an ``OctopushResponseError``."""
     data = json_dict(response)
     if data is None:
-        what = "a body that is not a JSON object"
+        what = codes.N_("a body that is not a JSON object")
         raise response_error(response, request_id, what, redact)
     return data
 
@@ -100,13 +113,21 @@ def json_object(
 def response_error(
     response: requests.Response, request_id: str | None, what: str, redact: Redact
 ) -> OctopushResponseError:
-    """An answer we could not read; whether it may have sent depends on the status."""
+    """An answer we could not read; whether it may have sent depends on the status.
+
+    ``what`` describes the answer in English, marked with ``codes.N_`` by the caller.
+    """
     status = response.status_code
     # A 3xx or 4xx was refused; a 2xx or 5xx may have been acted on.
     sending = response.request.method == "POST"
     maybe_sent = sending and not 300 <= status < 500
     return OctopushResponseError(
-        f"Octopush answered HTTP {status} with {what}: {preview(response, redact)}",
+        say(
+            codes.N_("Octopush answered HTTP %(status)s with %(what)s: %(body)s"),
+            status=status,
+            what=say(what),
+            body=_shown_body(response, redact),
+        ),
         http_status=status,
         request_id=request_id,
         hint=codes.BAD_ANSWER_MAYBE_SENT_HINT if maybe_sent else codes.BAD_ANSWER_HINT,
@@ -116,8 +137,14 @@ def response_error(
 
 def preview(response: requests.Response, redact: Redact) -> str:
     """The first 200 characters of the body, on one line, key removed."""
+    shown = _shown_body(response, redact)
+    return shown.text if isinstance(shown, Wording) else shown
+
+
+def _shown_body(response: requests.Response, redact: Redact) -> str | Wording:
+    """:func:`preview` as a wording value: the quoted body, or words for no body."""
     text = " ".join(response.content[:200].decode(errors="replace").split())
-    return repr(redact(text)) if text else "an empty body"
+    return repr(redact(text)) if text else say(codes.N_("an empty body"))
 
 
 def json_dict(response: requests.Response) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from typing import Any
 import requests
 from pydantic import ValidationError
 
+from . import codes
 from .answers import json_object, response_error
 from .errors import OctopushBatchError, OctopushError
 from .models import Balance, SmsCampaign, SmsCampaignResult
@@ -162,7 +163,7 @@ class OctopushClient:
         try:
             return Balance.model_validate(json_object(response, None, redact))
         except ValidationError as exc:
-            what = "a balance without a numeric amount and a unit"
+            what = codes.N_("a balance without a numeric amount and a unit")
             raise response_error(response, None, what, redact) from exc
 
     def _send_batch(self, body: dict[str, Any]) -> SmsCampaignResult:
@@ -178,5 +179,5 @@ class OctopushClient:
                 raise ValueError("no sms_ticket")
             return SmsCampaignResult.model_validate(data)
         except (ValueError, ValidationError) as exc:
-            what = "a success without a usable sms_ticket"
+            what = codes.N_("a success without a usable sms_ticket")
             raise response_error(response, request_id, what, redact) from exc

@@ -23,6 +23,11 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's marker name)
     return message
 
 
+def N_plural(singular: str, plural: str, /) -> tuple[str, str]:  # noqa: N802
+    """Mark a count's two English forms for translation by the bot (``%(n)s``)."""
+    return singular, plural
+
+
 class CodeInfo(NamedTuple):
     """What an Octopush code means, and what to do about it."""
 

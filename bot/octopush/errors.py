@@ -16,6 +16,12 @@
 ``str(error)`` is ``"[{code}] {message}"`` (or just the message when there is no code),
 so a chat post or a CLI line can show it as it is. ``maybe_sent`` is ``True`` whenever
 Octopush may have accepted the SMS: check its dashboard before sending again.
+
+A message the client wrote itself (a timeout, a refused connection, a batch that
+stopped) also keeps its :class:`Wording`: the English template, marked with
+:func:`bot.octopush.codes.N_`, and its values, so the bot can show it in its reader's
+language. Octopush's own words (its ``message`` field) have no wording: they are
+quoted as they came.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError
 
 from . import codes
+from .wording import Wording, say
 
 if TYPE_CHECKING:
     from .models import SmsCampaignResult
@@ -57,10 +64,12 @@ class OctopushError(Exception):
     hint: str | None
     #: ``True`` when Octopush may have accepted the SMS despite this error.
     maybe_sent: bool
+    #: How the client wrote ``message`` (translatable), or ``None`` for Octopush's words.
+    wording: Wording | None
 
     def __init__(
         self,
-        message: str,
+        message: str | Wording,
         *,
         code: str | None = None,
         http_status: int | None = None,
@@ -68,6 +77,9 @@ class OctopushError(Exception):
         hint: str | None = None,
         maybe_sent: bool = False,
     ) -> None:
+        self.wording = message if isinstance(message, Wording) else None
+        if isinstance(message, Wording):
+            message = message.text
         super().__init__(message)
         self.message = message
         self.code = code
@@ -113,7 +125,7 @@ class OctopushRateLimitError(OctopushAPIError):
 
     def __init__(
         self,
-        message: str,
+        message: str | Wording,
         *,
         retry_after: float | None = None,
         **context: Unpack[ErrorContext],
@@ -156,16 +168,34 @@ class OctopushConnectionError(OctopushError):
     ) -> OctopushConnectionError:
         """Describe a ``requests`` failure; ``sends`` is whether it carried an SMS."""
         reached = False
+        message: Wording
         if isinstance(exc, requests.ConnectTimeout):
-            message = f"timed out connecting to Octopush (after {timeout[0]} s)"
+            message = say(
+                codes.N_("timed out connecting to Octopush (after %(seconds)s s)"),
+                seconds=timeout[0],
+            )
         elif isinstance(exc, _NOT_RETRYABLE):
-            message = f"could not send the request to Octopush: {_reason(exc)}"
+            message = say(
+                codes.N_("could not send the request to Octopush: %(reason)s"),
+                reason=_reason(exc),
+            )
         elif isinstance(exc, requests.ReadTimeout):
-            message, reached = f"Octopush did not answer within {timeout[1]} s", True
+            message = say(
+                codes.N_("Octopush did not answer within %(seconds)s s"),
+                seconds=timeout[1],
+            )
+            reached = True
         elif isinstance(exc, requests.ConnectionError) and _never_connected(exc):
-            message = f"could not connect to Octopush: {_reason(exc)}"
+            message = say(
+                codes.N_("could not connect to Octopush: %(reason)s"),
+                reason=_reason(exc),
+            )
         else:
-            message, reached = f"the connection to Octopush broke: {_reason(exc)}", True
+            message = say(
+                codes.N_("the connection to Octopush broke: %(reason)s"),
+                reason=_reason(exc),
+            )
+            reached = True
         if not reached:
             hint = codes.NOT_REACHED_HINT
         elif sends:
@@ -211,10 +241,18 @@ class OctopushBatchError(OctopushError):
         total_batches: int,
     ) -> None:
         done = len(completed)
-        message = (
-            f"batch {done + 1} of {total_batches} failed after {done} "
-            f"batch{'es' if done != 1 else ''} had been sent: {cause.message}"
+        singular, plural = codes.N_plural(
+            "batch %(failed)s of %(total)s failed after %(n)s batch had been sent: "
+            "%(cause)s",
+            "batch %(failed)s of %(total)s failed after %(n)s batches had been sent: "
+            "%(cause)s",
         )
+        params: dict[str, object] = {
+            "failed": done + 1,
+            "total": total_batches,
+            "cause": cause.wording or cause.message,
+        }
+        message = Wording(singular, params, plural=plural, n=done)
         super().__init__(
             message,
             code=cause.code,

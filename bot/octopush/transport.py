@@ -165,6 +165,8 @@ class Transport:
         """Take the API key out of an error message, whatever put it there."""
         error.message = self.redact(error.message)
         error.args = (error.message,)
+        if error.wording is not None:
+            error.wording = error.wording.redacted(self.redact)
 
     def redact(self, text: str) -> str:
         return text.replace(self._api_key, "***")

@@ -2,7 +2,8 @@
 
 Every instance (every gunicorn worker) runs the loop; a notice keyed by the UTC day,
 claimed in the shared audit store, lets exactly one of them purge that day. What was
-removed is announced in ``SMS_ADMIN_CHANNEL``.
+removed is announced in ``SMS_ADMIN_CHANNEL``, in the workspace's language (a channel
+post: ``SMS_LANGUAGE``, the process default once the Slack app is built).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.audit import AuditStore
 from bot.audit.notices import Notices
+from bot.i18n import translator
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +65,14 @@ class Housekeeping:
         )
         if removed:
             self._announce(
-                f"🧹 Housekeeping: removed {removed} audit record"
-                f"{'s' if removed != 1 else ''} older than {self._days} days "
-                "(SMS_AUDIT_RETENTION_DAYS)."
+                translator().ngettext(
+                    "🧹 Housekeeping: removed %(n)s audit record older than %(days)s "
+                    "days (SMS_AUDIT_RETENTION_DAYS).",
+                    "🧹 Housekeeping: removed %(n)s audit records older than %(days)s "
+                    "days (SMS_AUDIT_RETENTION_DAYS).",
+                    removed,
+                    days=self._days,
+                )
             )
         return removed
 

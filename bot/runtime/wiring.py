@@ -69,7 +69,10 @@ def build_service(
     if settings.sms.low_credit is not None and announce is not None:
         observers.append(
             LowCreditWatch(
-                store=store, threshold=settings.sms.low_credit, announce=announce
+                store=store,
+                threshold=settings.sms.low_credit,
+                announce=announce,
+                language=settings.sms.language,
             )
         )
     return SmsService(

@@ -5,6 +5,9 @@
 SMS may have gone out. A fresh send and a resend of a pending record read errors
 differently (:func:`resend_result`): a resend that gets no verdict leaves the first
 attempt's fate unknown.
+
+Every note written here is English for the audit trail and the logs, and marked
+(:func:`bot.i18n.N_`) so the result a person reads is in their language.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from dataclasses import dataclass
 
 from bot.audit import AttemptResult
 from bot.domain import AuditStatus, SendRequest
+from bot.i18n import N_, N_plural
+from bot.i18n.octopush_hints import octopush_message
 from bot.log import mask_number
 from bot.octopush import (
     OctopushBatchError,
@@ -28,23 +33,26 @@ from bot.octopush import (
     SmsCampaignResult,
 )
 from bot.octopush.models import MAX_RECIPIENTS_PER_REQUEST
-from bot.sending.outcomes import MAYBE_SENT_HINT, MAYBE_SENT_NOTE, sent_result
+from bot.sending.outcomes import MAYBE_SENT_HINT, maybe_sent, sent_result
 
 logger = logging.getLogger(__name__)
 
 #: The audit note of a send Octopush answered "request_id already used" (code 120).
-ALREADY_SENT_NOTE = (
+ALREADY_SENT_NOTE = N_(
     "Octopush already had this request (code 120), so an earlier attempt with the "
     "same request_id got through: sent, ticket and cost unknown (see the Octopush "
     "dashboard)"
 )
 
 #: The audit note of a pending attempt the sweep resent and Octopush accepted.
-RESENT_NOTE = (
+RESENT_NOTE = N_(
     "sent on recovery after a crash (the first attempt never reached Octopush)"
 )
-#: How every other note of a resend starts.
-RECOVERED = "recovered after a crash"
+
+
+def recovered(note: str) -> str:
+    """How every other note of a resend starts: ``recovered after a crash: ...``."""
+    return N_("recovered after a crash: %(note)s", note=note)
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,9 @@ def deliver(
             error=error,
         )
     except OctopushError as error:
-        message = error.message + (MAYBE_SENT_NOTE if error.maybe_sent else "")
+        message = octopush_message(error)
+        if error.maybe_sent:
+            message = maybe_sent(message)
         delivered = Delivered(
             AttemptResult(
                 status=AuditStatus.FAILED,
@@ -111,8 +121,9 @@ def deliver(
             AttemptResult(
                 status=AuditStatus.FAILED,
                 error_code="unknown",
-                error_message=f"internal error: {type(unexpected).__name__}"
-                + MAYBE_SENT_NOTE,
+                error_message=maybe_sent(
+                    N_("internal error: %(error)s", error=type(unexpected).__name__)
+                ),
                 duration_ms=_elapsed_ms(started),
             ),
             hint=MAYBE_SENT_HINT,
@@ -137,28 +148,41 @@ def resend_result(delivered: Delivered) -> AttemptResult:
         return result.model_copy(update={"error_message": RESENT_NOTE})
     if isinstance(error, OctopushBatchError):
         return result.model_copy(
-            update={"error_message": f"{RECOVERED}: {result.error_message}"}
+            update={"error_message": recovered(result.error_message or "")}
         )
     if isinstance(error, OctopushDuplicateRequestError) or error.code == "120":
         return AttemptResult(
             status=AuditStatus.SENT,
-            error_message=f"{RECOVERED}: {ALREADY_SENT_NOTE}",
+            error_message=recovered(ALREADY_SENT_NOTE),
             duration_ms=result.duration_ms,
         )
     if isinstance(error, OctopushValidationError):
         return result.model_copy(
-            update={"error_message": f"{RECOVERED}, resending failed: {error.message}"}
+            update={
+                "error_message": N_(
+                    "recovered after a crash, resending failed: %(message)s",
+                    message=octopush_message(error),
+                )
+            }
         )
-    return unknown_result(f"resending it failed ({error.message})", code=error.code)
+    why = N_("resending it failed (%(message)s)", message=octopush_message(error))
+    return unknown_result(why, code=error.code)
 
 
 def unknown_result(why: str, *, code: str | None = None) -> AttemptResult:
-    """A pending record whose fate nobody can tell: failed, outcome unknown."""
+    """A pending record whose fate nobody can tell: failed, outcome unknown.
+
+    ``why`` ends the sentence "the process stopped during the send and ...": English,
+    marked with ``N_`` to be translated.
+    """
     return AttemptResult(
         status=AuditStatus.FAILED,
         error_code=code or "unknown",
-        error_message=f"outcome unknown: the process stopped during the send and {why}; "
-        "check the Octopush dashboard before sending again",
+        error_message=N_(
+            "outcome unknown: the process stopped during the send and %(why)s; "
+            "check the Octopush dashboard before sending again",
+            why=why,
+        ),
     )
 
 
@@ -167,12 +191,18 @@ def _partly_sent(error: OctopushBatchError, elapsed: int, total: int) -> Deliver
     done = SmsCampaignResult.combine(error.completed)
     batches = len(error.completed)
     went_out = min(batches * MAX_RECIPIENTS_PER_REQUEST, total)
-    which = "batch 1" if batches == 1 else f"batches 1 to {batches}"
-    message = (
-        f"{error.message}. Recipients 1 to {went_out} of {total} were sent ({which}); "
-        f"recipients {went_out + 1} to {total} were not"
-        + (MAYBE_SENT_NOTE if error.cause.maybe_sent else "")
+    # Counts stay plain numbers: the audit trail keeps "1 to 500 of 1001".
+    message: str = N_(
+        "%(error)s. Recipients 1 to %(sent)s of %(total)s were sent (%(batches)s); "
+        "recipients %(next)s to %(total)s were not",
+        error=octopush_message(error),
+        sent=went_out,
+        total=total,
+        next=went_out + 1,
+        batches=N_plural("batch 1", "batches 1 to %(n)s", batches),
     )
+    if error.cause.maybe_sent:
+        message = maybe_sent(message)
     completed = sent_result(done, duration_ms=elapsed)
     return Delivered(
         completed.model_copy(

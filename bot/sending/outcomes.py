@@ -8,19 +8,30 @@ from __future__ import annotations
 
 from bot.audit import AttemptResult, AuditRecord
 from bot.domain import AuditStatus, Purpose, SendOutcome, SendRequest, SmsType
+from bot.i18n import N_
 from bot.octopush import SmsCampaignResult
 from bot.octopush.codes import hint_for
 
-#: Appended to a failure's message when Octopush may have queued the SMS anyway.
+#: Appended to a failure's message when Octopush may have queued the SMS anyway
+#: (:func:`maybe_sent`); a stored message ending with it may have gone out.
 MAYBE_SENT_NOTE = (
     " (Octopush may have received it: check its dashboard before resending)"
 )
 #: Audit error codes that also mean "may have been sent" (duplicate; unknown outcome).
 MAYBE_SENT_CODES = frozenset({"120", "unknown"})
 #: The hint of a failure that may have gone out when Octopush gave no better one.
-MAYBE_SENT_HINT = (
+MAYBE_SENT_HINT = N_(
     "Octopush may have received it: check the Octopush dashboard before resending."
 )
+
+
+def maybe_sent(message: str) -> str:
+    """``message`` + :data:`MAYBE_SENT_NOTE`, still translatable as one sentence."""
+    return N_(
+        "%(message)s (Octopush may have received it: check its dashboard before "
+        "resending)",
+        message=message,
+    )
 
 
 def sent_result(

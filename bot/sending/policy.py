@@ -16,6 +16,7 @@ import phonenumbers
 
 from bot.domain import Actor, RateLimit, SendRequest, Source
 from bot.errors import PolicyError
+from bot.i18n import N_, N_plural, Number
 from bot.log import mask_number
 
 
@@ -97,8 +98,10 @@ def check_actor(
     ):
         raise PolicyError(
             "SMS_ALLOWED_CHANNELS",
-            "Sending SMS is not allowed from this conversation. "
-            "Ask an admin, or use one of the channels set in SMS_ALLOWED_CHANNELS.",
+            N_(
+                "Sending SMS is not allowed from this conversation. "
+                "Ask an admin, or use one of the channels set in SMS_ALLOWED_CHANNELS."
+            ),
         )
     if policy.restricts_people:
         if actor.slack_user_id in policy.allowed_users:
@@ -107,8 +110,10 @@ def check_actor(
             return
         raise PolicyError(
             "SMS_ALLOWED_USERS",
-            "You are not allowed to send SMS with this app. "
-            "Ask an admin to add you to SMS_ALLOWED_USERS or to an allowed user group.",
+            N_(
+                "You are not allowed to send SMS with this app. Ask an admin to add "
+                "you to SMS_ALLOWED_USERS or to an allowed user group."
+            ),
         )
 
 
@@ -133,8 +138,14 @@ def check_recipients(
     if count > policy.max_recipients:
         raise PolicyError(
             "SMS_MAX_RECIPIENTS",
-            f"This send has {count} recipients; the limit is {policy.max_recipients} per send "
-            "(SMS_MAX_RECIPIENTS). Split it, or ask an admin to raise the limit.",
+            N_plural(
+                "This send has %(n)s recipient; the limit is %(limit)s per send "
+                "(SMS_MAX_RECIPIENTS). Split it, or ask an admin to raise the limit.",
+                "This send has %(n)s recipients; the limit is %(limit)s per send "
+                "(SMS_MAX_RECIPIENTS). Split it, or ask an admin to raise the limit.",
+                count,
+                limit=Number(policy.max_recipients),
+            ),
         )
     blocked = [
         number for number in request.recipients if _is_blocked(number, policy.blocked)
@@ -142,14 +153,29 @@ def check_recipients(
     if blocked:
         raise PolicyError(
             "SMS_BLOCKED_NUMBERS",
-            f"{_list(blocked)} may never be texted (SMS_BLOCKED_NUMBERS). "
-            "Remove them and send again.",
+            # The count picks the verb's form in languages that need it (French).
+            N_plural(
+                "%(numbers)s may never be texted (SMS_BLOCKED_NUMBERS). "
+                "Remove them and send again.",
+                "%(numbers)s may never be texted (SMS_BLOCKED_NUMBERS). "
+                "Remove them and send again.",
+                len(blocked),
+                numbers=_list(blocked),
+            ),
         )
     if opted_out:
         raise PolicyError(
             "OPT_OUT",
-            f"{_list(opted_out)} replied STOP and opted out of SMS from this account. "
-            "Remove them; an admin can lift an opt-out with `sms-bot optout remove NUMBER`.",
+            N_plural(
+                "%(numbers)s replied STOP and opted out of SMS from this account. "
+                "Remove them; an admin can lift an opt-out with "
+                "`sms-bot optout remove NUMBER`.",
+                "%(numbers)s replied STOP and opted out of SMS from this account. "
+                "Remove them; an admin can lift an opt-out with "
+                "`sms-bot optout remove NUMBER`.",
+                len(opted_out),
+                numbers=_list(opted_out),
+            ),
         )
 
 
@@ -159,14 +185,7 @@ def check_limits(
     """How often and how much: run under the send lock, on counts read inside it."""
     rate = policy.rate
     if rate is not None and actor.slack_user_id and usage.sends_in_window >= rate.count:
-        retry = ""
-        if usage.window_started is not None:
-            again = usage.window_started + timedelta(seconds=rate.period_seconds)
-            retry = f" You can send again after {again:%H:%M} UTC."
-        raise PolicyError(
-            "SMS_RATE_LIMIT",
-            f"You have reached the limit of {rate.text} sends (SMS_RATE_LIMIT).{retry}",
-        )
+        raise PolicyError("SMS_RATE_LIMIT", _rate_limited(rate, usage.window_started))
     cap = policy.escalation_rate
     if (
         cap is not None
@@ -175,20 +194,53 @@ def check_limits(
     ):
         raise PolicyError(
             "SMS_ESCALATION_LIMIT",
-            f"The escalation cap of {cap.text} system sends is reached "
-            "(SMS_ESCALATION_LIMIT); an admin can raise it.",
+            N_(
+                "The escalation cap of %(rate)s system sends is reached "
+                "(SMS_ESCALATION_LIMIT); an admin can raise it.",
+                rate=cap.text,
+            ),
         )
     budget = policy.daily_budget
     if budget is not None:
         estimate = usage.estimated_cost or 0.0
         if usage.spent_today + estimate > budget:
-            spent = f"{usage.spent_today:.2f} of {budget:g} credits spent today"
-            more = f"; this send would cost about {estimate:.2f}" if estimate else ""
             raise PolicyError(
-                "SMS_DAILY_BUDGET",
-                f"The daily SMS budget is used up ({spent}{more}, SMS_DAILY_BUDGET). "
-                "It resets at midnight UTC; an admin can raise it.",
+                "SMS_DAILY_BUDGET", _over_budget(usage.spent_today, budget, estimate)
             )
+
+
+def _rate_limited(rate: RateLimit, window_started: datetime | None) -> str:
+    """The rate-limit refusal; when the window start is known, when to try again."""
+    if window_started is None:
+        return N_(
+            "You have reached the limit of %(rate)s sends (SMS_RATE_LIMIT).",
+            rate=rate.text,
+        )
+    again = window_started + timedelta(seconds=rate.period_seconds)
+    return N_(
+        "You have reached the limit of %(rate)s sends (SMS_RATE_LIMIT). "
+        "You can send again after %(time)s UTC.",
+        rate=rate.text,
+        time=again.strftime("%H:%M"),
+    )
+
+
+def _over_budget(spent: float, budget: float, estimate: float) -> str:
+    """The daily-budget refusal: what was spent and, when known, what this would cost."""
+    amounts = {"spent": Number(spent, places=2), "budget": Number(budget)}
+    if not estimate:
+        return N_(
+            "The daily SMS budget is used up (%(spent)s of %(budget)s credits spent "
+            "today, SMS_DAILY_BUDGET). It resets at midnight UTC; an admin can raise it.",
+            **amounts,
+        )
+    return N_(
+        "The daily SMS budget is used up (%(spent)s of %(budget)s credits spent "
+        "today; this send would cost about %(estimate)s, SMS_DAILY_BUDGET). "
+        "It resets at midnight UTC; an admin can raise it.",
+        estimate=Number(estimate, places=2),
+        **amounts,
+    )
 
 
 def _is_blocked(number: str, blocked: Sequence[str]) -> bool:
@@ -196,5 +248,13 @@ def _is_blocked(number: str, blocked: Sequence[str]) -> bool:
 
 
 def _list(numbers: Sequence[str]) -> str:
+    """The first five numbers, masked; the rest counted ("and 3 more")."""
     shown = ", ".join(mask_number(number) for number in numbers[:5])
-    return shown + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
+    if len(numbers) <= 5:
+        return shown
+    return N_plural(
+        "%(head)s and %(n)s more",
+        "%(head)s and %(n)s more",
+        len(numbers) - 5,
+        head=shown,
+    )

@@ -11,6 +11,10 @@ Every instance sweeps at start-up and then every :data:`SWEEP_SECONDS`
 (:class:`PendingSweeper`). Before settling a record, an instance claims it with a
 compare-and-set (:meth:`bot.audit.ledger.SendLedger.claim`), so when two sweep at once
 exactly one resends it.
+
+Each settled record is summed up in one line: English in the log, marked (``N_``) so
+``sms-bot audit recover`` prints it in its reader's language and the admin channel
+reads it in the workspace's.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from bot.audit import AttemptResult, AuditRecord
 from bot.audit.ledger import SendLedger
 from bot.domain import AuditStatus
 from bot.errors import AuditStoreError
+from bot.i18n import N_, translator
 from bot.sending.delivery import unknown_result
 from bot.sending.service import SmsService
 
@@ -49,6 +54,7 @@ class Settled:
 
     audit_id: int
     status: AuditStatus
+    #: English (a :class:`bot.i18n.Deferred`): ``tr.gettext(summary)`` shows it.
     summary: str
 
 
@@ -59,7 +65,10 @@ def recover_pending(
     max_resend_age: timedelta = MAX_RESEND_AGE,
     report: Callable[[str], None] | None = None,
 ) -> list[Settled]:
-    """Settle every unclaimed pending record older than ``min_age``; report each in one line."""
+    """Settle every unclaimed pending record older than ``min_age``; report each in one line.
+
+    ``report`` gets the line in the workspace's language (it posts to the admin channel).
+    """
     store = service.store
     ledger = SendLedger(store)
     settled = []
@@ -74,20 +83,24 @@ def recover_pending(
             # Completed meanwhile (complete() refuses a record no longer pending).
             logger.info("pending #%s not settled here: %s", record.id, error)
             continue
-        line = f"audit #{record.id} was left pending by a crash: {result.error_message}"
+        line = N_(
+            "audit #%(audit_id)s was left pending by a crash: %(outcome)s",
+            audit_id=record.id,
+            outcome=result.error_message or "",
+        )
         settled.append(Settled(record.id, result.status, line))
         logger.warning("%s", line)
         if report is not None:
-            report(line)
+            report(translator().gettext(line))
     return settled
 
 
 def _settle(service: SmsService, record: AuditRecord, *, resend: bool) -> AttemptResult:
     if not resend:
-        return _give_up(service, record, "too old to resend safely")
+        return _give_up(service, record, N_("too old to resend safely"))
     if record.text is None:
         return _give_up(
-            service, record, "its text was redacted, so it cannot be resent"
+            service, record, N_("its text was redacted, so it cannot be resent")
         )
     try:
         return service.resend(record)
@@ -99,11 +112,12 @@ def _settle(service: SmsService, record: AuditRecord, *, resend: bool) -> Attemp
             fields = ", ".join(
                 sorted({str(e["loc"][0]) for e in error.errors() if e["loc"]})
             )
-        return _give_up(
-            service,
-            record,
-            f"it cannot be rebuilt for a resend (invalid {fields or 'fields'})",
+        why = (
+            N_("it cannot be rebuilt for a resend (invalid %(fields)s)", fields=fields)
+            if fields
+            else N_("it cannot be rebuilt for a resend (invalid fields)")
         )
+        return _give_up(service, record, why)
 
 
 def _give_up(service: SmsService, record: AuditRecord, why: str) -> AttemptResult:

@@ -9,6 +9,9 @@ out, nothing here raises, and the last resort is logged with the audit id.
 
 :meth:`ResultPoster.after_send` wraps whatever a listener does after the send: if it
 fails, the person is still told that the SMS went out (ticket, audit #) and what failed.
+
+A private note goes to one person, so it is in that person's language (``reader``,
+their Slack locale); the channel post it carries stays in the workspace's language.
 """
 
 from __future__ import annotations
@@ -24,12 +27,19 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.domain import SendOutcome
+from bot.i18n import N_, Translator, translator
 from bot.slack.api import slack_error_code
 
 logger = logging.getLogger(__name__)
 
 #: ``remember(audit_id, channel=..., ts=...)``: where an attempt's result was posted.
 RememberPost = Callable[..., None]
+#: The translator of one person's private notes (their Slack locale), by user id.
+ReaderTranslator = Callable[[str | None], Translator]
+
+
+def _workspace_reader(_user_id: str | None) -> Translator:
+    return translator()
 
 
 @dataclass(frozen=True)
@@ -48,12 +58,46 @@ def _problem(error: Exception) -> str:
     return type(error).__name__
 
 
+def _sent_note(outcome: SendOutcome, failed: str) -> str:
+    """What the send did and what failed after it, still translatable."""
+    if outcome.ok:
+        return N_(
+            "✅ The SMS went out (ticket `%(ticket)s`, audit #%(audit_id)s), but "
+            "%(failed)s. Do not send it again without checking.",
+            ticket=outcome.sms_ticket or N_("unknown"),
+            audit_id=outcome.audit_id,
+            failed=failed,
+        )
+    if outcome.maybe_sent:
+        return N_(
+            "⚠️ The SMS may have gone out (see the Octopush dashboard, audit "
+            "#%(audit_id)s), but %(failed)s. Do not send it again without checking.",
+            audit_id=outcome.audit_id,
+            failed=failed,
+        )
+    return N_(
+        "❌ The SMS was not sent (%(reason)s, audit #%(audit_id)s), but "
+        "%(failed)s. Do not send it again without checking.",
+        reason=outcome.error_message or N_("failed"),
+        audit_id=outcome.audit_id,
+        failed=failed,
+    )
+
+
 class ResultPoster:
     """Posts channel messages and has the send path remember their ``ts``."""
 
-    def __init__(self, client: WebClient, remember: RememberPost) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        remember: RememberPost,
+        *,
+        reader: ReaderTranslator = _workspace_reader,
+    ) -> None:
         self._client = client
         self._remember = remember
+        #: Without it, private notes use the workspace's language (``SMS_LANGUAGE``).
+        self._reader = reader
 
     def post(
         self,
@@ -66,7 +110,7 @@ class ResultPoster:
     ) -> Posted:
         """Post ``message``; say where it went (``channel``, ``response_url``,
         ``private`` or ``lost``) and, for a channel post, its channel and ``ts``."""
-        problem = "no channel"
+        problem: str = N_("no channel")
         if channel_id:
             try:
                 response = self._client.chat_postMessage(
@@ -92,8 +136,12 @@ class ResultPoster:
             return Posted("response_url")
         note = {
             **message,
-            "text": f"I could not post this in the channel ({problem}); "
-            f"here it is for you. {message.get('text', '')}",
+            "text": self._reader(user_id).gettext(
+                "I could not post this in the channel (%(problem)s); "
+                "here it is for you. %(text)s",
+                problem=problem,
+                text=message.get("text", ""),
+            ),
         }
         if response_url and self._respond(
             response_url, {**note, "response_type": "ephemeral"}
@@ -114,9 +162,11 @@ class ResultPoster:
         user_id: str | None,
         channel_id: str | None,
         response_url: str | None = None,
-        what: str = "posting the result",
+        what: str = N_("posting the result"),
     ) -> Iterator[None]:
         """Run the steps after a send; if one fails, tell the person what went out.
+
+        ``what`` names the steps for that person: mark it with ``N_`` to translate it.
 
         The exception is logged and not raised: the SMS is out, so the caller's
         catch-all ("nothing more was done") would be untrue.
@@ -127,7 +177,7 @@ class ResultPoster:
             logger.exception("after the send of audit #%s", outcome.audit_id)
             self.tell_sent(
                 outcome,
-                f"{what} failed ({_problem(error)})",
+                N_("%(what)s failed (%(problem)s)", what=what, problem=_problem(error)),
                 user_id=user_id,
                 channel_id=channel_id,
                 response_url=response_url,
@@ -142,17 +192,13 @@ class ResultPoster:
         channel_id: str | None,
         response_url: str | None = None,
     ) -> bool:
-        """A private note: what the send did (ticket, audit #) and what failed after it."""
-        if outcome.ok:
-            went = f"✅ The SMS went out (ticket `{outcome.sms_ticket or 'unknown'}`"
-        elif outcome.maybe_sent:
-            went = "⚠️ The SMS may have gone out (see the Octopush dashboard"
-        else:
-            went = f"❌ The SMS was not sent ({outcome.error_message or 'failed'}"
-        text = (
-            f"{went}, audit #{outcome.audit_id}), but {failed}. "
-            "Do not send it again without checking."
-        )
+        """A private note: what the send did (ticket, audit #) and what failed after it.
+
+        ``failed`` is English (or marked with ``N_``): the note is in the person's
+        language, the log line in English.
+        """
+        said = _sent_note(outcome, failed)
+        text = self._reader(user_id).gettext(said)
         note: dict[str, Any] = {"text": text}
         if response_url and self._respond(
             response_url, {**note, "response_type": "ephemeral"}
@@ -160,7 +206,7 @@ class ResultPoster:
             return True
         if user_id and self.tell_user(user_id, note, channel_id=channel_id):
             return True
-        logger.error("audit #%s: %s (nobody could be told)", outcome.audit_id, text)
+        logger.error("audit #%s: %s (nobody could be told)", outcome.audit_id, said)
         return False
 
     def update(self, message: dict[str, Any], *, channel: str, ts: str) -> bool:

@@ -19,7 +19,7 @@ from bot.domain import SendDraft
 from bot.errors import InputError, PolicyError
 from bot.i18n import N_, Translator
 from bot.i18n.octopush_hints import localized_hint
-from bot.sending.gateway import GatewayError
+from bot.sending.gateway import GatewayError, gateway_error_text
 from bot.sending.guard import policy_from
 from bot.slack import ids
 from bot.slack.command_checks import display_tokens, precheck
@@ -205,7 +205,7 @@ class SmsCommandHandlers:
                 response_type="ephemeral",
                 text=tr.gettext(
                     "Octopush answered: %(error)s.%(hint)s",
-                    error=str(error),
+                    error=gateway_error_text(error),
                     hint=" " + hint if hint else "",
                 ),
             )

@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, Respond
 from bot.directory.model import Directory
 from bot.domain import Actor, Source
 from bot.errors import InputError, PolicyError
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.paging.overrides import no_such_rotation
 from bot.paging.pager import Pager, PageRun
 from bot.slack import ids
@@ -91,7 +91,7 @@ class SlackPaging:
                 user_id=page.slack_user_id,
                 channel_id=page.slack_channel_id,
                 response_url=command.get("response_url"),
-                what="posting the page",
+                what=N_("posting the page"),
             )
             if sent is not None
             else contextlib.nullcontext()

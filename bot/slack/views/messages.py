@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.domain import AuditStatus, SendOutcome
 from bot.errors import InputError, PolicyError
-from bot.i18n import Translator, translator
+from bot.i18n import Deferred, Translator, translator
 from bot.i18n.octopush_hints import localized_hint
 from bot.slack.views.blocks import (
     chunk_lines,
@@ -185,8 +185,12 @@ def _sent_parts(
 
 def _failure_blocks(outcome: SendOutcome, tr: Translator) -> list[dict[str, Any]]:
     _ = tr.gettext
-    # Octopush's own words are quoted as they came: only our hint is translated.
-    reason = scrub_numbers(outcome.error_message or _("no answer from Octopush"))
+    # Octopush's own words are quoted as they came; what the bot wrote (a timeout,
+    # a batch that stopped, outcome unknown) is marked and shown translated.
+    said = outcome.error_message
+    if isinstance(said, Deferred):
+        said = _(said)
+    reason = scrub_numbers(said or _("no answer from Octopush"))
     blocks = [
         section("*" + _("Octopush said:") + "* " + escape(truncate(reason, 1000)))
     ]
