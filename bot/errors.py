@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from bot.i18n import joined
+from bot.i18n import N_, Translator, joined
 
 
 class BotError(Exception):
@@ -77,10 +77,14 @@ class SettingsError(BotError):
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
 
-    def report(self) -> str:
-        """What a command prints on stderr before it stops: a heading, then each problem."""
-        lines = ["sms-bot: settings are missing or malformed:"]
-        lines.extend(f"  {line}" for line in self.problems)
+    def report(self, tr: Translator | None = None) -> str:
+        """What a command prints on stderr before it stops: a heading, then each problem.
+
+        In ``tr``'s language when given (the CLI's reader), else English.
+        """
+        say = tr.gettext if tr is not None else str
+        lines = [say(N_("sms-bot: settings are missing or malformed:"))]
+        lines.extend(f"  {say(line)}" for line in self.problems)
         return "\n".join(lines)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.audit.engine import WRITE, describe
 from bot.errors import AuditStoreError
+from bot.i18n import N_
 
 logger = logging.getLogger(__name__)
 
@@ -74,11 +75,15 @@ def recorded_revision(engine: Engine) -> str | None:
         with engine.connect() as conn:
             return current_revision(conn) or _legacy_revision(conn)
     except sa.exc.SQLAlchemyError as exc:
-        raise AuditStoreError(f"cannot read the audit store: {describe(exc)}") from exc
+        raise AuditStoreError(
+            N_("cannot read the audit store: %(error)s", error=describe(exc))
+        ) from exc
 
 
 def describe_revision(engine: Engine) -> str:
     """What ``sms-bot db current`` prints: the database's revision against the code's.
+
+    Marked (``N_``): English as it is, translated by the CLI for its reader.
 
     Raises:
         AuditStoreError: the database cannot be read.
@@ -86,14 +91,23 @@ def describe_revision(engine: Engine) -> str:
     current = recorded_revision(engine)
     head = head_revision()
     if current is None:
-        return (
-            f"no schema yet (the code's revision is {head}; run 'sms-bot db upgrade')"
+        return N_(
+            "no schema yet (the code's revision is %(head)s; run 'sms-bot db upgrade')",
+            head=head,
         )
     if current == head:
-        return f"{current} (head: up to date)"
+        return N_("%(current)s (head: up to date)", current=current)
     if _is_known(current):
-        return f"{current} (behind head {head}; run 'sms-bot db upgrade')"
-    return f"{current} (unknown to this sms-bot, whose head is {head}: newer release?)"
+        return N_(
+            "%(current)s (behind head %(head)s; run 'sms-bot db upgrade')",
+            current=current,
+            head=head,
+        )
+    return N_(
+        "%(current)s (unknown to this sms-bot, whose head is %(head)s: newer release?)",
+        current=current,
+        head=head,
+    )
 
 
 def migrate(engine: Engine) -> str:
@@ -115,7 +129,11 @@ def migrate(engine: Engine) -> str:
             return reached
         where = engine.url.render_as_string(hide_password=True)
         raise AuditStoreError(
-            f"could not open or migrate the audit store at {where}: {describe(exc)}"
+            N_(
+                "could not open or migrate the audit store at %(where)s: %(error)s",
+                where=where,
+                error=describe(exc),
+            )
         ) from exc
 
 
@@ -132,9 +150,14 @@ def _migrate(engine: Engine) -> str:
         if current is not None and not _is_known(current):
             where = engine.url.render_as_string(hide_password=True)
             raise AuditStoreError(
-                f"the audit store at {where} has schema revision {current}, newer "
-                f"than this sms-bot knows (head {head}); upgrade sms-bot or use "
-                "another database"
+                N_(
+                    "the audit store at %(where)s has schema revision %(current)s, "
+                    "newer than this sms-bot knows (head %(head)s); upgrade sms-bot "
+                    "or use another database",
+                    where=where,
+                    current=current,
+                    head=head,
+                )
             )
         command.upgrade(alembic_config(conn), "head")
         logger.info("audit schema upgraded from %s to %s", current or "empty", head)

@@ -112,7 +112,12 @@ def _check_octopush(settings: Settings, out: Printer, tr: Translator) -> int:
         except OctopushError as error:
             hint = localized_hint(tr, error.hint)
             out(
-                f"FAIL Octopush ({settings.octopush.base_url}): {error}."
+                "FAIL "
+                + tr.gettext(
+                    "Octopush (%(url)s): %(error)s.",
+                    url=settings.octopush.base_url,
+                    error=str(error),
+                )
                 + (f" {hint}" if hint else "")
             )
             return 1

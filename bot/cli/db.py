@@ -68,7 +68,7 @@ def _upgrade(args: argparse.Namespace) -> int:
 def _current(args: argparse.Namespace) -> int:
     engine = open_engine(settings_from(args).database_url)
     try:
-        print(describe_revision(engine))
+        print(_tr(args).gettext(describe_revision(engine)))
     finally:
         engine.dispose()
     print(_tr(args).gettext("code head: %(revision)s", revision=head_revision()))

@@ -24,6 +24,7 @@ from bot.cli.support import (
     EXIT_OK,
     EXIT_USAGE,
     cli_translator,
+    reason_of,
     settings_from,
 )
 from bot.directory.source import directory_resolver, open_directory
@@ -162,15 +163,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except SettingsError as error:
-        print(
-            tr.gettext("sms-bot: settings are missing or malformed:"), file=sys.stderr
-        )
-        for line in error.problems:
-            print(f"  {tr.gettext(line)}", file=sys.stderr)
+        print(error.report(tr), file=sys.stderr)
         return EXIT_USAGE
     except AuditStoreError as error:
         print(
-            tr.gettext("sms-bot: audit store error: %(error)s", error=str(error)),
+            tr.gettext("sms-bot: audit store error: %(error)s", error=reason_of(error)),
             file=sys.stderr,
         )
         return EXIT_FAILED
@@ -210,6 +207,8 @@ def _send(args: argparse.Namespace) -> int:
             else {refusal.rule: refusal.message}
         )
         for field, message in problems.items():
+            # The field (``request_id``) or rule (``SMS_RATE_LIMIT``) is a name scripts
+            # and the README use: it stays as it is, the problem is the reader's.
             print(f"sms-bot: {field}: {tr.gettext(message)}", file=sys.stderr)
         print(
             tr.gettext(
@@ -241,9 +240,16 @@ def _balance(args: argparse.Namespace) -> int:
         try:
             balance = client.get_balance()
         except OctopushError as error:
-            hint = localized_hint(args.tr, error.hint)
+            tr: Translator = args.tr
+            hint = localized_hint(tr, error.hint)
             print(
-                f"sms-bot: Octopush: {error}" + (f" ({hint})" if hint else ""),
+                tr.gettext(
+                    "sms-bot: Octopush: %(error)s (%(hint)s)",
+                    error=str(error),
+                    hint=hint,
+                )
+                if hint
+                else tr.gettext("sms-bot: Octopush: %(error)s", error=str(error)),
                 file=sys.stderr,
             )
             return EXIT_FAILED

@@ -29,6 +29,15 @@ def cli_translator() -> Translator:
     return translator(language_from_environment(os.environ, configured_language()))
 
 
+def reason_of(error: Exception) -> str:
+    """The message ``error`` was raised with, still translatable when it was marked.
+
+    ``str(error)`` would give plain English; the first argument keeps an ``N_`` text.
+    """
+    first = error.args[0] if error.args else None
+    return first if isinstance(first, str) else str(error)
+
+
 def positive(value: str) -> int:
     try:
         number = int(value)

@@ -22,7 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.config import Settings
 from bot.directory.source import open_directory
 from bot.errors import SettingsError
-from bot.i18n import set_default_language
+from bot.i18n import set_default_language, translator
 from bot.paging.inbound import InboundProcessor
 from bot.runtime import metrics
 from bot.runtime.housekeeping import Housekeeping
@@ -127,7 +127,10 @@ def build_stack(
 
     def announce(text: str) -> None:
         if admin_channel:
-            client.chat_postMessage(channel=admin_channel, text=text)
+            # A channel post: the workspace's language (a marked text is translated).
+            client.chat_postMessage(
+                channel=admin_channel, text=translator().gettext(text)
+            )
         else:
             logger.warning(
                 "notice (set SMS_ADMIN_CHANNEL to get it in Slack): %s", text

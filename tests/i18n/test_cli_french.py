@@ -142,3 +142,67 @@ def test_optout_counts_use_french_plurals(env: dict[str, str], tmp_path: Path) -
     run(["optout", "add", "+33698765432"], env, tmp_path)
     listed = run(["optout", "list"], env, tmp_path).stdout.splitlines()
     assert listed[-1] == "2 numéros désinscrits"
+
+
+def test_db_current_speaks_french(env: dict[str, str], tmp_path: Path) -> None:
+    env["LANG"] = "fr_FR.UTF-8"
+    empty = run(["db", "current"], env, tmp_path)
+    assert empty.returncode == 0, empty.stderr
+    head = empty.stdout.split()[-1]
+    assert empty.stdout.splitlines() == [
+        f"pas encore de schéma (la révision du code est {head} ; "
+        "lancez 'sms-bot db upgrade')",
+        f"dernière révision du code : {head}",
+    ]
+    assert run(["db", "upgrade"], env, tmp_path).returncode == 0
+    env.pop("LANG")
+    env["SMS_LANGUAGE"] = "fr"
+    current = run(["db", "current"], env, tmp_path).stdout.splitlines()
+    assert current[0] == f"{head} (la dernière : à jour)"
+    env["LANG"] = "en_US.UTF-8"  # the locale wins over SMS_LANGUAGE
+    english = run(["db", "current"], env, tmp_path).stdout.splitlines()
+    assert english == [f"{head} (head: up to date)", f"code head: {head}"]
+
+
+def test_octopush_failures_are_french_around_octopush_s_own_words(
+    httpserver: HTTPServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    httpserver.expect_request(BALANCE_PATH, method="GET").respond_with_json(
+        {"code": 101, "message": "Incorrect login"}, status=401
+    )
+    env.update(LANG="fr_FR.UTF-8", SLACK_BOT_TOKEN="", SLACK_SIGNING_SECRET="")
+    balance = run(["balance"], env, tmp_path)
+    assert balance.returncode == 1
+    assert balance.stderr.startswith("sms-bot: Octopush : ")
+    assert "Incorrect login" in balance.stderr  # Octopush's words, as they came
+    check = run(["check"], env, tmp_path).stdout.splitlines()
+    (octopush,) = [line for line in check if "Octopush" in line]
+    url = httpserver.url_for("/v1/public")
+    assert octopush.startswith(f"FAIL Octopush ({url}) : ")
+    env["LANG"] = "C"
+    english = run(["balance"], env, tmp_path)
+    assert english.stderr.startswith("sms-bot: Octopush: ")
+    assert "Octopush :" not in english.stderr
+
+
+def test_overrides_not_shown_is_french(env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "directory.yml"
+    path.write_text("people:\n  alice: {phone: '+33612345678'}\n")
+    env.update(LANG="fr_FR.UTF-8", DATABASE_URL="nosuchdriver://nowhere")
+    result = run(["directory", "check", "--file", str(path)], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("sms-bot: remplacements non affichés : ")
+    assert result.stdout.startswith("Annuaire valide : 1 personne, 0 groupe,")
+
+
+def test_settings_report_heading_follows_the_translator() -> None:
+    from bot.errors import SettingsError
+    from bot.i18n import N_, translator
+
+    error = SettingsError([N_("%(name)s: missing", name="SMS_X"), "plain line"])
+    assert error.report() == (
+        "sms-bot: settings are missing or malformed:\n  SMS_X: missing\n  plain line"
+    )
+    french = error.report(translator("fr")).splitlines()
+    assert french[0] == "sms-bot: des réglages manquent ou sont mal formés :"
+    assert french[2] == "  plain line"

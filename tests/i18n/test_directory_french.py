@@ -7,6 +7,7 @@ Names, line numbers, YAML keys and examples stay as the file and README write th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from bot.errors import SettingsError
 from bot.i18n import translator
 from tests.cli.test_admin import GOOD
 from tests.cli.test_main import run
+from tests.conftest import SlackHarness
 
 FRENCH = ({"LANG": "fr_FR.UTF-8"}, {"SMS_LANGUAGE": "fr"})
 ENGLISH = ({"LANG": "C"}, {"LANG": "en_US.UTF-8", "SMS_LANGUAGE": "fr"})
@@ -218,4 +220,28 @@ def test_directory_problems_stay_english_for_logs_and_translate_for_slack(
     assert translator("fr").gettext(last) == (
         f"SMS_DIRECTORY ({path}) : "
         "ligne 13, le fichier : clé inconnue 'color' ; écrivez people: et groups:"
+    )
+
+
+def test_a_bad_edit_while_running_is_announced_in_the_workspace_language(
+    make_harness: Callable[..., SlackHarness], directory_file: Path
+) -> None:
+    """The reload's problems reach SMS_ADMIN_CHANNEL in SMS_LANGUAGE; the log is English."""
+    harness = make_harness(
+        directory=str(directory_file), admin_channel="CADMIN", language="fr"
+    )
+    source = harness.stack.paging.deps.directory
+    directory_file.write_text(GOOD + "color: blue\n")
+    source._checked_at = float("-inf")  # do not wait for the periodic check
+    assert source.current().is_name("alice")
+    (post,) = [
+        call.args["text"]
+        for call in harness.slack.calls("chat.postMessage")
+        if call.args.get("channel") == "CADMIN"
+    ]
+    assert post == (
+        f"SMS_DIRECTORY {directory_file} a été modifié mais ne peut pas être utilisé ; "
+        "la version précédente reste en service :\n"
+        f"{directory_file} : ligne 11, le fichier : clé inconnue 'color' ; "
+        "écrivez people: et groups:"
     )
