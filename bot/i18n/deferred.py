@@ -86,12 +86,15 @@ def N_plural(singular: str, plural: str, n: int, /, **params: Any) -> Deferred: 
 def joined(parts: Sequence[str], separator: str = "; ") -> str:
     """``parts`` as one sentence, each part still translatable on its own.
 
-    One part is returned as it is; no parts give ``""``.
+    One part is returned as it is; no parts give ``""``. The usual ``"; "`` is itself
+    a message, so a language can write it its own way (French: ``" ; "``).
     """
     if not parts:
         return ""
     if len(parts) == 1:
         return parts[0]
+    if separator == "; ":
+        return N_("%(first)s; %(then)s", first=parts[0], then=joined(parts[1:]))
     names = [f"part{index}" for index in range(len(parts))]
     template = separator.join(f"%({name})s" for name in names)
     return Deferred(template, dict(zip(names, parts, strict=True)))

@@ -11,6 +11,7 @@ from bot.domain import AuditStatus, Purpose, SendOutcome, SendRequest, SmsType
 from bot.i18n import N_
 from bot.octopush import SmsCampaignResult
 from bot.octopush.codes import hint_for
+from bot.sending.stored_notes import reread
 
 #: Appended to a failure's message when Octopush may have queued the SMS anyway
 #: (:func:`maybe_sent`); a stored message ending with it may have gone out.
@@ -81,7 +82,8 @@ def build_outcome(
         total_cost=result.total_cost,
         residual_credit=result.residual_credit,
         error_code=result.error_code,
-        error_message=result.error_message,
+        # A stored record's note is English: read back, it is translatable again.
+        error_message=reread(result.error_message),
         error_hint=hint,
         maybe_sent=maybe_sent,
         duration_ms=result.duration_ms,

@@ -176,8 +176,8 @@ def test_several_bad_numbers_and_resolver_problems_are_translated_part_by_part()
     )
     assert FR.gettext(problem) == (
         "Ce ne sont pas des numéros de téléphone : « xyz », « 123 » ; "
-        "écrivez les numéros comme +33612345678 ou au format national FR; "
-        "« empty » n'a pas de numéro de téléphone auquel envoyer; "
+        "écrivez les numéros comme +33612345678 ou au format national FR ; "
+        "« empty » n'a pas de numéro de téléphone auquel envoyer ; "
         "« bad » a le numéro « 06 12 », qui n'est pas valide"
     )
 

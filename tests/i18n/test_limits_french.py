@@ -18,7 +18,7 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from bot.audit import AuditStore, NewAttempt
+from bot.audit import AttemptResult, AuditStore, NewAttempt
 from bot.domain import (
     Actor,
     AuditStatus,
@@ -31,18 +31,30 @@ from bot.domain import (
     Source,
 )
 from bot.errors import PolicyError
-from bot.i18n import N_, set_default_language, translator
+from bot.i18n import N_, load_translations, set_default_language, translator
 from bot.i18n.octopush_hints import octopush_message
 from bot.octopush import OctopushClient
+from bot.octopush.answers import raise_for_response
 from bot.octopush.errors import (
     OctopushBatchError,
     OctopushConnectionError,
+    OctopushError,
     OctopushValidationError,
 )
 from bot.runtime.housekeeping import Housekeeping
 from bot.sending.credit import LowCreditWatch
-from bot.sending.delivery import RESENT_NOTE, recovered, unknown_result
+from bot.sending.delivery import (
+    ALREADY_SENT_NOTE,
+    RESENT_NOTE,
+    Delivered,
+    campaign_for,
+    deliver,
+    recovered,
+    resend_result,
+    unknown_result,
+)
 from bot.sending.gateway import gateway_error_text
+from bot.sending.outcomes import maybe_sent, outcome_from_record
 from bot.sending.policy import (
     Policy,
     Usage,
@@ -50,6 +62,7 @@ from bot.sending.policy import (
     check_limits,
     check_recipients,
 )
+from bot.sending.stored_notes import reread
 from bot.slack import ids
 from bot.slack.posting import ResultPoster
 from bot.slack.views.messages import build_result_message
@@ -263,6 +276,80 @@ def test_a_partly_sent_batch_reads_french_in_its_result(
     record = harness.store.get(outcome.audit_id)
     assert record.error_message is not None
     assert "Recipients 1 to 500 of 501 were sent (batch 1)" in record.error_message
+    # A delivery receipt re-renders the post from the (English) audit record.
+    again = all_text(build_result_message(outcome_from_record(record), user_id="U1"))
+    assert "Les destinataires 1 à 500 sur 501 ont reçu l'envoi (lot 1)" in again
+    assert "Recipients 1 to" not in again
+
+
+def notes_written_by_the_real_code() -> list[str]:
+    """One note of each shape, made the way sends, resends and recovery make them."""
+    read_timeout = OctopushConnectionError.from_requests(
+        requests.ReadTimeout(), request_id="r1", sends=True, timeout=(0.5, 2.5)
+    )
+    connect_timeout = OctopushConnectionError.from_requests(
+        requests.ConnectTimeout(), request_id="r1", sends=True, timeout=(0.5, 2.5)
+    )
+    broke = OctopushConnectionError.from_requests(
+        requests.ConnectionError("reset by peer"),
+        request_id="r1",
+        sends=True,
+        timeout=(0.5, 2.5),
+    )
+    stopped = OctopushBatchError(read_timeout, completed=[], total_batches=3)
+
+    def answer(status: int, body: bytes) -> OctopushError:
+        response = requests.Response()
+        response.status_code, response._content = status, body
+        response.request = requests.Request("POST", "http://127.0.0.1/").prepare()
+        with pytest.raises(OctopushError) as caught:
+            raise_for_response(response, "r1", True, lambda text: text)
+        return caught.value
+
+    class Crashing:
+        def send_sms_campaign(self, campaign: object) -> None:
+            raise RuntimeError("bug")
+
+    crashed = deliver(
+        Crashing(),  # type: ignore[arg-type]
+        campaign_for(request(), "r1"),
+        audit_id=1,
+    )
+    unknown = resend_result(
+        Delivered(
+            AttemptResult(status=AuditStatus.FAILED, error_message="x"),
+            error=read_timeout,
+        )
+    )
+    notes = [
+        octopush_message(read_timeout),
+        octopush_message(connect_timeout),
+        octopush_message(broke),
+        maybe_sent(octopush_message(stopped)),
+        octopush_message(answer(502, b"")),
+        octopush_message(answer(502, b"<html>oops</html>")),
+        octopush_message(answer(400, b'{"code": 120}')),
+        crashed.result.error_message,
+        unknown.error_message,
+        unknown_result(
+            N_("its text was redacted, so it cannot be resent")
+        ).error_message,
+        recovered(ALREADY_SENT_NOTE),
+        RESENT_NOTE,
+    ]
+    return [note for note in notes if note is not None]
+
+
+def test_notes_read_back_from_the_audit_trail_are_french_again() -> None:
+    notes = notes_written_by_the_real_code()
+    assert len(notes) == 12
+    for note in notes:
+        stored = str(note)  # what the audit store keeps
+        again = reread(stored)
+        assert again == stored
+        assert FR.gettext(again) == FR.gettext(note) != stored, stored
+    said = "Route congested (code 153)"  # Octopush's own words stay as they came
+    assert FR.gettext(reread(said) or "") == said
 
 
 def test_an_unknown_outcome_is_posted_in_french_with_sms_language_fr(
@@ -472,3 +559,13 @@ def test_the_rate_limit_reaches_a_french_reader_in_french(
     assert "Vous pourrez envoyer à nouveau après" in text
     assert "You have reached" not in text
     assert len(httpserver.log) == 1
+
+
+def test_every_shape_reread_knows_is_a_translated_message() -> None:
+    from bot.sending import stored_notes
+
+    catalog = load_translations("fr")
+    for template in stored_notes._TEMPLATES:
+        assert catalog.gettext(template) != template, template
+    for singular, plural in stored_notes._PLURALS:
+        assert catalog.ngettext(singular, plural, 2) != plural, plural

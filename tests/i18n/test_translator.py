@@ -72,7 +72,7 @@ def test_joined_parts_are_translated_one_by_one() -> None:
     both = joined([first, "typed as is", second])
     assert both == "must be one of en, fr; typed as is; 2 opted-out numbers"
     assert translator("fr").gettext(both) == (
-        "doit être l'une de ces langues : en, fr; typed as is; 2 numéros désinscrits"
+        "doit être l'une de ces langues : en, fr ; typed as is ; 2 numéros désinscrits"
     )
     assert joined([first]) is first
     assert joined([]) == ""
