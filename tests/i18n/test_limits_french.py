@@ -569,3 +569,30 @@ def test_every_shape_reread_knows_is_a_translated_message() -> None:
         assert catalog.gettext(template) != template, template
     for singular, plural in stored_notes._PLURALS:
         assert catalog.ngettext(singular, plural, 2) != plural, plural
+
+
+def test_a_post_the_channel_refused_reaches_a_french_sender_in_french(
+    french_user: FrenchUser, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    harness = french_user()
+    harness.slack.state.failures["chat.postMessage"] = "channel_not_found"
+    harness.slack.state.webhook_status = 404
+    harness.command("+33612345678 Bonjour", channel="GPRIVATE")
+    (note,) = harness.slack.wait_for("chat.postEphemeral")
+    text = all_text(note.args)
+    assert note.args["user"] == "U1"
+    assert "Je n'ai pas pu publier ceci dans le canal (channel_not_found)" in text
+    assert "could not post this" not in text
+
+
+def test_cli_send_that_cannot_reach_octopush_says_so_in_french(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env.update(LANG="fr_FR.UTF-8", OCTOPUSH_BASE_URL="http://127.0.0.1:9/v1/public")
+    result = run(["send", "--to", "+33612345678", "Bonjour"], env, tmp_path)
+    assert result.returncode == 1
+    assert "impossible de se connecter à Octopush" in result.stderr
+    assert "could not connect" not in result.stderr
