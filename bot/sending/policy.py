@@ -197,7 +197,7 @@ def check_limits(
             N_(
                 "The escalation cap of %(rate)s system sends is reached "
                 "(SMS_ESCALATION_LIMIT); an admin can raise it.",
-                rate=cap.text,
+                rate=_rate_text(cap),
             ),
         )
     budget = policy.daily_budget
@@ -209,18 +209,30 @@ def check_limits(
             )
 
 
+#: The units of ``SMS_RATE_LIMIT`` and ``SMS_ESCALATION_LIMIT``, in the reader's words.
+_PERIOD_WORDS = {60: N_("minute"), 3600: N_("hour"), 86400: N_("day")}
+
+
+def _rate_text(rate: RateLimit) -> str:
+    """``30/hour`` as the admin wrote it in English; ``30/heure`` for a French reader."""
+    period = _PERIOD_WORDS.get(rate.period_seconds)
+    if period is None:
+        return rate.text
+    return N_("%(count)s/%(period)s", count=Number(rate.count), period=period)
+
+
 def _rate_limited(rate: RateLimit, window_started: datetime | None) -> str:
     """The rate-limit refusal; when the window start is known, when to try again."""
     if window_started is None:
         return N_(
             "You have reached the limit of %(rate)s sends (SMS_RATE_LIMIT).",
-            rate=rate.text,
+            rate=_rate_text(rate),
         )
     again = window_started + timedelta(seconds=rate.period_seconds)
     return N_(
         "You have reached the limit of %(rate)s sends (SMS_RATE_LIMIT). "
         "You can send again after %(time)s UTC.",
-        rate=rate.text,
+        rate=_rate_text(rate),
         time=again.strftime("%H:%M"),
     )
 

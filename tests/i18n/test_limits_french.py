@@ -165,7 +165,7 @@ def test_rate_limit_says_when_to_try_again_in_french() -> None:
         )
     )
     assert FR.gettext(error.message) == (
-        "Vous avez atteint la limite d'envois (3/hour, SMS_RATE_LIMIT). "
+        "Vous avez atteint la limite d'envois (3/heure, SMS_RATE_LIMIT). "
         "Vous pourrez envoyer à nouveau après 15:05 UTC."
     )
     assert error.message == (
@@ -184,7 +184,7 @@ def test_escalation_cap_and_daily_budget_write_amounts_the_french_way() -> None:
             Usage(escalations_in_window=5),
         )
     )
-    assert "Le plafond d'escalade de 5/hour envois système" in FR.gettext(cap.message)
+    assert "Le plafond d'escalade de 5/heure envois système" in FR.gettext(cap.message)
     budget = refusal(
         lambda: check_limits(
             Policy(daily_budget=2.5),
@@ -555,7 +555,7 @@ def test_the_rate_limit_reaches_a_french_reader_in_french(
     harness.command("+33612345678 deux", trigger="b")
     (reply,) = harness.webhooks()
     text = all_text(reply)
-    assert "Vous avez atteint la limite d'envois (1/hour, SMS_RATE_LIMIT)" in text
+    assert "Vous avez atteint la limite d'envois (1/heure, SMS_RATE_LIMIT)" in text
     assert "Vous pourrez envoyer à nouveau après" in text
     assert "You have reached" not in text
     assert len(httpserver.log) == 1
