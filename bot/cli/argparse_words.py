@@ -18,7 +18,8 @@ parses once, on one thread, before doing anything else.
 :data:`WORDS` lists the msgids a reader of ``sms-bot`` can meet (Python 3.11 to 3.13
 write the same ones), marked with ``N_`` so ``pybabel`` puts them in our catalog.
 They keep argparse's placeholders (``%s``, ``%(prog)s``, ``%(value)r``): argparse
-fills them itself.
+fills them itself. argparse writes the colon after a group title, so a French title
+ends with a space ("options " gives "options :", as French puts it).
 """
 
 from __future__ import annotations
