@@ -6,6 +6,7 @@ every problem into one line naming the variable (never its value) in a ``Setting
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,7 +20,14 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain import SENDER_PATTERN, Purpose, RateLimit, SmsType
 from bot.errors import SettingsError
-from bot.i18n import DEFAULT_LANGUAGE, N_, Deferred, available_languages, language_of
+from bot.i18n import (
+    DEFAULT_LANGUAGE,
+    N_,
+    Deferred,
+    available_languages,
+    language_from_environment,
+    language_of,
+)
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
@@ -213,6 +221,12 @@ def configured_language(env_file: str | Path | None = ".env") -> str:
     except ValidationError:
         return DEFAULT_LANGUAGE
     return language_of(raw) or DEFAULT_LANGUAGE
+
+
+def terminal_language() -> str:
+    """What a person at a terminal reads: ``LC_ALL``/``LC_MESSAGES``/``LANG``, else
+    ``SMS_LANGUAGE`` (the CLI, and ``serve``'s settings errors before it logs)."""
+    return language_from_environment(os.environ, configured_language())
 
 
 class AppSettings(BaseSettings):

@@ -12,7 +12,13 @@ from pathlib import Path
 
 from bot.audit.overrides import Override
 from bot.cli.output import format_audit
-from bot.cli.support import EXIT_OK, EXIT_USAGE, positive, settings_from
+from bot.cli.support import (
+    EXIT_OK,
+    EXIT_USAGE,
+    positive,
+    reason_of,
+    settings_from,
+)
 from bot.config import Settings
 from bot.errors import AuditStoreError, InputError
 from bot.i18n import Translator, translator
@@ -265,7 +271,9 @@ def _overrides_in_force(
         store = build_store(settings)
     except AuditStoreError as error:
         print(
-            tr.gettext("sms-bot: overrides not shown: %(error)s", error=str(error)),
+            tr.gettext(
+                "sms-bot: overrides not shown: %(error)s", error=reason_of(error)
+            ),
             file=sys.stderr,
         )
         return {}

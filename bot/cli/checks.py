@@ -10,12 +10,14 @@ from collections.abc import Callable
 
 from slack_sdk.errors import SlackApiError
 
+from bot.cli.support import reason_of
 from bot.config import Settings, load_settings
 from bot.errors import AuditStoreError, SettingsError
 from bot.i18n import Translator, translator
 from bot.i18n.octopush_hints import localized_hint
 from bot.octopush import OctopushError
 from bot.runtime.wiring import OCTOPUSH_REQUIRED, build_octopush, build_store
+from bot.sending.gateway import gateway_error_text
 from bot.slack.api import slack_error_code
 
 #: Bot scopes the code uses; manifest.yml declares exactly these (see its test).
@@ -94,7 +96,7 @@ def _check_store(settings: Settings, out: Printer, tr: Translator) -> int:
         store.ping()
         store.close()
     except AuditStoreError as error:
-        out("FAIL " + tr.gettext("audit store: %(error)s", error=str(error)))
+        out("FAIL " + tr.gettext("audit store: %(error)s", error=reason_of(error)))
         return 1
     out("ok   " + tr.gettext("audit store answers"))
     return 0
@@ -116,7 +118,7 @@ def _check_octopush(settings: Settings, out: Printer, tr: Translator) -> int:
                 + tr.gettext(
                     "Octopush (%(url)s): %(error)s.",
                     url=settings.octopush.base_url,
-                    error=str(error),
+                    error=gateway_error_text(error),
                 )
                 + (f" {hint}" if hint else "")
             )

@@ -41,6 +41,7 @@ from bot.runtime.wiring import (
     build_service,
     secrets_of,
 )
+from bot.sending.gateway import gateway_error_text
 
 logger = logging.getLogger(__name__)
 
@@ -245,11 +246,13 @@ def _balance(args: argparse.Namespace) -> int:
             print(
                 tr.gettext(
                     "sms-bot: Octopush: %(error)s (%(hint)s)",
-                    error=str(error),
+                    error=gateway_error_text(error),
                     hint=hint,
                 )
                 if hint
-                else tr.gettext("sms-bot: Octopush: %(error)s", error=str(error)),
+                else tr.gettext(
+                    "sms-bot: Octopush: %(error)s", error=gateway_error_text(error)
+                ),
                 file=sys.stderr,
             )
             return EXIT_FAILED

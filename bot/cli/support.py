@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Sequence
 
-from bot.config import Settings, configured_language, load_settings
-from bot.i18n import Translator, language_from_environment, translator
+from bot.config import Settings, load_settings, terminal_language
+from bot.i18n import Translator, translator
 from bot.log import configure_logging
 from bot.runtime.wiring import secrets_of
 
@@ -26,7 +25,7 @@ def settings_from(args: argparse.Namespace, required: Sequence[str] = ()) -> Set
 
 def cli_translator() -> Translator:
     """The CLI speaks ``LC_ALL``/``LC_MESSAGES``/``LANG``, else ``SMS_LANGUAGE``."""
-    return translator(language_from_environment(os.environ, configured_language()))
+    return translator(terminal_language())
 
 
 def reason_of(error: Exception) -> str:

@@ -31,11 +31,16 @@ class Attempt:
         if self.problem:
             return self.problem
         if self.outcome is not None and not self.outcome.ok:
-            code = f"[{self.outcome.error_code}] " if self.outcome.error_code else ""
-            error = f"{code}{self.outcome.error_message or ''}".strip()
-            if not error:
-                return N_("Octopush refused")
-            return N_("Octopush refused: %(error)s", error=error)
+            code, message = self.outcome.error_code, self.outcome.error_message
+            if code and message:
+                return N_(
+                    "Octopush refused: [%(code)s] %(error)s", code=code, error=message
+                )
+            if code:
+                return N_("Octopush refused: [%(code)s]", code=code)
+            if message:
+                return N_("Octopush refused: %(error)s", error=message)
+            return N_("Octopush refused")
         return ""
 
 

@@ -36,13 +36,14 @@ def bind_address(port: int) -> str:
 
 def on_starting(server: Any) -> None:
     """Gunicorn hook, once in the master before it listens: settings, port, metrics."""
-    from bot.config import load_settings
+    from bot.config import load_settings, terminal_language
     from bot.errors import SettingsError
+    from bot.i18n import translator
 
     try:
         port = load_settings().port
     except SettingsError as error:
-        print(error.report(), file=sys.stderr)
+        print(error.report(translator(terminal_language())), file=sys.stderr)
         raise SystemExit(2) from None
     bind = server.cfg.settings["bind"]
     if bind.value == bind.default:  # a --bind on the command line still wins

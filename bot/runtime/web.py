@@ -193,8 +193,9 @@ def _json(
 
 def application() -> WSGIApp:
     """Gunicorn factory (``bot.runtime.web:application()``): settings → service → app → WSGI."""
-    from bot.config import load_settings
+    from bot.config import load_settings, terminal_language
     from bot.errors import SettingsError
+    from bot.i18n import translator
     from bot.log import configure_logging
     from bot.runtime.slack_app import build_stack
     from bot.runtime.wiring import OCTOPUSH_REQUIRED, secrets_of
@@ -207,7 +208,7 @@ def application() -> WSGIApp:
         configure_logging("INFO", secrets=secrets_of(settings))
         stack = build_stack(settings)
     except SettingsError as error:
-        print(error.report(), file=sys.stderr)
+        print(error.report(translator(terminal_language())), file=sys.stderr)
         # Gunicorn's "worker failed to boot" code: stop, rather than respawn forever.
         raise SystemExit(GUNICORN_BOOT_ERROR) from None
     start_recovery(stack.service, report=stack.announce)

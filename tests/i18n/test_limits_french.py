@@ -596,3 +596,15 @@ def test_cli_send_that_cannot_reach_octopush_says_so_in_french(
     assert result.returncode == 1
     assert "impossible de se connecter à Octopush" in result.stderr
     assert "could not connect" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["balance"], ["check"]])
+def test_cli_balance_and_check_that_cannot_reach_octopush_say_so_in_french(
+    env: dict[str, str], tmp_path: Path, command: list[str]
+) -> None:
+    env.update(LANG="fr_FR.UTF-8", OCTOPUSH_BASE_URL="http://127.0.0.1:9/v1/public")
+    result = run(command, env, tmp_path)
+    assert result.returncode == 1
+    said = result.stdout + result.stderr
+    assert "impossible de se connecter à Octopush" in said
+    assert "could not connect" not in said

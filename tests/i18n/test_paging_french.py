@@ -22,7 +22,7 @@ from bot.audit import OptOutList
 from bot.audit.deliveries import Delivery
 from bot.directory.model import Directory
 from bot.domain import AuditStatus, SendOutcome
-from bot.i18n import N_plural, translator
+from bot.i18n import N_, N_plural, Number, translator
 from bot.paging.overrides import no_such_rotation
 from bot.paging.runs import Attempt
 from bot.slack import ids
@@ -482,6 +482,28 @@ def test_why_a_member_was_not_reached_is_translated_where_it_is_shown() -> None:
     assert translator("fr").gettext(why) == (
         "Refusé par Octopush : [117] No valid number in recipient list"
     )
+
+
+def test_the_bots_own_words_in_why_a_member_was_not_reached_are_translated() -> None:
+    timed_out = N_("Octopush did not answer within %(seconds)s s", seconds=Number(2.5))
+    for code, english, french in [
+        (
+            "117",
+            "Octopush refused: [117] Octopush did not answer within 2.5 s",
+            "Refusé par Octopush : [117] Octopush n'a pas répondu dans les 2,5 s",
+        ),
+        (
+            None,
+            "Octopush refused: Octopush did not answer within 2.5 s",
+            "Refusé par Octopush : Octopush n'a pas répondu dans les 2,5 s",
+        ),
+    ]:
+        failed = SendOutcome.model_construct(
+            status=AuditStatus.FAILED, error_code=code, error_message=timed_out
+        )
+        why = Attempt("alice", failed).why
+        assert why == english
+        assert translator("fr").gettext(why) == french
 
 
 def test_no_rotation_names_the_known_ones_or_says_none_in_french() -> None:

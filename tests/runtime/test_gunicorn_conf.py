@@ -89,6 +89,21 @@ def test_starting_a_run_with_bad_settings_stops_naming_them(
     assert "Traceback" not in "\n".join(lines)
 
 
+def test_bad_settings_are_reported_in_the_terminals_language(
+    clean_environment: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SMS_RATE_LIMIT", "lots")
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(SystemExit):
+        gunicorn_conf.on_starting(a_master())
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "sms-bot: des réglages manquent ou sont mal formés :"
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
