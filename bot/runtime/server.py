@@ -29,9 +29,15 @@ def _serve_http(settings: Settings) -> int:
 
     if settings.slack.signing_secret is None:
         from bot.errors import SettingsError
+        from bot.i18n import N_
 
         raise SettingsError(
-            ["SLACK_SIGNING_SECRET: missing (HTTP mode verifies every request with it)"]
+            [
+                N_(
+                    "%(variable)s: missing (HTTP mode verifies every request with it)",
+                    variable="SLACK_SIGNING_SECRET",
+                )
+            ]
         )
 
     bind = gunicorn_conf.bind_address(settings.port)

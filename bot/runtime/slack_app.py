@@ -22,7 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.config import Settings
 from bot.directory.source import open_directory
 from bot.errors import SettingsError
-from bot.i18n import set_default_language, translator
+from bot.i18n import N_, set_default_language, translator
 from bot.paging.inbound import InboundProcessor
 from bot.runtime import metrics
 from bot.runtime.housekeeping import Housekeeping
@@ -61,7 +61,12 @@ def build_slack_client(
     token = settings.slack.bot_token
     if token is None:
         raise SettingsError(
-            ["SLACK_BOT_TOKEN: missing; set it in the environment or in .env"]
+            [
+                N_(
+                    "%(variable)s: missing; set it in the environment or in .env",
+                    variable="SLACK_BOT_TOKEN",
+                )
+            ]
         )
     retries: list[RetryHandler] = [ConnectionErrorRetryHandler(max_retry_count=1)]
     if retry_rate_limits:
@@ -225,7 +230,12 @@ def _bolt_app(
     secret = settings.slack.signing_secret
     if not socket_mode and secret is None:
         raise SettingsError(
-            ["SLACK_SIGNING_SECRET: missing (HTTP mode verifies every request with it)"]
+            [
+                N_(
+                    "%(variable)s: missing (HTTP mode verifies every request with it)",
+                    variable="SLACK_SIGNING_SECRET",
+                )
+            ]
         )
     bolt_logger = logging.getLogger("bot.slack.bolt")
     bolt_logger.addFilter(_drop_token_skipped_warning)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from bot.audit import AuditStore
 from bot.config import Settings
 from bot.errors import SettingsError
+from bot.i18n import N_
 from bot.octopush import OctopushClient
 from bot.sending.credit import LowCreditWatch
 from bot.sending.guard import Guard, UsergroupLookup, policy_from
@@ -25,7 +26,10 @@ def build_octopush(settings: Settings) -> OctopushClient:
     if login is None or key is None:
         raise SettingsError(
             [
-                f"{name}: missing; set it in the environment or in .env"
+                N_(
+                    "%(variable)s: missing; set it in the environment or in .env",
+                    variable=name,
+                )
                 for name in OCTOPUSH_REQUIRED
             ]
         )

@@ -10,6 +10,7 @@ from slack_bolt import App
 
 from bot.config import SlackSettings
 from bot.errors import SettingsError
+from bot.i18n import translator
 from bot.runtime.server import serve
 from tests.conftest import SIGNING_SECRET, SLACK_BOT_TOKEN, make_settings
 from tests.fakes.slack import FakeSlack
@@ -69,6 +70,10 @@ def test_http_mode_needs_the_signing_secret(
         serve(settings)
     assert exc_info.value.problems[0].startswith("SLACK_SIGNING_SECRET: missing")
     assert SIGNING_SECRET not in str(exc_info.value)
+    french = exc_info.value.report(translator("fr")).splitlines()
+    assert french[1] == (
+        "  SLACK_SIGNING_SECRET : manquant (le mode HTTP vérifie chaque requête avec)"
+    )
 
 
 def test_http_mode_runs_gunicorn_with_the_shared_config_on_the_settings_port(
