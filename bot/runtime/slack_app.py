@@ -178,6 +178,7 @@ def build_stack(
     posts = PagePosts(deps, pager)
     escalations = SlackEscalations(posts)
     receipts = SlackReceipts(posts, escalations)
+    service.post_observers.append(receipts.post_remembered)
     paging = SlackPaging(posts, escalations)
     # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
     executor = ThreadPoolExecutor(

@@ -93,6 +93,9 @@ class SmsService:
         self._ledger = SendLedger(store)
         self.observers = list(observers)
         self.refusal_observers: list[Callable[[Source], None]] = []  # metrics
+        #: Told the audit id once its Slack post is remembered (receipts that beat
+        #: the post update it then).
+        self.post_observers: list[Callable[[int], None]] = []
         self._clock = clock
 
     def check_policy(self, request: SendRequest, actor: Actor) -> None:
@@ -172,8 +175,17 @@ class SmsService:
         return result
 
     def remember_post(self, audit_id: int, *, channel: str, ts: str) -> None:
-        """Remember the Slack post that shows attempt ``audit_id`` (receipts update it)."""
+        """Remember the Slack post that shows attempt ``audit_id`` (receipts update it).
+
+        Then the post observers run: a receipt stored before this (it found no post
+        to update) is shown now, by whoever remembers the post, even after a restart.
+        """
         self.store.set_slack_message(audit_id, channel=channel, ts=ts)
+        for observe in self.post_observers:
+            try:
+                observe(audit_id)
+            except Exception:
+                logger.exception("post observer %r failed for #%s", observe, audit_id)
 
     def balance(self) -> Balance:
         """The Octopush credit left (raises ``OctopushError``)."""

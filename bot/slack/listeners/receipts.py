@@ -4,7 +4,6 @@ receipts update the post in place, replies and STOPs go in its thread."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,9 +20,6 @@ from bot.slack.views.page_messages import acknowledged_note, with_deliveries
 
 logger = logging.getLogger(__name__)
 
-#: How long a receipt that arrived before its channel post waits for the post.
-POST_GRACE_SECONDS = 3.0
-
 
 class SlackReceipts:
     """The :class:`bot.paging.inbound.InboundListener` of the Slack app."""
@@ -32,20 +28,16 @@ class SlackReceipts:
         self.posts = posts
         self.escalations = escalations
 
-    def receipt(self, record: AuditRecord, *, retry: bool = True) -> None:
-        """Receipt -> post update, in one place (so updates can be coalesced here)."""
+    def receipt(self, record: AuditRecord) -> None:
+        """Receipt -> post update, in one place (so updates can be coalesced here).
+
+        A receipt can beat the post (its ts is stored just after): it is stored, and
+        :meth:`post_remembered` shows it once the post is known.
+        """
         posts = self.posts
         page = posts.pager.pages.for_audit(record.id)
         if page is not None:
             posts.refresh_later(page)
-            return
-        if record.slack_message_ts is None and record.slack_channel_id and retry:
-            # A receipt can beat the post (its ts is stored just after): look again later.
-            timer = threading.Timer(
-                POST_GRACE_SECONDS, self._receipt_again, args=(record.id,)
-            )
-            timer.daemon = True
-            timer.start()
             return
         if record.slack_message_channel and record.slack_message_ts:
             posts.deps.updates.submit(
@@ -61,11 +53,14 @@ class SlackReceipts:
         )
         return with_deliveries(post, self.posts.tracker.for_audit(record.id))
 
-    def _receipt_again(self, audit_id: int) -> None:
-        try:
-            self.receipt(self.posts.tracker.record(audit_id), retry=False)
-        except Exception:
-            logger.exception("late receipt update of audit #%s failed", audit_id)
+    def post_remembered(self, audit_id: int) -> None:
+        """A send's post was just remembered: show the receipts that came before it.
+
+        The receipt is stored before its handler looks for the post, and the post
+        before this looks for receipts, so one of the two always sees the other.
+        """
+        if self.posts.tracker.for_audit(audit_id):
+            self.receipt(self.posts.tracker.record(audit_id))
 
     def reply(
         self,
