@@ -44,22 +44,22 @@ color: blue
 """
 
 BROKEN_FRENCH = [
-    "  ligne 2, people.alice : clé inconnue 'mail' ; attendu : phone, slack",
+    "  ligne 2, people.alice : clé inconnue « mail » ; attendu : phone, slack",
     '  ligne 3, people.bob : n\'a pas de téléphone ; écrivez phone: "+33612345678"',
-    "  ligne 3, people.bob.slack : 'nope' n'est pas un identifiant d'utilisateur Slack",
-    "  ligne 4, people : '1234' ressemble à un numéro de téléphone ; "
+    "  ligne 3, people.bob.slack : « nope » n'est pas un identifiant d'utilisateur Slack",
+    "  ligne 4, people : « 1234 » ressemble à un numéro de téléphone ; "
     "un nom doit contenir une lettre",
-    "  ligne 6, groups.ops.members : membre inconnu 'alicee' : absent de people ; "
-    "vouliez-vous dire 'alice' ?",
-    "  ligne 6, groups.ops.members : 'alice' figure deux fois",
-    "  ligne 9, groups.night.rotation : 'fortnightly' n'est pas une durée ; écrivez "
+    "  ligne 6, groups.ops.members : membre inconnu « alicee » : absent de people ; "
+    "vouliez-vous dire « alice » ?",
+    "  ligne 6, groups.ops.members : « alice » figure deux fois",
+    "  ligne 9, groups.night.rotation : « fortnightly » n'est pas une durée ; écrivez "
     "daily, weekly, ou un nombre et une unité comme 12h, 30m, 90s, 2d, 1w ou 1h30m",
-    "  ligne 10, groups.night.start : 'yesterday' n'est pas une date et heure ; "
+    "  ligne 10, groups.night.start : « yesterday » n'est pas une date et heure ; "
     "écrivez 2026-11-02T09:00:00+01:00",
     "  ligne 11, groups.day.timezone : seules les rotations l'ont ; "
     "ajoutez rotation: daily, weekly ou une durée",
-    "  ligne 12, groups : 'alice' est déjà une personne (ligne 2)",
-    "  ligne 13, le fichier : clé inconnue 'color' ; écrivez people: et groups:",
+    "  ligne 12, groups : « alice » est déjà une personne (ligne 2)",
+    "  ligne 13, le fichier : clé inconnue « color » ; écrivez people: et groups:",
 ]
 
 #: English words of the report and the problems that must not be left in French.
@@ -240,7 +240,7 @@ def test_a_bad_sms_directory_at_start_is_french_through_the_settings_error(
     lines = result.stderr.splitlines()
     assert lines[0] == "sms-bot: des réglages manquent ou sont mal formés :"
     assert lines[1] == (
-        f"  SMS_DIRECTORY ({path}) : ligne 2, people.alice : clé inconnue 'mail' ; "
+        f"  SMS_DIRECTORY ({path}) : ligne 2, people.alice : clé inconnue « mail » ; "
         "attendu : phone, slack"
     )
     assert len(lines) == 1 + len(BROKEN_FRENCH)
@@ -266,7 +266,7 @@ def test_directory_problems_stay_english_for_logs_and_translate_for_slack(
     )
     assert translator("fr").gettext(last) == (
         f"SMS_DIRECTORY ({path}) : "
-        "ligne 13, le fichier : clé inconnue 'color' ; écrivez people: et groups:"
+        "ligne 13, le fichier : clé inconnue « color » ; écrivez people: et groups:"
     )
 
 
@@ -289,6 +289,6 @@ def test_a_bad_edit_while_running_is_announced_in_the_workspace_language(
     assert post == (
         f"SMS_DIRECTORY {directory_file} a été modifié mais ne peut pas être utilisé ; "
         "la version précédente reste en service :\n"
-        f"{directory_file} : ligne 11, le fichier : clé inconnue 'color' ; "
+        f"{directory_file} : ligne 11, le fichier : clé inconnue « color » ; "
         "écrivez people: et groups:"
     )
