@@ -273,18 +273,16 @@ def test_the_ack_makes_no_slack_call_and_touches_no_store(
         "<@UALICE|alice> db-oncall hello",
         "+33612345678 " + "x" * 1300,
     ]
-    started = time.perf_counter()
+    # How fast the ack is is measured by bench/ack.py; this checks what it touches.
     for _ in range(20):
         for text in typed:
             handlers.ack(
                 lambda **kwargs: answers.append(kwargs),  # type: ignore[arg-type]
                 {"text": text, "user_id": "U1", "channel_id": "C1", "team_id": "T1"},
             )
-    per_ack = (time.perf_counter() - started) / (20 * len(typed))
     assert len(answers) == 20 * len(typed)
     assert harness.slack.methods() == before
     assert harness.store.recent(limit=5) == []
-    assert per_ack < 0.005, f"{per_ack * 1000:.2f} ms per ack"
 
 
 def test_a_page_to_several_at_once_is_refused_in_the_ack(
