@@ -29,7 +29,7 @@ from bot.slack import ids
 from bot.slack.views.page_messages import delivery_text
 from tests.conftest import FakeClock, SlackHarness
 from tests.paging.conftest import DIRECTORY, NUMBERS, FakeOctopush
-from tests.slack.listeners.test_commands import all_text, wait_until
+from tests.slack.listeners.test_commands import all_text, finished, wait_until
 from tests.slack.listeners.test_pages import SEND_PATH, button_value, receipt
 
 MakeHarness = Callable[..., SlackHarness]
@@ -219,6 +219,22 @@ def test_a_stop_is_french_in_the_thread_the_admin_channel_and_the_failover(
         f"⏩ {first} est injoignable (a répondu STOP) : alerte *{second}*" in (moved[0])
     )
     assert "cannot be reached" not in moved[0] and "paging" not in moved[0]
+
+
+def test_a_reply_with_no_post_and_no_admin_channel_is_logged_in_english(
+    start: Callable[..., SlackHarness], caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = start(language="fr")  # no SMS_ADMIN_CHANNEL
+    harness.slack.state.failures["chat.postMessage"] = "channel_not_found"
+    harness.slack.state.webhook_status = 500  # the result has nowhere to go
+    harness.command("+33612345678 disque plein")
+    (sent,) = finished(harness)
+    assert harness.store.get(sent.id).slack_message_ts is None
+    with caplog.at_level(logging.WARNING):
+        harness.callback(reply("+33612345678", "bien reçu", ticket=sent.sms_ticket))
+        wait_until(lambda: "no post to attach it to" in caplog.text)
+    assert "Reply from alice (+33 6 •• •• •• 78): bien reçu" in caplog.text
+    assert "Réponse de" not in caplog.text
 
 
 def test_without_an_admin_channel_the_notice_is_logged_in_english(

@@ -87,8 +87,11 @@ class PagePosts:
         )
         return True
 
-    def note(self, record: AuditRecord | None, note: dict[str, Any]) -> None:
-        """In the thread of the original post; else in the admin channel; else logged."""
+    def note(
+        self, record: AuditRecord | None, note: dict[str, Any], english: str
+    ) -> None:
+        """In the thread of the original post; else in the admin channel; else logged
+        (as ``english``: operators grep the log)."""
         if (
             record is not None
             and record.slack_message_channel
@@ -102,7 +105,7 @@ class PagePosts:
         if admin:
             self.deps.poster.post(note, channel_id=admin, user_id=None)
             return
-        logger.warning("inbound SMS with no post to attach it to: %s", note.get("text"))
+        logger.warning("inbound SMS with no post to attach it to: %s", english)
 
     def label(self, member: str) -> str:
         directory = self.deps.directory.current()

@@ -79,8 +79,8 @@ class SlackReceipts:
                 "Not taken as an acknowledgement: this page did not text that number."
             )
             lines += "_"
-        fallback = tr.gettext("Reply from %(who)s: %(text)s", who=who, text=text)
-        self.posts.note(record, message(fallback, [section(lines)]))
+        said = N_("Reply from %(who)s: %(text)s", who=who, text=text)
+        self.posts.note(record, message(tr.gettext(said), [section(lines)]), said)
 
     def opted_out(
         self, record: AuditRecord | None, who: str, rotations: Sequence[str] = ()
@@ -93,7 +93,8 @@ class SlackReceipts:
             who=escape(who),
         )
         see = tr.gettext("(see `sms-bot optout`)")
-        self.posts.note(record, message(text, [section(f"{text} {see}.")]))
+        said = N_("%(who)s replied STOP: this number will not be texted again", who=who)
+        self.posts.note(record, message(text, [section(f"{text} {see}.")]), said)
         if rotations:
             names = ", ".join(escape(name) for name in rotations)
             self.posts.admin(
