@@ -71,6 +71,17 @@ def run_checks(out: Printer, tr: Translator | None = None) -> int:
                 sender=settings.sms.default_sender or _("account default"),
             )
         )
+        if settings.slack.app_token and settings.slack.signing_secret is None:
+            # serve picks Socket Mode from the token, but the Procfile and gunicorn
+            # always serve HTTP, which verifies every request and so needs the secret.
+            out(
+                "skip "
+                + _(
+                    "HTTP mode (Procfile, gunicorn): %(variable)s is missing, so only "
+                    "Socket Mode (sms-bot serve) can run",
+                    variable="SLACK_SIGNING_SECRET",
+                )
+            )
     failures += _check_store(settings, out, tr)
     failures += _check_octopush(settings, out, tr)
     failures += _check_slack(settings, out, tr)

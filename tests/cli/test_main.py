@@ -303,3 +303,26 @@ def test_a_request_id_longer_than_the_column_is_a_clear_error_and_audited(
     (record,) = audit_json(env, tmp_path)
     assert record["status"] == "rejected"
     assert str(record["request_id"]).startswith("x" * 100)
+
+
+def test_check_says_http_mode_needs_the_signing_secret_with_an_app_token(
+    httpserver: HTTPServer, env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """An app token makes serve use Socket Mode, but the Procfile serves HTTP, which
+    verifies every request: check says that setup cannot run over HTTP."""
+    httpserver.expect_request(BALANCE_PATH, method="GET").respond_with_json(
+        {"amount": 3.5, "unit": "euros"}
+    )
+    env.update(
+        SLACK_BOT_TOKEN=SLACK_BOT_TOKEN,
+        SLACK_APP_TOKEN="xapp-1-test-app-token",
+        SLACK_API_URL=fake_slack.api_url,
+    )
+    env.pop("SLACK_SIGNING_SECRET", None)
+    result = run(["check"], env, tmp_path)
+    assert "ok   settings (Socket Mode" in result.stdout
+    assert (
+        "skip HTTP mode (Procfile, gunicorn): SLACK_SIGNING_SECRET is missing, so only "
+        "Socket Mode (sms-bot serve) can run"
+    ) in result.stdout
+    assert "xapp-1-test-app-token" not in result.stdout + result.stderr
