@@ -206,7 +206,8 @@ def application() -> WSGIApp:
             required=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", *OCTOPUSH_REQUIRED)
         )
         configure_logging("INFO", secrets=secrets_of(settings))
-        stack = build_stack(settings)
+        # Served over HTTP, so signed requests only, even with SLACK_APP_TOKEN set.
+        stack = build_stack(settings, transport="http")
     except SettingsError as error:
         print(error.report(translator(terminal_language())), file=sys.stderr)
         # Gunicorn's "worker failed to boot" code: stop, rather than respawn forever.
