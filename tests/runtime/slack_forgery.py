@@ -19,13 +19,15 @@ NUMBER = "+33612345678"
 STALE_SECONDS = 6 * 60
 
 
-def command_body(text: str, *, response_url: str, user: str = ALLOWED_USER) -> str:
+def command_body(
+    text: str, *, response_url: str, user: str = ALLOWED_USER, channel: str = "C1"
+) -> str:
     return urlencode(
         {
             "token": "legacy",
             "team_id": "T1",
             "team_domain": "test",
-            "channel_id": "C1",
+            "channel_id": channel,
             "channel_name": "ops",
             "user_id": user,
             "user_name": "ops",
