@@ -22,7 +22,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.audit import OptOutList
+from bot.audit import AuditStore, OptOutList
 from bot.audit.inbox import CallbackInbox
 from bot.config import OctopushSettings, Settings, load_settings
 from bot.errors import SettingsError
@@ -30,7 +30,9 @@ from bot.i18n import translator
 from bot.runtime.callback_gate import CallbackGate
 from bot.runtime.web import create_wsgi_app
 from tests.conftest import CALLBACK_TOKEN, SlackHarness, make_settings
+from tests.fakes.slack import FakeSlack
 from tests.fakes.wsgi import serve_wsgi
+from tests.runtime.served import Server, base_environment, free_port, procfile_command
 
 OLD_TOKEN = "callback-OLD-token-before-rotation"
 METRICS_TOKEN = "metrics-SECRET-token-for-gate"
@@ -62,10 +64,10 @@ def rotated(settings: Settings, **octopush: Any) -> Settings:
 
 
 class Gated:
-    """The real app's WSGI surface with ``gate``, served on 127.0.0.1."""
+    """The real app's WSGI surface behind a gate, served on 127.0.0.1."""
 
-    def __init__(self, harness: SlackHarness, url: str) -> None:
-        self.harness, self.url = harness, url
+    def __init__(self, url: str, harness: SlackHarness | None = None) -> None:
+        self.url, self.harness = url, harness
 
     def callback(
         self, body: str, *, token: str = CALLBACK_TOKEN, forwarded: str | None = None
@@ -96,10 +98,12 @@ class Gated:
         return 0.0
 
     def opted_out(self, *numbers: str) -> list[str]:
+        assert self.harness is not None
         return list(OptOutList(self.harness.store).among(list(numbers)))
 
     def settle(self) -> None:
         """Wait until every stored callback was handled by the inbox worker."""
+        assert self.harness is not None
         inbox = CallbackInbox(self.harness.store)
         wait_until(lambda: inbox.unprocessed() == 0)
 
@@ -120,7 +124,7 @@ def gated(
                 metrics_token=METRICS_TOKEN,
             )
             stack.callback(wsgi.close)  # its inbox worker, after the server stops
-            return Gated(harness, stack.enter_context(serve_wsgi(wsgi)))
+            return Gated(stack.enter_context(serve_wsgi(wsgi)), harness)
 
         yield serve
 
@@ -287,3 +291,48 @@ def test_a_previous_token_alone_is_a_settings_error(
     (problem,) = raised.value.problems
     assert problem.startswith("OCTOPUSH_CALLBACK_TOKEN_PREVIOUS: set without")
     assert OLD_TOKEN not in raised.value.report(translator("en"))
+
+
+# --- the Procfile app, configured from the environment ---------------------------------
+
+
+def test_the_procfile_app_takes_both_tokens_and_the_allow_list_from_the_environment(
+    tmp_path: Path, fake_slack: FakeSlack, database_url: str, served: list[Server]
+) -> None:
+    env = base_environment(
+        tmp_path,
+        port=free_port(),
+        slack_url=fake_slack.api_url,
+        octopush_url="http://127.0.0.1:9/v1/public",
+        database=database_url,
+    )
+    env.update(
+        OCTOPUSH_CALLBACK_TOKEN=CALLBACK_TOKEN,
+        OCTOPUSH_CALLBACK_TOKEN_PREVIOUS=OLD_TOKEN,
+        OCTOPUSH_CALLBACK_ALLOW=ALLOWED,
+        SMS_TRUSTED_PROXIES="127.0.0.1",  # the test plays the load balancer
+        SMS_METRICS_TOKEN=METRICS_TOKEN,
+    )
+    server = Server(procfile_command(), env, tmp_path)
+    served.append(server)
+    server.wait_until_up()
+    app = Gated(server.url)
+
+    assert app.callback(stop(A), token=OLD_TOKEN, forwarded="192.0.2.9").ok
+    assert app.callback(stop(B), forwarded="198.51.100.7").status_code == 404
+    assert app.callback(stop(B)).status_code == 404  # the proxy itself: not Octopush
+    assert (
+        app.callback(stop(C), token="guess", forwarded="192.0.2.9").status_code == 404
+    )
+    assert (app.refused("source"), app.refused("token")) == (2.0, 1.0)
+    store = AuditStore.from_url(database_url)
+    try:
+        wait_until(lambda: CallbackInbox(store).unprocessed() == 0)
+        assert OptOutList(store).among([A, B, C]) == [A]
+    finally:
+        store.close()
+    assert server.stop() == 0
+    log = server.log.read_text()
+    assert "/octopush/callback/[redacted]" in log  # the access log has the lines
+    assert OLD_TOKEN not in log and CALLBACK_TOKEN not in log
+    assert log.count("Octopush callback refused") == 3

@@ -11,26 +11,24 @@ and the audit trail saw the signed command only.
 from __future__ import annotations
 
 import json
-import os
-import shlex
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from pytest_httpserver import HTTPServer
 
 from bot.audit import AuditStore
 from bot.domain import AuditStatus
 from bot.playground import workspace
 from bot.playground.app import Playground
-from tests.conftest import OCTOPUSH_KEY, SENT, SIGNING_SECRET, SLACK_BOT_TOKEN
+from tests.conftest import SENT, SIGNING_SECRET
 from tests.fakes.slack import FakeSlack
+from tests.runtime.served import (
+    Server,
+    base_environment,
+    free_port,
+    procfile_command,
+    serve_command,
+)
 from tests.runtime.slack_forgery import (
     ALLOWED_USER,
     NUMBER,
@@ -39,88 +37,9 @@ from tests.runtime.slack_forgery import (
     post_signed,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 SEND_PATH = "/v1/public/sms-campaign/send"
 APP_TOKEN = "xapp-1-left-over-from-socket-mode"
 REFUSED = {"unsigned": 401, "wrongly signed": 401, "stale": 401}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def procfile_command() -> list[str]:
-    (line,) = [t for t in (ROOT / "Procfile").read_text().splitlines() if t.strip()]
-    words = shlex.split(line.partition(":")[2])
-    assert words[0] == "gunicorn"
-    return [sys.executable, "-m", "gunicorn", *words[1:]]
-
-
-def serve_command() -> list[str]:
-    return [sys.executable, "-m", "bot", "serve"]
-
-
-def base_environment(
-    tmp_path: Path, *, port: int, slack_url: str, octopush_url: str, database: str
-) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("OCTOPUSH_", "SLACK_", "SMS_", "PROMETHEUS_"))
-        and key not in ("DATABASE_URL", "PORT")
-    }
-    env.update(
-        HOME=str(tmp_path),
-        PORT=str(port),
-        DATABASE_URL=database,
-        SLACK_BOT_TOKEN=SLACK_BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=slack_url,
-        OCTOPUSH_API_LOGIN="ops@example.com",
-        OCTOPUSH_API_KEY=OCTOPUSH_KEY,
-        OCTOPUSH_BASE_URL=octopush_url,
-        SMS_ALLOWED_USERS=ALLOWED_USER,
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
-class Server:
-    """A command serving HTTP on ``port``, in its own process group."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path) -> None:
-        self.log = cwd / "server.log"
-        with open(self.log, "wb") as out:
-            self.process = subprocess.Popen(
-                argv, env=env, cwd=cwd, stdout=out, stderr=out, start_new_session=True
-            )
-        self.url = f"http://127.0.0.1:{env['PORT']}"
-
-    def wait_until_up(self) -> None:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(self.log.read_text())
-            time.sleep(0.2)
-
-    def stop(self) -> int:
-        """SIGTERM, then wait: gunicorn's worker finishes its sends before it exits."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            return self.process.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
-            raise AssertionError("the server did not stop on SIGTERM") from None
 
 
 @pytest.fixture
@@ -160,16 +79,6 @@ def refuse_forgeries_then_send_one(
     assert server.stop() == 0, server.log.read_text()
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[list[Server]]:
-    """Servers a test started; stopped (if still running) when it ends."""
-    started: list[Server] = []
-    yield started
-    for server in started:
-        if server.process.poll() is None:
-            server.stop()
-
-
 @pytest.mark.parametrize("where", ["environment", ".env"])
 def test_the_procfile_app_refuses_unsigned_requests_with_an_app_token_set(
     where: str,
@@ -186,6 +95,7 @@ def test_the_procfile_app_refuses_unsigned_requests_with_an_app_token_set(
         octopush_url=octopush.url_for("/v1/public"),
         database=database_url,
     )
+    env["SMS_ALLOWED_USERS"] = ALLOWED_USER
     if where == "environment":
         env["SLACK_APP_TOKEN"] = APP_TOKEN
     else:
@@ -214,6 +124,7 @@ def test_serve_in_http_mode_refuses_unsigned_requests(
         octopush_url=octopush.url_for("/v1/public"),
         database=database_url,
     )
+    env["SMS_ALLOWED_USERS"] = ALLOWED_USER
     server = Server(serve_command(), env, tmp_path)
     served.append(server)
     server.wait_until_up()
