@@ -29,6 +29,7 @@ from bot.errors import SettingsError
 from bot.i18n import translator
 from bot.runtime.callback_gate import CallbackGate
 from bot.runtime.web import create_wsgi_app
+from bot.runtime.wiring import secrets_of
 from tests.conftest import CALLBACK_TOKEN, SlackHarness, make_settings
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wsgi import serve_wsgi
@@ -251,8 +252,11 @@ def test_the_three_settings_are_read(
     monkeypatch.setenv("OCTOPUSH_CALLBACK_TOKEN_PREVIOUS", OLD_TOKEN)
     monkeypatch.setenv("OCTOPUSH_CALLBACK_ALLOW", "192.0.2.0/24, 2001:db8::/32")
     monkeypatch.setenv("SMS_TRUSTED_PROXIES", "10.0.0.1,172.16.0.0/12")
-    gate = CallbackGate.from_settings(load_settings(env_file=None))
+    settings = load_settings(env_file=None)
+    gate = CallbackGate.from_settings(settings)
     assert gate.tokens == (CALLBACK_TOKEN, OLD_TOKEN)
+    # Both are redacted from every log line (the filter configure_logging installs).
+    assert {CALLBACK_TOKEN, OLD_TOKEN} <= set(secrets_of(settings))
     assert gate.allow == (ip_network("192.0.2.0/24"), ip_network("2001:db8::/32"))
     assert gate.trusted_proxies == (
         ip_network("10.0.0.1/32"),
