@@ -133,6 +133,7 @@ def build_stack(
     ``transport`` is how the caller serves the app, never guessed from the settings:
     over HTTP every request's signature is checked, even with ``SLACK_APP_TOKEN`` set
     (a token left in ``.env`` must not open ``/slack/events`` to unsigned requests).
+    The default is HTTP, so a caller that does not say gets the check.
 
     Raises ``SettingsError`` for missing Slack settings (``SLACK_SIGNING_SECRET`` over
     HTTP) or a bad ``SMS_DIRECTORY`` (one line per problem, with its line in the file).
