@@ -6,10 +6,12 @@ every problem into one line naming the variable (never its value) in a ``Setting
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,12 +32,38 @@ from bot.i18n import (
 )
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
+Network = IPv4Network | IPv6Network
+#: Comma-separated addresses or CIDR networks (``203.0.113.0/24, 2001:db8::/32``).
+NetworkList = Annotated[tuple[Network, ...], NoDecode]
 
 
 def _split_commas(value: Any) -> Any:
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return value
+
+
+def _networks(value: Any) -> Any:
+    """Parse each address or network with :mod:`ipaddress`; a bad one names itself."""
+    parts = _split_commas(value)
+    if not isinstance(parts, tuple):
+        return parts
+    networks: list[Network] = []
+    for part in parts:
+        if isinstance(part, IPv4Network | IPv6Network):
+            networks.append(part)
+            continue
+        try:
+            networks.append(ipaddress.ip_network(str(part), strict=False))
+        except ValueError:
+            raise ValueError(
+                N_(
+                    "%(value)s is not an address or a network such as "
+                    "203.0.113.0/24 (separate several with commas)",
+                    value=str(part),
+                )
+            ) from None
+    return tuple(networks)
 
 
 def _check_url(value: str) -> str:
@@ -78,8 +106,13 @@ class OctopushSettings(BaseSettings):
     base_url: str = "https://api.octopush.com/v1/public"
     simulation: bool = False
     callback_token: SecretStr | None = None
+    #: ``OCTOPUSH_CALLBACK_TOKEN_PREVIOUS``: still accepted while a rotation goes round.
+    callback_token_previous: SecretStr | None = None
+    #: ``OCTOPUSH_CALLBACK_ALLOW``: where callbacks may come from; empty = anywhere.
+    callback_allow: NetworkList = ()
 
     _url = field_validator("base_url")(_check_url)
+    _allow = field_validator("callback_allow", mode="before")(_networks)
 
 
 class SlackSettings(BaseSettings):
@@ -133,6 +166,8 @@ class SmsSettings(BaseSettings):
     timezone: str = "Europe/Paris"
     #: Bearer token of ``GET /metrics``; unset, the endpoint answers 404.
     metrics_token: SecretStr | None = None
+    #: ``SMS_TRUSTED_PROXIES``: proxies whose ``X-Forwarded-For`` is believed.
+    trusted_proxies: NetworkList = ()
 
     _lists = field_validator(
         "allowed_users",
@@ -142,6 +177,7 @@ class SmsSettings(BaseSettings):
         "ack_words",
         mode="before",
     )(_split_commas)
+    _proxies = field_validator("trusted_proxies", mode="before")(_networks)
 
     @field_validator("default_sender")
     @classmethod
@@ -322,6 +358,7 @@ def load_settings(
                     why=why,
                 )
             )
+    problems.extend(_combination_problems(built))
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -330,6 +367,25 @@ def load_settings(
         sms=built["sms"],  # type: ignore[arg-type]
         app=built["app"],  # type: ignore[arg-type]
     )
+
+
+def _combination_problems(built: dict[str, BaseSettings]) -> list[str]:
+    """Settings that are fine alone but not together."""
+    octopush = built.get("octopush")
+    if (
+        isinstance(octopush, OctopushSettings)
+        and octopush.callback_token_previous is not None
+        and octopush.callback_token is None
+    ):
+        return [
+            N_(
+                "%(variable)s: set without %(current)s; set the new token in "
+                "%(current)s and keep the old one here until Octopush uses the new URL",
+                variable="OCTOPUSH_CALLBACK_TOKEN_PREVIOUS",
+                current="OCTOPUSH_CALLBACK_TOKEN",
+            )
+        ]
+    return []
 
 
 def _locate(variable: str) -> tuple[str, str, str]:

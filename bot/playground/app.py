@@ -112,7 +112,7 @@ class Playground:
 
     def _build_bot(self, settings: Settings) -> WSGIApp:
         """Exactly what ``bot.runtime.web.application()`` does, with our settings."""
-        stack = build_stack(settings)
+        stack = build_stack(settings, transport="http")
         self._exit.callback(stack.service.store.close)
         self._exit.callback(stack.service.octopush.close)
         self._exit.callback(stack.executor.shutdown, wait=True)

@@ -91,6 +91,11 @@ class Series:
             "Octopush callbacks by kind (receipt, reply, opt-out, invalid, refused).",
             ["kind"],
         )
+        self.callback_refusals: Counter = Counter(
+            "smsbot_callbacks_refused_total",
+            "Octopush callbacks refused, by reason (token, source).",
+            ["reason"],
+        )
         self.pending: Gauge = Gauge(
             "smsbot_pending_attempts",
             "Audit records still pending (a crash mid-send leaves some).",
@@ -144,6 +149,13 @@ def outcome_observer(store: AuditStore) -> Callable[[SendOutcome], None]:
 
 def record_callback(kind: str) -> None:
     series().callbacks.labels(kind).inc()
+
+
+def record_callback_refused(reason: str) -> None:
+    """A refused callback: ``kind="refused"`` as before, and why (``token``, ``source``)."""
+    found = series()
+    found.callbacks.labels("refused").inc()
+    found.callback_refusals.labels(reason).inc()
 
 
 def record_page(outcome: str) -> None:

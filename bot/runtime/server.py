@@ -15,7 +15,12 @@ logger = logging.getLogger(__name__)
 
 
 def serve(settings: Settings) -> int:
-    """Serve until stopped: Socket Mode with ``SLACK_APP_TOKEN``, else HTTP on ``PORT``."""
+    """Serve until stopped: Socket Mode with ``SLACK_APP_TOKEN``, else HTTP on ``PORT``.
+
+    The choice made here is passed on to the app as its transport: the HTTP app checks
+    every request's signature whatever else is set (``application()`` re-reads the
+    settings, and gunicorn may run it from the Procfile with an app token around).
+    """
     if settings.slack.app_token is not None:
         return _serve_socket_mode(settings)
     return _serve_http(settings)
@@ -25,20 +30,10 @@ def _serve_http(settings: Settings) -> int:
     from gunicorn.app.base import BaseApplication
 
     from bot.runtime import gunicorn_conf
+    from bot.runtime.slack_app import check_transport
     from bot.runtime.web import application
 
-    if settings.slack.signing_secret is None:
-        from bot.errors import SettingsError
-        from bot.i18n import N_
-
-        raise SettingsError(
-            [
-                N_(
-                    "%(variable)s: missing (HTTP mode verifies every request with it)",
-                    variable="SLACK_SIGNING_SECRET",
-                )
-            ]
-        )
+    check_transport(settings, "http")
 
     bind = gunicorn_conf.bind_address(settings.port)
 
@@ -68,7 +63,7 @@ def _serve_socket_mode(settings: Settings) -> int:
     token = settings.slack.app_token
     if token is None:
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
-    stack = build_stack(settings)
+    stack = build_stack(settings, transport="socket")
     start_recovery(stack.service, report=stack.announce)
     stack.start_workers(escalation_check_seconds=settings.sms.escalation_check_seconds)
     if settings.octopush.callback_token is not None:

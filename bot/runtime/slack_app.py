@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Literal
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -48,6 +49,10 @@ SLACK_TIMEOUT_SECONDS = 10
 LISTENER_THREADS = 32
 #: Seconds between two ``chat.update`` of one post (tier 3: about 50 a minute).
 UPDATE_INTERVAL_SECONDS = 3.0
+
+#: How Slack reaches the app: ``http`` (``POST /slack/events``, every request signed)
+#: or ``socket`` (a Socket Mode connection the app opened with ``SLACK_APP_TOKEN``).
+Transport = Literal["http", "socket"]
 
 
 def build_slack_client(
@@ -118,13 +123,22 @@ class Stack:
 
 
 def build_stack(
-    settings: Settings, *, token_verification_enabled: bool = True
+    settings: Settings,
+    *,
+    transport: Transport = "http",
+    token_verification_enabled: bool = True,
 ) -> Stack:
     """Every long-lived object of ``serve``, sharing one Slack client.
 
-    Raises ``SettingsError`` for missing Slack settings or a bad ``SMS_DIRECTORY``
-    (one line per problem, with its line in the file).
+    ``transport`` is how the caller serves the app, never guessed from the settings:
+    over HTTP every request's signature is checked, even with ``SLACK_APP_TOKEN`` set
+    (a token left in ``.env`` must not open ``/slack/events`` to unsigned requests).
+    The default is HTTP, so a caller that does not say gets the check.
+
+    Raises ``SettingsError`` for missing Slack settings (``SLACK_SIGNING_SECRET`` over
+    HTTP) or a bad ``SMS_DIRECTORY`` (one line per problem, with its line in the file).
     """
+    check_transport(settings, transport)
     client = build_slack_client(settings)
     groups = UsergroupMembers(client)
     phones = ProfilePhones(client)
@@ -187,6 +201,7 @@ def build_stack(
     app = _bolt_app(
         settings,
         client,
+        transport=transport,
         executor=executor,
         token_verification_enabled=token_verification_enabled,
     )
@@ -220,16 +235,11 @@ def build_stack(
     )
 
 
-def _bolt_app(
-    settings: Settings,
-    client: WebClient,
-    *,
-    executor: ThreadPoolExecutor,
-    token_verification_enabled: bool,
-) -> App:
-    socket_mode = settings.slack.app_token is not None
-    secret = settings.slack.signing_secret
-    if not socket_mode and secret is None:
+def check_transport(settings: Settings, transport: Transport) -> None:
+    """Raise ``SettingsError`` when ``transport`` lacks its credential: HTTP verifies
+    every request with ``SLACK_SIGNING_SECRET``, Socket Mode connects with
+    ``SLACK_APP_TOKEN``. Checked before anything is built (no client, no store)."""
+    if transport == "http" and settings.slack.signing_secret is None:
         raise SettingsError(
             [
                 N_(
@@ -238,13 +248,38 @@ def _bolt_app(
                 )
             ]
         )
+    if transport == "socket" and settings.slack.app_token is None:
+        raise SettingsError(
+            [
+                N_(
+                    "%(variable)s: missing; set it in the environment or in .env",
+                    variable="SLACK_APP_TOKEN",
+                )
+            ]
+        )
+
+
+def _bolt_app(
+    settings: Settings,
+    client: WebClient,
+    *,
+    transport: Transport,
+    executor: ThreadPoolExecutor,
+    token_verification_enabled: bool,
+) -> App:
+    """Over HTTP, Bolt's signature check is on with our secret; over Socket Mode Slack
+    signs nothing (the connection itself is authenticated), so the check is off."""
+    check_transport(settings, transport)
+    secret = settings.slack.signing_secret
+    over_http = transport == "http"
     bolt_logger = logging.getLogger("bot.slack.bolt")
     bolt_logger.addFilter(_drop_token_skipped_warning)
     return App(
         name="sms-bot",
         client=client,
-        signing_secret=secret.get_secret_value() if secret else None,
-        request_verification_enabled=not socket_mode,
+        # Never None over HTTP (checked above): Bolt would read the environment.
+        signing_secret=secret.get_secret_value() if secret else "",
+        request_verification_enabled=over_http,
         process_before_response=True,
         token_verification_enabled=token_verification_enabled,
         logger=bolt_logger,

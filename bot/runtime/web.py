@@ -7,7 +7,6 @@ exactly the same code.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import sys
@@ -23,6 +22,7 @@ from bot.errors import AuditStoreError
 from bot.paging.inbound import InboundProcessor
 from bot.paging.inbox import InboxWorker
 from bot.runtime import metrics
+from bot.runtime.callback_gate import CallbackGate, Refusal
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +64,16 @@ def create_wsgi_app(
     store: AuditStore,
     inbound: InboundProcessor | None = None,
     callback_token: str | None = None,
+    callback_gate: CallbackGate | None = None,
     metrics_token: str | None = None,
     start_worker: bool = True,
 ) -> WebApp:
     """Route ``POST /slack/events`` to Bolt, ``GET /healthz`` to a store ping,
     ``POST /octopush/callback/<token>`` to the callback inbox (stored, then answered)
     and ``GET /metrics`` to Prometheus (with ``Authorization: Bearer <metrics_token>``).
+
+    ``callback_gate`` says which callbacks are let in (tokens, allow-list, proxies);
+    ``callback_token`` alone is short for a gate of that one token.
 
     With ``inbound``, an :class:`InboxWorker` handles the stored callbacks (started
     unless ``start_worker`` is false); :meth:`WebApp.close` stops it.
@@ -83,20 +87,21 @@ def create_wsgi_app(
     )
     if worker is not None and start_worker:
         worker.start()
+    gate = callback_gate or CallbackGate.for_token(callback_token)
 
     def callback(
         environ: dict[str, Any], start_response: StartResponse, token: str
     ) -> Iterable[bytes]:
-        expected = callback_token or ""
-        if (
-            inbox is None
-            or not expected
-            or not hmac.compare_digest(token.encode(), expected.encode())
-        ):
-            # Never log the token: it is the only guard of this URL.
-            metrics.record_callback("refused")
+        refusal = None if inbox is None else gate.refusal(token, environ)
+        if inbox is None or refusal is not None:
+            # The same 404 whatever the reason: the allow-list is not for outsiders to
+            # map. Never log the token: it is the guard of this URL.
+            reason = refusal or Refusal.TOKEN
+            metrics.record_callback_refused(reason.value)
             logger.warning(
-                "Octopush callback refused: unknown token (from %s)",
+                "Octopush callback refused: %s (from %s, peer %s)",
+                _REFUSALS[reason],
+                gate.client_address(environ) or "an unreadable address",
                 environ.get("REMOTE_ADDR"),
             )
             return _json(start_response, "404 Not Found", {"error": "not found"})
@@ -171,6 +176,13 @@ def create_wsgi_app(
     return WebApp(wsgi, worker, inbox)
 
 
+#: What the log says of each refusal (operators read it; English, with setting names).
+_REFUSALS = {
+    Refusal.TOKEN: "unknown token",
+    Refusal.SOURCE: "address not in OCTOPUSH_CALLBACK_ALLOW",
+}
+
+
 def _read_body(environ: dict[str, Any], limit: int) -> bytes:
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -206,19 +218,19 @@ def application() -> WSGIApp:
             required=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", *OCTOPUSH_REQUIRED)
         )
         configure_logging("INFO", secrets=secrets_of(settings))
-        stack = build_stack(settings)
+        # Served over HTTP, so signed requests only, even with SLACK_APP_TOKEN set.
+        stack = build_stack(settings, transport="http")
     except SettingsError as error:
         print(error.report(translator(terminal_language())), file=sys.stderr)
         # Gunicorn's "worker failed to boot" code: stop, rather than respawn forever.
         raise SystemExit(GUNICORN_BOOT_ERROR) from None
     start_recovery(stack.service, report=stack.announce)
     stack.start_workers(escalation_check_seconds=settings.sms.escalation_check_seconds)
-    token = settings.octopush.callback_token
     scrape_token = settings.sms.metrics_token
     return create_wsgi_app(
         stack.app,
         store=stack.service.store,
         inbound=stack.inbound,
-        callback_token=token.get_secret_value() if token else None,
+        callback_gate=CallbackGate.from_settings(settings),
         metrics_token=scrape_token.get_secret_value() if scrape_token else None,
     )

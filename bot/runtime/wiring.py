@@ -113,6 +113,7 @@ def secrets_of(settings: Settings) -> list[str]:
     candidates = (
         settings.octopush.api_key,
         settings.octopush.callback_token,
+        settings.octopush.callback_token_previous,
         settings.slack.bot_token,
         settings.slack.signing_secret,
         settings.slack.app_token,
