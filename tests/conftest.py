@@ -25,6 +25,7 @@ from pytest_httpserver import HTTPServer
 from slack_sdk.signature import SignatureVerifier
 
 from bot.audit import AuditStore
+from bot.audit.inbox import CallbackInbox
 from bot.config import (
     AppSettings,
     OctopushSettings,
@@ -38,6 +39,7 @@ from bot.runtime.slack_app import Stack, build_stack
 from bot.runtime.web import create_wsgi_app
 from bot.runtime.wiring import send_defaults
 from bot.sending.service import SmsService
+from tests.fakes.idle import wait_until_idle
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wsgi import serve_wsgi
 
@@ -205,6 +207,21 @@ class SlackHarness:
     settings: Settings
     service: SmsService
     stack: Stack
+
+    def settle(self, *, timeout: float = 15.0, inbox: bool = True) -> None:
+        """Wait until every send, stored callback and post update has finished.
+
+        ``inbox=False`` skips the callback inbox (a test whose callback is meant to
+        stay unhandled, waiting for a retry).
+        """
+        checks = {
+            "lazy listeners": self.stack.executor.idle,
+            "chat.update queue": self.stack.updates.idle,
+        }
+        if inbox:
+            callbacks = CallbackInbox(self.store)
+            checks["callback inbox"] = lambda: callbacks.unprocessed() == 0
+        wait_until_idle(checks, timeout=timeout)
 
     def callback(
         self,
