@@ -16,6 +16,7 @@ import pytest
 
 import bot.audit.store
 import bot.sending.service
+from bot.audit.deliveries import DeliveryLog
 from tests.faults.conftest import NUMBERS, OCTOPUSH_READ_TIMEOUT, SLACK_TIMEOUT, World
 from tests.faults.invariants import check_all, describe, scene_start
 
@@ -135,7 +136,8 @@ def test_a_send_survives_a_fault_at_each_step(
     world.command(f"{ALICE} db-1 down")
     world.settle()
     ticket = ticket_of(world)
-    if ticket is not None and not world.injector.killed:
+    receipt_sent = ticket is not None and not world.injector.killed
+    if receipt_sent:
         world.callback(
             {
                 "message_id": ticket,
@@ -154,6 +156,9 @@ def test_a_send_survives_a_fault_at_each_step(
     world.heal()
     try:
         check_all(world.records(), world.octopush, world.app.slack)
+        if receipt_sent:  # the receipt was handled in the end, whatever failed
+            log = DeliveryLog(world.app.store)
+            assert log.status_of(message_id=ticket, number=ALICE) == "DELIVERED"
     except AssertionError as error:
         raise AssertionError(f"{error}\n{describe(world)}") from None
 
