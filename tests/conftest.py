@@ -25,6 +25,7 @@ from pytest_httpserver import HTTPServer
 from slack_sdk.signature import SignatureVerifier
 
 from bot.audit import AuditStore
+from bot.audit.tables import callback_inbox
 from bot.config import (
     AppSettings,
     OctopushSettings,
@@ -35,9 +36,10 @@ from bot.config import (
 from bot.i18n import set_default_language
 from bot.octopush import OctopushClient
 from bot.runtime.slack_app import Stack, build_stack
-from bot.runtime.web import create_wsgi_app
+from bot.runtime.web import WebApp, create_wsgi_app
 from bot.runtime.wiring import send_defaults
 from bot.sending.service import SmsService
+from tests.fakes.idle import wait_until_idle
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wsgi import serve_wsgi
 
@@ -195,6 +197,17 @@ ALICE = {"phone": "+33 6 12 34 56 78", "real_name": "Alice"}
 NO_PHONE = {"phone": "", "real_name": "Bob"}
 
 
+def due_callbacks(store: AuditStore) -> int:
+    """Stored callbacks not handled yet that a worker may claim now."""
+    t = callback_inbox
+    query = sa.select(sa.func.count()).where(
+        t.c.processed_at.is_(None),
+        sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until <= store.now()),
+    )
+    with store.transaction("count due callbacks") as conn:
+        return int(conn.execute(query).scalar_one())
+
+
 @dataclass
 class SlackHarness:
     """Signs and POSTs what Slack would send; exposes what the fakes received."""
@@ -205,6 +218,25 @@ class SlackHarness:
     settings: Settings
     service: SmsService
     stack: Stack
+    #: The WSGI app and its callback inbox worker (``web.close()`` stops the worker).
+    web: WebApp | None = None
+
+    def settle(self, *, timeout: float = 15.0) -> None:
+        """Wait until every send, due callback and post update has finished.
+
+        A callback postponed for a retry (its handling failed) is not due yet, and one
+        whose worker died keeps its claim until the lease ends: neither is waited for.
+        """
+        checks = {
+            "lazy listeners": self.stack.executor.idle,
+            "chat.update queue": self.stack.updates.idle,
+        }
+        worker = self.web.worker if self.web is not None else None
+        if worker is not None:
+            checks["callback inbox"] = lambda: (
+                worker.idle() and not due_callbacks(self.store)
+            )
+        wait_until_idle(checks, timeout=timeout)
 
     def callback(
         self,
@@ -337,6 +369,7 @@ def make_harness(
                 settings=settings,
                 service=service,
                 stack=built,
+                web=wsgi,
             )
 
         yield make

@@ -67,8 +67,8 @@ def server(harness: SlackHarness, httpserver: HTTPServer) -> SlackHarness:
     return harness
 
 
-def settle(errors: Errors) -> None:
-    time.sleep(0.5)  # let lazy listeners and callback workers finish
+def settle(server: SlackHarness, errors: Errors) -> None:
+    server.settle()  # lazy listeners, callback workers and post updates finished
     problems = [f"{r.name}: {r.getMessage()}" for r in errors.records]
     assert problems == []
 
@@ -167,7 +167,7 @@ def test_fuzzed_commands_left_no_unhandled_error(
         "1" * 300,
     ]:
         assert server.command(text, trigger=f"t-{text}").status_code == 200
-    settle(errors)
+    settle(server, errors)
 
 
 _values = st.recursive(
@@ -291,4 +291,4 @@ def test_fuzzed_callbacks_left_no_unhandled_error(
     ]:
         assert server.callback(body).status_code == 200
         assert handled_as(server, body, JSON) == expected_outcome(body, JSON)
-    settle(errors)
+    settle(server, errors)

@@ -56,6 +56,9 @@ class InboxWorker:
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._workers: list[threading.Thread] = []
+        #: Batches being claimed or handled right now (see :meth:`idle`).
+        self._in_hand = 0
+        self._in_hand_lock = threading.Lock()
 
     def start(self) -> InboxWorker:
         for number in range(self._threads):
@@ -78,8 +81,22 @@ class InboxWorker:
             thread.join(timeout)
         self._workers.clear()
 
+    def idle(self) -> bool:
+        """True when no thread is claiming or handling callbacks (tests wait for it)."""
+        with self._in_hand_lock:
+            return self._in_hand == 0
+
     def run_once(self) -> int:
         """Claim and handle one batch; return how many callbacks it held."""
+        with self._in_hand_lock:
+            self._in_hand += 1
+        try:
+            return self._run_batch()
+        finally:
+            with self._in_hand_lock:
+                self._in_hand -= 1
+
+    def _run_batch(self) -> int:
         items = self.inbox.claim(self.owner)
         if not items:
             return 0

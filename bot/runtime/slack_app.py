@@ -27,6 +27,7 @@ from bot.i18n import N_, set_default_language, translator
 from bot.paging.inbound import InboundProcessor
 from bot.runtime import metrics
 from bot.runtime.housekeeping import Housekeeping
+from bot.runtime.listener_pool import ListenerPool
 from bot.runtime.metrics import MeteredPager
 from bot.runtime.wiring import build_service
 from bot.sending.service import SmsService
@@ -97,7 +98,7 @@ class Stack:
     inbound: InboundProcessor
     announce: Callable[[str], None]
     #: Runs the lazy listeners (the sends); shut it down to wait for sends in flight.
-    executor: ThreadPoolExecutor
+    executor: ListenerPool
     #: Coalesced post updates; its worker runs once :meth:`start_workers` is called.
     updates: UpdateQueue
     #: The daily purge, when ``SMS_AUDIT_RETENTION_DAYS`` is set.
@@ -195,9 +196,7 @@ def build_stack(
     service.post_observers.append(receipts.post_remembered)
     paging = SlackPaging(posts, escalations)
     # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
-    executor = ThreadPoolExecutor(
-        max_workers=LISTENER_THREADS, thread_name_prefix="sms-bot-lazy"
-    )
+    executor = ListenerPool(LISTENER_THREADS, thread_name_prefix="sms-bot-lazy")
     app = _bolt_app(
         settings,
         client,

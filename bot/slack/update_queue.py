@@ -76,6 +76,8 @@ class UpdateQueue:
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        #: Updates taken off ``_pending`` whose ``chat.update`` has not returned yet.
+        self._in_flight = 0
 
     def submit(self, channel: str, ts: str, render: Render) -> None:
         """Update the post ``(channel, ts)`` with ``render()`` soon; replaces an older one."""
@@ -94,6 +96,11 @@ class UpdateQueue:
         with self._cond:
             return len(self._pending)
 
+    def idle(self) -> bool:
+        """True when no update waits and none is being sent (tests wait for this)."""
+        with self._cond:
+            return not self._pending and self._in_flight == 0
+
     def run_due(self) -> float | None:
         """Send every update that is due now; return seconds until the next, or None."""
         while True:
@@ -104,7 +111,12 @@ class UpdateQueue:
                     return self._wait_locked(now)
                 pending = self._pending.pop(key)
                 self._last_sent[key] = now
-            self._deliver(key, pending)
+                self._in_flight += 1
+            try:
+                self._deliver(key, pending)
+            finally:
+                with self._cond:
+                    self._in_flight -= 1
 
     def start(self) -> threading.Thread:
         """Run the worker thread until :meth:`stop`."""

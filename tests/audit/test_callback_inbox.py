@@ -257,7 +257,7 @@ def test_concurrent_copies_of_a_receipt_update_the_post_once(
     log = DeliveryLog(harness.store)
     assert [d.status for d in log.for_audit(record.id)] == ["DELIVERED"]
     harness.slack.wait_for("chat.update", before + 1)
-    time.sleep(0.5)
+    harness.settle()
     assert len(harness.slack.calls("chat.update")) == before + 1
 
 

@@ -23,6 +23,8 @@ class SlackCall:
     method: str
     args: dict[str, Any]
     headers: dict[str, str]
+    #: What the fake answered (``ts`` of a posted message), once it has answered.
+    answer: dict[str, Any] | None = None
 
 
 @dataclass
@@ -70,14 +72,11 @@ class FakeSlack:
                 method = self.path.strip("/").split("?")[0]
                 if method.startswith("api/"):
                     method = method[4:]
+                call = SlackCall(
+                    method, args, {k.lower(): v for k, v in self.headers.items()}
+                )
                 with state.lock:
-                    state.calls.append(
-                        SlackCall(
-                            method,
-                            args,
-                            {k.lower(): v for k, v in self.headers.items()},
-                        )
-                    )
+                    state.calls.append(call)
                 if method in state.drops:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -101,6 +100,7 @@ class FakeSlack:
                     status = 429
                 else:
                     body, headers = _answer(state, method, args)
+                call.answer = body
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -109,6 +109,27 @@ def test_two_instances_purge_once_a_day(instances: list[AuditStore]) -> None:
     assert len(announced) == 2
 
 
+def count_passes(keeper: Housekeeping) -> list[int]:
+    """Count the finished passes of ``keeper``'s loop (it calls ``run_once``)."""
+    done = [0]
+    run_once = keeper.run_once
+
+    def counted() -> int | None:
+        try:
+            return run_once()
+        finally:
+            done[0] += 1
+
+    keeper.run_once = counted  # type: ignore[method-assign]
+    return done
+
+
+def more_passes(passes: list[list[int]], count: int = 5) -> None:
+    """Wait until every loop finished ``count`` more passes (not a guessed sleep)."""
+    targets = [done[0] + count for done in passes]
+    wait_until(lambda: all(d[0] >= t for d, t in zip(passes, targets, strict=True)))
+
+
 def test_the_loop_of_each_instance_purges_once_per_day(
     instances: list[AuditStore],
 ) -> None:
@@ -124,16 +145,17 @@ def test_the_loop_of_each_instance_purges_once_per_day(
         Housekeeping(store, retention_days=RETENTION, announce=announce, clock=clock)
         for store in instances
     ]
+    passes = [count_passes(keeper) for keeper in keepers]
     seed(instances[0], DAY_ONE - timedelta(days=40), count=2)
     threads = [keeper.start(interval=0.02) for keeper in keepers]
     try:
         wait_until(lambda: announced)
-        time.sleep(0.3)  # many more passes on both instances, still the same day
+        more_passes(passes)  # on both instances, still the same day
         assert len(announced) == 1
         seed(instances[0], clock() - timedelta(days=RETENTION + 1))
         clock.advance(timedelta(days=1))
         wait_until(lambda: len(announced) == 2)
-        time.sleep(0.3)
+        more_passes(passes)
         assert len(announced) == 2
     finally:
         for keeper in keepers:

@@ -225,7 +225,7 @@ def test_200_receipts_in_2_seconds_give_a_handful_of_updates_the_last_showing_al
         return "198 delivered, 2 failed" in all_text(calls[-1].args)
 
     wait_until(last_shows_all, timeout=10)
-    time.sleep(0.5)
+    big_send.settle()
     updates = big_send.slack.calls("chat.update")
     assert len(updates) <= 5
     assert all_text(updates[-1].args).count("❌") == 2  # the two failures, listed

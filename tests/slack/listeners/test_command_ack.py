@@ -8,7 +8,6 @@ whose choice survives a restart; the ack judges what needs no lookup (item 2).
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -123,7 +122,7 @@ def test_a_number_that_may_start_the_message_is_asked_about_not_sent(
     }
     shown = json.dumps([b.get("text") for b in ack["blocks"]], ensure_ascii=False)
     assert "+33 6 •• •• •• 78" in shown and number not in shown.replace(" ", "")
-    time.sleep(0.3)
+    harness.settle()
     assert sent.log == []
     assert harness.store.recent(limit=5) == []  # nothing attempted yet
 

@@ -244,7 +244,7 @@ def test_a_bad_signature_or_an_old_timestamp_is_refused_and_nothing_is_sent(
         ).status_code
         == 401
     )
-    time.sleep(0.2)
+    harness.settle()
     assert httpserver.log == []
     assert harness.store.recent(limit=5) == []
 

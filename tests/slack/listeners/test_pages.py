@@ -161,9 +161,11 @@ def test_a_delivery_receipt_updates_the_post_in_place(paging: SlackHarness) -> N
     )
     assert response.status_code == 200 and response.content == b""
     (update,) = paging.slack.wait_for("chat.update")
-    assert (
-        update.args["ts"] == paging.slack.calls("chat.postMessage")[0].args.get("ts")
-        or update.args["ts"]
+    (post,) = paging.slack.calls("chat.postMessage")
+    assert post.answer is not None
+    assert (update.args["channel"], update.args["ts"]) == (
+        post.args["channel"],
+        post.answer["ts"],
     )
     text = all_text(update.args)
     assert "delivered" in text
@@ -172,7 +174,7 @@ def test_a_delivery_receipt_updates_the_post_in_place(paging: SlackHarness) -> N
     paging.callback(
         receipt("sms_5fec89fe97109", "+33612345678", "DELIVERED")
     )  # a duplicate
-    time.sleep(0.3)
+    paging.settle()
     assert len(paging.slack.calls("chat.update")) == 1
 
 
@@ -353,7 +355,7 @@ def test_a_wrong_callback_token_is_404_and_changes_nothing(
     }
     response = paging.callback(json.dumps(stop), token="wrong-token")
     assert response.status_code == 404
-    time.sleep(0.2)
+    paging.settle()
     assert OptOutList(paging.store).among(["+33612345678"]) == []
     assert "wrong-token" not in caplog.text
 
@@ -432,7 +434,7 @@ def test_receipts_and_replies_for_unknown_tickets_are_accepted_quietly(
         paging.callback(receipt("sms_unknown", "+33600000000", "ACK")).status_code
         == 200
     )
-    time.sleep(0.3)
+    paging.settle()
     assert paging.slack.calls("chat.update") == []
     with paging.store.transaction("count receipts") as conn:
         rows = conn.execute(sa.select(deliveries.c.status, deliveries.c.audit_id)).all()
