@@ -114,7 +114,7 @@ class SlackRecipients:
             phone = (
                 person.phone
                 if person is not None
-                else self._phones.profile_of(user_id)[1]
+                else self._phones.profile_of(user_id).number
             )
             if phone:
                 numbers.append(phone)

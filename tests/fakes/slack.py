@@ -32,6 +32,8 @@ class FakeSlackState:
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     #: user id -> Slack locale (``fr-FR``) that ``users.info`` gives with include_locale.
     locales: dict[str, str] = field(default_factory=dict)
+    #: user id -> IANA time zone (``Europe/Zurich``) that ``users.info`` gives as ``tz``.
+    timezones: dict[str, str] = field(default_factory=dict)
     scopes: str = (
         "chat:write,chat:write.public,commands,usergroups:read,"
         "users.profile:read,users:read"
@@ -208,6 +210,8 @@ def _answer(
         user: dict[str, Any] = {"id": user_id}
         if str(args.get("include_locale")).lower() in ("1", "true"):
             user["locale"] = state.locales.get(user_id, "en-US")
+        if user_id in state.timezones:
+            user["tz"] = state.timezones[user_id]
         return {"ok": True, "user": user}, {}
     if method == "usergroups.users.list":
         members = state.usergroups.get(str(args.get("usergroup")))
