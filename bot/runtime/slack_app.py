@@ -19,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
+from bot.audit.optouts import OptOutList
 from bot.config import Settings
 from bot.directory.source import open_directory
 from bot.errors import SettingsError
@@ -143,7 +144,12 @@ def build_stack(
 
     directory = open_directory(settings, announce=announce)
     service = build_service(settings, usergroups_of=groups.groups_of, announce=announce)
-    recipients = SlackRecipients(directory=directory, phones=phones, groups=groups)
+    recipients = SlackRecipients(
+        directory=directory,
+        phones=phones,
+        groups=groups,
+        opted_out=OptOutList(service.store).among,
+    )
     updates = UpdateQueue(
         slack_sender(build_slack_client(settings, retry_rate_limits=False)),
         interval=UPDATE_INTERVAL_SECONDS,
