@@ -10,10 +10,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain import MAX_TEXT_LENGTH
+from bot.errors import InputError
 from bot.slack import ids
 from bot.slack.api import slack_error_code
 from bot.slack.deps import SlackDeps
-from bot.slack.grammar import unescape_slack
+from bot.slack.mrkdwn_text import SmsText, slack_to_sms
+from bot.slack.views.emoji_note import emoji_note_block, with_note_after_preview
 from bot.slack.views.modals import ModalContext, build_sms_modal, update_preview
 
 logger = logging.getLogger(__name__)
@@ -27,11 +29,13 @@ def open_sms_form(
     context: ModalContext,
     initial_text: str = "",
     initial_recipients: str = "",
+    converted: SmsText | None = None,
 ) -> str | None:
     """Open the send form (``views.open``); ``None``, or what to tell the person.
 
     The one place the form is opened: by ``/sms``, the shortcuts, and the question
-    asked about an ambiguous command.
+    asked about an ambiguous command. ``converted``: a Slack message made SMS text,
+    whose emoji left out are said under the SMS count.
     """
     settings = deps.settings.sms
     tr = deps.languages.translator_for(
@@ -47,6 +51,8 @@ def open_sms_form(
         region=settings.default_region,
         tr=tr,
     )
+    if converted is not None:
+        view = with_note_after_preview(view, emoji_note_block(converted, tr))
     if not trigger_id:
         return tr.gettext("Could not open the SMS form (no trigger); try `/sms` again.")
     try:
@@ -79,8 +85,10 @@ class FormOpening:
         ack()
 
     def open_from_shortcut(self, body: dict[str, Any], client: WebClient) -> None:
-        """Open the form; a message shortcut pre-fills the message's text."""
+        """Open the form; a message shortcut pre-fills the message's text as people
+        read it (names, link labels, emoji; no markup), which is what will be sent."""
         message = body.get("message") or {}
+        converted = slack_to_sms(str(message.get("text") or ""), user_name=self._name)
         context = ModalContext(
             channel_id=(body.get("channel") or {}).get("id"),
             response_url=body.get("response_url"),
@@ -91,10 +99,18 @@ class FormOpening:
             self.deps,
             trigger_id=body.get("trigger_id"),
             context=context,
-            initial_text=unescape_slack(str(message.get("text") or "")),
+            initial_text=converted.text,
+            converted=converted,
         )
         if problem is not None:
             logger.warning("views.open from a shortcut failed: %s", problem)
+
+    def _name(self, user_id: str) -> str | None:
+        """A mentioned person's display name (cached profile); ``None`` if unreadable."""
+        try:
+            return self.deps.phones.handle_of(user_id)
+        except InputError:
+            return None
 
     def refresh_preview(self, body: dict[str, Any], client: WebClient) -> None:
         """Show the encoding and SMS count of the text typed so far."""
