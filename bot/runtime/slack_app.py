@@ -128,7 +128,9 @@ def build_stack(
     """
     client = build_slack_client(settings)
     groups = UsergroupMembers(client)
-    phones = ProfilePhones(client)
+    languages = ReaderLanguages(client, default=settings.sms.language)
+    # One cached users.info call gives a person's language and time zone.
+    phones = ProfilePhones(client, time_zones=languages.time_zone_of)
     admin_channel = settings.sms.admin_channel
 
     def announce(text: str) -> None:
@@ -157,7 +159,6 @@ def build_stack(
     # Posts built without an explicit translator (receipt updates, paging) are read
     # by the whole channel: SMS_LANGUAGE.
     set_default_language(settings.sms.language)
-    languages = ReaderLanguages(client, default=settings.sms.language)
     deps = SlackDeps(
         service=service,
         settings=settings,

@@ -3,7 +3,8 @@
 Profiles are read with ``users.profile.get`` (scope ``users.profile:read``) and cached
 for a few minutes, so a burst of pages to the same person costs one lookup. A profile
 phone in national form is read in the country of its owner's Slack time zone
-(``users.info``, scope ``users:read``), looked up only for such phones and cached too.
+(``users.info``, scope ``users:read``: the call that also gives their language, cached
+with it by :class:`~bot.slack.locales.ReaderLanguages`), asked only for such phones.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.i18n import N_, Deferred
 from bot.phones import DEFAULT_REGION, parse_phone
 from bot.slack.api import slack_error_code
 from bot.slack.grammar import mention_user_id
+from bot.slack.locales import ReaderLanguages
 from bot.slack.lookup_cache import LookupCache
 from bot.slack.zone_countries import country_of_zone
 
@@ -84,12 +86,16 @@ class ProfilePhones(_CachedSlackLookup[_RawProfile]):
         self,
         client: WebClient,
         *,
+        time_zones: Callable[[str], str | None] | None = None,
         ttl_seconds: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ):
+        """``time_zones``: a person's Slack time zone, '' when none, ``None`` when Slack
+        could not be asked (``ReaderLanguages.time_zone_of``, sharing its cached
+        ``users.info`` call with the locale); by default a lookup of its own."""
         super().__init__(client, ttl_seconds=ttl_seconds, clock=clock)
-        self._zones: LookupCache[str] = LookupCache(
-            ttl_seconds=ttl_seconds, clock=clock
+        self._time_zones = (
+            time_zones or ReaderLanguages(client, default="en").time_zone_of
         )
 
     def resolve(self, token: str) -> Sequence[str] | None:
@@ -164,27 +170,19 @@ class ProfilePhones(_CachedSlackLookup[_RawProfile]):
         return _RawProfile(name, display, str(profile.get("phone") or "").strip())
 
     def _time_zone(self, user_id: str) -> str:
-        """The person's Slack time zone ('' when Slack does not say); cached."""
-        return self._zones.get(user_id, lambda: self._load_time_zone(user_id))
-
-    def _load_time_zone(self, user_id: str) -> str:
-        try:
-            response = self._client.users_info(user=user_id)
-        except SlackApiError as error:
-            # Not cached (a failed load never is): the next send asks again.
-            logger.warning(
-                "users.info for %s failed: %s", user_id, slack_error_code(error)
-            )
+        """The person's Slack time zone ('' when Slack gives none); cached."""
+        zone = self._time_zones(user_id)
+        if zone is None:
+            # Not cached: the next send asks again.
             raise InputError(
                 "recipients",
                 N_(
-                    "Could not read the Slack time zone of %(user)s (%(code)s), "
-                    "which tells the country of their profile phone",
+                    "Could not read the Slack time zone of %(user)s, which tells the "
+                    "country of their profile phone; try again in a minute",
                     user=user_id,
-                    code=slack_error_code(error),
                 ),
-            ) from error
-        return str((response.get("user") or {}).get("tz") or "")
+            )
+        return zone
 
 
 def _no_phone(name: str) -> Deferred:

@@ -204,6 +204,9 @@ def _answer(
             {"id": user_id, "locale": locale}
             for user_id, locale in state.locales.items()
         ]
+        for member in members:
+            if member["id"] in state.timezones:
+                member["tz"] = state.timezones[member["id"]]
         return {"ok": True, "members": members, "response_metadata": {}}, {}
     if method == "users.info":
         user_id = str(args.get("user"))

@@ -54,12 +54,38 @@ def test_a_national_profile_phone_is_read_in_the_owners_time_zone_country(
     (record,) = finished(harness)
     assert record.status is AuditStatus.SENT
     assert sent_numbers(httpserver) == [["+41791234567"]]
-    (info,) = [
-        call
-        for call in harness.slack.calls("users.info")
-        if "include_locale" not in call.args
-    ]
+    assert [c.args["user"] for c in harness.slack.calls("users.info")].count(
+        "UCAROL"
+    ) == 1
+
+
+def test_one_users_info_call_gives_both_the_language_and_the_time_zone(
+    harness: SlackHarness, httpserver: HTTPServer
+) -> None:
+    carol(harness, "079 123 45 67", "Europe/Zurich")
+    harness.slack.state.locales["UCAROL"] = "fr-CH"
+    harness.command(f"{CAROL} (to myself)", user="UCAROL")
+    (record,) = finished(harness)
+    assert record.status is AuditStatus.SENT
+    assert sent_numbers(httpserver) == [["+41791234567"]]
+    # Her answers' language and her phone's country: one cached call.
+    (info,) = harness.slack.calls("users.info")
     assert info.args["user"] == "UCAROL"
+
+
+def test_after_the_warm_up_a_national_profile_phone_costs_no_users_info_call(
+    harness: SlackHarness, httpserver: HTTPServer
+) -> None:
+    carol(harness, "079 123 45 67", "Europe/Zurich")
+    harness.slack.state.locales = {"U1": "en-US", "UCAROL": "fr-CH"}
+    languages = harness.stack.languages
+    assert languages is not None
+    languages.warm()  # serve does it at start (users.list)
+    harness.command(CAROL)
+    (record,) = finished(harness)
+    assert record.status is AuditStatus.SENT
+    assert sent_numbers(httpserver) == [["+41791234567"]]
+    assert harness.slack.calls("users.info") == []
 
 
 def test_a_profile_phone_with_a_country_code_is_read_as_written(
@@ -100,3 +126,16 @@ def test_a_profile_phone_that_cannot_be_read_for_sure_is_refused_naming_the_pers
     assert "@carol" in (record.error_message or "")
     assert httpserver.log == []
     assert harness.slack.calls("chat.postMessage") == []
+
+
+def test_a_time_zone_slack_does_not_give_refuses_the_national_phone(
+    harness: SlackHarness, httpserver: HTTPServer
+) -> None:
+    carol(harness, "079 123 45 67", "Europe/Zurich")
+    harness.slack.state.failures["users.info"] = "ratelimited"
+    harness.command(CAROL)
+    (reply,) = harness.webhooks()
+    assert "Could not read the Slack time zone of UCAROL" in all_text(reply)
+    (record,) = finished(harness)
+    assert record.status is AuditStatus.REJECTED
+    assert httpserver.log == []
