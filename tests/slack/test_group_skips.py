@@ -16,6 +16,7 @@ from bot.audit import OptOutList
 from bot.domain import AuditStatus
 from tests.conftest import SENT, SlackHarness
 from tests.slack.listeners.test_commands import all_text, finished, octopush_bodies
+from tests.slack.listeners.test_forms import state, submission
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 DIRECTORY = """\
@@ -91,6 +92,19 @@ def test_a_directory_group_skips_an_opted_out_member_and_names_them(
     assert sent_to(httpserver) == [["+33612345678"]]
     note = note_about(harness, "dave")
     assert "dave replied STOP" in note
+
+
+def test_the_form_names_the_skipped_members_of_a_group_too(
+    harness: SlackHarness, httpserver: HTTPServer
+) -> None:
+    OptOutList(harness.store).add(DAVE, source="octopush")
+    harness.interact(submission(state(recipients="dba", text="Disk full")))
+    (record,) = finished(harness)
+    assert record.status is AuditStatus.SENT
+    assert sent_to(httpserver) == [["+33612345678"]]
+    (note,) = harness.slack.wait_for("chat.postEphemeral")
+    assert note.args["user"] == "U1"
+    assert "dave replied STOP" in all_text(note.args)
 
 
 def test_when_every_member_is_skipped_nothing_is_sent_and_each_reason_is_said(

@@ -9,6 +9,7 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 
 from bot.slack import ids
+from bot.slack.listeners.form_opening import MAX_NAME_LOOKUPS
 from bot.slack.views.emoji_note import EMOJI_NOTE_BLOCK
 from tests.conftest import SENT, SlackHarness
 from tests.slack.listeners.test_commands import finished, octopush_bodies
@@ -95,3 +96,18 @@ def test_an_emoji_that_costs_nothing_more_is_kept_and_no_note_is_shown(
     assert text_block["element"]["initial_value"] == "db-1 is down 🔥 @bob on it"
     assert "Unicode" in shown(view, ids.PREVIEW_BLOCK)
     assert block(view, EMOJI_NOTE_BLOCK) is None
+
+
+def test_many_mentions_cost_a_bounded_number_of_profile_lookups(
+    harness: SlackHarness,
+) -> None:
+    for i in range(MAX_NAME_LOOKUPS + 2):
+        harness.slack.state.profiles[f"U{i:02d}"] = {"display_name": f"p{i}"}
+    mentions = " ".join(f"<@U{i:02d}>" for i in range(MAX_NAME_LOOKUPS + 2))
+    view = shortcut(harness, f"{mentions} <@U00> meeting")
+    text_block = block(view, ids.TEXT_BLOCK)
+    assert text_block is not None
+    named = " ".join(f"@p{i}" for i in range(MAX_NAME_LOOKUPS))
+    rest = f"@U{MAX_NAME_LOOKUPS:02d} @U{MAX_NAME_LOOKUPS + 1:02d}"
+    assert text_block["element"]["initial_value"] == f"{named} {rest} @p0 meeting"
+    assert len(harness.slack.calls("users.profile.get")) == MAX_NAME_LOOKUPS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -19,6 +20,9 @@ from bot.slack.views.emoji_note import emoji_note_block, with_note_after_preview
 from bot.slack.views.modals import ModalContext, build_sms_modal, update_preview
 
 logger = logging.getLogger(__name__)
+
+#: Mentions named in "Send as SMS" by a profile lookup each (more are shown as ids).
+MAX_NAME_LOOKUPS = 8
 
 
 def open_sms_form(
@@ -88,7 +92,9 @@ class FormOpening:
         """Open the form; a message shortcut pre-fills the message's text as people
         read it (names, link labels, emoji; no markup), which is what will be sent."""
         message = body.get("message") or {}
-        converted = slack_to_sms(str(message.get("text") or ""), user_name=self._name)
+        converted = slack_to_sms(
+            str(message.get("text") or ""), user_name=self._names(MAX_NAME_LOOKUPS)
+        )
         context = ModalContext(
             channel_id=(body.get("channel") or {}).get("id"),
             response_url=body.get("response_url"),
@@ -105,12 +111,23 @@ class FormOpening:
         if problem is not None:
             logger.warning("views.open from a shortcut failed: %s", problem)
 
-    def _name(self, user_id: str) -> str | None:
-        """A mentioned person's display name (cached profile); ``None`` if unreadable."""
-        try:
-            return self.deps.phones.handle_of(user_id)
-        except InputError:
-            return None
+    def _names(self, limit: int) -> Callable[[str], str | None]:
+        """Mentioned people's display names (cached profiles), at most ``limit`` of
+        them: the form must open within the trigger's 3 seconds. ``None`` for the rest
+        and for a profile that cannot be read (the id is shown)."""
+        asked: dict[str, str | None] = {}
+
+        def name(user_id: str) -> str | None:
+            if user_id not in asked:
+                if len(asked) >= limit:
+                    return None
+                try:
+                    asked[user_id] = self.deps.phones.handle_of(user_id)
+                except InputError:
+                    asked[user_id] = None
+            return asked[user_id]
+
+        return name
 
     def refresh_preview(self, body: dict[str, Any], client: WebClient) -> None:
         """Show the encoding and SMS count of the text typed so far."""
