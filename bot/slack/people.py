@@ -134,7 +134,7 @@ class ProfilePhones(_CachedSlackLookup[_RawProfile]):
             try:
                 return replace(profile, number=parse_phone(raw.phone, DEFAULT_REGION))
             except InputError:
-                return replace(profile, problem=_unreadable(handle, None))
+                return replace(profile, problem=_invalid(handle))
         country = country_of_zone(self._time_zone(user_id))
         if country is None:
             return replace(profile, problem=_unreadable(handle, None))
@@ -190,6 +190,15 @@ def _no_phone(name: str) -> Deferred:
         "%(name)s has no phone number in their Slack profile; "
         "ask them to add one, or type the number instead",
         name=name,
+    )
+
+
+def _invalid(handle: str) -> Deferred:
+    """The phone has its country code but is no valid number."""
+    return N_(
+        "The phone in the Slack profile of %(name)s is not a valid number; ask them to "
+        "correct it in their Slack profile, or type the number instead",
+        name=handle,
     )
 
 

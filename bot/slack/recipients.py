@@ -184,11 +184,15 @@ class SlackRecipients:
                 skipped.append(Skipped(user_id, user_id, _why(error)))
                 continue
             if profile.number is None:
-                why = (
-                    N_("has no phone number in their Slack profile")
-                    if not profile.phone
-                    else N_("has a profile phone without its country code")
-                )
+                if not profile.phone:
+                    why = N_("has no phone number in their Slack profile")
+                elif profile.phone.startswith("+"):
+                    why = N_("has a profile phone that is not a valid number")
+                else:
+                    why = N_(
+                        "has a profile phone without its country code, which their "
+                        "Slack time zone does not settle"
+                    )
                 skipped.append(Skipped(user_id, profile.handle, why))
             else:
                 candidates.append((user_id, profile.handle, profile.number))

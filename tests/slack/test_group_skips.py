@@ -82,6 +82,23 @@ def test_a_user_group_skips_the_opted_out_and_the_phoneless_and_names_them(
     assert CAROL not in note  # named, not numbered
 
 
+def test_a_member_whose_profile_phone_cannot_be_read_for_sure_is_skipped(
+    harness: SlackHarness, httpserver: HTTPServer
+) -> None:
+    # National form, and Slack gives no time zone: no country to read it in.
+    harness.slack.state.profiles["UDAN"] = {
+        "display_name": "dan",
+        "phone": "079 123 45 67",
+    }
+    harness.slack.state.usergroups = {"S1": ["UALICE", "UDAN"]}
+    harness.command("<!subteam^S1|@ops-team> Disk full")
+    (record,) = finished(harness)
+    assert record.status is AuditStatus.SENT
+    assert sent_to(httpserver) == [["+33612345678"]]
+    note = note_about(harness, "UDAN")
+    assert "<@UDAN> has a profile phone without its country code" in note
+
+
 def test_a_directory_group_skips_an_opted_out_member_and_names_them(
     harness: SlackHarness, httpserver: HTTPServer
 ) -> None:

@@ -139,3 +139,15 @@ def test_a_time_zone_slack_does_not_give_refuses_the_national_phone(
     (record,) = finished(harness)
     assert record.status is AuditStatus.REJECTED
     assert httpserver.log == []
+
+
+def test_a_profile_phone_with_a_country_code_that_is_not_valid_is_refused(
+    harness: SlackHarness, httpserver: HTTPServer
+) -> None:
+    carol(harness, "+41 79 123", "Europe/Zurich")
+    harness.command(CAROL)
+    (reply,) = harness.webhooks()
+    assert "Slack profile of @carol is not a valid number" in all_text(reply)
+    (record,) = finished(harness)
+    assert record.status is AuditStatus.REJECTED
+    assert httpserver.log == []
