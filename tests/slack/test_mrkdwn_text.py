@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.sending.segments import analyse
@@ -101,6 +101,7 @@ _MARKUP = st.one_of(
 )
 
 
+@settings(max_examples=300, deadline=None)
 @given(st.lists(_MARKUP, max_size=12), st.sampled_from([" ", "", "\n"]))
 def test_no_slack_markup_or_escape_is_left(parts: list[str], separator: str) -> None:
     converted = slack_to_sms(
