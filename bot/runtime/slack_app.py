@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
+from bot.audit.optouts import OptOutList
 from bot.config import Settings
 from bot.directory.source import open_directory
 from bot.errors import SettingsError
@@ -142,7 +143,9 @@ def build_stack(
     check_transport(settings, transport)
     client = build_slack_client(settings)
     groups = UsergroupMembers(client)
-    phones = ProfilePhones(client)
+    languages = ReaderLanguages(client, default=settings.sms.language)
+    # One cached users.info call gives a person's language and time zone.
+    phones = ProfilePhones(client, time_zones=languages.time_zone_of)
     admin_channel = settings.sms.admin_channel
 
     def announce(text: str) -> None:
@@ -158,7 +161,12 @@ def build_stack(
 
     directory = open_directory(settings, announce=announce)
     service = build_service(settings, usergroups_of=groups.groups_of, announce=announce)
-    recipients = SlackRecipients(directory=directory, phones=phones, groups=groups)
+    recipients = SlackRecipients(
+        directory=directory,
+        phones=phones,
+        groups=groups,
+        opted_out=OptOutList(service.store).among,
+    )
     updates = UpdateQueue(
         slack_sender(build_slack_client(settings, retry_rate_limits=False)),
         interval=UPDATE_INTERVAL_SECONDS,
@@ -166,7 +174,6 @@ def build_stack(
     # Posts built without an explicit translator (receipt updates, paging) are read
     # by the whole channel: SMS_LANGUAGE.
     set_default_language(settings.sms.language)
-    languages = ReaderLanguages(client, default=settings.sms.language)
     deps = SlackDeps(
         service=service,
         settings=settings,

@@ -12,6 +12,7 @@ from bot.sending.service import SmsService
 from bot.slack.locales import ReaderLanguages
 from bot.slack.people import ProfilePhones
 from bot.slack.posting import ResultPoster
+from bot.slack.recipients import Skipped
 from bot.slack.update_queue import UpdateQueue
 
 
@@ -33,8 +34,8 @@ class SlackDeps:
     updates: UpdateQueue
     #: Each reader's language (ephemeral answers, modals) and the workspace's (posts).
     languages: ReaderLanguages
-    #: Members of the user groups among some tokens who have no phone (not texted).
-    unreachable: Callable[[Sequence[str]], list[str]] = lambda _tokens: []
+    #: Members of the groups among some tokens who were skipped (not texted), and why.
+    unreachable: Callable[[Sequence[str]], list[Skipped]] = lambda _tokens: []
 
 
 def interaction_request_id(kind: str, *parts: str | None) -> str:

@@ -8,6 +8,10 @@ Answers are cached (a person rarely changes language), so a burst of commands co
 lookup; a failed lookup falls back to the default and is retried a minute later. An ack
 makes no Slack call, so ``serve`` reads everyone's locale once at start
 (:meth:`ReaderLanguages.warm`, ``users.list``), and acks know the language from the start.
+
+The same answers carry each person's time zone (``tz``), which tells the country of a
+profile phone written without its country code (:mod:`bot.slack.people`): one cached
+call serves both.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ class ReaderLanguages:
         self.default = default
         self._known: TTLCache[str, str] = TTLCache(maxsize, ttl_seconds, timer=timer)
         self._failed: TTLCache[str, str] = TTLCache(maxsize, retry_seconds, timer=timer)
+        #: Each person's Slack time zone ('' when Slack gives none), from the same calls.
+        self._zones: TTLCache[str, str] = TTLCache(maxsize, ttl_seconds, timer=timer)
         self._lock = threading.Lock()
 
     def cached(self, user_id: str | None) -> str | None:
@@ -59,10 +65,30 @@ class ReaderLanguages:
         if found is not None:
             return found
         assert user_id  # cached() answers the default for a missing id
-        language, ok = self._lookup(user_id)
+        return self._remember(user_id)[0]
+
+    def time_zone_of(self, user_id: str) -> str | None:
+        """The person's Slack time zone (``Europe/Zurich``; '' when Slack gives none).
+
+        It comes with the language, from the same cached ``users.info`` call (or the
+        warm-up's ``users.list``). ``None`` when Slack could not be asked: the caller
+        must not guess.
+        """
         with self._lock:
-            (self._known if ok else self._failed)[user_id] = language
-        return language
+            zone = self._zones.get(user_id)
+        if zone is not None:
+            return zone
+        _, zone = self._remember(user_id)
+        return zone
+
+    def _remember(self, user_id: str) -> tuple[str, str | None]:
+        """Ask Slack (outside the lock) and cache the language and the time zone."""
+        language, zone = self._lookup(user_id)
+        with self._lock:
+            (self._known if zone is not None else self._failed)[user_id] = language
+            if zone is not None:
+                self._zones[user_id] = zone
+        return language, zone
 
     def without_lookup(self, user_id: str | None) -> Translator:
         """For an ack: the reader's language if already known, else the default."""
@@ -93,6 +119,8 @@ class ReaderLanguages:
                 for member in response.get("members") or []:
                     user_id, locale = member.get("id"), member.get("locale")
                     language = language_of(str(locale or ""))
+                    if user_id and "tz" in member:
+                        self._zones[str(user_id)] = str(member.get("tz") or "")
                     if user_id and language:
                         self._known[str(user_id)] = language
                         count += 1
@@ -114,7 +142,8 @@ class ReaderLanguages:
         """The translator of channel posts: ``SMS_LANGUAGE``."""
         return translator(self.default)
 
-    def _lookup(self, user_id: str) -> tuple[str, bool]:
+    def _lookup(self, user_id: str) -> tuple[str, str | None]:
+        """The language and the time zone; the default and ``None`` when Slack fails."""
         try:
             response = self._client.users_info(user=user_id, include_locale=True)
         except SlackApiError as error:
@@ -124,7 +153,7 @@ class ReaderLanguages:
                 slack_error_code(error),
                 self.default,
             )
-            return self.default, False
+            return self.default, None
         except OSError as error:
             logger.warning(
                 "users.info for %s unreachable (%s); answering in %s",
@@ -132,6 +161,7 @@ class ReaderLanguages:
                 type(error).__name__,
                 self.default,
             )
-            return self.default, False
-        locale = (response.get("user") or {}).get("locale")
-        return language_of(str(locale or "")) or self.default, True
+            return self.default, None
+        user = response.get("user") or {}
+        language = language_of(str(user.get("locale") or "")) or self.default
+        return language, str(user.get("tz") or "")

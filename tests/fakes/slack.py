@@ -34,6 +34,8 @@ class FakeSlackState:
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     #: user id -> Slack locale (``fr-FR``) that ``users.info`` gives with include_locale.
     locales: dict[str, str] = field(default_factory=dict)
+    #: user id -> IANA time zone (``Europe/Zurich``) that ``users.info`` gives as ``tz``.
+    timezones: dict[str, str] = field(default_factory=dict)
     scopes: str = (
         "chat:write,chat:write.public,commands,usergroups:read,"
         "users.profile:read,users:read"
@@ -202,12 +204,17 @@ def _answer(
             {"id": user_id, "locale": locale}
             for user_id, locale in state.locales.items()
         ]
+        for member in members:
+            if member["id"] in state.timezones:
+                member["tz"] = state.timezones[member["id"]]
         return {"ok": True, "members": members, "response_metadata": {}}, {}
     if method == "users.info":
         user_id = str(args.get("user"))
         user: dict[str, Any] = {"id": user_id}
         if str(args.get("include_locale")).lower() in ("1", "true"):
             user["locale"] = state.locales.get(user_id, "en-US")
+        if user_id in state.timezones:
+            user["tz"] = state.timezones[user_id]
         return {"ok": True, "user": user}, {}
     if method == "usergroups.users.list":
         members = state.usergroups.get(str(args.get("usergroup")))

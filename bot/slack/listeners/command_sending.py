@@ -25,8 +25,8 @@ from bot.slack.views.command_questions import (
 from bot.slack.views.messages import (
     build_rejection_message,
     build_result_message,
-    build_unreachable_note,
 )
+from bot.slack.views.skipped_note import build_unreachable_note
 
 logger = logging.getLogger(__name__)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -10,13 +11,18 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain import MAX_TEXT_LENGTH
+from bot.errors import InputError
 from bot.slack import ids
 from bot.slack.api import slack_error_code
 from bot.slack.deps import SlackDeps
-from bot.slack.grammar import unescape_slack
+from bot.slack.mrkdwn_text import SmsText, slack_to_sms
+from bot.slack.views.emoji_note import emoji_note_block, with_note_after_preview
 from bot.slack.views.modals import ModalContext, build_sms_modal, update_preview
 
 logger = logging.getLogger(__name__)
+
+#: Mentions named in "Send as SMS" by a profile lookup each (more are shown as ids).
+MAX_NAME_LOOKUPS = 8
 
 
 def open_sms_form(
@@ -27,11 +33,13 @@ def open_sms_form(
     context: ModalContext,
     initial_text: str = "",
     initial_recipients: str = "",
+    converted: SmsText | None = None,
 ) -> str | None:
     """Open the send form (``views.open``); ``None``, or what to tell the person.
 
     The one place the form is opened: by ``/sms``, the shortcuts, and the question
-    asked about an ambiguous command.
+    asked about an ambiguous command. ``converted``: a Slack message made SMS text,
+    whose emoji left out are said under the SMS count.
     """
     settings = deps.settings.sms
     tr = deps.languages.translator_for(
@@ -47,6 +55,8 @@ def open_sms_form(
         region=settings.default_region,
         tr=tr,
     )
+    if converted is not None:
+        view = with_note_after_preview(view, emoji_note_block(converted, tr))
     if not trigger_id:
         return tr.gettext("Could not open the SMS form (no trigger); try `/sms` again.")
     try:
@@ -79,8 +89,12 @@ class FormOpening:
         ack()
 
     def open_from_shortcut(self, body: dict[str, Any], client: WebClient) -> None:
-        """Open the form; a message shortcut pre-fills the message's text."""
+        """Open the form; a message shortcut pre-fills the message's text as people
+        read it (names, link labels, emoji; no markup), which is what will be sent."""
         message = body.get("message") or {}
+        converted = slack_to_sms(
+            str(message.get("text") or ""), user_name=self._names(MAX_NAME_LOOKUPS)
+        )
         context = ModalContext(
             channel_id=(body.get("channel") or {}).get("id"),
             response_url=body.get("response_url"),
@@ -91,10 +105,29 @@ class FormOpening:
             self.deps,
             trigger_id=body.get("trigger_id"),
             context=context,
-            initial_text=unescape_slack(str(message.get("text") or "")),
+            initial_text=converted.text,
+            converted=converted,
         )
         if problem is not None:
             logger.warning("views.open from a shortcut failed: %s", problem)
+
+    def _names(self, limit: int) -> Callable[[str], str | None]:
+        """Mentioned people's display names (cached profiles), at most ``limit`` of
+        them: the form must open within the trigger's 3 seconds. ``None`` for the rest
+        and for a profile that cannot be read (the id is shown)."""
+        asked: dict[str, str | None] = {}
+
+        def name(user_id: str) -> str | None:
+            if user_id not in asked:
+                if len(asked) >= limit:
+                    return None
+                try:
+                    asked[user_id] = self.deps.phones.handle_of(user_id)
+                except InputError:
+                    asked[user_id] = None
+            return asked[user_id]
+
+        return name
 
     def refresh_preview(self, body: dict[str, Any], client: WebClient) -> None:
         """Show the encoding and SMS count of the text typed so far."""

@@ -46,13 +46,13 @@ from bot.slack.views.messages import (
     build_error_message,
     build_rejection_message,
     build_result_message,
-    build_unreachable_note,
 )
 from bot.slack.views.modals import (
     METADATA_MAX,
     ModalContext,
     build_confirm_modal,
 )
+from bot.slack.views.skipped_note import build_unreachable_note
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,6 @@ for an ephemeral answer (English when not given).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from bot.domain import AuditStatus, SendOutcome
@@ -252,22 +251,3 @@ def _badges(outcome: SendOutcome, tr: Translator) -> list[str]:
     if request.with_replies:
         badges.append("💬 " + _("Replies collected"))
     return badges
-
-
-def build_unreachable_note(
-    user_ids: Sequence[str], tr: Translator | None = None
-) -> dict[str, Any]:
-    """Told to the sender after a send to user groups: who was not texted, and why."""
-    tr = tr or translator()
-    people = ", ".join(person_mention(user_id, tr) for user_id in user_ids[:20])
-    more = len(user_ids) - 20
-    if more > 0:
-        people = tr.ngettext(
-            "%(head)s and %(n)s more", "%(head)s and %(n)s more", more, head=people
-        )
-    text = tr.gettext(
-        "Not texted: %(people)s. They are in the user group but have no phone number "
-        "in their Slack profile; ask them to add one.",
-        people=people,
-    )
-    return message(text, [section(f"⚠️ {text}")])
