@@ -348,9 +348,8 @@ def as_user(user_id: str, payload: dict[str, Any]) -> dict[str, Any]:
     [
         (
             "<!subteam^S1|@team>",
-            "Personne dans &lt;!subteam^S1|@team&gt; n'a de numéro de téléphone dans son "
-            "profil Slack",
-            "has a phone number in their Slack profile",
+            "Personne dans &lt;!subteam^S1|@team&gt; ne peut recevoir de SMS : ",
+            "can be texted",
         ),
         (
             "<!subteam^S9|@ghosts>",
