@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.audit.engine import WRITE, describe, open_engine
 from bot.audit.migrate import migrate
 from bot.audit.records import (
+    AlreadySettledError,
     AttemptResult,
     AuditRecord,
     DuplicateAttemptError,
@@ -92,12 +93,17 @@ class AuditStore:
     def complete(self, record_id: int, result: AttemptResult) -> None:
         """Finish a ``pending`` record as ``sent`` or ``failed``.
 
+        The lease on the record ends with it.
+
         Raises:
-            AuditStoreError: no such record, or it is no longer pending.
+            AlreadySettledError: it is no longer pending (the sweep settled it).
+            AuditStoreError: no such record, or the write failed.
         """
         values = result.model_dump() | {
             "status": str(result.status),
             "completed_at": self.now(),
+            "claimed_by": None,
+            "claimed_until": None,
         }
         if self.redact_text:  # kept only while pending, so a crash can still resend it
             values["text"] = None
@@ -115,9 +121,7 @@ class AuditStore:
             ).scalar()
         if status is None:
             raise AuditStoreError(f"audit record {record_id} does not exist")
-        raise AuditStoreError(
-            f"audit record {record_id} is already {status}, not pending"
-        )
+        raise AlreadySettledError(record_id, str(status))
 
     def reject(
         self, attempt: NewAttempt, *, error_message: str, error_code: str | None = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from pydantic import ValidationError
@@ -43,7 +43,9 @@ from bot.sending.attempts import (
     new_request_id,
     rejected_request_id,
 )
+from bot.sending.completion import RETRY_DELAYS, Completer
 from bot.sending.delivery import Delivered, campaign_for, deliver, resend_result
+from bot.sending.lease import LeaseKeeper
 from bot.sending.outcomes import build_outcome, request_from_record
 from bot.sending.outcomes import outcome_from_record as outcome_from_record
 from bot.sending.rules import Resolver, SendDefaults, validate_draft
@@ -84,6 +86,8 @@ class SmsService:
         policy: PolicyCheck | None = None,
         observers: Sequence[OutcomeObserver] = (),
         clock: Callable[[], datetime] = utc_now,
+        lease: timedelta | None = None,
+        completion_delays: Sequence[float] = RETRY_DELAYS,
     ) -> None:
         self.octopush = octopush
         self.store = store
@@ -91,6 +95,9 @@ class SmsService:
         self.force_simulation = force_simulation
         self._policy = policy
         self._ledger = SendLedger(store)
+        #: Leases on the attempts this process works on (the sweep leaves them alone).
+        self.leases = LeaseKeeper(self._ledger, lease=lease)
+        self._completer = Completer(store, self.leases, delays=completion_delays)
         self.observers = list(observers)
         self.refusal_observers: list[Callable[[Source], None]] = []  # metrics
         #: Told the audit id once its Slack post is remembered (receipts that beat
@@ -169,10 +176,15 @@ class SmsService:
         ``AuditStoreError`` when another instance settled it first.
         """
         campaign = campaign_for(request_from_record(record), record.request_id)
-        delivered = deliver(self.octopush, campaign, audit_id=record.id)
-        result = resend_result(delivered)
-        self.store.complete(record.id, result)
+        with self.leases.holding(record.id):
+            delivered = deliver(self.octopush, campaign, audit_id=record.id)
+            result = resend_result(delivered)
+            self.store.complete(record.id, result)
         return result
+
+    def holds(self, audit_id: int) -> bool:
+        """Whether this process is sending ``audit_id`` or holds its unwritten answer."""
+        return self.leases.holds(audit_id) or self._completer.holds(audit_id)
 
     def remember_post(self, audit_id: int, *, channel: str, ts: str) -> None:
         """Remember the Slack post that shows attempt ``audit_id`` (receipts update it).
@@ -209,36 +221,24 @@ class SmsService:
                 raise DuplicateAttemptError(existing)
             if limits is not None:
                 limits.check_limits(conn, request, actor)
-            return self._ledger.begin(conn, new_attempt(request, actor, request_id))
+            return self._ledger.begin(
+                conn,
+                new_attempt(request, actor, request_id),
+                owner=self.leases.owner,
+                lease_until=self.leases.until(),
+            )
 
     def _deliver(
         self, record_id: int, request_id: str, request: SendRequest
     ) -> SendOutcome:
-        try:
-            campaign = campaign_for(request, request_id)
-        except ValidationError as error:  # nothing was sent: say so, and record it
-            logger.exception("send #%s could not be built", record_id)
-            delivered = Delivered(
-                AttemptResult(
-                    status=AuditStatus.FAILED,
-                    error_message=f"internal error: the request could not be built "
-                    f"({error.error_count()} problems); nothing was sent",
-                )
+        with self.leases.holding(record_id):  # renewed until the answer is written
+            delivered = self._call(record_id, request_id, request)
+            refused = (
+                delivered.result.status is AuditStatus.FAILED
+                and not delivered.maybe_sent
             )
-        else:
-            delivered = deliver(self.octopush, campaign, audit_id=record_id)
-        problems: tuple[str, ...] = ()
-        try:
-            self.store.complete(record_id, delivered.result)
-        except Exception as error:  # the SMS may be out: never hide that behind it
-            logger.exception("completing audit record #%s failed", record_id)
-            problems = (  # shown with the result: deferred, in the reader's language
-                N_(
-                    "the audit record #%(audit_id)s could not be completed "
-                    "(%(error)s); it stays pending until the sweep settles it",
-                    audit_id=record_id,
-                    error=type(error).__name__,
-                ),
+            problem = self._completer.complete(
+                record_id, delivered.result, refused=refused
             )
         outcome = build_outcome(
             audit_id=record_id,
@@ -247,10 +247,25 @@ class SmsService:
             result=delivered.result,
             hint=delivered.hint,
             maybe_sent=delivered.maybe_sent,
-            problems=problems,
+            # Shown with the result: deferred, in the reader's language.
+            problems=(problem,) if problem is not None else (),
         )
         self._notify(outcome)
         return outcome
+
+    def _call(self, record_id: int, request_id: str, request: SendRequest) -> Delivered:
+        try:
+            campaign = campaign_for(request, request_id)
+        except ValidationError as error:  # nothing was sent: say so, and record it
+            logger.exception("send #%s could not be built", record_id)
+            return Delivered(
+                AttemptResult(
+                    status=AuditStatus.FAILED,
+                    error_message=f"internal error: the request could not be built "
+                    f"({error.error_count()} problems); nothing was sent",
+                )
+            )
+        return deliver(self.octopush, campaign, audit_id=record_id)
 
     def _notify(self, outcome: SendOutcome) -> None:
         for observer in self.observers:
