@@ -182,6 +182,11 @@ class SmsService:
             self.store.complete(record.id, result)
         return result
 
+    def retry_completions(self) -> None:
+        """Try now to write the answers held since their write failed (the background
+        does it every few seconds; tests and a shutdown need not wait for it)."""
+        self._completer.retry_now()
+
     def holds(self, audit_id: int) -> bool:
         """Whether this process is sending ``audit_id`` or holds its unwritten answer."""
         return self.leases.holds(audit_id) or self._completer.holds(audit_id)
