@@ -92,10 +92,8 @@ def escalation(store: AuditStore, seeded: Seeded, i: int) -> object:
 
 
 def pending(store: AuditStore, seeded: Seeded, i: int) -> object:
-    """The pending sweep: attempts stuck for a minute that no sweeper holds."""
-    return SendLedger(store).unsettled(
-        age=timedelta(minutes=1), lease=timedelta(minutes=1)
-    )
+    """The pending sweep: attempts stuck for a minute whose lease ran out."""
+    return SendLedger(store).unsettled(age=timedelta(minutes=1))
 
 
 def inbox(store: AuditStore, seeded: Seeded, i: int) -> object:

@@ -42,11 +42,12 @@ from bot.sending.attempts import (
     new_attempt,
     new_request_id,
     rejected_request_id,
+    retry_request_id,
 )
 from bot.sending.completion import RETRY_DELAYS, Completer
 from bot.sending.delivery import Delivered, campaign_for, deliver, resend_result
 from bot.sending.lease import LeaseKeeper
-from bot.sending.outcomes import build_outcome, request_from_record
+from bot.sending.outcomes import build_outcome, request_from_record, went_nowhere
 from bot.sending.outcomes import outcome_from_record as outcome_from_record
 from bot.sending.rules import Resolver, SendDefaults, validate_draft
 
@@ -137,7 +138,12 @@ class SmsService:
         return request
 
     def send(
-        self, draft: SendDraft, actor: Actor, *, resolve: Resolver | None = None
+        self,
+        draft: SendDraft,
+        actor: Actor,
+        *,
+        resolve: Resolver | None = None,
+        retry_failed: bool = False,
     ) -> SendOutcome:
         """Validate, record, send and record again; return how the attempt ended.
 
@@ -145,14 +151,18 @@ class SmsService:
         attempt, whose id is in ``error.audit_id``). Nothing raises once Octopush is
         called: failures come back as an outcome (``failed`` with the Octopush code,
         message and hint; or ``problems`` naming what failed after the send).
-        A ``request_id`` already in the audit trail returns that first attempt's outcome
-        instead of sending again.
+        A ``request_id`` already in the audit trail returns that attempt's outcome
+        instead of sending again; with ``retry_failed`` (``sms-bot send --request-id``,
+        "safe to retry") an attempt that definitely did not go out is tried again, as
+        a new attempt under a derived ``request_id`` (``key#2``).
         """
         request_id = draft.request_id or new_request_id()
         try:
             request = self.validate(draft, resolve=resolve)
             self.check_policy(request, actor)
-            record_id = self._admit(request, actor, request_id)
+            record_id, attempt_id = self._admit(
+                request, actor, request_id, retry_failed=retry_failed
+            )
         except (InputError, PolicyError) as refusal:
             self._record_rejection(draft, actor, request_id, refusal)
             for observe in self.refusal_observers:
@@ -165,7 +175,7 @@ class SmsService:
                 duplicate.existing.id,
             )
             return outcome_from_record(duplicate.existing, duplicate=True)
-        return self._deliver(record_id, request_id, request)
+        return self._deliver(record_id, attempt_id, request)
 
     def resend(self, record: AuditRecord) -> AttemptResult:
         """Send a ``pending`` record again under its own ``request_id``, and settle it.
@@ -214,24 +224,36 @@ class SmsService:
         """The last ``limit`` attempts, newest first, optionally in one channel."""
         return self.store.recent(limit=limit, channel_id=channel_id)
 
-    def _admit(self, request: SendRequest, actor: Actor, request_id: str) -> int:
-        """Check the counted limits and insert the ``pending`` record, atomically."""
+    def _admit(
+        self, request: SendRequest, actor: Actor, key: str, *, retry_failed: bool
+    ) -> tuple[int, str]:
+        """Check the counted limits and insert the ``pending`` record, atomically.
+
+        Returns the record's id and its Octopush ``request_id``: ``key`` itself, or
+        ``key#n`` for the n-th try of a key whose last attempt went nowhere.
+        """
         limits = self._policy if isinstance(self._policy, Limits) else None
-        keys = [f"request:{request_id}"]
+        keys = [f"request:{key}"]
         if limits is not None:
             keys += limits.lock_keys(request, actor)
         with self._ledger.locked(keys) as conn:
-            existing = self._ledger.find(conn, request_id)
-            if existing is not None:
-                raise DuplicateAttemptError(existing)
+            latest, tried = self._ledger.latest(conn, key)
+            if latest is not None and not (retry_failed and went_nowhere(latest)):
+                raise DuplicateAttemptError(latest)
             if limits is not None:
                 limits.check_limits(conn, request, actor)
-            return self._ledger.begin(
+            if latest is None:
+                attempt = new_attempt(request, actor, key)
+            else:
+                retry_id = retry_request_id(key, tried + 1)
+                attempt = new_attempt(request, actor, retry_id, request_key=key)
+            record_id = self._ledger.begin(
                 conn,
-                new_attempt(request, actor, request_id),
+                attempt,
                 owner=self.leases.owner,
                 lease_until=self.leases.until(),
             )
+            return record_id, attempt.request_id
 
     def _deliver(
         self, record_id: int, request_id: str, request: SendRequest

@@ -99,7 +99,8 @@ def slow_gateway(httpserver: HTTPServer, delay: float) -> list[dict[str, object]
 def test_the_sweep_never_takes_over_a_long_batched_send_from_the_cli(
     httpserver: HTTPServer, database_url: str, octopush_url: str
 ) -> None:
-    received = slow_gateway(httpserver, delay=1.2)
+    # Each batch takes 2 s, the whole send 6 s: twice the lease, so it is renewed.
+    received = slow_gateway(httpserver, delay=2.0)
     store = AuditStore.from_url(database_url)  # migrated before the CLI starts
     sweeper = SmsService(
         octopush=OctopushClient(
@@ -127,7 +128,7 @@ def test_the_sweep_never_takes_over_a_long_batched_send_from_the_cli(
     thread.start()
     try:
         cli = subprocess.run(
-            [sys.executable, "-c", CLI_WITH_LEASE, "0.6", "send", "--to"]
+            [sys.executable, "-c", CLI_WITH_LEASE, "3", "send", "--to"]
             + [",".join(NUMBERS), "--request-id", "nightly-batch", "db-1 is down"],
             env=cli_env(database_url, octopush_url),
             cwd=REPO,
