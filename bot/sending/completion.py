@@ -91,7 +91,8 @@ class Completer:
         self._keep_trying(record_id, result)
         return N_(
             "the audit record #%(audit_id)s could not be completed (%(error)s); it "
-            "stays pending while this process keeps trying to record the outcome",
+            "stays pending until the outcome is recorded, by this process while it "
+            "runs or by the crash sweep after",
             audit_id=record_id,
             error=type(error).__name__,
         )

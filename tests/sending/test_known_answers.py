@@ -159,7 +159,7 @@ def test_while_the_process_holds_an_unwritten_refusal_no_sweep_takes_it(
     assert not outcome.maybe_sent
     (problem,) = outcome.problems
     assert "could not be completed" in problem
-    assert "keeps trying" in problem
+    assert "by this process while it runs" in problem
     record = service.store.get(outcome.audit_id)
     assert record.status is AuditStatus.PENDING
     assert record.claimed_by == service.leases.owner
