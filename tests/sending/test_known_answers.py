@@ -18,8 +18,10 @@ from werkzeug import Request, Response
 from bot.audit import AttemptResult, AuditStore
 from bot.domain import Actor, AuditStatus, SendDraft, Source
 from bot.errors import AuditStoreError
+from bot.i18n import Deferred
 from bot.octopush import OctopushClient
 from bot.sending.lease import SEND_LEASE
+from bot.sending.outcomes import outcome_from_record
 from bot.sending.recovery import recover_pending
 from bot.sending.rules import SendDefaults
 from bot.sending.service import SmsService
@@ -181,6 +183,10 @@ def test_while_the_process_holds_an_unwritten_refusal_no_sweep_takes_it(
     assert record.error_message is not None
     assert "Octopush refused it (code 104)" in record.error_message
     assert "not sent again" in record.error_message
+    # Read back, the note is translatable again (a duplicate submit shows it).
+    shown = outcome_from_record(record).error_message
+    assert isinstance(shown, Deferred) and shown == record.error_message
+    assert outcome_from_record(record).maybe_sent is False
 
 
 def test_a_sent_answer_whose_write_keeps_failing_is_written_by_the_process_later(
