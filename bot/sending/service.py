@@ -32,7 +32,7 @@ from bot.domain import (
     SendRequest,
     Source,
 )
-from bot.errors import BotError, InputError, PolicyError
+from bot.errors import AuditStoreError, BotError, InputError, PolicyError
 from bot.i18n import N_
 from bot.log import scrub_numbers
 from bot.octopush import Balance, OctopushClient
@@ -47,7 +47,12 @@ from bot.sending.attempts import (
 from bot.sending.completion import RETRY_DELAYS, Completer
 from bot.sending.delivery import Delivered, campaign_for, deliver, resend_result
 from bot.sending.lease import LeaseKeeper
-from bot.sending.outcomes import build_outcome, request_from_record, went_nowhere
+from bot.sending.outcomes import (
+    MAYBE_SENT_CODES,
+    build_outcome,
+    request_from_record,
+    went_nowhere,
+)
 from bot.sending.outcomes import outcome_from_record as outcome_from_record
 from bot.sending.rules import Resolver, SendDefaults, validate_draft
 
@@ -183,13 +188,20 @@ class SmsService:
         Octopush refuses a repeat of an attempt that got through (code 120), so this
         never texts twice within its 24-hour window. Raises ``ValidationError`` or
         ``ValueError`` when the record cannot be rebuilt (nothing is sent), and
-        ``AuditStoreError`` when another instance settled it first.
+        ``AuditStoreError`` when another instance settled it first, or when the
+        answer could not be written yet (this process keeps trying, and holds the
+        lease meanwhile; a refusal is noted on the record first, never resent).
         """
         campaign = campaign_for(request_from_record(record), record.request_id)
         with self.leases.holding(record.id):
             delivered = deliver(self.octopush, campaign, audit_id=record.id)
             result = resend_result(delivered)
-            self.store.complete(record.id, result)
+            refused = result.status is AuditStatus.FAILED and not (
+                delivered.maybe_sent or result.error_code in MAYBE_SENT_CODES
+            )
+            problem = self._completer.complete(record.id, result, refused=refused)
+        if problem is not None:  # held (and leased) here until it is written
+            raise AuditStoreError(str(problem))
         return result
 
     def retry_completions(self) -> None:

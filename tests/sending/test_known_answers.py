@@ -15,7 +15,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from bot.audit import AttemptResult, AuditStore
+from bot.audit import AttemptResult, AuditStore, NewAttempt
 from bot.domain import Actor, AuditStatus, SendDraft, Source
 from bot.errors import AuditStoreError
 from bot.i18n import Deferred
@@ -216,3 +216,33 @@ def test_a_sent_answer_whose_write_keeps_failing_is_written_by_the_process_later
     assert record.claimed_by is None and record.claimed_until is None
     assert not service.holds(record.id)
     assert len(httpserver.log) == 1
+
+
+def test_a_refusal_to_the_sweeps_resend_whose_write_fails_is_not_resent_again(
+    httpserver: HTTPServer,
+    instances: Callable[..., SmsService],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    request_ids = refused_then_sent(httpserver)
+    crashed = instances(shift=-timedelta(minutes=2))  # a process that died 2 min ago
+    record_id = crashed.store.begin(
+        NewAttempt(
+            source=Source.CLI,
+            recipients=("+33612345678",),
+            text="db-1 down",
+            request_id="crash-104",
+        )
+    )
+    sweeper = instances()
+    failing_writes(sweeper.store, monkeypatch, times=None)
+
+    assert recover_pending(sweeper) == []  # resent: refused (104), not written
+    assert recover_pending(sweeper, min_age=timedelta(0)) == []  # held here
+    assert recover_pending(instances(), min_age=timedelta(0)) == []  # leased
+    later = instances(shift=SEND_LEASE + timedelta(minutes=1))
+    (settled,) = recover_pending(later, min_age=timedelta(0))  # the sweeper died
+
+    assert request_ids == ["crash-104"]  # credit came back: still sent only once
+    assert settled.status is AuditStatus.FAILED
+    record = later.store.get(record_id)
+    assert (record.status, record.error_code) == (AuditStatus.FAILED, "104")
