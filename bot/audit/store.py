@@ -123,6 +123,41 @@ class AuditStore:
             raise AuditStoreError(f"audit record {record_id} does not exist")
         raise AlreadySettledError(record_id, str(status))
 
+    def fill_in_sent(self, record_id: int, result: AttemptResult) -> bool:
+        """Give a record settled ``sent`` with no ticket the answer its sender got.
+
+        The sweep settles an attempt it resent and Octopush answered "duplicate"
+        (code 120) as sent, ticket and cost unknown; when the process that sent it
+        holds the real answer, the tickets and cost belong on the record (receipts
+        find it by ticket, the budget adds the cost). False when there is no such
+        record (settled otherwise, or already complete).
+        """
+        values = result.model_dump(
+            include={
+                "sms_ticket",
+                "number_of_contacts",
+                "number_of_sms_needed",
+                "total_cost",
+                "residual_credit",
+                "error_message",
+                "duration_ms",
+            }
+        )
+        with self.transaction("fill in a sent attempt", write=True) as conn:
+            done = conn.execute(
+                sa.update(_t)
+                .where(
+                    _t.c.id == record_id,
+                    _t.c.status == AuditStatus.SENT.value,
+                    _t.c.sms_ticket.is_(None),
+                )
+                .values(values)
+            )
+            if done.rowcount != 1:
+                return False
+            add_tickets(conn, record_id, result.sms_ticket)
+        return True
+
     def reject(
         self, attempt: NewAttempt, *, error_message: str, error_code: str | None = None
     ) -> int:

@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from bot.audit import AlreadySettledError, AttemptResult, AuditStore
 from bot.audit.ledger import SendLedger
+from bot.domain import AuditStatus
 from bot.i18n import N_
 from bot.sending.lease import LeaseKeeper
 
@@ -122,6 +123,8 @@ class Completer:
         try:
             self._store.complete(record_id, result)
         except AlreadySettledError as error:
+            if result.status is AuditStatus.SENT and self._fill_in(record_id, result):
+                return None
             logger.warning(
                 "audit #%s was settled elsewhere first: %s", record_id, error
             )
@@ -130,6 +133,21 @@ class Completer:
             logger.error("completing audit record #%s failed: %s", record_id, error)
             return error
         return None
+
+    def _fill_in(self, record_id: int, result: AttemptResult) -> bool:
+        """The sweep took it for a crash and got "duplicate" (120): add what it missed."""
+        try:
+            filled = self._store.fill_in_sent(record_id, result)
+        except Exception as error:
+            logger.error("filling in audit #%s failed: %s", record_id, error)
+            return False
+        if filled:
+            logger.warning(
+                "audit #%s was settled as sent by the sweep; its tickets and cost are "
+                "filled in from the answer this process got",
+                record_id,
+            )
+        return filled
 
     def _note_refusal(self, record_id: int, code: str) -> None:
         try:

@@ -20,6 +20,7 @@ from bot.domain import Actor, AuditStatus, SendDraft, Source
 from bot.errors import AuditStoreError
 from bot.i18n import Deferred
 from bot.octopush import OctopushClient
+from bot.sending.delivery import ALREADY_SENT_NOTE, recovered
 from bot.sending.lease import SEND_LEASE
 from bot.sending.outcomes import outcome_from_record
 from bot.sending.recovery import recover_pending
@@ -246,3 +247,39 @@ def test_a_refusal_to_the_sweeps_resend_whose_write_fails_is_not_resent_again(
     assert settled.status is AuditStatus.FAILED
     record = later.store.get(record_id)
     assert (record.status, record.error_code) == (AuditStatus.FAILED, "104")
+
+
+def test_a_send_the_sweep_settled_as_duplicate_meanwhile_gets_its_ticket_and_cost(
+    httpserver: HTTPServer,
+    instances: Callable[..., SmsService],
+) -> None:
+    # The lease lapsed (say the database was away for a minute): the sweep resent
+    # the attempt, Octopush answered 120, and the sweep recorded it sent, ticket and
+    # cost unknown, before this process got its own answer.
+    service = instances()
+
+    def octopush(request: Request) -> Response:
+        request_id = json.loads(request.get_data())["request_id"]
+        record = service.store.find_by_request_id(request_id)
+        assert record is not None
+        swept = AttemptResult(
+            status=AuditStatus.SENT, error_message=recovered(ALREADY_SENT_NOTE)
+        )
+        service.store.complete(record.id, swept)
+        return Response(json.dumps(SENT), status=201, content_type="application/json")
+
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_handler(octopush)
+
+    outcome = service.send(
+        SendDraft(recipients=("+33612345678",), text="db-1 down"),
+        Actor(source=Source.CLI),
+    )
+
+    assert outcome.status is AuditStatus.SENT and outcome.problems == ()
+    record = service.store.get(outcome.audit_id)
+    assert record.status is AuditStatus.SENT
+    assert record.sms_ticket == SENT["sms_ticket"]
+    assert record.total_cost == pytest.approx(SENT["total_cost"])
+    assert record.error_message is None
+    found = service.store.find_by_ticket(str(SENT["sms_ticket"]))
+    assert found is not None and found.id == record.id
