@@ -7,7 +7,9 @@ failed completion write is retried a few times at once (the caller is on a worke
 never in an ack), then on a background thread; the record's lease is renewed all
 along, so no sweep takes it while this process holds the answer. A refusal is also
 noted on the record first, in one small write: if this process dies before the
-completion lands, the sweep records the refusal instead of resending.
+completion lands, the sweep records the refusal instead of resending. And if a sweep
+settled the attempt as a duplicate (code 120) after all, the answer held here fills in
+the tickets and cost it could not know.
 """
 
 from __future__ import annotations
