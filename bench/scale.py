@@ -2,8 +2,9 @@
 
 Each path is what one event costs the audit store: a delivery receipt, an SMS reply,
 ``/sms history``, the policy counts (rate per user, budget per day), the escalation
-poll, the pending sweep, and one callback through the inbox. It runs on SQLite, and on PostgreSQL
-when ``BENCH_DATABASE_URL`` (or ``TEST_DATABASE_URL``) answers. Target: each path's
+poll, the pending sweep, a send's request id lookup, and one callback through the
+inbox. It runs on SQLite, and on PostgreSQL when ``BENCH_DATABASE_URL`` (or
+``TEST_DATABASE_URL``) answers. Target: each path's
 median at the large size is at most 1.5× its median at the small one.
 ``--small`` is a quick run (1,000 vs 20,000 records) to check the benchmark works.
 """
@@ -92,10 +93,14 @@ def escalation(store: AuditStore, seeded: Seeded, i: int) -> object:
 
 
 def pending(store: AuditStore, seeded: Seeded, i: int) -> object:
-    """The pending sweep: attempts stuck for a minute that no sweeper holds."""
-    return SendLedger(store).unsettled(
-        age=timedelta(minutes=1), lease=timedelta(minutes=1)
-    )
+    """The pending sweep: attempts stuck for a minute whose lease ran out."""
+    return SendLedger(store).unsettled(age=timedelta(minutes=1))
+
+
+def request_key(store: AuditStore, seeded: Seeded, i: int) -> object:
+    """A send's idempotency lookup: the attempts tried under one request id."""
+    with store.transaction("bench the request key") as conn:
+        return SendLedger(store).latest(conn, f"bench-{seeded.size}-{i}")
 
 
 def inbox(store: AuditStore, seeded: Seeded, i: int) -> object:
@@ -117,6 +122,7 @@ PATHS: dict[str, Path_] = {
     "budget (per day)": budget,
     "escalation poll": escalation,
     "pending sweep": pending,
+    "request key": request_key,
     "callback inbox": inbox,
 }
 

@@ -6,6 +6,7 @@ from bot.audit.notices import Notices as Notices
 from bot.audit.optouts import OptOut as OptOut
 from bot.audit.optouts import OptOutList as OptOutList
 from bot.audit.records import CONTRACT_FIELDS as CONTRACT_FIELDS
+from bot.audit.records import AlreadySettledError as AlreadySettledError
 from bot.audit.records import AttemptResult as AttemptResult
 from bot.audit.records import AuditRecord as AuditRecord
 from bot.audit.records import DuplicateAttemptError as DuplicateAttemptError

@@ -5,10 +5,11 @@ before any of them is recorded. :meth:`SendLedger.locked` opens that transaction
 every read here can join it (``conn``), so the count and the ``pending`` insert are
 atomic per key across threads and processes.
 
-A ``pending`` record's ``completed_at`` is its *claim*: empty while the sending process
-owns it, set by the sweep that took it over (:meth:`SendLedger.claim`), and overwritten
-when the record is completed. A claim older than its lease was left by a sweeper that
-died, and may be taken again.
+A ``pending`` record carries a *lease* (``claimed_by``, ``claimed_until``): the
+sending process writes it with the record and renews it while the send runs and while
+it holds an answer not written yet (:meth:`SendLedger.renew`); the sweep takes over
+only a record whose lease ran out (:meth:`SendLedger.claim`, a compare-and-set), and
+holds it the same way while it settles it. Completing the record ends the lease.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class SendLedger:
     def __init__(self, store: AuditStore) -> None:
         self._store = store
 
+    def now(self) -> datetime:
+        """The store's clock (aware UTC)."""
+        return self._store.now()
+
     @contextmanager
     def locked(self, keys: Iterable[str]) -> Iterator[Connection]:
         """A write transaction holding one lock per key until it commits.
@@ -54,8 +59,30 @@ class SendLedger:
         rows = self._rows(conn, sa.select(_t).where(_t.c.request_id == request_id))
         return rows[0] if rows else None
 
-    def begin(self, conn: Connection, attempt: NewAttempt) -> int:
-        """Insert ``attempt`` as ``pending`` inside ``conn``; return its id.
+    def latest(self, conn: Connection, key: str) -> tuple[AuditRecord | None, int]:
+        """The newest attempt tried under the caller's ``key``, and how many there are.
+
+        The first attempt has ``request_id == key``; later ones carry ``request_key``.
+        Refused attempts never reached Octopush and have keys of their own: not counted.
+        """
+        query = (
+            sa.select(_t)
+            .where(sa.or_(_t.c.request_id == key, _t.c.request_key == key))
+            .where(_t.c.status != AuditStatus.REJECTED.value)
+            .order_by(_t.c.id.desc())
+        )
+        rows = self._rows(conn, query)
+        return (rows[0] if rows else None), len(rows)
+
+    def begin(
+        self,
+        conn: Connection,
+        attempt: NewAttempt,
+        *,
+        owner: str | None = None,
+        lease_until: datetime | None = None,
+    ) -> int:
+        """Insert ``attempt`` as ``pending`` inside ``conn``, leased to ``owner``.
 
         Raises:
             DuplicateAttemptError: ``attempt.request_id`` is already recorded.
@@ -64,6 +91,7 @@ class SendLedger:
         if existing is not None:
             raise DuplicateAttemptError(existing)
         values = self._store.attempt_values(attempt, AuditStatus.PENDING)
+        values |= {"claimed_by": owner, "claimed_until": lease_until}
         query = sa.insert(_t).values(values).returning(_t.c.id)
         return int(conn.execute(query).scalar_one())
 
@@ -132,40 +160,74 @@ class SendLedger:
         )
         return self._rows(conn, query)
 
-    # -- the pending sweep ------------------------------------------------------------
+    # -- leases and the pending sweep -------------------------------------------------
 
-    def unsettled(self, *, age: timedelta, lease: timedelta) -> list[AuditRecord]:
-        """``pending`` records older than ``age`` that no live sweeper holds."""
+    def unsettled(self, *, age: timedelta) -> list[AuditRecord]:
+        """``pending`` records older than ``age`` whose lease ran out (or never had one)."""
         now = self._store.now()
         query = (
             sa.select(_t)
             .where(
                 _t.c.status == AuditStatus.PENDING.value,
                 _t.c.created_at < now - age,
-                sa.or_(_t.c.completed_at.is_(None), _t.c.completed_at < now - lease),
+                sa.or_(_t.c.claimed_until.is_(None), _t.c.claimed_until < now),
             )
             .order_by(_t.c.created_at, _t.c.id)
         )
         with self._store.transaction("list pending records") as conn:
             return self._rows(conn, query)
 
-    def claim(self, record: AuditRecord) -> bool:
-        """Take ``record`` over for settling; False when another sweeper was first.
+    def claim(self, record: AuditRecord, *, owner: str, lease: timedelta) -> bool:
+        """Take ``record`` over for settling; False when someone else holds it now.
 
-        A compare-and-set on the claim this process saw (``record.completed_at``): of
-        several instances that read the same row, exactly one update matches.
+        A compare-and-set on the lease this process saw: of several instances that read
+        the same row, exactly one update matches, and none while the lease is alive.
         """
-        seen = record.completed_at
-        claim = (
-            _t.c.completed_at.is_(None) if seen is None else _t.c.completed_at == seen
+        now = self._store.now()
+        seen = record.claimed_until
+        if seen is not None and seen >= now:
+            return False
+        same = (
+            _t.c.claimed_until.is_(None) if seen is None else _t.c.claimed_until == seen
         )
         query = (
             sa.update(_t)
             .where(_t.c.id == record.id, _t.c.status == AuditStatus.PENDING.value)
-            .where(claim)
-            .values(completed_at=self._store.now())
+            .where(same)
+            .values(claimed_by=owner, claimed_until=now + lease)
         )
         with self._store.transaction("claim a pending record", write=True) as conn:
+            return conn.execute(query).rowcount == 1
+
+    def renew(self, ids: Iterable[int], *, owner: str, until: datetime) -> int:
+        """Extend ``owner``'s lease on these pending records; return how many it holds."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return 0
+        query = (
+            sa.update(_t)
+            .where(
+                _t.c.id.in_(wanted),
+                _t.c.status == AuditStatus.PENDING.value,
+                _t.c.claimed_by == owner,
+            )
+            .values(claimed_until=until)
+        )
+        with self._store.transaction("renew a lease", write=True) as conn:
+            return int(conn.execute(query).rowcount)
+
+    def note_refusal(self, record_id: int, code: str) -> bool:
+        """Write on a pending record that Octopush refused it with ``code``.
+
+        One small write, tried before the full completion: whoever settles the record
+        later (the sweep, after this process died) records the refusal, never resends.
+        """
+        query = (
+            sa.update(_t)
+            .where(_t.c.id == record_id, _t.c.status == AuditStatus.PENDING.value)
+            .values(error_code=code)
+        )
+        with self._store.transaction("note a refusal", write=True) as conn:
             return conn.execute(query).rowcount == 1
 
     @staticmethod

@@ -77,6 +77,12 @@ class AuditRecord(BaseModel):
     #: Channel and ``ts`` of the Slack post showing the result, so it can be updated.
     slack_message_channel: str | None = None
     slack_message_ts: str | None = None
+    #: The lease on a ``pending`` attempt: the process that holds it (sending it, or
+    #: the sweep settling it) and until when; the sweep takes none still leased.
+    claimed_by: str | None = None
+    claimed_until: AwareDatetime | None = None
+    #: The caller's ``--request-id`` when this attempt is one of several tried under it.
+    request_key: str | None = None
 
     def contract_dict(self) -> dict[str, Any]:
         """The contract fields only, in contract order, ready for JSON or CSV output."""
@@ -102,6 +108,8 @@ class NewAttempt(BaseModel):
     simulation: bool = False
     #: Idempotency key; unique in the store, so a double submit finds the first attempt.
     request_id: str = Field(min_length=1, max_length=128)
+    #: The caller's key of a group of attempts (``request_id`` is then derived from it).
+    request_key: str | None = Field(default=None, max_length=128)
 
 
 class AttemptResult(BaseModel):
@@ -132,3 +140,12 @@ class DuplicateAttemptError(AuditStoreError):
             f"request_id {existing.request_id!r} is already audit record "
             f"{existing.id} ({existing.status})"
         )
+
+
+class AlreadySettledError(AuditStoreError):
+    """The attempt is no longer ``pending``: someone else (the sweep) settled it first."""
+
+    def __init__(self, record_id: int, status: str) -> None:
+        self.record_id = record_id
+        self.status = status
+        super().__init__(f"audit record {record_id} is already {status}, not pending")

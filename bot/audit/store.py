@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.audit.engine import WRITE, describe, open_engine
 from bot.audit.migrate import migrate
 from bot.audit.records import (
+    AlreadySettledError,
     AttemptResult,
     AuditRecord,
     DuplicateAttemptError,
@@ -92,12 +93,17 @@ class AuditStore:
     def complete(self, record_id: int, result: AttemptResult) -> None:
         """Finish a ``pending`` record as ``sent`` or ``failed``.
 
+        The lease on the record ends with it.
+
         Raises:
-            AuditStoreError: no such record, or it is no longer pending.
+            AlreadySettledError: it is no longer pending (the sweep settled it).
+            AuditStoreError: no such record, or the write failed.
         """
         values = result.model_dump() | {
             "status": str(result.status),
             "completed_at": self.now(),
+            "claimed_by": None,
+            "claimed_until": None,
         }
         if self.redact_text:  # kept only while pending, so a crash can still resend it
             values["text"] = None
@@ -115,9 +121,42 @@ class AuditStore:
             ).scalar()
         if status is None:
             raise AuditStoreError(f"audit record {record_id} does not exist")
-        raise AuditStoreError(
-            f"audit record {record_id} is already {status}, not pending"
+        raise AlreadySettledError(record_id, str(status))
+
+    def fill_in_sent(self, record_id: int, result: AttemptResult) -> bool:
+        """Give a record settled ``sent`` with no ticket the answer its sender got.
+
+        The sweep settles an attempt it resent and Octopush answered "duplicate"
+        (code 120) as sent, ticket and cost unknown; when the process that sent it
+        holds the real answer, the tickets and cost belong on the record (receipts
+        find it by ticket, the budget adds the cost). False when there is no such
+        record (settled otherwise, or already complete).
+        """
+        values = result.model_dump(
+            include={
+                "sms_ticket",
+                "number_of_contacts",
+                "number_of_sms_needed",
+                "total_cost",
+                "residual_credit",
+                "error_message",
+                "duration_ms",
+            }
         )
+        with self.transaction("fill in a sent attempt", write=True) as conn:
+            done = conn.execute(
+                sa.update(_t)
+                .where(
+                    _t.c.id == record_id,
+                    _t.c.status == AuditStatus.SENT.value,
+                    _t.c.sms_ticket.is_(None),
+                )
+                .values(values)
+            )
+            if done.rowcount != 1:
+                return False
+            add_tickets(conn, record_id, result.sms_ticket)
+        return True
 
     def reject(
         self, attempt: NewAttempt, *, error_message: str, error_code: str | None = None

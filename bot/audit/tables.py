@@ -75,7 +75,13 @@ audit_records = sa.Table(
     sa.Column("duration_ms", sa.Integer),
     sa.Column("slack_message_channel", sa.String(64)),
     sa.Column("slack_message_ts", sa.String(64)),
+    # Revision 0007: who holds a pending attempt (the sending process, or the sweep
+    # settling it) and until when; the caller's key of a group of retried attempts.
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_until", UtcDateTime),
+    sa.Column("request_key", sa.String(128)),
     sa.Index("ux_audit_records_request_id", "request_id", unique=True),
+    sa.Index("ix_audit_records_request_key", "request_key"),
     sa.Index("ix_audit_records_created_at", "created_at"),
     sa.Index("ix_audit_records_channel_created", "slack_channel_id", "created_at"),
     sa.Index("ix_audit_records_user_created", "slack_user_id", "created_at"),

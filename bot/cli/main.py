@@ -127,7 +127,10 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
     send.add_argument(
         "--request-id",
         metavar=_("REQUEST_ID"),
-        help=_("idempotency key: the same id is never sent twice"),
+        help=_(
+            "idempotency key: the same id is never sent twice; a retry sends again "
+            "only if the last attempt definitely did not go out"
+        ),
     )
     send.add_argument(
         "--json", action="store_true", help=_("print the outcome as JSON")
@@ -199,7 +202,11 @@ def _send(args: argparse.Namespace) -> int:
     resolve = directory_resolver(open_directory(settings))
     service = build_service(settings, announce=admin_announcer(settings))
     try:
-        outcome = service.send(draft, Actor(source=Source.CLI), resolve=resolve)
+        # The operator's --request-id means "safe to retry": an attempt under it that
+        # definitely did not go out is tried again; one that may have is not.
+        outcome = service.send(
+            draft, Actor(source=Source.CLI), resolve=resolve, retry_failed=True
+        )
     except (InputError, PolicyError) as refusal:
         tr: Translator = args.tr
         problems = (

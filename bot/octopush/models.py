@@ -171,9 +171,12 @@ class SmsCampaignResult(BaseModel):
     def combine(cls, results: Sequence[SmsCampaignResult]) -> SmsCampaignResult:
         """One result for a send split in batches (``results`` in sending order).
 
-        Contacts and cost are summed; ``number_of_sms_needed`` takes the largest
-        value (it is read as per contact, which is UNCONFIRMED); ``residual_credit``
-        is the last batch's; ``sms_ticket`` is the first ticket.
+        Contacts and cost are summed; ``residual_credit`` is the last batch's;
+        ``sms_ticket`` is the first ticket. ``number_of_sms_needed`` is what one
+        request for every recipient would have said: the docs leave open whether it
+        is per contact or a total, but a first batch of 500 contacts answering 500 or
+        more can only be counting them all, so the batches' totals are summed;
+        otherwise the value is per contact, the same for each batch (the largest).
         """
         if not results:
             raise ValueError("combine() needs at least one result")
@@ -182,12 +185,20 @@ class SmsCampaignResult(BaseModel):
             sms_ticket=results[0].sms_ticket,
             tickets=tuple(ticket for r in results for ticket in r.tickets),
             number_of_contacts=_total([r.number_of_contacts for r in results]),
-            number_of_sms_needed=max(
-                (n for n in needed if n is not None), default=None
+            number_of_sms_needed=(
+                _total(needed)
+                if _counts_totals(results[0])
+                else max((n for n in needed if n is not None), default=None)
             ),
             total_cost=_total([r.total_cost for r in results]),
             residual_credit=results[-1].residual_credit,
         )
+
+
+def _counts_totals(first: SmsCampaignResult) -> bool:
+    """Whether a batch's ``number_of_sms_needed`` counts every contact's SMS."""
+    contacts, needed = first.number_of_contacts, first.number_of_sms_needed
+    return bool(contacts and contacts > 1 and needed and needed >= contacts)
 
 
 def _total(values: Sequence[_N | None]) -> _N | None:

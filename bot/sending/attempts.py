@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from bot.audit import NewAttempt
@@ -26,7 +27,28 @@ def rejected_request_id(request_id: str) -> str:
     return f"{kept}~rejected-{uuid.uuid4().hex[:8]}"
 
 
-def new_attempt(request: SendRequest, actor: Actor, request_id: str) -> NewAttempt:
+def retry_request_id(key: str, number: int) -> str:
+    """The Octopush ``request_id`` of attempt ``number`` (2, 3, ...) under ``key``.
+
+    ``key#2``, ``key#3``...: a fresh id, so Octopush does not answer "duplicate" to a
+    retry of an attempt that never went out. A key too long for the suffix keeps its
+    start and a digest of the whole, so two keys never share a derived id.
+    """
+    suffix = f"#{number}"
+    if len(key) + len(suffix) <= REQUEST_ID_MAX:
+        return key + suffix
+    digest = hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+    kept = key[: REQUEST_ID_MAX - len(suffix) - len(digest) - 1]
+    return f"{kept}~{digest}{suffix}"
+
+
+def new_attempt(
+    request: SendRequest,
+    actor: Actor,
+    request_id: str,
+    *,
+    request_key: str | None = None,
+) -> NewAttempt:
     """The audit record's fields for ``request`` sent by ``actor``."""
     return NewAttempt(
         source=actor.source,
@@ -41,6 +63,7 @@ def new_attempt(request: SendRequest, actor: Actor, request_id: str) -> NewAttem
         send_at=request.send_at,
         simulation=request.simulation,
         request_id=request_id,
+        request_key=request_key,
     )
 
 

@@ -105,14 +105,25 @@ def request_from_record(record: AuditRecord) -> SendRequest:
     )
 
 
-def outcome_from_record(record: AuditRecord, *, duplicate: bool = False) -> SendOutcome:
-    """Rebuild an earlier attempt's outcome (a duplicate submit gets the first result)."""
-    failed = record.status is AuditStatus.FAILED
-    maybe_sent = failed and (
+def may_have_gone_out(record: AuditRecord) -> bool:
+    """Whether a failed attempt may have reached anyone, as its record tells."""
+    return (
         record.error_code in MAYBE_SENT_CODES
         or MAYBE_SENT_NOTE in (record.error_message or "")
         or bool(record.sms_ticket)  # a batched send that stopped part-way
+        or record.total_cost is not None
     )
+
+
+def went_nowhere(record: AuditRecord) -> bool:
+    """Whether an attempt definitely did not go out: failed, and not maybe sent."""
+    return record.status is AuditStatus.FAILED and not may_have_gone_out(record)
+
+
+def outcome_from_record(record: AuditRecord, *, duplicate: bool = False) -> SendOutcome:
+    """Rebuild an earlier attempt's outcome (a duplicate submit gets the first result)."""
+    failed = record.status is AuditStatus.FAILED
+    maybe_sent = failed and may_have_gone_out(record)
     hint = hint_for(record.error_code) if failed else None
     if maybe_sent and hint is None:
         hint = MAYBE_SENT_HINT

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from pydantic import ValidationError
@@ -32,7 +32,7 @@ from bot.domain import (
     SendRequest,
     Source,
 )
-from bot.errors import BotError, InputError, PolicyError
+from bot.errors import AuditStoreError, BotError, InputError, PolicyError
 from bot.i18n import N_
 from bot.log import scrub_numbers
 from bot.octopush import Balance, OctopushClient
@@ -42,9 +42,17 @@ from bot.sending.attempts import (
     new_attempt,
     new_request_id,
     rejected_request_id,
+    retry_request_id,
 )
+from bot.sending.completion import RETRY_DELAYS, Completer
 from bot.sending.delivery import Delivered, campaign_for, deliver, resend_result
-from bot.sending.outcomes import build_outcome, request_from_record
+from bot.sending.lease import LeaseKeeper
+from bot.sending.outcomes import (
+    MAYBE_SENT_CODES,
+    build_outcome,
+    request_from_record,
+    went_nowhere,
+)
 from bot.sending.outcomes import outcome_from_record as outcome_from_record
 from bot.sending.rules import Resolver, SendDefaults, validate_draft
 
@@ -84,6 +92,8 @@ class SmsService:
         policy: PolicyCheck | None = None,
         observers: Sequence[OutcomeObserver] = (),
         clock: Callable[[], datetime] = utc_now,
+        lease: timedelta | None = None,
+        completion_delays: Sequence[float] = RETRY_DELAYS,
     ) -> None:
         self.octopush = octopush
         self.store = store
@@ -91,6 +101,9 @@ class SmsService:
         self.force_simulation = force_simulation
         self._policy = policy
         self._ledger = SendLedger(store)
+        #: Leases on the attempts this process works on (the sweep leaves them alone).
+        self.leases = LeaseKeeper(self._ledger, lease=lease)
+        self._completer = Completer(store, self.leases, delays=completion_delays)
         self.observers = list(observers)
         self.refusal_observers: list[Callable[[Source], None]] = []  # metrics
         #: Told the audit id once its Slack post is remembered (receipts that beat
@@ -130,7 +143,12 @@ class SmsService:
         return request
 
     def send(
-        self, draft: SendDraft, actor: Actor, *, resolve: Resolver | None = None
+        self,
+        draft: SendDraft,
+        actor: Actor,
+        *,
+        resolve: Resolver | None = None,
+        retry_failed: bool = False,
     ) -> SendOutcome:
         """Validate, record, send and record again; return how the attempt ended.
 
@@ -138,14 +156,18 @@ class SmsService:
         attempt, whose id is in ``error.audit_id``). Nothing raises once Octopush is
         called: failures come back as an outcome (``failed`` with the Octopush code,
         message and hint; or ``problems`` naming what failed after the send).
-        A ``request_id`` already in the audit trail returns that first attempt's outcome
-        instead of sending again.
+        A ``request_id`` already in the audit trail returns that attempt's outcome
+        instead of sending again; with ``retry_failed`` (``sms-bot send --request-id``,
+        "safe to retry") an attempt that definitely did not go out is tried again, as
+        a new attempt under a derived ``request_id`` (``key#2``).
         """
         request_id = draft.request_id or new_request_id()
         try:
             request = self.validate(draft, resolve=resolve)
             self.check_policy(request, actor)
-            record_id = self._admit(request, actor, request_id)
+            record_id, attempt_id = self._admit(
+                request, actor, request_id, retry_failed=retry_failed
+            )
         except (InputError, PolicyError) as refusal:
             self._record_rejection(draft, actor, request_id, refusal)
             for observe in self.refusal_observers:
@@ -158,7 +180,7 @@ class SmsService:
                 duplicate.existing.id,
             )
             return outcome_from_record(duplicate.existing, duplicate=True)
-        return self._deliver(record_id, request_id, request)
+        return self._deliver(record_id, attempt_id, request)
 
     def resend(self, record: AuditRecord) -> AttemptResult:
         """Send a ``pending`` record again under its own ``request_id``, and settle it.
@@ -166,13 +188,30 @@ class SmsService:
         Octopush refuses a repeat of an attempt that got through (code 120), so this
         never texts twice within its 24-hour window. Raises ``ValidationError`` or
         ``ValueError`` when the record cannot be rebuilt (nothing is sent), and
-        ``AuditStoreError`` when another instance settled it first.
+        ``AuditStoreError`` when another instance settled it first, or when the
+        answer could not be written yet (this process keeps trying, and holds the
+        lease meanwhile; a refusal is noted on the record first, never resent).
         """
         campaign = campaign_for(request_from_record(record), record.request_id)
-        delivered = deliver(self.octopush, campaign, audit_id=record.id)
-        result = resend_result(delivered)
-        self.store.complete(record.id, result)
+        with self.leases.holding(record.id):
+            delivered = deliver(self.octopush, campaign, audit_id=record.id)
+            result = resend_result(delivered)
+            refused = result.status is AuditStatus.FAILED and not (
+                delivered.maybe_sent or result.error_code in MAYBE_SENT_CODES
+            )
+            problem = self._completer.complete(record.id, result, refused=refused)
+        if problem is not None:  # held (and leased) here until it is written
+            raise AuditStoreError(str(problem))
         return result
+
+    def retry_completions(self) -> None:
+        """Try now to write the answers held since their write failed (the background
+        does it every few seconds; tests and a shutdown need not wait for it)."""
+        self._completer.retry_now()
+
+    def holds(self, audit_id: int) -> bool:
+        """Whether this process is sending ``audit_id`` or holds its unwritten answer."""
+        return self.leases.holds(audit_id) or self._completer.holds(audit_id)
 
     def remember_post(self, audit_id: int, *, channel: str, ts: str) -> None:
         """Remember the Slack post that shows attempt ``audit_id`` (receipts update it).
@@ -197,48 +236,48 @@ class SmsService:
         """The last ``limit`` attempts, newest first, optionally in one channel."""
         return self.store.recent(limit=limit, channel_id=channel_id)
 
-    def _admit(self, request: SendRequest, actor: Actor, request_id: str) -> int:
-        """Check the counted limits and insert the ``pending`` record, atomically."""
+    def _admit(
+        self, request: SendRequest, actor: Actor, key: str, *, retry_failed: bool
+    ) -> tuple[int, str]:
+        """Check the counted limits and insert the ``pending`` record, atomically.
+
+        Returns the record's id and its Octopush ``request_id``: ``key`` itself, or
+        ``key#n`` for the n-th try of a key whose last attempt went nowhere.
+        """
         limits = self._policy if isinstance(self._policy, Limits) else None
-        keys = [f"request:{request_id}"]
+        keys = [f"request:{key}"]
         if limits is not None:
             keys += limits.lock_keys(request, actor)
         with self._ledger.locked(keys) as conn:
-            existing = self._ledger.find(conn, request_id)
-            if existing is not None:
-                raise DuplicateAttemptError(existing)
+            latest, tried = self._ledger.latest(conn, key)
+            if latest is not None and not (retry_failed and went_nowhere(latest)):
+                raise DuplicateAttemptError(latest)
             if limits is not None:
                 limits.check_limits(conn, request, actor)
-            return self._ledger.begin(conn, new_attempt(request, actor, request_id))
+            if latest is None:
+                attempt = new_attempt(request, actor, key)
+            else:
+                retry_id = retry_request_id(key, tried + 1)
+                attempt = new_attempt(request, actor, retry_id, request_key=key)
+            record_id = self._ledger.begin(
+                conn,
+                attempt,
+                owner=self.leases.owner,
+                lease_until=self.leases.until(),
+            )
+            return record_id, attempt.request_id
 
     def _deliver(
         self, record_id: int, request_id: str, request: SendRequest
     ) -> SendOutcome:
-        try:
-            campaign = campaign_for(request, request_id)
-        except ValidationError as error:  # nothing was sent: say so, and record it
-            logger.exception("send #%s could not be built", record_id)
-            delivered = Delivered(
-                AttemptResult(
-                    status=AuditStatus.FAILED,
-                    error_message=f"internal error: the request could not be built "
-                    f"({error.error_count()} problems); nothing was sent",
-                )
+        with self.leases.holding(record_id):  # renewed until the answer is written
+            delivered = self._call(record_id, request_id, request)
+            refused = (
+                delivered.result.status is AuditStatus.FAILED
+                and not delivered.maybe_sent
             )
-        else:
-            delivered = deliver(self.octopush, campaign, audit_id=record_id)
-        problems: tuple[str, ...] = ()
-        try:
-            self.store.complete(record_id, delivered.result)
-        except Exception as error:  # the SMS may be out: never hide that behind it
-            logger.exception("completing audit record #%s failed", record_id)
-            problems = (  # shown with the result: deferred, in the reader's language
-                N_(
-                    "the audit record #%(audit_id)s could not be completed "
-                    "(%(error)s); it stays pending until the sweep settles it",
-                    audit_id=record_id,
-                    error=type(error).__name__,
-                ),
+            problem = self._completer.complete(
+                record_id, delivered.result, refused=refused
             )
         outcome = build_outcome(
             audit_id=record_id,
@@ -247,10 +286,25 @@ class SmsService:
             result=delivered.result,
             hint=delivered.hint,
             maybe_sent=delivered.maybe_sent,
-            problems=problems,
+            # Shown with the result: deferred, in the reader's language.
+            problems=(problem,) if problem is not None else (),
         )
         self._notify(outcome)
         return outcome
+
+    def _call(self, record_id: int, request_id: str, request: SendRequest) -> Delivered:
+        try:
+            campaign = campaign_for(request, request_id)
+        except ValidationError as error:  # nothing was sent: say so, and record it
+            logger.exception("send #%s could not be built", record_id)
+            return Delivered(
+                AttemptResult(
+                    status=AuditStatus.FAILED,
+                    error_message=f"internal error: the request could not be built "
+                    f"({error.error_count()} problems); nothing was sent",
+                )
+            )
+        return deliver(self.octopush, campaign, audit_id=record_id)
 
     def _notify(self, outcome: SendOutcome) -> None:
         for observer in self.observers:

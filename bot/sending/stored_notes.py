@@ -48,6 +48,10 @@ _TEMPLATES: tuple[str, ...] = (
     "too old to resend safely",
     "its text was redacted, so it cannot be resent",
     "it cannot be rebuilt for a resend (invalid %(fields)s)",
+    "not sent: the attempt did not go out, and the process that sent it stopped "
+    "before recording that; it was not sent again",
+    "not sent: Octopush refused it (code %(code)s), and the process that sent it "
+    "stopped before recording that; it was not sent again",
     # bot.octopush (transport, answers, client)
     "timed out connecting to Octopush (after %(seconds)s s)",
     "could not send the request to Octopush: %(reason)s",

@@ -33,6 +33,7 @@ EXPECTED = {
     ),
     "escalation poll": ("ix_pages_due",),
     "pending sweep": ("ix_audit_records_status_created",),
+    "request key": ("ix_audit_records_request_key",),
     "callback inbox": ("ix_callback_inbox_unprocessed",),
 }
 

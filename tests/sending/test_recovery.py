@@ -29,6 +29,7 @@ from bot.audit.tables import audit_records
 from bot.domain import AuditStatus, Source
 from bot.octopush import OctopushClient
 from bot.sending import recovery
+from bot.sending.lease import SEND_LEASE
 from bot.sending.recovery import PendingSweeper, Settled, recover_pending
 from bot.sending.rules import SendDefaults
 from bot.sending.service import SmsService
@@ -413,8 +414,8 @@ class _BarrierLedger(SendLedger):
 
     barrier: threading.Barrier
 
-    def unsettled(self, *, age: timedelta, lease: timedelta) -> list[AuditRecord]:
-        records = super().unsettled(age=age, lease=lease)
+    def unsettled(self, *, age: timedelta) -> list[AuditRecord]:
+        records = super().unsettled(age=age)
         self.barrier.wait(timeout=10)
         return records
 
@@ -512,6 +513,7 @@ def test_killing_the_bot_mid_send_loses_nothing(
     octopush_url: str,
     recovering: SmsService,
     audit: AuditStore,
+    clock: Clock,
 ) -> None:
     arrived = threading.Event()
     release = threading.Event()
@@ -551,7 +553,11 @@ def test_killing_the_bot_mid_send_loses_nothing(
     assert record.status is AuditStatus.PENDING
     assert record.text == "db-1 down"
     lines: list[str] = []
+    # Its lease is still running: the bot might only be slow, so nothing is taken.
+    assert recover_pending(recovering, min_age=timedelta(0), report=lines.append) == []
+    assert len(received) == 1
 
+    clock.shift = SEND_LEASE + timedelta(seconds=1)  # no renewal came: it is dead
     settled = recover_pending(recovering, min_age=timedelta(0), report=lines.append)
 
     assert [body["request_id"] for body in received] == ["crash-kill"] * 2
@@ -597,14 +603,18 @@ def test_a_claim_is_taken_once_and_retaken_only_after_its_lease(
     record_id = begin_pending(audit, clock, age=timedelta(minutes=10), request_id="c")
     ledger = SendLedger(audit)
     lease = timedelta(minutes=2)
-    (seen,) = ledger.unsettled(age=timedelta(minutes=1), lease=lease)
+    (seen,) = ledger.unsettled(age=timedelta(minutes=1))
 
-    assert ledger.claim(seen) is True
-    assert ledger.claim(seen) is False  # a second instance that read the same row
-    assert ledger.unsettled(age=timedelta(minutes=1), lease=lease) == []
+    assert ledger.claim(seen, owner="sweeper-1", lease=lease) is True
+    # A second instance that read the same row, and one that reads it now.
+    assert ledger.claim(seen, owner="sweeper-2", lease=lease) is False
+    assert ledger.unsettled(age=timedelta(minutes=1)) == []
 
-    # The claimer died: once the lease is over, another instance may take it over.
-    (stale,) = ledger.unsettled(age=timedelta(minutes=1), lease=timedelta(0))
+    # The claimer died: once its lease is over, another instance may take it over.
+    clock.shift = lease + timedelta(seconds=1)
+    (stale,) = ledger.unsettled(age=timedelta(minutes=1))
     assert stale.id == record_id
-    assert ledger.claim(stale) is True
+    assert stale.claimed_by == "sweeper-1"
+    assert ledger.claim(stale, owner="sweeper-2", lease=lease) is True
     assert audit.get(record_id).status is AuditStatus.PENDING
+    assert audit.get(record_id).claimed_by == "sweeper-2"
