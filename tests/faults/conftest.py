@@ -15,7 +15,7 @@ import requests
 import sqlalchemy as sa
 
 from bot.audit import AuditRecord
-from bot.audit.tables import callback_inbox
+from bot.audit.tables import audit_records, callback_inbox
 from bot.octopush import OctopushClient
 from bot.sending.recovery import recover_pending
 from tests.conftest import OCTOPUSH_KEY, FakeClock, SlackHarness
@@ -130,7 +130,17 @@ class World:
         old.stack.updates.stop(flush=False)
         self.start()
         self.restarted = True
+        self.expire_dead_leases()
         self.retry_callbacks()
+
+    def expire_dead_leases(self) -> None:
+        """Time passes: the dead process renews nothing, so its send leases run out."""
+        with self.app.store.transaction("leases run out", write=True) as conn:
+            conn.execute(
+                sa.update(audit_records)
+                .where(audit_records.c.status == "pending")
+                .values(claimed_until=None)
+            )
 
     def sweep(self) -> None:
         """What every instance runs every minute: settle the attempts left pending."""

@@ -94,16 +94,9 @@ STEPS = {
     "receipt": Step(arm_receipt, ("exception", "database", "timeout", "kill")),
 }
 
-#: Cases that fail on today's code because of bugs other helpers are fixing.
-ITEM_2 = (
-    "issue 18 item 2 (h2): a refusal whose outcome write failed stays pending; the "
-    "sweep resends it and it goes out, though the person was told it failed"
-)
-KNOWN: dict[tuple[str, str], str] = {
-    ("refusal, then its outcome write", "exception"): ITEM_2,
-    ("refusal, then its outcome write", "database"): ITEM_2,
-    ("refusal, then its outcome write", "timeout"): ITEM_2,
-}
+#: Cases known to fail, with the issue that tracks each (none today: the refusal
+#: whose outcome write failed is no longer resent, issue 18 item 2).
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 KILLED_THREAD = "ignore::pytest.PytestUnhandledThreadExceptionWarning"
