@@ -1,0 +1,112 @@
+"""Issue 18, items 4 and 5: a page that went out is never hidden by a store failure,
+and a receipt's failover is re-driven after a retry (HTTP level, local fakes)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot.audit.pages import PageState
+from tests.conftest import SlackHarness
+from tests.paging.conftest import NUMBERS, FakeOctopush, inject_store_faults
+from tests.paging.test_failover import order, thread_texts
+from tests.slack.listeners.test_commands import all_text, wait_until
+from tests.slack.listeners.test_pages import button_value
+
+#: Every write and read of the page after its SMS (not the audit record's own).
+PAGE_OPERATIONS = (
+    "index a page attempt",
+    "update a page",
+    "read a page",
+    "remember the page post",
+    "list a page's SMS",
+    "numbers of a page",
+)
+
+
+def page_posts(harness: SlackHarness) -> list[dict[str, Any]]:
+    return [
+        call.args
+        for call in harness.slack.calls("chat.postMessage")
+        if not call.args.get("thread_ts") and "Page for" in all_text(call.args)
+    ]
+
+
+def ack_by_sms(harness: SlackHarness, number: str, ticket: str = "sms_t1") -> None:
+    reply = {
+        "message_id": ticket,
+        "number": number,
+        "text": "ACK",
+        "reception_date": "2026-11-24 10:01:00",
+    }
+    assert harness.callback(json.dumps(reply)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "failing",
+    [("index a page attempt",), PAGE_OPERATIONS],
+    ids=["audit-id", "every-page-operation"],
+)
+def test_a_page_whose_record_fails_after_the_sms_is_posted_and_acknowledged_by_sms(
+    start: Callable[..., SlackHarness],
+    octopush: FakeOctopush,
+    monkeypatch: pytest.MonkeyPatch,
+    failing: tuple[str, ...],
+) -> None:
+    harness = start()
+    first = order(harness)[0]
+    faults = inject_store_faults(harness, monkeypatch)
+    octopush.on_send = lambda body: faults.fail(*failing)  # once Octopush has it
+    harness.command("page db-oncall DB down")
+
+    (post,) = wait_until(lambda: page_posts(harness))
+    assert button_value(post) == "1"
+    assert f"*{first}*" in all_text(post)
+    note = wait_until(
+        lambda: [t for t in thread_texts(harness) if "The page was sent" in t]
+    )
+    assert "recording the page in the audit database failed" in note[0]
+    assert "index a page attempt" in faults.failed
+    assert octopush.numbers() == [NUMBERS[first]]
+    # Never the catch-all: the person is not told that nothing was done.
+    said = [all_text(call.args) for call in harness.slack.calls("webhook/command")]
+    assert not any("nothing more was done" in text for text in said)
+
+    faults.heal()
+    ack_by_sms(harness, NUMBERS[first])
+    pager = harness.stack.escalations.pager
+    wait_until(lambda: pager.pages.get(1).state is PageState.ACKNOWLEDGED)
+    by = pager.pages.get(1).acknowledged_by or ""
+    assert by.startswith(f"{first} (") and by.endswith(" by SMS")
+    assert octopush.numbers() == [NUMBERS[first]]
+
+
+def test_a_page_whose_audit_id_is_lost_updates_its_post_on_an_sms_ack(
+    start: Callable[..., SlackHarness],
+    octopush: FakeOctopush,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    harness = start()
+    first = order(harness)[0]
+    faults = inject_store_faults(harness, monkeypatch)
+    octopush.on_send = lambda body: faults.fail("index a page attempt")
+    harness.command("page db-oncall DB down")
+    (post,) = wait_until(lambda: page_posts(harness))
+    pager = harness.stack.escalations.pager
+    wait_until(lambda: pager.pages.get(1).slack_message_ts)
+    faults.heal()
+    assert pager.pages.get(1).audit_ids == ()  # the write after the SMS never landed
+
+    ack_by_sms(harness, NUMBERS[first])
+    update = wait_until(
+        lambda: [
+            call.args
+            for call in harness.slack.calls("chat.update")
+            if "Acknowledged by" in all_text(call.args)
+        ]
+    )
+    assert f"Acknowledged by {first}" in all_text(update[-1])
+    assert update[-1]["ts"] == pager.pages.get(1).slack_message_ts
