@@ -180,11 +180,17 @@ class Pager:
 
         Only for the current member's attempt of an open rotation page; a receipt for
         an earlier member, or a page another instance already moved, changes nothing.
+        Safe to call again for the same receipt (a retried callback): a move that was
+        claimed but whose SMS never went out is finished (:meth:`_resume`), a done one
+        changes nothing.
         """
         page = self.pages.for_audit(audit_id)
         if page is None or page.state is not PageState.OPEN or len(page.members) < 2:
             return None
-        if self.pages.attempt_index(page, audit_id) != page.member_index:
+        index = self.pages.attempt_index(page, audit_id)
+        if index is not None and index == page.member_index - 1:
+            return self._resume(page, reason=reason, resolve=resolve)
+        if index != page.member_index:
             return None
         logger.warning(
             "page #%s: %s cannot be reached (%s); failing over",
@@ -201,6 +207,53 @@ class Pager:
             resolve=resolve,
         )
 
+    def _resume(
+        self, page: Page, *, reason: str, resolve: Resolver | None
+    ) -> PageRun | None:
+        """Finish a move to the current member that was claimed but never sent.
+
+        A failover (or timer) claims the next member before texting them; when the
+        send could not even be recorded (the process stopped, the database failed),
+        a retried receipt of the previous member lands here. The SMS goes under the
+        request id claimed with the move, so a move still under way elsewhere (or
+        done) is recognised as a duplicate by the send path and nobody is texted
+        twice. None when there is nothing left to do.
+        """
+        request_id = self.pages.request_id(page, page.member_index)
+        if request_id is None or len(page.audit_ids) > page.member_index:
+            return None  # no claim kept with the move, or its attempt was recorded
+        previous = page.members[page.member_index - 1]
+        logger.warning(
+            "page #%s: resuming the move from %s to %s",
+            page.id,
+            previous,
+            page.current_member,
+        )
+        attempts: list[Attempt] = []
+        problems: list[str] = []
+        attempt = self._attempt(
+            page.current_member,
+            _escalated_text(self.sms_words, page.text, previous, True),
+            _system_actor(page),
+            resolve=resolve,
+            request_id=request_id,
+        )
+        if attempt.outcome is not None and attempt.outcome.duplicate:
+            return None  # sent already, by the move itself or another retry
+        attempts.append(attempt)
+        current = self._remember(page, attempt, problems)
+        if attempt.reached:
+            return self._run(current, attempts, "failover", previous, reason, problems)
+        return self._move_on(
+            current,
+            attempts,
+            cause="failover",
+            previous=previous,
+            reason=reason,
+            resolve=resolve,
+            problems=problems,
+        )
+
     def _move_on(
         self,
         page: Page,
@@ -215,7 +268,7 @@ class Pager:
         """Claim the next member (compare-and-set) and text them; on failure, the next.
 
         None when another instance claimed the move first. Each claim keeps the
-        request id of the SMS it is about to send.
+        request id of the SMS it is about to send (see :meth:`_resume`).
         """
         problems = [] if problems is None else problems
         current = page
@@ -237,6 +290,12 @@ class Pager:
                 resolve=resolve,
                 request_id=request_id,
             )
+            if attempt.outcome is not None and attempt.outcome.duplicate:
+                # A resumed move (see _resume) sent this member's SMS first: it
+                # reports and carries the move on, not this one.
+                if not attempts:
+                    return None
+                return self._run(claimed, attempts, cause, previous, reason, problems)
             attempts.append(attempt)
             current = self._remember(claimed, attempt, problems)
             if attempt.reached:

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
+from bot.audit.inbox import CallbackInbox
 from bot.audit.pages import PageState
 from tests.conftest import SlackHarness
 from tests.paging.conftest import NUMBERS, FakeOctopush, inject_store_faults
 from tests.paging.test_failover import order, thread_texts
 from tests.slack.listeners.test_commands import all_text, wait_until
-from tests.slack.listeners.test_pages import button_value
+from tests.slack.listeners.test_pages import button_value, posted, receipt
 
 #: Every write and read of the page after its SMS (not the audit record's own).
 PAGE_OPERATIONS = (
@@ -43,6 +44,11 @@ def ack_by_sms(harness: SlackHarness, number: str, ticket: str = "sms_t1") -> No
         "reception_date": "2026-11-24 10:01:00",
     }
     assert harness.callback(json.dumps(reply)).status_code == 200
+
+
+def handled(harness: SlackHarness) -> bool:
+    """Every stored callback was handled (or set aside): the worker is done."""
+    return CallbackInbox(harness.store).unprocessed() == 0
 
 
 @pytest.mark.parametrize(
@@ -110,3 +116,71 @@ def test_a_page_whose_audit_id_is_lost_updates_its_post_on_an_sms_ack(
     )
     assert f"Acknowledged by {first}" in all_text(update[-1])
     assert update[-1]["ts"] == pager.pages.get(1).slack_message_ts
+
+
+def test_a_failed_receipt_fails_over_after_its_listener_raised_once(
+    start: Callable[..., SlackHarness],
+    octopush: FakeOctopush,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    harness = start()
+    first, second, _ = order(harness)
+    harness.command("page db-oncall DB down")
+    posted(harness)
+    listener = harness.stack.receipts
+    raised: list[int] = []
+    original = listener.receipt
+
+    def receipt_once(record: Any) -> None:
+        if not raised:
+            raised.append(record.id)
+            raise RuntimeError("Slack fell over")
+        original(record)
+
+    monkeypatch.setattr(listener, "receipt", receipt_once)
+    harness.callback(receipt("sms_t1", NUMBERS[first], "NOT_DELIVERED"))
+    # The inbox retries the stored callback (after its back-off) and fails over.
+    wait_until(lambda: len(octopush.bodies) == 2, timeout=15)
+    wait_until(lambda: handled(harness), timeout=15)
+    assert raised
+    assert octopush.numbers() == [NUMBERS[first], NUMBERS[second]]
+    pager = harness.stack.escalations.pager
+    assert pager.pages.get(1).current_member == second
+
+    # Octopush sends the receipt again later: the failover is done, nobody more.
+    again = json.loads(receipt("sms_t1", NUMBERS[first], "NOT_DELIVERED"))
+    harness.callback(json.dumps({**again, "delivery_date": "2026-11-24 10:09:00"}))
+    wait_until(lambda: handled(harness), timeout=15)
+    assert octopush.numbers() == [NUMBERS[first], NUMBERS[second]]
+
+
+def test_a_failover_cut_short_after_its_claim_is_resumed_once_on_retry(
+    start: Callable[..., SlackHarness],
+    octopush: FakeOctopush,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The move to the next member is claimed, then the database fails before the
+    SMS is even recorded: the retried receipt texts that member, once."""
+    harness = start()
+    first, second, _ = order(harness)
+    harness.command("page db-oncall DB down")
+    posted(harness)
+    faults = inject_store_faults(harness, monkeypatch)
+    faults.fail("take the send lock", times=1)
+    harness.callback(receipt("sms_t1", NUMBERS[first], "BAD_DESTINATION"))
+    wait_until(lambda: len(octopush.bodies) == 2, timeout=15)
+    wait_until(lambda: handled(harness), timeout=15)
+    assert faults.failed == ["take the send lock"]
+    assert octopush.numbers() == [NUMBERS[first], NUMBERS[second]]
+    assert f"{first} could not be reached" in octopush.bodies[1]["text"]
+    page = harness.stack.escalations.pager.pages.get(1)
+    assert page.current_member == second and len(page.audit_ids) == 2
+    note = wait_until(
+        lambda: [t for t in thread_texts(harness) if "cannot be reached" in t]
+    )
+    assert f"paging *{second}*" in note[0]
+
+    again = json.loads(receipt("sms_t1", NUMBERS[first], "BAD_DESTINATION"))
+    harness.callback(json.dumps({**again, "delivery_date": "2026-11-24 10:09:00"}))
+    wait_until(lambda: handled(harness), timeout=15)
+    assert octopush.numbers() == [NUMBERS[first], NUMBERS[second]]
