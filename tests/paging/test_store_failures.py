@@ -11,7 +11,7 @@ import pytest
 
 from bot.audit.inbox import CallbackInbox
 from bot.audit.pages import PageState
-from tests.conftest import SlackHarness
+from tests.conftest import FakeClock, SlackHarness
 from tests.paging.conftest import NUMBERS, FakeOctopush, inject_store_faults
 from tests.paging.test_failover import order, thread_texts
 from tests.slack.listeners.test_commands import all_text, wait_until
@@ -116,6 +116,32 @@ def test_a_page_whose_audit_id_is_lost_updates_its_post_on_an_sms_ack(
     )
     assert f"Acknowledged by {first}" in all_text(update[-1])
     assert update[-1]["ts"] == pager.pages.get(1).slack_message_ts
+
+
+def test_a_page_whose_audit_id_is_lost_still_escalates_and_fails_over(
+    start: Callable[..., SlackHarness],
+    octopush: FakeOctopush,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: FakeClock,
+) -> None:
+    harness = start()
+    first, second, third = order(harness)
+    faults = inject_store_faults(harness, monkeypatch)
+    octopush.on_send = lambda body: faults.fail("index a page attempt")
+    harness.command("page db-oncall DB down")
+    wait_until(lambda: page_posts(harness))
+    pager = harness.stack.escalations.pager
+    wait_until(lambda: pager.pages.get(1).slack_message_ts)
+    faults.heal()
+    octopush.on_send = None
+    clock.advance(2)  # the timer was written with the page, before the SMS
+    (run,) = harness.stack.escalations.run_escalations()
+    assert run.page.current_member == second
+    assert octopush.numbers() == [NUMBERS[first], NUMBERS[second]]
+    # A failed receipt for the second member's SMS fails over to the third.
+    harness.callback(receipt("sms_t2", NUMBERS[second], "NOT_DELIVERED"))
+    wait_until(lambda: len(octopush.bodies) == 3)
+    assert octopush.numbers() == [NUMBERS[first], NUMBERS[second], NUMBERS[third]]
 
 
 def test_a_failed_receipt_fails_over_after_its_listener_raised_once(
