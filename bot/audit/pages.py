@@ -185,15 +185,32 @@ class PageStore:
             index = conn.execute(query).scalar()
         return int(index) if index is not None else None
 
-    def request_id(self, page: Page, member_index: int) -> str | None:
-        """The request id member ``member_index`` of ``page`` is (or was) texted under."""
+    def unsent_request(self, page: Page) -> str | None:
+        """The request id of a move to the current member whose SMS was never tried.
+
+        A move keeps its request id in the claim, before the SMS; when neither an
+        audit record under that id nor the attempt's audit id exists, the sender
+        stopped in between (a crash, a database failure). None otherwise, and for
+        the first member (a page whose first SMS failed is discarded).
+        """
+        if page.member_index == 0 or len(page.audit_ids) > page.member_index:
+            return None
+        sent = sa.exists().where(
+            audit_records.c.request_id == page_requests.c.request_id
+        )
         query = sa.select(page_requests.c.request_id).where(
             page_requests.c.page_id == page.id,
-            page_requests.c.member_index == member_index,
+            page_requests.c.member_index == page.member_index,
+            ~sent,
         )
-        with self._store.transaction("read a page request") as conn:
+        with self._store.transaction("find an unsent page move") as conn:
             found = conn.execute(query).scalar()
         return str(found) if found is not None else None
+
+    def rearm(self, page: Page) -> Page | None:
+        """Restart the current member's escalation timer (compare-and-set): the one
+        caller that wins resumes an unsent move; None when the page changed."""
+        return self._move(page, next_escalation_at=self._following(page))
 
     def sms_ids(self, page: Page) -> list[int]:
         """The audit ids of the page's SMS: those it recorded, and those found by the

@@ -123,6 +123,11 @@ class Pager:
         except (InputError, PolicyError):
             self.pages.discard(page.id)
             raise
+        except Exception:
+            # Nothing raises once Octopush is called: no SMS left, so the page must
+            # not escalate later in the name of a page the person was told failed.
+            self._discard_quietly(page.id)
+            raise
         if first.outcome is not None and first.outcome.duplicate:
             self.pages.discard(page.id)
             return PageRun(page, (first,))
@@ -162,13 +167,17 @@ class Pager:
         """Fire every due timer once; safe to call from several instances at once."""
         done = []
         for due in self.pages.due():
-            run = self._move_on(
-                due,
-                [],
-                cause="escalation",
-                previous=due.current_member,
-                resolve=resolve,
-            )
+            unsent = self.pages.unsent_request(due)
+            if unsent is not None:  # the member the last move claimed was not texted
+                run = self._resume(due, unsent, cause="escalation", resolve=resolve)
+            else:
+                run = self._move_on(
+                    due,
+                    [],
+                    cause="escalation",
+                    previous=due.current_member,
+                    resolve=resolve,
+                )
             if run is not None:
                 done.append(run)
         return done
@@ -189,7 +198,12 @@ class Pager:
             return None
         index = self.pages.attempt_index(page, audit_id)
         if index is not None and index == page.member_index - 1:
-            return self._resume(page, reason=reason, resolve=resolve)
+            unsent = self.pages.unsent_request(page)
+            if unsent is None:
+                return None  # the move from this member was done
+            return self._resume(
+                page, unsent, cause="failover", reason=reason, resolve=resolve
+            )
         if index != page.member_index:
             return None
         logger.warning(
@@ -208,46 +222,54 @@ class Pager:
         )
 
     def _resume(
-        self, page: Page, *, reason: str, resolve: Resolver | None
+        self,
+        page: Page,
+        request_id: str,
+        *,
+        cause: str,
+        reason: str | None = None,
+        resolve: Resolver | None,
     ) -> PageRun | None:
         """Finish a move to the current member that was claimed but never sent.
 
-        A failover (or timer) claims the next member before texting them; when the
-        send could not even be recorded (the process stopped, the database failed),
-        a retried receipt of the previous member lands here. The SMS goes under the
-        request id claimed with the move, so a move still under way elsewhere (or
-        done) is recognised as a duplicate by the send path and nobody is texted
-        twice. None when there is nothing left to do.
+        A failover or timer claims the next member before texting them; when the
+        sender stopped in between (a crash, a database failure), the retried receipt
+        of the previous member or the next timer lands here. The timer is restarted
+        by a compare-and-set (one instance wins), and the SMS goes under the request
+        id kept with the claim, so a send still under way elsewhere is recognised as
+        a duplicate by the send path: nobody is texted twice. None when there is
+        nothing left to do.
         """
-        request_id = self.pages.request_id(page, page.member_index)
-        if request_id is None or len(page.audit_ids) > page.member_index:
-            return None  # no claim kept with the move, or its attempt was recorded
-        previous = page.members[page.member_index - 1]
+        claimed = self.pages.rearm(page)
+        if claimed is None:
+            return None  # another instance moved or resumed the page
+        previous = claimed.members[claimed.member_index - 1]
         logger.warning(
             "page #%s: resuming the move from %s to %s",
-            page.id,
+            claimed.id,
             previous,
-            page.current_member,
+            claimed.current_member,
         )
-        attempts: list[Attempt] = []
         problems: list[str] = []
         attempt = self._attempt(
-            page.current_member,
-            _escalated_text(self.sms_words, page.text, previous, True),
-            _system_actor(page),
+            claimed.current_member,
+            _escalated_text(
+                self.sms_words, claimed.text, previous, cause == "failover"
+            ),
+            _system_actor(claimed),
             resolve=resolve,
             request_id=request_id,
         )
         if attempt.outcome is not None and attempt.outcome.duplicate:
-            return None  # sent already, by the move itself or another retry
-        attempts.append(attempt)
-        current = self._remember(page, attempt, problems)
+            return None  # sent already, by the move itself
+        attempts = [attempt]
+        current = self._remember(claimed, attempt, problems)
         if attempt.reached:
-            return self._run(current, attempts, "failover", previous, reason, problems)
+            return self._run(current, attempts, cause, previous, reason, problems)
         return self._move_on(
             current,
             attempts,
-            cause="failover",
+            cause=cause,
             previous=previous,
             reason=reason,
             resolve=resolve,
@@ -316,6 +338,12 @@ class Pager:
                 error=type(error).__name__,
             )
         return None
+
+    def _discard_quietly(self, page_id: int) -> None:
+        try:
+            self.pages.discard(page_id)
+        except AuditStoreError:
+            logger.exception("page #%s could not be discarded", page_id)
 
     def _remember(self, page: Page, attempt: Attempt, problems: list[str]) -> Page:
         """Record ``attempt``'s audit id on the page, trying a few times.

@@ -11,6 +11,7 @@ import pytest
 
 from bot.audit.inbox import CallbackInbox
 from bot.audit.pages import PageState
+from bot.errors import AuditStoreError
 from tests.conftest import FakeClock, SlackHarness
 from tests.paging.conftest import NUMBERS, FakeOctopush, inject_store_faults
 from tests.paging.test_failover import order, thread_texts
@@ -210,3 +211,49 @@ def test_a_failover_cut_short_after_its_claim_is_resumed_once_on_retry(
     harness.callback(json.dumps({**again, "delivery_date": "2026-11-24 10:09:00"}))
     wait_until(lambda: handled(harness), timeout=15)
     assert octopush.numbers() == [NUMBERS[first], NUMBERS[second]]
+
+
+def test_a_timer_move_cut_short_is_resumed_by_the_next_timer_not_skipped(
+    start: Callable[..., SlackHarness],
+    octopush: FakeOctopush,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: FakeClock,
+) -> None:
+    harness = start()
+    first, second, third = order(harness)
+    harness.command("page db-oncall DB down")
+    posted(harness)
+    faults = inject_store_faults(harness, monkeypatch)
+    faults.fail("take the send lock", times=1)
+    clock.advance(2)
+    escalations = harness.stack.escalations
+    with pytest.raises(AuditStoreError):  # the loop logs it and tries next time
+        escalations.run_escalations()
+    assert octopush.numbers() == [NUMBERS[first]]
+    clock.advance(2)
+    (run,) = escalations.run_escalations()
+    assert run.reached is not None and run.reached.member == second
+    assert octopush.numbers() == [NUMBERS[first], NUMBERS[second]]
+    assert escalations.run_escalations() == []  # the resume restarted the timer
+    clock.advance(2)
+    (last,) = escalations.run_escalations()
+    assert last.page.current_member == third
+    assert octopush.numbers() == [NUMBERS[first], NUMBERS[second], NUMBERS[third]]
+
+
+def test_a_page_whose_first_send_failed_before_octopush_never_escalates(
+    start: Callable[..., SlackHarness],
+    octopush: FakeOctopush,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: FakeClock,
+) -> None:
+    """The person is told nothing more was done: true, so no later escalation."""
+    harness = start()
+    faults = inject_store_faults(harness, monkeypatch)
+    faults.fail("take the send lock", times=1)
+    harness.command("page db-oncall DB down")
+    (reply,) = harness.webhooks()
+    assert "nothing more was done" in all_text(reply)
+    clock.advance(2)
+    assert harness.stack.escalations.run_escalations() == []
+    assert octopush.bodies == []
