@@ -187,7 +187,14 @@ class InboundProcessor:
             return
         run = self._pager.fail_over(audit_id, reason=reason, resolve=self._resolve)
         if run is not None:
-            self._listener.failed_over(run)
+            try:
+                self._listener.failed_over(run)
+            except Exception:
+                # The next member was texted: a retried callback would find the move
+                # done and could not tell it again, so it is logged, not retried.
+                logger.exception(
+                    "page #%s failed over, but telling Slack failed", run.page.id
+                )
 
     def _reply(self, event: InboundReply) -> InboundOutcome:
         record = (

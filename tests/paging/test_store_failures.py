@@ -8,9 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from bot.audit.inbox import CallbackInbox
 from bot.audit.pages import PageState
+from bot.audit.tables import callback_inbox
 from bot.errors import AuditStoreError
 from tests.conftest import FakeClock, SlackHarness
 from tests.paging.conftest import NUMBERS, FakeOctopush, inject_store_faults
@@ -257,3 +259,27 @@ def test_a_page_whose_first_send_failed_before_octopush_never_escalates(
     clock.advance(2)
     assert harness.stack.escalations.run_escalations() == []
     assert octopush.bodies == []
+
+
+def test_a_failover_whose_slack_report_fails_is_logged_not_retried(
+    start: Callable[..., SlackHarness],
+    octopush: FakeOctopush,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    harness = start()
+    first, second, _ = order(harness)
+    harness.command("page db-oncall DB down")
+    posted(harness)
+
+    def report_fails(run: Any) -> None:
+        raise RuntimeError("Slack fell over")
+
+    monkeypatch.setattr(harness.stack.receipts, "failed_over", report_fails)
+    harness.callback(receipt("sms_t1", NUMBERS[first], "NOT_DELIVERED"))
+    wait_until(lambda: handled(harness))
+    with harness.store.transaction("read the inbox") as conn:
+        (row,) = conn.execute(
+            sa.select(callback_inbox.c.outcome, callback_inbox.c.attempts)
+        ).all()
+    assert tuple(row) == ("handled", 1)  # the SMS is out: handled, not retried
+    assert octopush.numbers() == [NUMBERS[first], NUMBERS[second]]
