@@ -151,9 +151,9 @@ class Pager:
             return run or self._run(
                 self.pages.get(page.id), attempts, cause="page", problems=problems
             )
-        except AuditStoreError as error:
-            logger.exception("page #%s: a write after the SMS failed", page.id)
-            problems.append(_failed_write(error))
+        except Exception as error:  # the SMS is out: never hide it behind this
+            logger.exception("page #%s: a step after the SMS failed", page.id)
+            problems.append(_failed_step(error))
             return self._run(page, attempts, cause="page", problems=problems)
 
     def acknowledge(self, page_id: int, *, by: str) -> Page | None:
@@ -333,8 +333,8 @@ class Pager:
         except AuditStoreError as error:
             logger.exception("page #%s: remembering its post failed", page_id)
             return N_(
-                "remembering the page's post failed (%(error)s): receipts will not "
-                "show on it",
+                "remembering the page's post failed (%(error)s): receipts and "
+                "acknowledgements will not update it",
                 error=type(error).__name__,
             )
         return None
@@ -464,6 +464,16 @@ def _failed_write(error: AuditStoreError) -> str:
     """What failed after an SMS left, in plain words (translated where shown)."""
     return N_(
         "recording the page in the audit database failed (%(error)s)",
+        error=type(error).__name__,
+    )
+
+
+def _failed_step(error: Exception) -> str:
+    """Like :func:`_failed_write`, for any failure after the first SMS left."""
+    if isinstance(error, AuditStoreError):
+        return _failed_write(error)
+    return N_(
+        "a step after the SMS failed (%(error)s)",
         error=type(error).__name__,
     )
 
