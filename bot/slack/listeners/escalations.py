@@ -83,7 +83,7 @@ class SlackEscalations:
             else:
                 lines.append(f"📟 {paging}")
         if run.problems:
-            lines.append(page_problems_text(run.problems, tr))
+            lines.append(page_problems_text(run.problems, page, tr))
         if lines:
             _say(posts, run, "\n".join(lines))
         if page.state is not PageState.EXHAUSTED:

@@ -147,7 +147,7 @@ class SlackPaging:
         """In the page's thread (read by many: ``SMS_LANGUAGE``); with no post, to the
         person who paged."""
         if page.slack_message_ts:
-            text = page_problems_text(problems)
+            text = page_problems_text(problems, page)
             self.posts.thread(page, message(text, [section(text)]))
             return
         sent = (run.reached or run.attempts[0]).outcome

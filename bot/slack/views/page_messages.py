@@ -169,15 +169,23 @@ def build_page_message(
     )
 
 
-def page_problems_text(problems: Sequence[str], tr: Translator | None = None) -> str:
+def page_problems_text(
+    problems: Sequence[str], page: Page, tr: Translator | None = None
+) -> str:
     """What failed after a page's SMS left, said plainly (``problems``: English,
-    marked with ``N_``). The page still escalates and takes an acknowledgement: its
+    marked with ``N_``). The page still takes an acknowledgement and escalates: its
     request ids and timer were written before the SMS."""
     _ = (tr or translator()).gettext
-    return "⚠️ " + _(
-        "The page was sent, but afterwards %(problems)s. The Acknowledge button, "
-        "an ACK by SMS and the escalation still work.",
-        problems="; ".join(escape(_(problem)) for problem in problems),
+    said = "; ".join(escape(_(problem)) for problem in problems)
+    if page.next_escalation_at is not None:
+        still = _("The Acknowledge button and the escalation still work.")
+    else:
+        still = _("The Acknowledge button still works.")
+    return (
+        "⚠️ "
+        + _("The page was sent, but afterwards %(problems)s.", problems=said)
+        + " "
+        + still
     )
 
 
