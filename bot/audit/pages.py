@@ -18,10 +18,14 @@ from sqlalchemy.engine import Connection
 
 from bot.audit.dialects import insert_or_ignore
 from bot.audit.store import AuditStore
-from bot.audit.tables import audit_records, page_audits, pages
+from bot.audit.tables import audit_records, page_audits, page_requests, pages
 
 #: Audit ``source`` of the system's own page sends (escalations, failovers).
 ESCALATION_SOURCE = "escalation"
+
+#: Audit statuses whose numbers a page texted (``pending``: Octopush may have been
+#: called, the record was not completed yet).
+_TEXTED = ("sent", "pending")
 
 
 class PageState(StrEnum):
@@ -82,7 +86,11 @@ class PageStore:
         slack_team_id: str | None = None,
         slack_user_id: str | None = None,
         slack_channel_id: str | None = None,
+        request_id: str | None = None,
     ) -> Page:
+        """Open a page; ``request_id`` (its first member's SMS) is kept in the same
+        write, before the SMS, so the page knows that SMS even if nothing after it
+        could be recorded."""
         now = self.now()
         escalates = escalate_after is not None and len(members) > 1
         values = {
@@ -110,11 +118,20 @@ class PageStore:
             page_id = conn.execute(
                 sa.insert(pages).values(values).returning(pages.c.id)
             ).scalar_one()
+            if request_id is not None:
+                conn.execute(
+                    sa.insert(page_requests).values(
+                        page_id=page_id, member_index=0, request_id=request_id
+                    )
+                )
         return self.get(int(page_id))
 
     def discard(self, page_id: int) -> None:
         """Remove a page that never started (its first send was refused or a duplicate)."""
         with self._store.transaction("discard a page", write=True) as conn:
+            conn.execute(
+                sa.delete(page_requests).where(page_requests.c.page_id == page_id)
+            )
             conn.execute(sa.delete(pages).where(pages.c.id == page_id))
 
     def get(self, page_id: int) -> Page:
@@ -137,9 +154,79 @@ class PageStore:
             .join(page_audits, page_audits.c.page_id == pages.c.id)
             .where(page_audits.c.audit_id == audit_id)
         )
+        # An SMS whose audit id the page could not record: by its request id.
+        by_request = (
+            sa.select(pages)
+            .join(page_requests, page_requests.c.page_id == pages.c.id)
+            .join(
+                audit_records, audit_records.c.request_id == page_requests.c.request_id
+            )
+            .where(audit_records.c.id == audit_id)
+            .order_by(pages.c.id)
+        )
         with self._store.transaction("find a page") as conn:
             row = conn.execute(query).mappings().first()
+            if row is None:
+                row = conn.execute(by_request).mappings().first()
         return _page(row) if row is not None else None
+
+    def attempt_index(self, page: Page, audit_id: int) -> int | None:
+        """Which member of ``page`` the SMS ``audit_id`` went to; None if not its own."""
+        if audit_id in page.audit_ids:
+            return page.audit_ids.index(audit_id)
+        query = (
+            sa.select(page_requests.c.member_index)
+            .join(
+                audit_records, audit_records.c.request_id == page_requests.c.request_id
+            )
+            .where(page_requests.c.page_id == page.id, audit_records.c.id == audit_id)
+        )
+        with self._store.transaction("find a page attempt") as conn:
+            index = conn.execute(query).scalar()
+        return int(index) if index is not None else None
+
+    def unsent_request(self, page: Page) -> str | None:
+        """The request id of a move to the current member whose SMS was never tried.
+
+        A move keeps its request id in the claim, before the SMS; when neither an
+        audit record under that id nor the attempt's audit id exists, the sender
+        stopped in between (a crash, a database failure). None otherwise, and for
+        the first member (a page whose first SMS failed is discarded).
+        """
+        if page.member_index == 0 or len(page.audit_ids) > page.member_index:
+            return None
+        sent = sa.exists().where(
+            audit_records.c.request_id == page_requests.c.request_id
+        )
+        query = sa.select(page_requests.c.request_id).where(
+            page_requests.c.page_id == page.id,
+            page_requests.c.member_index == page.member_index,
+            ~sent,
+        )
+        with self._store.transaction("find an unsent page move") as conn:
+            found = conn.execute(query).scalar()
+        return str(found) if found is not None else None
+
+    def rearm(self, page: Page) -> Page | None:
+        """Restart the current member's escalation timer (compare-and-set): the one
+        caller that wins resumes an unsent move; None when the page changed."""
+        return self._move(page, next_escalation_at=self._following(page))
+
+    def sms_ids(self, page: Page) -> list[int]:
+        """The audit ids of the page's SMS: those it recorded, and those found by the
+        request ids it kept before each send."""
+        query = (
+            sa.select(audit_records.c.id)
+            .join(
+                page_requests, page_requests.c.request_id == audit_records.c.request_id
+            )
+            .where(page_requests.c.page_id == page.id)
+            .order_by(page_requests.c.member_index)
+        )
+        with self._store.transaction("list a page's SMS") as conn:
+            found = [int(i) for i in conn.execute(query).scalars()]
+        recorded = [i for i in page.audit_ids if i]
+        return recorded + [i for i in found if i not in recorded]
 
     def set_message(self, page_id: int, *, channel: str, ts: str) -> None:
         with self._store.transaction("remember the page post", write=True) as conn:
@@ -189,18 +276,22 @@ class PageStore:
         """
         return self.claim_next(page)
 
-    def claim_next(self, page: Page) -> Page | None:
+    def claim_next(self, page: Page, *, request_id: str | None = None) -> Page | None:
         """Move ``page`` (as read, at its version) to its next member, or exhaust it.
 
         The one compare-and-set behind every move: the escalation timer, a failed
         receipt and an immediate failover all go through it, so when two instances
         race for the same move exactly one wins and pages the next member.
+        ``request_id`` (the next member's SMS) is kept in the same write.
         """
         index = page.member_index + 1
         if index >= len(page.members):
             return self.exhaust(page)
         return self._move(
-            page, member_index=index, next_escalation_at=self._following(page)
+            page,
+            request=(index, request_id) if request_id is not None else None,
+            member_index=index,
+            next_escalation_at=self._following(page),
         )
 
     def exhaust(self, page: Page) -> Page | None:
@@ -217,6 +308,9 @@ class PageStore:
 
         ``audit_ids[i]`` is the attempt of ``members[i]``: receipts and replies find
         the page and the member through it. Retried on a concurrent acknowledgement.
+        A slot left empty by an earlier failed write is kept as 0 (the page still
+        finds that SMS by its request id); recording the same attempt twice (a
+        resumed move) changes nothing.
         """
         with self._store.transaction("index a page attempt", write=True) as conn:
             insert_or_ignore(
@@ -225,12 +319,19 @@ class PageStore:
                 {"audit_id": audit_id, "page_id": page.id},
                 "audit_id",
             )
-        current = page
+        current, index = page, page.member_index
         for _attempt in range(10):
+            ids = list(current.audit_ids[: index + 1])
+            ids += [0] * (index + 1 - len(ids))
+            if ids[index] not in (0, audit_id):
+                return current  # another attempt of this member was recorded first
+            if audit_id in current.audit_ids:
+                return current
+            ids[index] = audit_id
             moved = self._move(
                 current,
                 from_states=tuple(PageState),
-                audit_ids=[*current.audit_ids, audit_id],
+                audit_ids=[*ids, *current.audit_ids[index + 1 :]],
             )
             if moved is not None:
                 return moved
@@ -238,12 +339,21 @@ class PageStore:
         raise RuntimeError(f"page #{page.id} kept changing; attempt not recorded")
 
     def numbers_texted(self, page: Page) -> set[str]:
-        """Every number one of the page's SMS went to (only they may acknowledge it)."""
-        if not page.audit_ids:
-            return set()
+        """Every number one of the page's SMS went to (only they may acknowledge it).
+
+        Found by the audit ids the page recorded and by the request ids it kept
+        before each send, so a page whose audit ids could not be recorded still
+        knows whom it texted.
+        """
+        requests = sa.select(page_requests.c.request_id).where(
+            page_requests.c.page_id == page.id
+        )
         query = sa.select(audit_records.c.recipients).where(
-            audit_records.c.id.in_(page.audit_ids),
-            audit_records.c.status == "sent",
+            sa.or_(
+                audit_records.c.id.in_([i for i in page.audit_ids if i]),
+                audit_records.c.request_id.in_(requests),
+            ),
+            audit_records.c.status.in_(_TEXTED),
         )
         with self._store.transaction("numbers of a page") as conn:
             rows = conn.execute(query).scalars().all()
@@ -260,6 +370,7 @@ class PageStore:
         page: Page,
         *,
         from_states: tuple[PageState, ...] = (PageState.OPEN,),
+        request: tuple[int, str] | None = None,
         **changes: Any,
     ) -> Page | None:
         query = (
@@ -274,6 +385,13 @@ class PageStore:
         with self._store.transaction("update a page", write=True) as conn:
             if conn.execute(query).rowcount != 1:
                 return None
+            if request is not None:
+                index, request_id = request
+                conn.execute(
+                    sa.insert(page_requests).values(
+                        page_id=page.id, member_index=index, request_id=request_id
+                    )
+                )
         return self.get(page.id)
 
 

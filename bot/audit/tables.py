@@ -166,6 +166,25 @@ page_audits = sa.Table(
     sa.Index("ix_page_audits_page_id", "page_id"),
 )
 
+#: The request id each page member is texted under (revision 0007), written in the
+#: same transaction that opens the page or moves it to that member, before the SMS:
+#: a page finds its SMS (and the numbers it texted) even when recording the audit id
+#: after the send failed, and an unfinished move is resumed under the same request id.
+page_requests = sa.Table(
+    "page_requests",
+    metadata,
+    sa.Column(
+        "page_id",
+        sa.Integer,
+        sa.ForeignKey("pages.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("member_index", sa.Integer, nullable=False),
+    sa.Column("request_id", sa.String(128), nullable=False),
+    sa.PrimaryKeyConstraint("page_id", "member_index", name="pk_page_requests"),
+    sa.Index("ix_page_requests_request_id", "request_id"),
+)
+
 #: One row per Octopush ticket (revision 0003): callbacks find their send by index.
 audit_tickets = sa.Table(
     "audit_tickets",

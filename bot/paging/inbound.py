@@ -166,14 +166,35 @@ class InboundProcessor:
                 self._fail_over(
                     record.id, N_("%(status)s receipt", status=event.status.value)
                 )
+        elif event.status in FAILOVER_STATUSES and self._still(event):
+            # Stored by an earlier try whose listener or failover raised: the
+            # failover is re-driven until done (the page's compare-and-set and the
+            # move's request id make a done one change nothing).
+            self._fail_over(
+                record.id, N_("%(status)s receipt", status=event.status.value)
+            )
         return InboundOutcome("receipt", record.id if record else None, changed)
+
+    def _still(self, event: DeliveryReceipt) -> bool:
+        """Is ``event`` still the recipient's latest receipt (not replaced since)?"""
+        stored = self._deliveries.status_of(
+            message_id=event.message_id, number=event.number
+        )
+        return stored == event.status.value
 
     def _fail_over(self, audit_id: int, reason: str) -> None:
         if self._pager is None:
             return
         run = self._pager.fail_over(audit_id, reason=reason, resolve=self._resolve)
         if run is not None:
-            self._listener.failed_over(run)
+            try:
+                self._listener.failed_over(run)
+            except Exception:
+                # The next member was texted: a retried callback would find the move
+                # done and could not tell it again, so it is logged, not retried.
+                logger.exception(
+                    "page #%s failed over, but telling Slack failed", run.page.id
+                )
 
     def _reply(self, event: InboundReply) -> InboundOutcome:
         record = (

@@ -9,15 +9,17 @@ version, so across instances exactly one of them texts the next member.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from bot.audit import AuditStore
 from bot.audit.pages import Page, PageState, PageStore
 from bot.directory.source import DirectorySource
 from bot.domain import Actor, Purpose, SendDraft, SendOutcome, SmsType, Source
-from bot.errors import InputError, PolicyError
-from bot.i18n import DEFAULT_LANGUAGE, Translator, translator
+from bot.errors import AuditStoreError, InputError, PolicyError
+from bot.i18n import DEFAULT_LANGUAGE, N_, Translator, translator
 from bot.paging.overrides import Overrides
 from bot.paging.plan import PagePlan, plan_page
 from bot.paging.runs import Attempt, Escalation, PageRun
@@ -26,6 +28,7 @@ from bot.sending.rules import MAX_TEXT_LENGTH, Resolver
 from bot.sending.service import SmsService
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 #: Octopush collects replies only for mainland France (octopush-api.md, two-way SMS).
 REPLIES_PREFIX = "+33"
@@ -34,6 +37,11 @@ REPLIES_PREFIX = "+33"
 PAGE_LEVEL_RULES = frozenset(
     {"SMS_ALLOWED_USERS", "SMS_ALLOWED_CHANNELS", "SMS_RATE_LIMIT", "SMS_DAILY_BUDGET"}
 )
+
+#: Tries of a page write after an SMS left (audit id, next member), and the pause
+#: before each retry: bounded, the page post waits for them.
+WRITE_TRIES = 3
+WRITE_PAUSE_S = 0.05
 
 
 class Pager:
@@ -101,6 +109,7 @@ class Pager:
             slack_team_id=actor.slack_team_id,
             slack_user_id=actor.slack_user_id,
             slack_channel_id=actor.slack_channel_id,
+            request_id=request_id,
         )
         try:
             first = self._attempt(
@@ -114,16 +123,38 @@ class Pager:
         except (InputError, PolicyError):
             self.pages.discard(page.id)
             raise
+        except Exception:
+            # Nothing raises once Octopush is called: no SMS left, so the page must
+            # not escalate later in the name of a page the person was told failed.
+            self._discard_quietly(page.id)
+            raise
         if first.outcome is not None and first.outcome.duplicate:
             self.pages.discard(page.id)
             return PageRun(page, (first,))
-        page = self.pages.add_audit_id(page, first.audit_id or 0)
-        if first.reached or not plan.rotation:
-            return self._run(page, [first], cause="page")
-        run = self._move_on(
-            page, [first], cause="page", previous=page.current_member, resolve=resolve
-        )
-        return run or self._run(self.pages.get(page.id), [first], cause="page")
+        # From here an SMS may be out: a failed write is said, never raised, and the
+        # page keeps what ACK and escalation need (request id and timer, written
+        # with the page before the SMS).
+        attempts: list[Attempt] = [first]
+        problems: list[str] = []
+        try:
+            page = self._remember(page, first, problems)
+            if first.reached or not plan.rotation:
+                return self._run(page, attempts, cause="page", problems=problems)
+            run = self._move_on(
+                page,
+                attempts,
+                cause="page",
+                previous=page.current_member,
+                resolve=resolve,
+                problems=problems,
+            )
+            return run or self._run(
+                self.pages.get(page.id), attempts, cause="page", problems=problems
+            )
+        except Exception as error:  # the SMS is out: never hide it behind this
+            logger.exception("page #%s: a step after the SMS failed", page.id)
+            problems.append(_failed_step(error))
+            return self._run(page, attempts, cause="page", problems=problems)
 
     def acknowledge(self, page_id: int, *, by: str) -> Page | None:
         """Stop the escalation; None when the page was already acknowledged."""
@@ -136,13 +167,17 @@ class Pager:
         """Fire every due timer once; safe to call from several instances at once."""
         done = []
         for due in self.pages.due():
-            run = self._move_on(
-                due,
-                [],
-                cause="escalation",
-                previous=due.current_member,
-                resolve=resolve,
-            )
+            unsent = self.pages.unsent_request(due)
+            if unsent is not None:  # the member the last move claimed was not texted
+                run = self._resume(due, unsent, cause="escalation", resolve=resolve)
+            else:
+                run = self._move_on(
+                    due,
+                    [],
+                    cause="escalation",
+                    previous=due.current_member,
+                    resolve=resolve,
+                )
             if run is not None:
                 done.append(run)
         return done
@@ -154,12 +189,22 @@ class Pager:
 
         Only for the current member's attempt of an open rotation page; a receipt for
         an earlier member, or a page another instance already moved, changes nothing.
+        Safe to call again for the same receipt (a retried callback): a move that was
+        claimed but whose SMS never went out is finished (:meth:`_resume`), a done one
+        changes nothing.
         """
         page = self.pages.for_audit(audit_id)
         if page is None or page.state is not PageState.OPEN or len(page.members) < 2:
             return None
-        current = len(page.audit_ids) == page.member_index + 1
-        if not current or page.audit_ids[-1] != audit_id:
+        index = self.pages.attempt_index(page, audit_id)
+        if index is not None and index == page.member_index - 1:
+            unsent = self.pages.unsent_request(page)
+            if unsent is None:
+                return None  # the move from this member was done
+            return self._resume(
+                page, unsent, cause="failover", reason=reason, resolve=resolve
+            )
+        if index != page.member_index:
             return None
         logger.warning(
             "page #%s: %s cannot be reached (%s); failing over",
@@ -176,6 +221,61 @@ class Pager:
             resolve=resolve,
         )
 
+    def _resume(
+        self,
+        page: Page,
+        request_id: str,
+        *,
+        cause: str,
+        reason: str | None = None,
+        resolve: Resolver | None,
+    ) -> PageRun | None:
+        """Finish a move to the current member that was claimed but never sent.
+
+        A failover or timer claims the next member before texting them; when the
+        sender stopped in between (a crash, a database failure), the retried receipt
+        of the previous member or the next timer lands here. The timer is restarted
+        by a compare-and-set (one instance wins), and the SMS goes under the request
+        id kept with the claim, so a send still under way elsewhere is recognised as
+        a duplicate by the send path: nobody is texted twice. None when there is
+        nothing left to do.
+        """
+        claimed = self.pages.rearm(page)
+        if claimed is None:
+            return None  # another instance moved or resumed the page
+        previous = claimed.members[claimed.member_index - 1]
+        logger.warning(
+            "page #%s: resuming the move from %s to %s",
+            claimed.id,
+            previous,
+            claimed.current_member,
+        )
+        problems: list[str] = []
+        attempt = self._attempt(
+            claimed.current_member,
+            _escalated_text(
+                self.sms_words, claimed.text, previous, cause == "failover"
+            ),
+            _system_actor(claimed),
+            resolve=resolve,
+            request_id=request_id,
+        )
+        if attempt.outcome is not None and attempt.outcome.duplicate:
+            return None  # sent already, by the move itself
+        attempts = [attempt]
+        current = self._remember(claimed, attempt, problems)
+        if attempt.reached:
+            return self._run(current, attempts, cause, previous, reason, problems)
+        return self._move_on(
+            current,
+            attempts,
+            cause=cause,
+            previous=previous,
+            reason=reason,
+            resolve=resolve,
+            problems=problems,
+        )
+
     def _move_on(
         self,
         page: Page,
@@ -185,20 +285,24 @@ class Pager:
         previous: str,
         reason: str | None = None,
         resolve: Resolver | None,
+        problems: list[str] | None = None,
     ) -> PageRun | None:
         """Claim the next member (compare-and-set) and text them; on failure, the next.
 
-        None when another instance claimed the move first.
+        None when another instance claimed the move first. Each claim keeps the
+        request id of the SMS it is about to send (see :meth:`_resume`).
         """
+        problems = [] if problems is None else problems
         current = page
         while True:
-            claimed = self.pages.claim_next(current)
+            request_id = new_request_id()
+            claimed = self.pages.claim_next(current, request_id=request_id)
             if claimed is None:
                 if not attempts:
                     return None  # another instance took this move
-                return self._run(current, attempts, cause, previous, reason)
+                return self._run(current, attempts, cause, previous, reason, problems)
             if claimed.state is PageState.EXHAUSTED:
-                return self._run(claimed, attempts, cause, previous, reason)
+                return self._run(claimed, attempts, cause, previous, reason, problems)
             missed = attempts[-1].member if attempts else previous
             unreachable = bool(attempts) or cause == "failover"
             attempt = self._attempt(
@@ -206,12 +310,57 @@ class Pager:
                 _escalated_text(self.sms_words, claimed.text, missed, unreachable),
                 _system_actor(claimed),
                 resolve=resolve,
-                request_id=new_request_id(),
+                request_id=request_id,
             )
+            if attempt.outcome is not None and attempt.outcome.duplicate:
+                # A resumed move (see _resume) sent this member's SMS first: it
+                # reports and carries the move on, not this one.
+                if not attempts:
+                    return None
+                return self._run(claimed, attempts, cause, previous, reason, problems)
             attempts.append(attempt)
-            current = self.pages.add_audit_id(claimed, attempt.audit_id or 0)
+            current = self._remember(claimed, attempt, problems)
             if attempt.reached:
-                return self._run(current, attempts, cause, previous, reason)
+                return self._run(current, attempts, cause, previous, reason, problems)
+
+    def remember_post(self, page_id: int, *, channel: str, ts: str) -> str | None:
+        """Remember the page's Slack post (trying a few times); the problem if not.
+
+        Its receipts, thread notes and escalations find the post through it.
+        """
+        try:
+            _retried(lambda: self.pages.set_message(page_id, channel=channel, ts=ts))
+        except AuditStoreError as error:
+            logger.exception("page #%s: remembering its post failed", page_id)
+            return N_(
+                "remembering the page's post failed (%(error)s): receipts and "
+                "acknowledgements will not update it",
+                error=type(error).__name__,
+            )
+        return None
+
+    def _discard_quietly(self, page_id: int) -> None:
+        try:
+            self.pages.discard(page_id)
+        except AuditStoreError:
+            logger.exception("page #%s could not be discarded", page_id)
+
+    def _remember(self, page: Page, attempt: Attempt, problems: list[str]) -> Page:
+        """Record ``attempt``'s audit id on the page, trying a few times.
+
+        When it still fails, the page goes on without it (it finds that SMS by the
+        request id kept before the send) and ``problems`` says so.
+        """
+        try:
+            return _retried(
+                lambda: self.pages.add_audit_id(page, attempt.audit_id or 0)
+            )
+        except AuditStoreError as error:
+            logger.exception(
+                "page #%s: recording audit #%s failed", page.id, attempt.audit_id
+            )
+            problems.append(_failed_write(error))
+            return page
 
     def _run(
         self,
@@ -220,11 +369,25 @@ class Pager:
         cause: str,
         previous: str | None = None,
         reason: str | None = None,
+        problems: list[str] | None = None,
     ) -> PageRun:
-        everyone_failed = page.state is PageState.EXHAUSTED and not (
-            self.pages.numbers_texted(page)
+        everyone_failed = page.state is PageState.EXHAUSTED and not any(
+            attempt.reached for attempt in attempts
         )
-        return PageRun(page, tuple(attempts), cause, previous, reason, everyone_failed)
+        if everyone_failed:
+            try:
+                everyone_failed = not self.pages.numbers_texted(page)
+            except AuditStoreError:
+                logger.exception("page #%s: reading the numbers texted failed", page.id)
+        return PageRun(
+            page,
+            tuple(attempts),
+            cause,
+            previous,
+            reason,
+            everyone_failed,
+            tuple(problems or ()),
+        )
 
     def _attempt(
         self,
@@ -283,6 +446,36 @@ class Pager:
         ):
             draft = draft.model_copy(update={"with_replies": True})
         return self.service.send(draft, actor, resolve=resolve)
+
+
+def _retried(write: Callable[[], _T]) -> _T:
+    """``write()``, tried ``WRITE_TRIES`` times on ``AuditStoreError`` (a brief
+    database failure), with a growing pause; the last error is raised."""
+    for attempt in range(WRITE_TRIES - 1):
+        try:
+            return write()
+        except AuditStoreError as error:
+            logger.warning("page write failed (try %s): %s", attempt + 1, error)
+            time.sleep(WRITE_PAUSE_S * 2**attempt)
+    return write()
+
+
+def _failed_write(error: AuditStoreError) -> str:
+    """What failed after an SMS left, in plain words (translated where shown)."""
+    return N_(
+        "recording the page in the audit database failed (%(error)s)",
+        error=type(error).__name__,
+    )
+
+
+def _failed_step(error: Exception) -> str:
+    """Like :func:`_failed_write`, for any failure after the first SMS left."""
+    if isinstance(error, AuditStoreError):
+        return _failed_write(error)
+    return N_(
+        "a step after the SMS failed (%(error)s)",
+        error=type(error).__name__,
+    )
 
 
 def _system_actor(page: Page) -> Actor:

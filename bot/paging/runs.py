@@ -58,6 +58,9 @@ class PageRun:
     reason: str | None = None
     #: True when no member of this page was ever reached.
     everyone_failed: bool = False
+    #: What failed after an SMS left (English, marked with ``N_``): said with the
+    #: page, never raised, since the SMS cannot be taken back.
+    problems: tuple[str, ...] = ()
 
     @property
     def duplicate(self) -> bool:

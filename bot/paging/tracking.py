@@ -26,9 +26,13 @@ class DeliveryTracker:
     def for_audit(self, audit_id: int) -> Sequence[Delivery]:
         return self._deliveries.for_audit(audit_id)
 
-    def for_page(self, page: Page) -> list[Delivery]:
+    def for_page(
+        self, page: Page, sms_ids: Sequence[int] | None = None
+    ) -> list[Delivery]:
+        """The receipts of the page's SMS: ``sms_ids`` when given (see
+        :meth:`~bot.audit.pages.PageStore.sms_ids`), else the audit ids it recorded."""
         found: list[Delivery] = []
-        for audit_id in page.audit_ids:
+        for audit_id in page.audit_ids if sms_ids is None else sms_ids:
             if audit_id:
                 found.extend(self._deliveries.for_audit(audit_id))
         return found

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from bot.audit import AuditStore
+from bot.errors import AuditStoreError
 from tests.conftest import SENT, FakeClock, SlackHarness
 from tests.slack.listeners.test_pages import SEND_PATH
 
@@ -39,6 +42,8 @@ class FakeOctopush:
     def __init__(self) -> None:
         self.refused: set[str] = set()
         self.bodies: list[dict[str, Any]] = []
+        #: Called with each body once Octopush took it, before it answers (faults).
+        self.on_send: Callable[[dict[str, Any]], None] | None = None
         self._lock = threading.Lock()
 
     def __call__(self, request: Request) -> Response:
@@ -47,6 +52,8 @@ class FakeOctopush:
             self.bodies.append(body)
             count = len(self.bodies)
         numbers = [r["phone_number"] for r in body["recipients"]]
+        if self.on_send is not None:
+            self.on_send(body)
         if any(number in self.refused for number in numbers):
             error = {"code": 117, "message": "No valid number in recipient list"}
             return Response(
@@ -57,6 +64,55 @@ class FakeOctopush:
 
     def numbers(self) -> list[str]:
         return [r["phone_number"] for b in self.bodies for r in b["recipients"]]
+
+
+class StoreFaults:
+    """Makes named audit-store operations fail (``AuditStoreError``), as a database
+    that breaks mid-way would: ``fail(name, times)``; ``times=None`` until ``heal``."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self.failed: list[str] = []
+        self._left: dict[str, int | None] = {}
+        self._lock = threading.Lock()
+        self._original = store.transaction
+
+    def fail(self, *operations: str, times: int | None = None) -> None:
+        with self._lock:
+            self._left.update(dict.fromkeys(operations, times))
+
+    def heal(self) -> None:
+        with self._lock:
+            self._left.clear()
+
+    def _take(self, operation: str) -> bool:
+        with self._lock:
+            if operation not in self._left:
+                return False
+            left = self._left[operation]
+            if left is not None:
+                if left <= 1:
+                    del self._left[operation]
+                else:
+                    self._left[operation] = left - 1
+            self.failed.append(operation)
+            return True
+
+    @contextmanager
+    def transaction(self, operation: str, *, write: bool = False) -> Iterator[Any]:
+        if self._take(operation):
+            raise AuditStoreError(f"audit store could not {operation} (injected)")
+        with self._original(operation, write=write) as conn:
+            yield conn
+
+
+def inject_store_faults(
+    harness: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> StoreFaults:
+    """Store faults on every user of the harness's audit store (one shared object)."""
+    faults = StoreFaults(harness.store)
+    assert harness.stack.escalations.pager.pages._store is harness.store
+    monkeypatch.setattr(harness.store, "transaction", faults.transaction)
+    return faults
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from bot.i18n import N_, translator
 from bot.paging.pager import Pager, PageRun
 from bot.slack.listeners.page_posts import PagePosts
 from bot.slack.views.blocks import escape, message, section
+from bot.slack.views.page_messages import page_problems_text
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,8 @@ class SlackEscalations:
                 lines[0] = _("%(news)s: %(paging)s", news=lines[0], paging=paging)
             else:
                 lines.append(f"📟 {paging}")
+        if run.problems:
+            lines.append(page_problems_text(run.problems, page, tr))
         if lines:
             _say(posts, run, "\n".join(lines))
         if page.state is not PageState.EXHAUSTED:

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.audit.pages import Page
 from bot.audit.records import AuditRecord
+from bot.errors import AuditStoreError
 from bot.i18n import translator
 from bot.log import mask_number
 from bot.paging.pager import Pager
@@ -32,9 +33,19 @@ class PagePosts:
         self.tracker = DeliveryTracker(deps.service.store)
 
     def page_message(self, page: Page) -> dict[str, Any]:
+        """The page's post; when its SMS or receipts cannot be read it still shows the
+        page and its Acknowledge button (the SMS is out: the post must exist)."""
         paged = page.members[: len(page.audit_ids) or page.member_index + 1]
         who = [(member, self.label(member)) for member in paged]
-        return build_page_message(page, who=who, deliveries=self.tracker.for_page(page))
+        try:
+            sms_ids = self.pager.pages.sms_ids(page)
+            deliveries = self.tracker.for_page(page, sms_ids)
+        except AuditStoreError as error:
+            logger.warning("page #%s: reading its SMS failed: %s", page.id, error)
+            sms_ids, deliveries = [i for i in page.audit_ids if i], []
+        return build_page_message(
+            page, who=who, deliveries=deliveries, audit_ids=sms_ids
+        )
 
     def refresh(self, page: Page) -> None:
         if page.slack_channel_id and page.slack_message_ts:

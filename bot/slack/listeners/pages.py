@@ -13,9 +13,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.audit.pages import Page
 from bot.directory.model import Directory
 from bot.domain import Actor, Source
-from bot.errors import InputError, PolicyError
+from bot.errors import AuditStoreError, InputError, PolicyError
 from bot.i18n import N_, Translator
 from bot.paging.overrides import no_such_rotation
 from bot.paging.pager import Pager, PageRun
@@ -25,11 +26,13 @@ from bot.slack.grammar import SmsCommand
 from bot.slack.listeners.escalations import SlackEscalations
 from bot.slack.listeners.page_posts import PagePosts
 from bot.slack.oncall_grammar import OncallRequest
+from bot.slack.views.blocks import message, section
 from bot.slack.views.messages import build_rejection_message, build_result_message
 from bot.slack.views.page_messages import (
     acknowledged_note,
     build_oncall_message,
     build_override_message,
+    page_problems_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -100,7 +103,12 @@ class SlackPaging:
             self._post_page(run, command)
 
     def _post_page(self, run: PageRun, command: dict[str, Any]) -> None:
-        """The page's channel post, then in its thread whoever could not be reached."""
+        """The page's channel post, then in its thread what failed after the SMS and
+        whoever could not be reached.
+
+        The post goes out even when the audit database failed after the SMS left:
+        the SMS cannot be taken back, so the page must show, with its button.
+        """
         page = run.page
         posted = self.deps.poster.post(
             self.posts.page_message(page),
@@ -109,9 +117,22 @@ class SlackPaging:
             response_url=command.get("response_url"),
             audit_id=run.attempts[0].audit_id,
         )
+        problems = list(run.problems)
         if posted.channel and posted.ts:
-            self.pager.pages.set_message(page.id, channel=posted.channel, ts=posted.ts)
-        page = self.pager.pages.get(page.id)
+            problem = self.pager.remember_post(
+                page.id, channel=posted.channel, ts=posted.ts
+            )
+            problems += [problem] if problem else []
+        try:
+            page = self.pager.pages.get(page.id)
+        except AuditStoreError as error:
+            logger.warning("page #%s could not be read again: %s", page.id, error)
+        if posted.channel and posted.ts:
+            page = dataclasses.replace(
+                page, slack_channel_id=posted.channel, slack_message_ts=posted.ts
+            )
+        if problems:
+            self._tell_problems(run, page, problems, command)
         first = run.attempts[0].outcome
         if len(run.attempts) == 1 and first is not None and not first.ok:
             failure = build_result_message(first, user_id=command.get("user_id") or "")
@@ -119,6 +140,25 @@ class SlackPaging:
             return
         if run.failed:
             self.escalations.report(dataclasses.replace(run, page=page))
+
+    def _tell_problems(
+        self, run: PageRun, page: Page, problems: list[str], command: dict[str, Any]
+    ) -> None:
+        """In the page's thread (read by many: ``SMS_LANGUAGE``); with no post, to the
+        person who paged."""
+        if page.slack_message_ts:
+            text = page_problems_text(problems, page)
+            self.posts.thread(page, message(text, [section(text)]))
+            return
+        sent = (run.reached or run.attempts[0]).outcome
+        if sent is not None:
+            self.deps.poster.tell_sent(
+                sent,
+                problems[0],
+                user_id=page.slack_user_id,
+                channel_id=page.slack_channel_id,
+                response_url=command.get("response_url"),
+            )
 
     def oncall_command(
         self, parsed: SmsCommand, command: dict[str, Any], respond: Respond

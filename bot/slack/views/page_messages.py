@@ -113,8 +113,12 @@ def build_page_message(
     who: Sequence[tuple[str, str]],
     deliveries: Sequence[Delivery],
     tr: Translator | None = None,
+    audit_ids: Sequence[int] | None = None,
 ) -> dict[str, Any]:
-    """The channel post of a page; ``who`` pairs each member paged so far with a label."""
+    """The channel post of a page; ``who`` pairs each member paged so far with a label.
+
+    ``audit_ids``: the page's SMS when known beyond those it recorded.
+    """
     tr = tr or translator()
     _ = tr.gettext
     paged = ", ".join(
@@ -150,7 +154,8 @@ def build_page_message(
                 ],
             }
         )
-    audits = ", ".join(f"#{audit_id}" for audit_id in page.audit_ids)
+    shown = page.audit_ids if audit_ids is None else audit_ids
+    audits = ", ".join(f"#{audit_id}" for audit_id in shown if audit_id)
     blocks.append(
         context(_("page #%(page)s · audit %(audits)s", page=page.id, audits=audits))
     )
@@ -161,6 +166,26 @@ def build_page_message(
             state=_state_text(page, tr),
         ),
         blocks,
+    )
+
+
+def page_problems_text(
+    problems: Sequence[str], page: Page, tr: Translator | None = None
+) -> str:
+    """What failed after a page's SMS left, said plainly (``problems``: English,
+    marked with ``N_``). The page still takes an acknowledgement and escalates: its
+    request ids and timer were written before the SMS."""
+    _ = (tr or translator()).gettext
+    said = "; ".join(escape(_(problem)) for problem in problems)
+    if page.next_escalation_at is not None:
+        still = _("The Acknowledge button and the escalation still work.")
+    else:
+        still = _("The Acknowledge button still works.")
+    return (
+        "⚠️ "
+        + _("The page was sent, but afterwards %(problems)s.", problems=said)
+        + " "
+        + still
     )
 
 
