@@ -166,7 +166,7 @@ page_audits = sa.Table(
     sa.Index("ix_page_audits_page_id", "page_id"),
 )
 
-#: The request id each page member is texted under (revision 0007), written in the
+#: The request id each page member is texted under (revision 0008), written in the
 #: same transaction that opens the page or moves it to that member, before the SMS:
 #: a page finds its SMS (and the numbers it texted) even when recording the audit id
 #: after the send failed, and an unfinished move is resumed under the same request id.

@@ -5,8 +5,8 @@ and ``page_audits``). When that write failed, the SMS was out but the page did n
 know it: no ACK by SMS, no failover. Now the request id is stored with the page (or
 with the move to the next member) before Octopush is called.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-05
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
