@@ -62,26 +62,13 @@ STEPS = {
     ),
 }
 
-#: Cases that fail on today's code because of bugs other helpers are fixing.
-ITEM_4 = (
-    "issue 18 item 4 (h3): a store error after the page's SMS went out answers "
-    "'nothing more was done' and loses the page (no post, no ACK)"
-)
-ITEM_5 = (
-    "issue 18 item 5 (h3): a failover that failed is not re-driven when the inbox "
-    "retries the receipt (the receipt is already 'unchanged')"
-)
+#: Cases known to fail, with what tracks each.
 CLAIMED_THEN_KILLED = (
     "found by tests/faults (not in issue 18): a process killed between claiming the "
-    "next member (claim_next) and texting them leaves the page moved on with nobody "
-    "texted; neither a retried receipt, the next timer pass nor the sweep re-drives it"
+    "next member (claim_next) and texting them is resumed only when the next timer "
+    "runs out (escalate_after later), not at the next pass of the timer loop"
 )
 KNOWN: dict[tuple[str, str], str] = {
-    ("page attempts", "exception"): ITEM_4,
-    ("page attempts", "database"): ITEM_4,
-    ("failover", "exception"): ITEM_5,
-    ("failover", "database"): ITEM_5,
-    ("failover", "kill"): ITEM_5 + "; " + CLAIMED_THEN_KILLED,
     ("escalation", "kill"): CLAIMED_THEN_KILLED,
 }
 
