@@ -447,3 +447,118 @@ def test_digits_after_any_regions_number_never_change_it_or_the_message_unasked(
                 command.recipients,
                 command.text,
             )
+
+
+# --- issue 19 item 2: names and mentions that could be the message ------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "readings"),
+    [
+        (
+            "alice DBA migration at 17:00",
+            [
+                Reading(("alice", "DBA"), "migration at 17:00"),
+                Reading(("alice",), "DBA migration at 17:00"),
+            ],
+        ),
+        (
+            "<@U0BOB|bob> <@U0CAROL|carol> asked me to tell you",
+            [
+                Reading(("<@U0BOB|bob>", "<@U0CAROL|carol>"), "asked me to tell you"),
+                Reading(("<@U0BOB|bob>",), "@carol asked me to tell you"),
+            ],
+        ),
+        (
+            "alice, dba <!subteam^S1|@ops> bob is late",
+            [
+                Reading(("alice", "dba", "<!subteam^S1|@ops>"), "bob is late"),
+                Reading(("alice", "dba"), "@ops bob is late"),
+            ],
+        ),
+        (
+            "alice dba 0800 123 456 is the hotline",
+            [
+                Reading(("alice", "dba", "0800 123 456"), "is the hotline"),
+                Reading(("alice", "dba"), "0800 123 456 is the hotline"),
+                Reading(("alice",), "dba 0800 123 456 is the hotline"),
+            ],
+        ),
+    ],
+)
+def test_a_recipient_after_a_space_that_could_start_the_message_is_a_question(
+    typed: str, readings: list[Reading]
+) -> None:
+    command = parse(typed)
+    assert command.ambiguous
+    assert list(command.readings) == readings
+
+
+@pytest.mark.parametrize(
+    ("typed", "recipients", "text"),
+    [
+        ("alice Server down", ("alice",), "Server down"),
+        ("alice, DBA migration at 17:00", ("alice", "DBA"), "migration at 17:00"),
+        (
+            "<@U0BOB|bob>,<@U0CAROL|carol> asked",
+            ("<@U0BOB|bob>", "<@U0CAROL|carol>"),
+            "asked",
+        ),
+        (
+            "alice dba\nDBA migration at 17:00",
+            ("alice", "dba"),
+            "DBA migration at 17:00",
+        ),
+        ("alice dba", ("alice", "dba"), ""),  # no message: refused as empty, not asked
+    ],
+)
+def test_a_single_recipient_commas_or_a_line_break_need_no_question(
+    typed: str, recipients: tuple[str, ...], text: str
+) -> None:
+    command = parse(typed)
+    assert not command.ambiguous
+    assert (command.recipients, command.text) == (recipients, text)
+
+
+# --- issue 19 item 7: a misspelt sub-command ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("hlep", "help"),
+        ("HLEP me", "help"),
+        ("balanse", "balance"),
+        ("histroy 5", "history"),
+        ("oncal dba", "oncall"),
+        ("fomr", "form"),
+        ("pgae db-oncall DB down", "page"),
+    ],
+)
+def test_a_word_close_to_a_sub_command_is_answered_with_did_you_mean(
+    typed: str, meant: str
+) -> None:
+    command = parse(typed)
+    assert (command.action, command.suggestion) == ("help", meant)
+    assert command.recipients == () and command.text == ""
+
+
+@pytest.mark.parametrize(
+    "typed", ["helpdesk is down", "bob hello", "+33612345678 hlep"]
+)
+def test_words_that_are_not_close_to_a_sub_command_are_read_as_recipients(
+    typed: str,
+) -> None:
+    command = parse(typed)
+    assert command.action == "send" and command.suggestion is None
+
+
+def test_a_directory_name_close_to_a_sub_command_stays_a_recipient() -> None:
+    command = parse_sms_command(
+        "paige hello", region="FR", is_name=lambda w: w == "paige"
+    )
+    assert (command.action, command.recipients, command.text) == (
+        "send",
+        ("paige",),
+        "hello",
+    )
