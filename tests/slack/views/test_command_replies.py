@@ -199,3 +199,17 @@ def test_empty_history_says_nothing_was_sent_here_yet() -> None:
     message = build_history_message([], limit=10)
     assert "No SMS sent from this channel yet" in message["text"]
     assert "No SMS sent from this channel yet" in everything(message["blocks"])
+
+
+def test_many_readings_show_five_and_the_most_cautious_within_slack_limits() -> None:
+    choices = [
+        Choice([f"name{n}" for n in range(9 - i)], f"message {i}", value=f"v{i}")
+        for i in range(9)
+    ]
+    message = build_choice_prompt(choices, form="f")
+    values = [value for _, value, _ in actions_of(message)]
+    assert values == ["v0", "v1", "v2", "v3", "v4", "v8", "f"]
+    text = everything(message)
+    assert "3 other readings are not shown." in text
+    assert "*Reading 9, to 1 recipient:*" in text
+    assert_within_slack_limits(message)
