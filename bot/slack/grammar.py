@@ -67,10 +67,10 @@ class SmsCommand:
     """What ``/sms …`` asks for.
 
     For ``send``, ``recipients``/``text`` are the reading that takes every possible
-    recipient, each number as long as it can be; when the first doubtful one could be
-    read otherwise, ``alternatives`` are the other readings, the most cautious (the
-    longest message) last. For ``help``, ``suggestion`` is the sub-command a misspelt
-    first word was probably meant to be.
+    recipient, each number as long as it can be; when the message could also start
+    earlier on the same line, ``alternatives`` are the other readings, one per place it
+    could start, the most cautious (the longest message) last. For ``help``,
+    ``suggestion`` is the sub-command a misspelt first word was probably meant to be.
     For ``page``, ``recipients`` are the WHO tokens. For ``oncall``, ``oncall`` holds the
     parsed sub-command (show, set, clear) and ``argument`` the raw rest.
     """
