@@ -19,7 +19,7 @@ from phonenumbers import (
 )
 
 from bot.errors import InputError
-from bot.i18n import N_
+from bot.i18n import N_, Deferred
 
 #: Region used when none is given (the ``SMS_DEFAULT_REGION`` default).
 DEFAULT_REGION = "FR"
@@ -38,6 +38,18 @@ _REASONS = {
     ValidationResult.TOO_LONG: N_("too long"),
     ValidationResult.INVALID_LENGTH: N_("wrong number of digits"),
     ValidationResult.INVALID_COUNTRY_CODE: N_("unknown country code"),
+}
+
+
+#: Kinds of number that cannot take an SMS, in plain words. FIXED_LINE_OR_MOBILE (the
+#: plan does not tell) and VOIP (some can) are not flagged.
+_NO_SMS = {
+    PhoneNumberType.TOLL_FREE: N_("a toll-free number: it cannot receive SMS"),
+    PhoneNumberType.PREMIUM_RATE: N_("a premium-rate number: it cannot receive SMS"),
+    PhoneNumberType.SHARED_COST: N_("a shared-cost number: it cannot receive SMS"),
+    PhoneNumberType.UAN: N_("a company switchboard number: it cannot receive SMS"),
+    PhoneNumberType.VOICEMAIL: N_("a voicemail access number: it cannot receive SMS"),
+    PhoneNumberType.FIXED_LINE: N_("a landline number: it usually cannot receive SMS"),
 }
 
 
@@ -149,3 +161,19 @@ def is_digit_group(word: str, *, first: bool) -> bool:
     bare = _strip_tel(word) if first else word
     pattern = _FIRST_GROUP if first else _GROUP
     return bool(pattern.match(bare)) and any(c.isdigit() for c in bare)
+
+
+def sms_warning(raw: str, region: str) -> Deferred | None:
+    """Why ``raw`` probably cannot receive an SMS (toll-free, landline…), or ``None``.
+
+    ``None`` too for what is not a valid number: :func:`parse_phone` names those.
+    """
+    if not looks_like_phone(raw):
+        return None
+    try:
+        number = phonenumbers.parse(_strip_tel(raw), region.strip().upper())
+    except NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return _NO_SMS.get(phonenumbers.number_type(number))

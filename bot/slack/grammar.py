@@ -11,13 +11,20 @@ An SMS cannot be taken back, so the split never guesses:
 * a line break (without a comma before it) ends the recipients;
 * after a recipient, a run of digits that makes no valid number (a count, a date, an IP
   address, a ticket number) is the start of the message;
-* after a recipient, a run that *does* make a valid number, with no comma before it, could
-  be a recipient or the start of the message (``… 0800 123 456 is the hotline``): the
-  command is ambiguous, and :attr:`SmsCommand.cautious` holds the other reading.
+* after the first recipient, a recipient with a space (no comma) before it could be the
+  start of the message: a number (``… 0800 123 456 is the hotline``), a directory name
+  (``alice DBA migration at 17:00``) or a mention (``@bob @carol asked me…``);
+* a number typed in groups may end at more than one group where numbers vary in length
+  (``+43 664 123456 3 disks failed``): each valid end is a reading.
+
+When such a doubt is followed by a message on the same line, the command is ambiguous:
+:attr:`SmsCommand.alternatives` holds the other readings, and nothing is sent unasked.
+A line break before the message ends the recipients without doubt.
 """
 
 from __future__ import annotations
 
+import difflib
 import html
 import re
 from collections.abc import Callable
@@ -59,9 +66,11 @@ class Reading:
 class SmsCommand:
     """What ``/sms …`` asks for.
 
-    For ``send``, ``recipients``/``text`` are the reading that takes every number-like run
-    before the message as a recipient; when one of those could also start the message,
-    ``cautious`` is the reading with only the recipients that cannot be message text.
+    For ``send``, ``recipients``/``text`` are the reading that takes every possible
+    recipient, each number as long as it can be; when the message could also start
+    earlier on the same line, ``alternatives`` are the other readings, one per place it
+    could start, the most cautious (the longest message) last. For ``help``,
+    ``suggestion`` is the sub-command a misspelt first word was probably meant to be.
     For ``page``, ``recipients`` are the WHO tokens. For ``oncall``, ``oncall`` holds the
     parsed sub-command (show, set, clear) and ``argument`` the raw rest.
     """
@@ -71,19 +80,37 @@ class SmsCommand:
     text: str = ""
     argument: str = ""
     problems: tuple[str, ...] = field(default=())
-    cautious: Reading | None = None
+    alternatives: tuple[Reading, ...] = ()
     oncall: OncallRequest | None = None
+    suggestion: str | None = None
 
     @property
     def ambiguous(self) -> bool:
-        return self.cautious is not None
+        return bool(self.alternatives)
+
+    @property
+    def readings(self) -> tuple[Reading, ...]:
+        """Every reading, as typed (every possible recipient) first."""
+        return (Reading(self.recipients, self.text), *self.alternatives)
+
+    @property
+    def cautious(self) -> Reading | None:
+        """The reading with the longest message, when the command is ambiguous."""
+        return self.alternatives[-1] if self.alternatives else None
 
     @property
     def unsure(self) -> tuple[str, ...]:
-        """The recipients that could also be the start of the message."""
+        """The recipients as typed from the first one some reading does not have."""
         if self.cautious is None:
             return ()
-        return self.recipients[len(self.cautious.recipients) :]
+        same = 0
+        for ours, theirs in zip(
+            self.recipients, self.cautious.recipients, strict=False
+        ):
+            if ours != theirs:
+                break
+            same += 1
+        return self.recipients[same:]
 
 
 @dataclass(frozen=True)
@@ -152,10 +179,27 @@ def parse_sms_command(
     first = tokens[0].text.lower()
     if first in KEYWORDS:
         return _keyword(first, stripped, tokens)
-    greedy, cautious = _split(stripped, tokens, region, is_name)
+    suggestion = _misspelt_keyword(tokens[0].text, is_name)
+    if suggestion is not None:
+        return SmsCommand("help", suggestion=suggestion)
+    greedy, alternatives = _split(stripped, tokens, region, is_name)
     return SmsCommand(
-        "send", recipients=greedy.recipients, text=greedy.text, cautious=cautious
+        "send",
+        recipients=greedy.recipients,
+        text=greedy.text,
+        alternatives=alternatives,
     )
+
+
+def _misspelt_keyword(word: str, is_name: Callable[[str], bool]) -> str | None:
+    """The sub-command ``word`` is close to (``hlep`` → ``help``), unless it is a name.
+
+    Only a plain word can be one: digits, mentions and links are recipients.
+    """
+    if not word.isalpha() or is_name(word):
+        return None
+    close = difflib.get_close_matches(word.lower(), sorted(KEYWORDS), n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -211,8 +255,11 @@ def _gap(stripped: str, tokens: list[_Token], index: int) -> str:
 
 
 def _is_group(token: str, *, first: bool) -> bool:
-    """Could ``token`` be (part of) a typed number? Dates and IP addresses cannot."""
-    if _DATE.match(token) or _IPV4.match(token):
+    """Could ``token`` be (part of) a typed number? Dates and IP addresses start none.
+
+    Inside a number they can be groups: New Caledonia writes ``+687 75.12.34``.
+    """
+    if first and (_DATE.match(token) or _IPV4.match(token)):
         return False
     return is_digit_group(token, first=first)
 
@@ -222,53 +269,82 @@ def _split(
     tokens: list[_Token],
     region: str,
     is_name: Callable[[str], bool],
-) -> tuple[Reading, Reading | None]:
-    """The reading that takes every possible recipient, and the cautious one if it differs."""
-    recipients: list[str] = []
-    cautious: Reading | None = None
-    index = 0
+) -> tuple[Reading, tuple[Reading, ...]]:
+    """The reading as typed, and the others: one per place the message could start.
 
-    def message_from(position: int) -> str:
-        if position >= len(tokens):
-            return ""
-        return unescape_slack(stripped[tokens[position].start :])
-
-    while index < len(tokens):
-        token = tokens[index].text
-        gap = _gap(stripped, tokens, index) if index else ","
-        after_comma = "," in gap
-        if not after_comma and "\n" in gap:
-            break  # a line break ends the recipients
-        if _MENTION.match(token) or _SUBTEAM.match(token) or is_name(token):
-            recipients.append(token)
-            index += 1
+    The message can start after any recipient followed by a space: not after a comma (a
+    recipient follows) and nowhere after a line break (the message starts there). The
+    latest start is the reading as typed; the others count only when it is on the line
+    of the last recipient and has a message. Each start keeps its first way of reading
+    the recipients before it, which takes each number as long as it can be.
+    """
+    before: dict[int, tuple[str, ...]] = {0: ()}
+    starts: list[int] = []
+    for index in range(len(tokens) + 1):
+        if index not in before:
             continue
-        number, end = _number_at(stripped, tokens, index, region)
-        if number is not None:
-            if recipients and not after_comma and cautious is None:
-                cautious = Reading(tuple(recipients), message_from(index))
-            recipients.append(number)
-            index = end
-            continue
-        if not after_comma:
-            break  # after a recipient, anything else starts the message
-        # First token, or right after a comma: a recipient is expected, so an unknown
-        # one is kept as a recipient for the rules to refuse, naming it as typed.
-        end = _group_run(stripped, tokens, index)
-        recipients.append(" ".join(t.text for t in tokens[index:end]))
-        index = end
-    return Reading(tuple(recipients), message_from(index)), cautious
+        gap = _gap(stripped, tokens, index) if 0 < index < len(tokens) else ","
+        if index == len(tokens) or "," not in gap:
+            starts.append(index)
+            if index == len(tokens) or "\n" in gap:
+                continue  # a line break ends the recipients
+        for recipient, end in _recipients_at(
+            stripped, tokens, index, region, is_name, expected="," in gap
+        ):
+            before.setdefault(end, (*before[index], recipient))
+
+    def reading(start: int) -> Reading:
+        text = (
+            unescape_slack(stripped[tokens[start].start :])
+            if start < len(tokens)
+            else ""
+        )
+        return Reading(before[start], text)
+
+    latest = starts[-1]
+    greedy = reading(latest)
+    if not greedy.text or "\n" in _gap(stripped, tokens, latest):
+        return greedy, ()
+    return greedy, tuple(reading(start) for start in reversed(starts[:-1]))
 
 
-def _number_at(
+def _recipients_at(
+    stripped: str,
+    tokens: list[_Token],
+    index: int,
+    region: str,
+    is_name: Callable[[str], bool],
+    *,
+    expected: bool,
+) -> list[tuple[str, int]]:
+    """Each recipient token ``index`` can start, with where it ends: the longest first.
+
+    Where a recipient is ``expected`` (first, or after a comma), a word that is none is
+    kept as one, so the rules refuse it, naming it as typed.
+    """
+    token = tokens[index].text
+    if _MENTION.match(token) or _SUBTEAM.match(token) or is_name(token):
+        return [(token, index + 1)]
+    numbers = _numbers_at(stripped, tokens, index, region)
+    if numbers or not expected:
+        return numbers
+    end = _group_run(stripped, tokens, index)
+    return [(" ".join(t.text for t in tokens[index:end]), end)]
+
+
+def _numbers_at(
     stripped: str, tokens: list[_Token], start: int, region: str
-) -> tuple[str | None, int]:
-    """The valid number starting at token ``start`` (longest run of groups), and its end."""
+) -> list[tuple[str, int]]:
+    """Each valid number starting at token ``start``, with its end: the longest first.
+
+    Where numbers vary in length (Austria, Germany, Italy…), a number typed in groups
+    can be valid with and without the group that follows it.
+    """
     link = tel_number(tokens[start].text)
     if link is not None:
-        return (link, start + 1) if is_valid_phone(link, region) else (None, start)
+        return [(link, start + 1)] if is_valid_phone(link, region) else []
     if not _is_group(tokens[start].text, first=True):
-        return None, start
+        return []
     end = _group_run(stripped, tokens, start)
     digits = 0
     for stop in range(start + 1, end + 1):
@@ -276,11 +352,12 @@ def _number_at(
         if digits > MAX_DIGITS:
             end = stop - 1
             break
+    found = []
     for stop in range(end, start, -1):
         candidate = " ".join(t.text for t in tokens[start:stop])
         if is_valid_phone(candidate, region):
-            return candidate, stop
-    return None, start
+            found.append((candidate, stop))
+    return found
 
 
 def _group_run(stripped: str, tokens: list[_Token], start: int) -> int:

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
+from bot.errors import InputError
 from bot.phones import parse_phone
 from bot.slack.grammar import (
     PAGE_USAGE,
@@ -358,3 +361,204 @@ def test_comma_separated_numbers_in_any_writing_stay_whole(
     command = parse_sms_command(typed + " Server down", region="FR")
     assert [parse_phone(r, "FR") for r in command.recipients] == [n for n, _ in items]
     assert command.text == "Server down" and not command.ambiguous
+
+
+# --- issue 19 item 1: numbering plans where numbers vary in length -------------------
+
+
+def test_a_digit_after_an_austrian_number_is_asked_about_not_texted() -> None:
+    command = parse_sms_command("+43 664 123456 3 disks failed", region="FR")
+    assert command.ambiguous
+    assert command.readings == (
+        Reading(("+43 664 123456 3",), "disks failed"),
+        Reading(("+43 664 123456",), "3 disks failed"),
+    )
+
+
+def test_every_valid_end_of_a_grouped_number_is_a_reading() -> None:
+    command = parse_sms_command("+39 02 1234 5678 3 dischi rotti", region="FR")
+    assert [parse_phone(r.recipients[0], "FR") for r in command.readings] == [
+        "+390212345678" + "3",
+        "+390212345678",
+        "+39021234",
+    ]
+    assert [r.text for r in command.readings] == [
+        "dischi rotti",
+        "3 dischi rotti",
+        "5678 3 dischi rotti",
+    ]
+
+
+def test_a_line_break_says_where_the_number_ends() -> None:
+    command = parse_sms_command("+43 664 123456\n3 disks failed", region="FR")
+    assert not command.ambiguous
+    assert [parse_phone(r, "FR") for r in command.recipients] == ["+43664123456"]
+    assert command.text == "3 disks failed"
+
+
+def _example_forms(region: str) -> list[tuple[str, str]]:
+    """``(typed, E.164)`` for the region's example mobile and fixed-line numbers."""
+    forms = []
+    for kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE):
+        example = phonenumbers.example_number_for_type(region, kind)
+        if example is None:
+            continue
+        e164 = phonenumbers.format_number(example, PhoneNumberFormat.E164)
+        for style in (PhoneNumberFormat.INTERNATIONAL, PhoneNumberFormat.NATIONAL):
+            forms.append((phonenumbers.format_number(example, style), e164))
+    return forms
+
+
+def _e164(token: str, region: str) -> str | None:
+    try:
+        return parse_phone(token, region)
+    except InputError:
+        return None
+
+
+_digit_groups = st.lists(
+    st.text(alphabet="0123456789", min_size=1, max_size=4), min_size=1, max_size=3
+).map(" ".join)
+_plain_words = st.lists(_letters, min_size=1, max_size=3).map(" ".join)
+
+
+@pytest.mark.parametrize("region", sorted(phonenumbers.SUPPORTED_REGIONS))
+@settings(max_examples=8, deadline=None)
+@given(digits=_digit_groups, words=_plain_words)
+def test_digits_after_any_regions_number_never_change_it_or_the_message_unasked(
+    region: str, digits: str, words: str
+) -> None:
+    """Whatever the numbering plan: that number with the whole rest, or the question."""
+    rest = f"{digits} {words}"
+    for number, e164 in _example_forms(region):
+        command = parse_sms_command(f"{number} {rest}", region=region)
+        meant = [
+            reading
+            for reading in command.readings
+            if [_e164(r, region) for r in reading.recipients] == [e164]
+            and reading.text == rest
+        ]
+        if command.ambiguous:
+            assert meant, (number, rest, command.readings)
+        else:
+            assert meant == [Reading(command.recipients, command.text)], (
+                number,
+                rest,
+                command.recipients,
+                command.text,
+            )
+
+
+# --- issue 19 item 2: names and mentions that could be the message ------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "readings"),
+    [
+        (
+            "alice DBA migration at 17:00",
+            [
+                Reading(("alice", "DBA"), "migration at 17:00"),
+                Reading(("alice",), "DBA migration at 17:00"),
+            ],
+        ),
+        (
+            "<@U0BOB|bob> <@U0CAROL|carol> asked me to tell you",
+            [
+                Reading(("<@U0BOB|bob>", "<@U0CAROL|carol>"), "asked me to tell you"),
+                Reading(("<@U0BOB|bob>",), "@carol asked me to tell you"),
+            ],
+        ),
+        (
+            "alice, dba <!subteam^S1|@ops> bob is late",
+            [
+                Reading(("alice", "dba", "<!subteam^S1|@ops>"), "bob is late"),
+                Reading(("alice", "dba"), "@ops bob is late"),
+            ],
+        ),
+        (
+            "alice dba 0800 123 456 is the hotline",
+            [
+                Reading(("alice", "dba", "0800 123 456"), "is the hotline"),
+                Reading(("alice", "dba"), "0800 123 456 is the hotline"),
+                Reading(("alice",), "dba 0800 123 456 is the hotline"),
+            ],
+        ),
+    ],
+)
+def test_a_recipient_after_a_space_that_could_start_the_message_is_a_question(
+    typed: str, readings: list[Reading]
+) -> None:
+    command = parse(typed)
+    assert command.ambiguous
+    assert list(command.readings) == readings
+
+
+@pytest.mark.parametrize(
+    ("typed", "recipients", "text"),
+    [
+        ("alice Server down", ("alice",), "Server down"),
+        ("alice, DBA migration at 17:00", ("alice", "DBA"), "migration at 17:00"),
+        (
+            "<@U0BOB|bob>,<@U0CAROL|carol> asked",
+            ("<@U0BOB|bob>", "<@U0CAROL|carol>"),
+            "asked",
+        ),
+        (
+            "alice dba\nDBA migration at 17:00",
+            ("alice", "dba"),
+            "DBA migration at 17:00",
+        ),
+        ("alice dba", ("alice", "dba"), ""),  # no message: refused as empty, not asked
+    ],
+)
+def test_a_single_recipient_commas_or_a_line_break_need_no_question(
+    typed: str, recipients: tuple[str, ...], text: str
+) -> None:
+    command = parse(typed)
+    assert not command.ambiguous
+    assert (command.recipients, command.text) == (recipients, text)
+
+
+# --- issue 19 item 7: a misspelt sub-command ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("hlep", "help"),
+        ("HLEP me", "help"),
+        ("balanse", "balance"),
+        ("histroy 5", "history"),
+        ("oncal dba", "oncall"),
+        ("fomr", "form"),
+        ("pgae db-oncall DB down", "page"),
+    ],
+)
+def test_a_word_close_to_a_sub_command_is_answered_with_did_you_mean(
+    typed: str, meant: str
+) -> None:
+    command = parse(typed)
+    assert (command.action, command.suggestion) == ("help", meant)
+    assert command.recipients == () and command.text == ""
+
+
+@pytest.mark.parametrize(
+    "typed", ["helpdesk is down", "bob hello", "+33612345678 hlep"]
+)
+def test_words_that_are_not_close_to_a_sub_command_are_read_as_recipients(
+    typed: str,
+) -> None:
+    command = parse(typed)
+    assert command.action == "send" and command.suggestion is None
+
+
+def test_a_directory_name_close_to_a_sub_command_stays_a_recipient() -> None:
+    command = parse_sms_command(
+        "paige hello", region="FR", is_name=lambda w: w == "paige"
+    )
+    assert (command.action, command.recipients, command.text) == (
+        "send",
+        ("paige",),
+        "hello",
+    )

@@ -19,6 +19,7 @@ from bot.domain import SendDraft
 from bot.errors import InputError, PolicyError
 from bot.i18n import N_, Translator
 from bot.i18n.octopush_hints import localized_hint
+from bot.phones import sms_warning
 from bot.sending.gateway import GatewayError, gateway_error_text
 from bot.sending.guard import policy_from
 from bot.slack import ids
@@ -36,6 +37,7 @@ from bot.slack.listeners.form_opening import open_sms_form
 from bot.slack.listeners.pages import SlackPaging
 from bot.slack.sealed import button_key, seal
 from bot.slack.views.command_questions import (
+    Choice,
     build_choice_prompt,
     build_sending_message,
 )
@@ -98,7 +100,7 @@ class SmsCommandHandlers:
                 "text": "\n".join(tr.gettext(problem) for problem in parsed.problems)
             }
         if parsed.action == "help":
-            return build_help_message(tr)
+            return build_help_message(tr, suggestion=parsed.suggestion)
         if parsed.action == "page":
             if len(parsed.recipients) > 1:
                 return {"text": tr.gettext(PAGE_ONE_AT_A_TIME)}
@@ -126,11 +128,12 @@ class SmsCommandHandlers:
     def _refusal(
         self, parsed: SmsCommand, command: dict[str, Any]
     ) -> InputError | PolicyError | None:
-        """Why neither reading of the command can be sent, if so."""
+        """Why no reading of the command can be sent (as typed first), if so."""
         refusal = self._judge(_greedy(parsed), command)
-        if refusal is None or parsed.cautious is None:
+        if refusal is None or not parsed.ambiguous:
             return refusal
-        return refusal if self._judge(parsed.cautious, command) else None
+        others = (self._judge(reading, command) for reading in parsed.alternatives)
+        return refusal if all(other is not None for other in others) else None
 
     def _send_reply(
         self, parsed: SmsCommand, command: dict[str, Any], tr: Translator
@@ -139,9 +142,8 @@ class SmsCommandHandlers:
         if refusal is not None:
             return build_rejection_message(refusal, tr)
         region = self.deps.settings.sms.default_region
-        if parsed.cautious is None:
+        if not parsed.ambiguous:
             return build_sending_message(display_tokens(parsed.recipients, region), tr)
-        greedy, cautious = _greedy(parsed), parsed.cautious
         request_id = command_request_id(command)
 
         def offer(reading: Reading) -> str | None:
@@ -152,17 +154,13 @@ class SmsCommandHandlers:
                 self._key,
             )
 
+        choices = [
+            _choice(reading, parsed, region, offer(reading))
+            for reading in parsed.readings
+        ]
+        cautious = parsed.readings[-1]
         form = seal({"r": list(cautious.recipients), "t": cautious.text}, self._key)
-        return build_choice_prompt(
-            recipients=display_tokens(greedy.recipients, region),
-            unsure=display_tokens(parsed.unsure, region),
-            text=greedy.text,
-            cautious_text=cautious.text,
-            as_shown=offer(greedy),
-            certain_only=offer(cautious),
-            form=form,
-            tr=tr,
-        )
+        return build_choice_prompt(choices, form=form, tr=tr)
 
     # --- after the ack ---------------------------------------------------------------
 
@@ -225,7 +223,7 @@ class SmsCommandHandlers:
     ) -> None:
         if self._refusal(parsed, command) is not None:
             self.sender.record_refusal(_greedy(parsed), command)
-        elif parsed.cautious is None:
+        elif not parsed.ambiguous:
             self.sender.send(
                 draft_of(_greedy(parsed), command_request_id(command)), command, respond
             )
@@ -248,6 +246,39 @@ class SmsCommandHandlers:
 
 def _greedy(parsed: SmsCommand) -> Reading:
     return Reading(parsed.recipients, parsed.text)
+
+
+def _choice(
+    reading: Reading, parsed: SmsCommand, region: str, value: str | None
+) -> Choice:
+    """How the question shows ``reading``: numbers that cannot take an SMS flagged.
+
+    Safe (the one primary button) only when it texts recipients that every reading
+    texts too, the first ones typed, and none of them is flagged.
+    """
+    warnings = [
+        (shown, warning)
+        for token, shown in zip(
+            reading.recipients, display_tokens(reading.recipients, region), strict=True
+        )
+        if (warning := sms_warning(token, region)) is not None
+    ]
+    common = min(len(other.recipients) for other in parsed.readings)
+    safe = (
+        reading != parsed.readings[0]
+        and len(reading.recipients) == common
+        and all(
+            other.recipients[:common] == reading.recipients for other in parsed.readings
+        )
+        and not warnings
+    )
+    return Choice(
+        recipients=display_tokens(reading.recipients, region),
+        text=reading.text,
+        warnings=warnings,
+        value=value,
+        safe=safe,
+    )
 
 
 def _answered_in_ack(parsed: SmsCommand) -> bool:

@@ -8,10 +8,12 @@ is ambiguous. Pure builders; numbers are masked, text escaped.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import Translator, translator
 from bot.slack import ids
+from bot.slack.grammar import mention_user_id, subteam_id, unescape_slack
 from bot.slack.views.blocks import (
     and_more,
     context,
@@ -28,91 +30,140 @@ from bot.slack.views.blocks import (
 def build_sending_message(
     recipients: Sequence[str], tr: Translator | None = None
 ) -> dict[str, Any]:
-    """The ack of a valid send: whom it is going to (numbers masked), before Octopush."""
+    """The ack of a valid send: whom it is going to (numbers masked), before Octopush.
+
+    Mentions are Slack's own (``<@U0BOB>``, shown as the name) in the blocks, and
+    ``@bob`` in the plain fallback, which is escaped so never shows Slack's markup.
+    """
     tr = tr or translator()
     text = "📤 " + tr.gettext(
         "Sending to %(recipients)s…", recipients=shown_recipients(recipients, tr=tr)
     )
-    return message(text, [context(text)])
+    fallback = "📤 " + tr.gettext(
+        "Sending to %(recipients)s…",
+        recipients=shown_recipients(recipients, tr=tr, plain_text=True),
+    )
+    return message(fallback, [context(text)])
 
 
 def shown_recipients(
-    recipients: Sequence[str], limit: int = 10, tr: Translator | None = None
+    recipients: Sequence[str],
+    limit: int = 10,
+    tr: Translator | None = None,
+    *,
+    plain_text: bool = False,
 ) -> str:
-    """Recipient tokens for a reply: numbers masked, names and mentions as typed."""
-    return and_more(
-        [_shown(token) for token in recipients[:limit]], len(recipients), tr
-    )
+    """Recipient tokens for a reply: numbers masked, mentions as Slack shows them.
+
+    ``plain_text`` for a message's fallback: mentions as ``@name``, no bold.
+    """
+    shown = _plain if plain_text else _shown
+    return and_more([shown(token) for token in recipients[:limit]], len(recipients), tr)
 
 
 def _shown(token: str) -> str:
-    if token.startswith("<") and token.endswith(">"):
-        return token  # a mention or user group: Slack shows the name
-    if any(char.isdigit() for char in token) and not any(c.isalpha() for c in token):
+    user, team = mention_user_id(token), subteam_id(token)
+    if user is not None:
+        return f"<@{user}>"  # Slack shows the person's name
+    if team is not None:
+        return f"<!subteam^{team}>"
+    if _is_number(token):
         return masked_list([token])
-    return f"*{escape(token)}*"
+    return f"*{escape(unescape_slack(token))}*"
+
+
+def _plain(token: str) -> str:
+    if _is_number(token):
+        return masked_list([token])
+    return unescape_slack(token)
+
+
+def _is_number(token: str) -> bool:
+    return any(c.isdigit() for c in token) and not any(c.isalpha() for c in token)
+
+
+#: Readings shown in one question (each is a section and a button).
+MAX_READINGS = 6
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One reading of an ambiguous command, as its question shows it.
+
+    ``recipients`` are numbers in E.164 (masked here) or tokens as typed; ``warnings``
+    pair a number with why it probably cannot take an SMS; ``value`` is the sealed send
+    its button carries (``None``: no button, e.g. refused or too long); ``safe`` when it
+    texts only recipients that every reading texts, none flagged: only such a button is
+    the primary one.
+    """
+
+    recipients: Sequence[str]
+    text: str
+    warnings: Sequence[tuple[str, str]] = ()
+    value: str | None = None
+    safe: bool = False
 
 
 def build_choice_prompt(
-    *,
-    recipients: Sequence[str],
-    unsure: Sequence[str],
-    text: str,
-    cautious_text: str,
-    as_shown: str | None,
-    certain_only: str | None,
-    form: str | None,
-    tr: Translator | None = None,
+    choices: Sequence[Choice], *, form: str | None, tr: Translator | None = None
 ) -> dict[str, Any]:
     """The question asked instead of guessing where the recipients end.
 
-    ``recipients``/``text`` are the reading that takes every number as a recipient;
-    ``unsure`` are the ones that could instead start ``cautious_text``. The three
-    values are carried by the buttons (``None`` leaves a button out, e.g. too long).
+    One section per reading (whom it texts, masked, with any number that cannot take an
+    SMS flagged, and its message) with its own send button, then *Open the form*.
     """
     tr = tr or translator()
     _ = tr.gettext
-    certain = list(recipients[: len(recipients) - len(unsure)])
-    lines = [
-        "❓ " + _("*Where does your message start?* Nothing was sent yet."),
-        tr.ngettext(
-            "*As typed, to %(n)s recipient:* %(recipients)s",
-            "*As typed, to %(n)s recipients:* %(recipients)s",
-            len(recipients),
-            recipients=shown_recipients(recipients, tr=tr),
-        ),
-        quote(text),
-        _(
-            "*Could also be a number in the message:* %(unsure)s. "
-            "To %(certain)s only, the message would be:",
-            unsure=shown_recipients(unsure, tr=tr),
-            certain=shown_recipients(certain, tr=tr),
-        ),
-        quote(cautious_text),
+    blocks: list[dict[str, Any]] = [
+        section("❓ " + _("*Where does your message start?* Nothing was sent yet."))
     ]
-    buttons = []
-    if as_shown is not None:
-        buttons.append(_button(ids.SEND_AS_SHOWN, _("Send as shown"), as_shown, True))
-    if certain_only is not None:
-        label = tr.ngettext(
-            "Send to %(n)s recipient only",
-            "Send to %(n)s recipients only",
-            len(certain),
+    sendable = False
+    shown = list(enumerate(choices, start=1))
+    if len(shown) > MAX_READINGS:
+        shown = shown[: MAX_READINGS - 1] + shown[-1:]  # the most cautious stays
+    for number, choice in shown:
+        lines = [
+            tr.ngettext(
+                "*Reading %(i)s, to %(n)s recipient:* %(recipients)s",
+                "*Reading %(i)s, to %(n)s recipients:* %(recipients)s",
+                len(choice.recipients),
+                i=number,
+                recipients=shown_recipients(choice.recipients, tr=tr),
+            ),
+            *(
+                "⚠️ " + _("%(number)s is %(why)s", number=_shown(token), why=_(why))
+                for token, why in choice.warnings
+            ),
+            quote(choice.text),
+        ]
+        blocks.append(section("\n".join(lines)))
+        if choice.value is None:
+            continue
+        sendable = True
+        action_id = ids.SEND_AS_SHOWN if number == 1 else ids.SEND_CERTAIN
+        label = _("Send reading %(i)s", i=number)
+        button = _button(action_id, label, choice.value, choice.safe)
+        blocks.append({"type": "actions", "elements": [button]})
+    if len(choices) > len(shown):
+        hidden = len(choices) - len(shown)
+        blocks.append(
+            context(
+                tr.ngettext(
+                    "%(n)s other reading is not shown.",
+                    "%(n)s other readings are not shown.",
+                    hidden,
+                )
+            )
         )
-        buttons.append(_button(ids.SEND_CERTAIN, label, certain_only, False))
     if form is not None:
-        buttons.append(
-            _button(ids.OPEN_FORM_PREFILLED, _("Open the form"), form, False)
-        )
-    blocks: list[dict[str, Any]] = [section("\n".join(lines))]
-    if buttons:
-        blocks.append({"type": "actions", "elements": buttons})
-    else:
+        button = _button(ids.OPEN_FORM_PREFILLED, _("Open the form"), form, False)
+        blocks.append({"type": "actions", "elements": [button]})
+    elif not sendable:
         blocks.append(
             context(
                 _(
-                    "Too long to carry in buttons: type the command again with a "
-                    "comma between recipients and a line break before the message, "
+                    "Too long to carry in buttons: type the command again with "
+                    "commas between recipients or a line break before the message, "
                     "or use `/sms`."
                 )
             )
@@ -120,7 +171,7 @@ def build_choice_prompt(
     blocks.append(
         context(
             _(
-                "Tip: a comma between recipients, and a line break before the "
+                "Tip: commas between recipients, or a line break before the "
                 "message, make a command clear."
             )
         )

@@ -45,8 +45,14 @@ class CreditBalance(Protocol):
     def unit(self) -> str: ...
 
 
-def build_help_message(tr: Translator | None = None) -> dict[str, Any]:
-    """How to use every ``/sms`` form, with examples; shown only to whoever asked."""
+def build_help_message(
+    tr: Translator | None = None, *, suggestion: str | None = None
+) -> dict[str, Any]:
+    """How to use every ``/sms`` form, with examples; shown only to whoever asked.
+
+    ``suggestion``: the sub-command a misspelt first word (``hlep``) probably meant;
+    the usage follows the question, and nothing was sent.
+    """
     _ = (tr or translator()).gettext
     usage = [
         _(
@@ -56,9 +62,10 @@ def build_help_message(tr: Translator | None = None) -> dict[str, Any]:
         _(
             "*`/sms RECIPIENTS MESSAGE`*: send at once. Recipients are phone numbers, "
             "Slack mentions (their profile phone) or directory names, separated by "
-            "spaces or commas; the first word that is not a recipient starts the "
-            "message. When a number after a recipient could also start the message, "
-            "nothing is sent: you are asked which you meant"
+            "commas; the first word that is not a recipient starts the message. When "
+            "a recipient after a space could also start the message, nothing is sent: "
+            "you are asked which you meant. A line break before the message never "
+            "needs a question"
         ),
         _(
             "*`/sms page WHO MESSAGE`*: page a person, a group or whoever is on call "
@@ -69,9 +76,12 @@ def build_help_message(tr: Translator | None = None) -> dict[str, Any]:
         _("*`/sms history [N]`*: the last N sends in this channel"),
         _("*`/sms help`*: this message"),
     ]
+    did_you_mean = _(
+        "Did you mean `/sms %(command)s`? Nothing was sent.", command=suggestion
+    )
     examples = [
         _("`/sms +33612345678 Server db-1 is down`"),
-        _("`/sms 0612345678 @alice Disk full on db-2`"),
+        _("`/sms 0612345678, @alice Disk full on db-2`"),
         _("`/sms page db-oncall Replication lag over 5 minutes`"),
         "`/sms history 20`",
     ]
@@ -93,7 +103,8 @@ def build_help_message(tr: Translator | None = None) -> dict[str, Any]:
             "are shown only to you and nothing is sent."
         ),
     ]
-    blocks = [
+    blocks = [] if suggestion is None else [section("🤔 " + did_you_mean)]
+    blocks += [
         section(
             "📱 *"
             + _("Send SMS from Slack")
@@ -105,9 +116,10 @@ def build_help_message(tr: Translator | None = None) -> dict[str, Any]:
             "*" + _("Good to know") + "*\n" + "\n".join(f"• {line}" for line in notes)
         ),
     ]
-    return message(
-        _("How to use /sms: /sms RECIPIENTS MESSAGE, /sms form, /sms help"), blocks
-    )
+    summary = _("How to use /sms: /sms RECIPIENTS MESSAGE, /sms form, /sms help")
+    if suggestion is not None:
+        summary = did_you_mean + " " + summary
+    return message(summary, blocks)
 
 
 def build_balance_message(

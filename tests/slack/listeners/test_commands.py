@@ -96,7 +96,7 @@ def test_several_recipients_national_numbers_and_a_mention(
         {**SENT, "number_of_contacts": 3}, status=201
     )
     harness.command(
-        "06 98 76 54 32, +447911123456 <@UALICE|alice> Rack 4 on fire\nCall me"
+        "06 98 76 54 32, +447911123456, <@UALICE|alice> Rack 4 on fire\nCall me"
     )
     harness.slack.wait_for("chat.postMessage")
     (body,) = octopush_bodies(httpserver)

@@ -372,7 +372,7 @@ def test_directory_names_and_user_groups_are_recipients(
     paging: SlackHarness, httpserver: HTTPServer
 ) -> None:
     paging.slack.state.usergroups = {"S1": ["UALICE"]}
-    paging.command("<!subteam^S1|@dba> bob Disk full")
+    paging.command("<!subteam^S1|@dba>, bob Disk full")
     paging.slack.wait_for("chat.postMessage")
     assert sent_numbers(httpserver) == [["+33612345678", "+33698765432"]]
     assert json.loads(httpserver.log[0][0].get_data())["text"] == "Disk full"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.domain import AuditStatus, Source
+from bot.i18n import N_
 from bot.log import mask_number
 from bot.sending.gateway import Balance
 from bot.slack import ids
 from bot.slack.grammar import KEYWORDS, parse_sms_command
 from bot.slack.views.command_questions import (
+    Choice,
     build_choice_prompt,
     build_sending_message,
     describe_estimate,
@@ -36,23 +39,41 @@ def test_the_ack_of_a_send_names_each_recipient_with_numbers_masked() -> None:
     assert_no_full_number(message, NUMBERS)
 
 
-def test_the_choice_prompt_masks_every_recipient_and_carries_three_buttons() -> None:
+def actions_of(message: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """``(action_id, value, style)`` of every button, in order."""
+    return [
+        (e["action_id"], e["value"], e.get("style"))
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for e in block["elements"]
+    ]
+
+
+def test_the_choice_prompt_masks_every_recipient_and_carries_a_button_per_reading() -> (
+    None
+):
     message = build_choice_prompt(
-        recipients=["+33612345678", "+447911123456"],
-        unsure=["+447911123456"],
-        text="is my other phone",
-        cautious_text="+44 7911 123456 is my other phone",
-        as_shown="v1",
-        certain_only="v2",
+        [
+            Choice(["+33612345678", "+447911123456"], "is my other phone", value="v1"),
+            Choice(
+                ["+33612345678"],
+                "+44 7911 123456 is my other phone",
+                value="v2",
+                safe=True,
+            ),
+        ],
         form="v3",
     )
-    (actions,) = [b for b in message["blocks"] if b["type"] == "actions"]
-    assert [(e["action_id"], e["value"]) for e in actions["elements"]] == [
-        (ids.SEND_AS_SHOWN, "v1"),
-        (ids.SEND_CERTAIN, "v2"),
-        (ids.OPEN_FORM_PREFILLED, "v3"),
+    assert actions_of(message) == [
+        (ids.SEND_AS_SHOWN, "v1", None),
+        (ids.SEND_CERTAIN, "v2", "primary"),
+        (ids.OPEN_FORM_PREFILLED, "v3", None),
     ]
-    shown = everything({"blocks": [b for b in message["blocks"] if b is not actions]})
+    for block in message["blocks"]:
+        assert block["type"] != "actions" or len(block["elements"]) == 1
+    shown = everything(
+        {"blocks": [b for b in message["blocks"] if b["type"] != "actions"]}
+    )
     assert mask_number("+33612345678") in shown
     assert mask_number("+447911123456") in shown
     assert "+33612345678" not in shown
@@ -61,19 +82,37 @@ def test_the_choice_prompt_masks_every_recipient_and_carries_three_buttons() -> 
 
 def test_a_reading_that_cannot_be_sent_gets_no_button() -> None:
     message = build_choice_prompt(
-        recipients=["+33612345678", "+33698765432"],
-        unsure=["+33698765432"],
-        text="",
-        cautious_text="0698765432",
-        as_shown=None,
-        certain_only="v2",
+        [
+            Choice(["+33612345678", "+33698765432"], ""),
+            Choice(["+33612345678"], "0698765432", value="v2"),
+        ],
         form="v3",
     )
-    (actions,) = [b for b in message["blocks"] if b["type"] == "actions"]
-    assert [e["action_id"] for e in actions["elements"]] == [
+    assert [a[0] for a in actions_of(message)] == [
         ids.SEND_CERTAIN,
         ids.OPEN_FORM_PREFILLED,
     ]
+
+
+def test_a_number_that_cannot_take_an_sms_is_flagged_in_plain_words() -> None:
+    message = build_choice_prompt(
+        [
+            Choice(
+                ["+33612345678", "+33800123456"],
+                "is the hotline",
+                warnings=[
+                    ("+33800123456", N_("a toll-free number: it cannot receive SMS"))
+                ],
+                value="v1",
+            ),
+            Choice(["+33612345678"], "0800 123 456 is the hotline", value="v2"),
+        ],
+        form=None,
+    )
+    text = everything(message)
+    assert f"{mask_number('+33800123456')} is a toll-free number" in text
+    assert "+33800123456" not in text
+    assert all(style is None for _, _, style in actions_of(message))
 
 
 def test_estimate_multiplies_recipients_by_sms_and_adds_the_cost() -> None:
@@ -160,3 +199,17 @@ def test_empty_history_says_nothing_was_sent_here_yet() -> None:
     message = build_history_message([], limit=10)
     assert "No SMS sent from this channel yet" in message["text"]
     assert "No SMS sent from this channel yet" in everything(message["blocks"])
+
+
+def test_many_readings_show_five_and_the_most_cautious_within_slack_limits() -> None:
+    choices = [
+        Choice([f"name{n}" for n in range(9 - i)], f"message {i}", value=f"v{i}")
+        for i in range(9)
+    ]
+    message = build_choice_prompt(choices, form="f")
+    values = [value for _, value, _ in actions_of(message)]
+    assert values == ["v0", "v1", "v2", "v3", "v4", "v8", "f"]
+    text = everything(message)
+    assert "3 other readings are not shown." in text
+    assert "*Reading 9, to 1 recipient:*" in text
+    assert_within_slack_limits(message)
