@@ -19,6 +19,10 @@ from bot.errors import AuditStoreError
 
 logger = logging.getLogger(__name__)
 
+#: What a NUL character becomes in the store: PostgreSQL's text cannot hold one, and
+#: both backends must keep the same record (a refused text is still audited).
+NUL_STORED = "\u2400"
+
 #: Execution option that makes a SQLite transaction start with ``BEGIN IMMEDIATE``.
 #: Taking the write lock up front avoids SQLITE_BUSY on a read-to-write upgrade.
 WRITE = {"sms_bot_write": True}
@@ -71,13 +75,55 @@ def create_engine(url: str | sa.URL) -> Engine:
         connect_args = {"check_same_thread": False, "timeout": 30}
         engine = sa.create_engine(parsed, connect_args=connect_args)
         _tune_sqlite(engine)
+        _store_no_nul(engine)
         return engine
     if (
         parsed.get_backend_name() == "postgresql"
         and "connect_timeout" not in parsed.query
     ):
         connect_args["connect_timeout"] = 10
-    return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+    engine = sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+    _store_no_nul(engine)
+    return engine
+
+
+def _store_no_nul(engine: Engine) -> None:
+    """Write every NUL in a text parameter as :data:`NUL_STORED`, on every backend.
+
+    PostgreSQL refuses a NUL in text outright, which would lose the audit record of
+    the very send that was refused for holding one.
+    """
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _before(
+        conn: Connection,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> tuple[str, Any]:
+        if executemany and isinstance(parameters, list):
+            return statement, [_without_nul(each) for each in parameters]
+        return statement, _without_nul(parameters)
+
+
+def _without_nul(parameters: Any) -> Any:
+    if isinstance(parameters, dict):
+        if any(_has_nul(value) for value in parameters.values()):
+            return {key: _storable(value) for key, value in parameters.items()}
+        return parameters
+    if isinstance(parameters, (list, tuple)) and any(map(_has_nul, parameters)):
+        return type(parameters)(_storable(value) for value in parameters)
+    return parameters
+
+
+def _has_nul(value: Any) -> bool:
+    return isinstance(value, str) and "\x00" in value
+
+
+def _storable(value: Any) -> Any:
+    return value.replace("\x00", NUL_STORED) if _has_nul(value) else value
 
 
 def _tune_sqlite(engine: Engine) -> None:
