@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot.audit.dialects import insert_or_ignore
+from bot.audit.engine import checkpoint
 from bot.audit.store import AuditStore
 from bot.audit.tables import audit_records, page_audits, pages
 
@@ -274,6 +275,8 @@ class PageStore:
         with self._store.transaction("update a page", write=True) as conn:
             if conn.execute(query).rowcount != 1:
                 return None
+        if "text" in changes:  # a redacted text leaves the database's files too
+            checkpoint(self._store.engine)
         return self.get(page.id)
 
 
