@@ -150,9 +150,14 @@ class SmsCommandHandlers:
             return seal(
                 {"r": list(reading.recipients), "t": reading.text, "id": request_id},
                 self._key,
+                user=command.get("user_id"),
             )
 
-        form = seal({"r": list(cautious.recipients), "t": cautious.text}, self._key)
+        form = seal(
+            {"r": list(cautious.recipients), "t": cautious.text},
+            self._key,
+            user=command.get("user_id"),
+        )
         return build_choice_prompt(
             recipients=display_tokens(greedy.recipients, region),
             unsure=display_tokens(parsed.unsure, region),
