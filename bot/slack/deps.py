@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from bot.config import Settings
 from bot.directory.source import DirectorySource
@@ -13,6 +14,14 @@ from bot.slack.locales import ReaderLanguages
 from bot.slack.people import ProfilePhones
 from bot.slack.posting import ResultPoster
 from bot.slack.update_queue import UpdateQueue
+
+
+class FormDrafts(Protocol):
+    """Form drafts too large for a view, kept server-side (``bot.audit.drafts``)."""
+
+    def keep(self, user_id: str, payload: Mapping[str, Any]) -> str: ...
+
+    def take(self, draft_id: str, user_id: str) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,8 @@ class SlackDeps:
     languages: ReaderLanguages
     #: Members of the user groups among some tokens who have no phone (not texted).
     unreachable: Callable[[Sequence[str]], list[str]] = lambda _tokens: []
+    #: Where a form's draft waits for its **Send** when the view cannot hold it.
+    drafts: FormDrafts | None = None
 
 
 def interaction_request_id(kind: str, *parts: str | None) -> str:

@@ -5,6 +5,10 @@ field with ``response_action: errors``; otherwise the form becomes "checking…"
 and the lazy listener looks people up, runs the guard, and updates the view to the
 confirmation, to "sending", or back to the form with the problems on top. Opening the
 form and its live preview are :mod:`bot.slack.listeners.form_opening`'s job.
+
+The confirmation carries the draft in its ``private_metadata``; a draft longer than
+Slack allows there is kept server-side (:class:`~bot.slack.deps.FormDrafts`) and the
+view carries only its id, which only the same person can use.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain import Actor, SendDraft, SendRequest, Source
-from bot.errors import InputError, PolicyError
+from bot.errors import AuditStoreError, InputError, PolicyError
 from bot.i18n import N_, Translator
 from bot.sending.guard import policy_from
 from bot.sending.segments import analyse
@@ -129,7 +133,9 @@ class SmsFormHandlers:
             if not self._show(client, view_id, refill_form(view, problem, tr)):
                 self._tell(actor, build_rejection_message(problem, tr), channel_id)
             return
-        confirm = self._confirmation(request, submission, view, tr)
+        confirm = self._confirmation(
+            request, submission, view, tr, user_id=actor.slack_user_id
+        )
         if confirm is not None:
             if not self._show(client, view_id, confirm):
                 self._tell(
@@ -179,11 +185,23 @@ class SmsFormHandlers:
 
     def send_confirmation(self, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The person confirmed a large send: send what the form held."""
+        user_id = _user_id(body)
+        saved = self._saved(str(view.get("private_metadata") or ""), user_id)
         try:
-            saved = json.loads(str(view.get("private_metadata") or ""))
             draft = SendDraft.model_validate(saved["draft"])
         except (ValueError, KeyError, TypeError):
-            logger.error("confirmation view without a readable draft; nothing sent")
+            logger.warning(
+                "confirmation without a usable draft (used, expired or another "
+                "person's); nothing sent",
+                extra={"user": user_id},
+            )
+            self._tell(
+                self._actor(body, None),
+                build_error_message(
+                    _DRAFT_GONE, self.deps.languages.translator_for(user_id)
+                ),
+                None,
+            )
             return
         self._send(
             body,
@@ -193,29 +211,50 @@ class SmsFormHandlers:
             view_id=str(saved.get("view_id") or view.get("root_view_id") or ""),
         )
 
+    def _saved(self, metadata: str, user_id: str | None) -> dict[str, Any]:
+        """The confirmed draft: in the view itself, or kept server-side under its id."""
+        try:
+            saved = json.loads(metadata)
+        except ValueError:
+            return {}
+        if not isinstance(saved, dict):
+            return {}
+        kept = saved.get(_KEPT)
+        if kept is None:
+            return saved
+        if self.deps.drafts is None or not user_id:
+            return {}
+        try:
+            return self.deps.drafts.take(str(kept), user_id) or {}
+        except AuditStoreError as error:
+            logger.error("the form's kept draft could not be read: %s", error)
+            return {}
+
     def _confirmation(
         self,
         request: SendRequest,
         submission: ModalSubmission,
         view: dict[str, Any],
         tr: Translator,
+        *,
+        user_id: str | None,
     ) -> dict[str, Any] | None:
         parts = analyse(request.text).parts
         total = parts * len(request.recipients)
         if total <= self.deps.settings.sms.confirm_above:
             return None
-        saved = json.dumps(
-            {
-                "draft": submission.draft.model_dump(mode="json"),
-                "channel_id": submission.channel_id,
-                "response_url": submission.response_url,
-                "view_id": view.get("id"),
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        draft = {
+            "draft": submission.draft.model_dump(mode="json"),
+            "channel_id": submission.channel_id,
+            "response_url": submission.response_url,
+            "view_id": view.get("id"),
+        }
+        saved = json.dumps(draft, ensure_ascii=False, separators=(",", ":"))
         if len(saved) > METADATA_MAX:
-            saved = json.dumps({"too_long": True})
+            kept = self._keep(draft, user_id)
+            if kept is None:
+                return refill_form(view, InputError("text", _CANNOT_KEEP), tr)
+            saved = json.dumps({_KEPT: kept})
         summary = tr.ngettext(
             "%(n)s recipient, %(parts)s SMS each "
             "(more than SMS_CONFIRM_ABOVE = %(limit)s SMS).",
@@ -231,6 +270,16 @@ class SmsFormHandlers:
         return build_confirm_modal(
             draft_metadata=saved, summary=summary, estimate=estimate, tr=tr
         )
+
+    def _keep(self, draft: dict[str, Any], user_id: str | None) -> str | None:
+        """Keep a draft too large for the view server-side; its id, or None if not kept."""
+        if self.deps.drafts is None or not user_id:
+            return None
+        try:
+            return self.deps.drafts.keep(user_id, draft)
+        except AuditStoreError as error:
+            logger.error("a large form draft could not be kept: %s", error)
+            return None
 
     def _actor(self, body: dict[str, Any], channel_id: str | None) -> Actor:
         return Actor(
@@ -305,6 +354,16 @@ class SmsFormHandlers:
 
 
 _RECIPIENT_RULES = {"SMS_MAX_RECIPIENTS", "SMS_BLOCKED_NUMBERS", "OPT_OUT"}
+#: The key of ``private_metadata`` that holds a kept draft's id instead of the draft.
+_KEPT = "kept_draft"
+_DRAFT_GONE = N_(
+    "This confirmation has expired or was already used, so nothing was sent. "
+    "Open the form again (`/sms`) to send it."
+)
+_CANNOT_KEEP = N_(
+    "This form is too large to keep for confirmation right now; nothing was sent. "
+    "Try again in a moment."
+)
 
 
 def _inline_errors(problem: InputError | PolicyError, tr: Translator) -> dict[str, str]:
