@@ -59,12 +59,13 @@ def check_text(text: str) -> str:
     """
     control = _CONTROL.search(text)
     if control is not None:
+        code = f"U+{ord(control.group()):04X}"
         raise InputError(
             "text",
             N_(
                 "The message contains an invisible control character (code %(code)s) "
                 "that cannot be sent by SMS; remove it, or retype the text",
-                code=f"U+{ord(control.group()):04X}",
+                code=code,
             ),
         )
     text = text.strip()
