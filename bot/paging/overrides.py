@@ -27,6 +27,9 @@ USAGE = N_(
 #: Slack escapes ``@carol`` as ``<@U0CAROL|carol>`` (or ``<@U0CAROL>``).
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
 
+#: The same, in any case: a rotation name is lowercased before it is shown.
+_SHOWN_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$", re.IGNORECASE)
+
 #: ``check_actor(actor)``: raises ``PolicyError`` when ``actor`` may not page.
 ActorCheck = Callable[[Actor], None]
 
@@ -183,11 +186,12 @@ class Overrides:
 
 
 def _shown(token: str) -> str:
-    """A typed person as people read it: ``@carol``, never Slack's ``<@U…|carol>``."""
-    mention = _MENTION.match(token)
+    """A typed word as people read it: ``@carol``, never Slack's ``<@U…|carol>``."""
+    mention = _SHOWN_MENTION.match(token)
     if mention is None:
         return token
-    return f"@{mention.group(2)}" if mention.group(2) else f"<@{mention.group(1)}>"
+    label, user_id = mention.group(2), mention.group(1).upper()
+    return f"@{label}" if label else f"<@{user_id}>"
 
 
 def no_such_rotation(typed: str, directory: Directory) -> str:
@@ -195,6 +199,6 @@ def no_such_rotation(typed: str, directory: Directory) -> str:
     known = ", ".join(sorted(directory.rotations))
     return N_(
         "No rotation called '%(rotation)s' (rotations: %(known)s).",
-        rotation=typed,
+        rotation=_shown(typed),
         known=known or N_("none defined"),
     )

@@ -78,3 +78,22 @@ def test_an_unknown_mention_is_named_as_people_typed_it(
     assert "@dave is not in the directory" in shown
     assert "<@U0DAVE|" not in shown
     assert override_rows(harness) == []
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "oncall set <@U0CAROL|carol> db-oncall for 4h",  # the words swapped
+        "oncall <@U0CAROL|carol>",
+    ],
+)
+def test_a_mention_typed_as_a_rotation_is_named_without_markup(
+    start: Start, octopush: FakeOctopush, typed: str
+) -> None:
+    harness = start()
+    harness.command(typed)
+    (reply,) = harness.webhooks()
+    shown = all_text(reply)
+    assert "No rotation called '@carol'" in shown
+    assert "<@" not in shown.lower()
+    assert override_rows(harness) == []
