@@ -388,7 +388,12 @@ _grammar_commands = st.one_of(
         st.one_of(_duration, _until),
     ),
     st.builds(lambda rotation: f"oncall clear {rotation}", _rotation),
-    st.builds(lambda n: f"history {n}", st.one_of(_huge.map(str), _any_text)),
+    st.builds(
+        lambda n: f"history {n}",
+        st.one_of(
+            _huge.map(str), _any_text, st.sampled_from(["²", "١٢", "0", "101", "5"])
+        ),
+    ),
     st.sampled_from(["", "help", "balance", "form", "cancel", "oncall set", "page"]),
 )
 
@@ -433,6 +438,8 @@ def test_every_sub_command_with_any_arguments_gets_a_plain_answer(
         "oncall set db-oncall alice until 0001-01-01 00:00+23:59",
         "oncall set db-oncall <@U0CAROL|carol> for 4h",
         "history 99999999999999999999",
+        "history ²",
+        "history ١٢",
         "+33612345678 hello\x00world",
         "page db-oncall down\x00",
         "alice, nobody \x1b[31m",
