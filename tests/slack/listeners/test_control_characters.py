@@ -59,3 +59,18 @@ def test_a_control_character_is_refused_in_the_ack_and_audited_on_every_database
     assert httpserver.log == []  # Octopush never called
     said = [call.args for call in harness.slack.state.calls]
     assert "went wrong" not in all_text(said).lower()
+
+
+def test_a_nul_in_a_recipient_is_refused_and_audited_on_every_database(
+    make_harness: MakeHarness, database_url: str, httpserver: HTTPServer
+) -> None:
+    harness = make_harness(database_url=database_url)
+    response = harness.command("+33612345678\x00 Disk full")
+    assert response.status_code == 200
+    assert response.json()["response_type"] == "ephemeral"
+    (record,) = finished(harness)
+    harness.stack.executor.shutdown(wait=True)
+    assert record.status is AuditStatus.REJECTED
+    assert httpserver.log == []
+    said = [call.args for call in harness.slack.state.calls]
+    assert "went wrong" not in all_text(said).lower()
