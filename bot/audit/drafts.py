@@ -24,7 +24,11 @@ DRAFT_LIFETIME = timedelta(days=1)
 
 
 class DraftStore:
-    """``keep`` a draft for a user, ``take`` it back (once); old ones are removed."""
+    """``keep`` a draft for a user, ``take`` it back (once).
+
+    Each ``keep`` and ``take`` removes the drafts over a day old: a form abandoned at
+    its estimate does not keep its message for longer.
+    """
 
     def __init__(
         self, store: AuditStore, *, clock: Callable[[], datetime] | None = None
@@ -50,14 +54,14 @@ class DraftStore:
 
     def take(self, draft_id: str, user_id: str) -> dict[str, Any] | None:
         """The draft ``user_id`` kept under ``draft_id``, removed; ``None`` if there is
-        none (used, over a day old, or someone else's)."""
+        none (used, over a day old, or someone else's). Drafts a day old go too."""
         oldest = self._clock() - DRAFT_LIFETIME
         mine = (_t.c.id == draft_id) & (_t.c.user_id == user_id)
         with self._store.transaction("take a form draft", write=True) as conn:
             payload = conn.execute(
                 sa.select(_t.c.payload).where(mine, _t.c.created_at >= oldest)
             ).scalar()
-            conn.execute(sa.delete(_t).where(mine))
+            conn.execute(sa.delete(_t).where(mine | (_t.c.created_at < oldest)))
         if self._store.redact_text:  # the message leaves the database's files too
             checkpoint(self._store.engine)
         if payload is None:

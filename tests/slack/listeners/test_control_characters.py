@@ -17,8 +17,10 @@ from bot.audit.engine import NUL_STORED
 from bot.domain import AuditStatus
 from bot.errors import InputError
 from bot.sending.rules import check_text
+from bot.slack import ids
 from tests.conftest import SlackHarness
 from tests.slack.listeners.test_commands import all_text, finished
+from tests.slack.listeners.test_forms import state, submission
 
 MakeHarness = Callable[..., SlackHarness]
 
@@ -74,3 +76,15 @@ def test_a_nul_in_a_recipient_is_refused_and_audited_on_every_database(
     assert httpserver.log == []
     said = [call.args for call in harness.slack.state.calls]
     assert "went wrong" not in all_text(said).lower()
+
+
+def test_a_nul_in_the_form_shows_under_the_message_and_sends_nothing(
+    harness: SlackHarness, httpserver: HTTPServer
+) -> None:
+    response = harness.interact(submission(state(text="Disk\x00full")))
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["response_action"] == "errors"
+    assert "control character" in answer["errors"][ids.TEXT_BLOCK]
+    harness.stack.executor.shutdown(wait=True)
+    assert httpserver.log == []

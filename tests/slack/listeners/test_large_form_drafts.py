@@ -154,5 +154,10 @@ def test_drafts_are_removed_after_a_day(database_url: str, clock: FakeClock) -> 
         assert drafts.take(fresh, "U2") is None  # not theirs
         assert drafts.take(fresh, "U1") == {"draft": {"text": "fresh"}}
         assert drafts.take(fresh, "U1") is None  # once
+        abandoned = drafts.keep("U1", {"draft": {"text": "abandoned"}})
+        clock.advance((DRAFT_LIFETIME + timedelta(seconds=1)).total_seconds())
+        assert drafts.take("no-such-draft", "U2") is None  # any take removes it
+        assert kept_drafts(store) == 0
+        assert drafts.take(abandoned, "U1") is None
     finally:
         store.close()
