@@ -6,14 +6,12 @@ and the lazy listener looks people up, runs the guard, and updates the view to t
 confirmation, to "sending", or back to the form with the problems on top. Opening the
 form and its live preview are :mod:`bot.slack.listeners.form_opening`'s job.
 
-The confirmation carries the draft in its ``private_metadata``; a draft longer than
-Slack allows there is kept server-side (:class:`~bot.slack.deps.FormDrafts`) and the
-view carries only its id, which only the same person can use.
+The confirmation carries the draft in its ``private_metadata``, or only the id of the
+draft kept server-side when it is too long (:mod:`bot.slack.confirm_metadata`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -22,13 +20,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain import Actor, SendDraft, SendRequest, Source
-from bot.errors import AuditStoreError, InputError, PolicyError
+from bot.errors import InputError, PolicyError
 from bot.i18n import N_, Translator
 from bot.sending.guard import policy_from
 from bot.sending.segments import analyse
 from bot.slack import ids
 from bot.slack.api import slack_error_code
 from bot.slack.command_checks import precheck
+from bot.slack.confirm_metadata import ConfirmMetadata
 from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.listeners.form_opening import FormOpening
 from bot.slack.modal_reader import (
@@ -53,7 +52,6 @@ from bot.slack.views.messages import (
     build_unreachable_note,
 )
 from bot.slack.views.modals import (
-    METADATA_MAX,
     ModalContext,
     build_confirm_modal,
 )
@@ -67,6 +65,7 @@ class SmsFormHandlers:
     def __init__(self, deps: SlackDeps) -> None:
         self.deps = deps
         self._policy = policy_from(deps.settings)
+        self._metadata = ConfirmMetadata(deps.drafts)
 
     def register(self, app: App) -> None:
         FormOpening(self.deps).register(app)
@@ -186,7 +185,7 @@ class SmsFormHandlers:
     def send_confirmation(self, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The person confirmed a large send: send what the form held."""
         user_id = _user_id(body)
-        saved = self._saved(str(view.get("private_metadata") or ""), user_id)
+        saved = self._metadata.read(str(view.get("private_metadata") or ""), user_id)
         try:
             draft = SendDraft.model_validate(saved["draft"])
         except (ValueError, KeyError, TypeError):
@@ -211,25 +210,6 @@ class SmsFormHandlers:
             view_id=str(saved.get("view_id") or view.get("root_view_id") or ""),
         )
 
-    def _saved(self, metadata: str, user_id: str | None) -> dict[str, Any]:
-        """The confirmed draft: in the view itself, or kept server-side under its id."""
-        try:
-            saved = json.loads(metadata)
-        except ValueError:
-            return {}
-        if not isinstance(saved, dict):
-            return {}
-        kept = saved.get(_KEPT)
-        if kept is None:
-            return saved
-        if self.deps.drafts is None or not user_id:
-            return {}
-        try:
-            return self.deps.drafts.take(str(kept), user_id) or {}
-        except AuditStoreError as error:
-            logger.error("the form's kept draft could not be read: %s", error)
-            return {}
-
     def _confirmation(
         self,
         request: SendRequest,
@@ -243,18 +223,17 @@ class SmsFormHandlers:
         total = parts * len(request.recipients)
         if total <= self.deps.settings.sms.confirm_above:
             return None
-        draft = {
-            "draft": submission.draft.model_dump(mode="json"),
-            "channel_id": submission.channel_id,
-            "response_url": submission.response_url,
-            "view_id": view.get("id"),
-        }
-        saved = json.dumps(draft, ensure_ascii=False, separators=(",", ":"))
-        if len(saved) > METADATA_MAX:
-            kept = self._keep(draft, user_id)
-            if kept is None:
-                return refill_form(view, InputError("text", _CANNOT_KEEP), tr)
-            saved = json.dumps({_KEPT: kept})
+        saved = self._metadata.write(
+            {
+                "draft": submission.draft.model_dump(mode="json"),
+                "channel_id": submission.channel_id,
+                "response_url": submission.response_url,
+                "view_id": view.get("id"),
+            },
+            user_id,
+        )
+        if saved is None:
+            return refill_form(view, InputError("text", _CANNOT_KEEP), tr)
         summary = tr.ngettext(
             "%(n)s recipient, %(parts)s SMS each "
             "(more than SMS_CONFIRM_ABOVE = %(limit)s SMS).",
@@ -270,16 +249,6 @@ class SmsFormHandlers:
         return build_confirm_modal(
             draft_metadata=saved, summary=summary, estimate=estimate, tr=tr
         )
-
-    def _keep(self, draft: dict[str, Any], user_id: str | None) -> str | None:
-        """Keep a draft too large for the view server-side; its id, or None if not kept."""
-        if self.deps.drafts is None or not user_id:
-            return None
-        try:
-            return self.deps.drafts.keep(user_id, draft)
-        except AuditStoreError as error:
-            logger.error("a large form draft could not be kept: %s", error)
-            return None
 
     def _actor(self, body: dict[str, Any], channel_id: str | None) -> Actor:
         return Actor(
@@ -354,8 +323,6 @@ class SmsFormHandlers:
 
 
 _RECIPIENT_RULES = {"SMS_MAX_RECIPIENTS", "SMS_BLOCKED_NUMBERS", "OPT_OUT"}
-#: The key of ``private_metadata`` that holds a kept draft's id instead of the draft.
-_KEPT = "kept_draft"
 _DRAFT_GONE = N_(
     "This confirmation has expired or was already used, so nothing was sent. "
     "Open the form again (`/sms`) to send it."
