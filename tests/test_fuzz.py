@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -292,3 +294,187 @@ def test_fuzzed_callbacks_left_no_unhandled_error(
         assert server.callback(body).status_code == 200
         assert handled_as(server, body, JSON) == expected_outcome(body, JSON)
     settle(server, errors)
+
+
+# --- the whole `/sms` grammar, word by word (issue 18 item 8) -------------------------
+
+GRAMMAR_DIRECTORY = """\
+people:
+  alice: {phone: "+33612345678", slack: UALICE}
+  bob:   {phone: "+33698765432"}
+groups:
+  dba: {members: [alice, bob]}
+  db-oncall:
+    members: [alice, bob]
+    rotation: weekly
+    start: 2026-11-02T09:00:00+01:00
+"""
+
+
+@pytest.fixture
+def grammar_server(
+    make_harness: Callable[..., SlackHarness],
+    httpserver: HTTPServer,
+    tmp_path: Path,
+) -> SlackHarness:
+    """The app with a directory (people, a group, a rotation) and a working Octopush."""
+    directory = tmp_path / "directory.yml"
+    directory.write_text(GRAMMAR_DIRECTORY)
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    return make_harness(directory=str(directory), rate_limit="1000/hour")
+
+
+_any_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+_word = st.one_of(
+    st.sampled_from(["alice", "bob", "dba", "db-oncall", "nobody", "ALICE", "@bob"]),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz-_.@", min_size=1, max_size=12),
+)
+_mention = st.sampled_from(
+    ["<@UALICE|alice>", "<@UALICE>", "<@U0CAROL|carol>", "<@W1>", "<!subteam^S1|@ops>"]
+)
+_number = st.one_of(
+    st.builds(lambda n: f"+336{n:08d}", st.integers(0, 99_999_999)),
+    st.builds(lambda n: f"06 {n:08d}"[:14], st.integers(0, 99_999_999)),
+    st.builds(lambda n: f"tel:+336{n:08d}", st.integers(0, 99_999_999)),
+    st.text(alphabet="+0123456789 ", min_size=1, max_size=25),
+)
+_recipient = st.one_of(_word, _mention, _number)
+_recipients = st.lists(_recipient, min_size=1, max_size=4).flatmap(
+    lambda tokens: st.lists(
+        st.sampled_from([" ", ", ", ","]), min_size=len(tokens), max_size=len(tokens)
+    ).map(lambda seps: "".join(t + s for t, s in zip(tokens, seps, strict=True)))
+)
+_huge = st.one_of(
+    st.integers(-10, 10_000),
+    st.integers(10**6, 10**40),
+    st.just(99_999_999_999),
+    st.just(9_999_999_999_999_999),
+)
+_duration = st.one_of(
+    st.builds(
+        lambda n, unit: f"{n}{unit}",
+        _huge,
+        st.sampled_from(["h", "d", "m", "days", " hours", "min", "w", ""]),
+    ),
+    st.builds(lambda a, b: f"{a}h{b}m", _huge, _huge),
+    _any_text,
+)
+_until = st.one_of(
+    st.builds(
+        lambda y, mo, d, h, mi, off: f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}{off}",
+        st.integers(1, 9999),
+        st.integers(1, 12),
+        st.integers(1, 28),
+        st.integers(0, 23),
+        st.integers(0, 59),
+        st.sampled_from(["", "+23:59", "-23:59", "Z", "+01:00"]),
+    ),
+    _any_text,
+)
+_rotation = st.one_of(st.sampled_from(["db-oncall", "dba", "alice", "nope"]), _word)
+_grammar_commands = st.one_of(
+    st.builds(lambda who, text: f"{who} {text}", _recipients, _any_text),  # send
+    st.builds(lambda who, text: f"page {who} {text}", _recipients, _any_text),
+    st.builds(lambda rotation: f"oncall {rotation}", _rotation),
+    st.builds(
+        lambda rotation, person, kind, when: (
+            f"oncall set {rotation} {person} {kind} {when}"
+        ),
+        _rotation,
+        st.one_of(_mention, _word),
+        st.sampled_from(["for", "until", "FOR", "during"]),
+        st.one_of(_duration, _until),
+    ),
+    st.builds(lambda rotation: f"oncall clear {rotation}", _rotation),
+    st.builds(
+        lambda n: f"history {n}",
+        st.one_of(
+            _huge.map(str), _any_text, st.sampled_from(["²", "١٢", "0", "101", "5"])
+        ),
+    ),
+    st.sampled_from(["", "help", "balance", "form", "cancel", "oncall set", "page"]),
+)
+
+
+def answered_cleanly(server: SlackHarness, httpserver: HTTPServer, text: str) -> None:
+    """``/sms text`` gets a 200 and a plain answer (in the ack or after), never
+    "something went wrong"; every SMS that went out is audited."""
+    before = len(slack_answers(server))
+    response = server.command(text, trigger=f"g-{uuid.uuid4().hex}")
+    assert response.status_code == 200, text
+    assert "Traceback" not in response.text
+    if not response.text:  # acked empty: the answer comes from the lazy listener
+        deadline = time.monotonic() + 10
+        while len(slack_answers(server)) == before:
+            assert time.monotonic() < deadline, f"no answer to /sms {text!r}"
+            time.sleep(0.02)
+    quiet(server, httpserver)
+    said = [response.text] + [
+        json.dumps(args, ensure_ascii=False) for args in slack_answers(server)[before:]
+    ]
+    assert any(part.strip() for part in said), f"nothing said to /sms {text!r}"
+    assert all(WENT_WRONG not in part.lower() for part in said), text
+    assert all("Traceback" not in part for part in said), text
+    assert_every_send_is_audited(server, httpserver)
+
+
+@FUZZ
+@given(text=_grammar_commands)
+def test_every_sub_command_with_any_arguments_gets_a_plain_answer(
+    grammar_server: SlackHarness, httpserver: HTTPServer, errors: Errors, text: str
+) -> None:
+    answered_cleanly(grammar_server, httpserver, text)
+    assert [f"{r.name}: {r.getMessage()}" for r in errors.records] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "oncall set db-oncall <@UALICE|alice> for 99999999999h",
+        "oncall set db-oncall <@UALICE|alice> for 9999999999999999d",
+        "oncall set db-oncall alice until 9999-12-31 23:59",
+        "oncall set db-oncall alice until 0001-01-01 00:00+23:59",
+        "oncall set db-oncall <@U0CAROL|carol> for 4h",
+        "history 99999999999999999999",
+        "history ²",
+        "history ١٢",
+        "+33612345678 hello\x00world",
+        "page db-oncall down\x00",
+        "alice, nobody \x1b[31m",
+    ],
+)
+def test_the_commands_found_by_fuzzing_get_a_plain_answer(
+    grammar_server: SlackHarness, httpserver: HTTPServer, errors: Errors, text: str
+) -> None:
+    answered_cleanly(grammar_server, httpserver, text)
+    assert [f"{r.name}: {r.getMessage()}" for r in errors.records] == []
+
+
+@FUZZ
+@given(value=_any_text)
+def test_a_cancel_button_with_any_value_is_answered_quietly(
+    grammar_server: SlackHarness, errors: Errors, value: str
+) -> None:
+    response = grammar_server.interact(
+        {
+            "type": "block_actions",
+            "team": {"id": "T1"},
+            "user": {"id": "U1"},
+            "channel": {"id": "C1"},
+            "response_url": grammar_server.slack.webhook_url("command"),
+            "trigger_id": "t-cancel",
+            "actions": [
+                {
+                    "action_id": ids.CANCEL_SEND,
+                    "block_id": "b",
+                    "type": "button",
+                    "value": value,
+                    "action_ts": "1",
+                }
+            ],
+        }
+    )
+    assert response.status_code == 200
+    assert [f"{r.name}: {r.getMessage()}" for r in errors.records] == []

@@ -5,9 +5,11 @@ Nothing here connects at import time.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import sqlite3
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,10 @@ from sqlalchemy.engine import Connection, Engine
 from bot.errors import AuditStoreError
 
 logger = logging.getLogger(__name__)
+
+#: What a NUL character becomes in the store: PostgreSQL's text cannot hold one, and
+#: both backends must keep the same record (a refused text is still audited).
+NUL_STORED = "\u2400"
 
 #: Execution option that makes a SQLite transaction start with ``BEGIN IMMEDIATE``.
 #: Taking the write lock up front avoids SQLITE_BUSY on a read-to-write upgrade.
@@ -71,13 +77,56 @@ def create_engine(url: str | sa.URL) -> Engine:
         connect_args = {"check_same_thread": False, "timeout": 30}
         engine = sa.create_engine(parsed, connect_args=connect_args)
         _tune_sqlite(engine)
+        _store_no_nul(engine)
+        _SQLITE_ENGINES.add(engine)
         return engine
     if (
         parsed.get_backend_name() == "postgresql"
         and "connect_timeout" not in parsed.query
     ):
         connect_args["connect_timeout"] = 10
-    return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+    engine = sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+    _store_no_nul(engine)
+    return engine
+
+
+def _store_no_nul(engine: Engine) -> None:
+    """Write every NUL in a text parameter as :data:`NUL_STORED`, on every backend.
+
+    PostgreSQL refuses a NUL in text outright, which would lose the audit record of
+    the very send that was refused for holding one.
+    """
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _before(
+        conn: Connection,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> tuple[str, Any]:
+        if executemany and isinstance(parameters, list):
+            return statement, [_without_nul(each) for each in parameters]
+        return statement, _without_nul(parameters)
+
+
+def _without_nul(parameters: Any) -> Any:
+    if isinstance(parameters, dict):
+        if any(_has_nul(value) for value in parameters.values()):
+            return {key: _storable(value) for key, value in parameters.items()}
+        return parameters
+    if isinstance(parameters, (list, tuple)) and any(map(_has_nul, parameters)):
+        return type(parameters)(_storable(value) for value in parameters)
+    return parameters
+
+
+def _has_nul(value: Any) -> bool:
+    return isinstance(value, str) and "\x00" in value
+
+
+def _storable(value: Any) -> Any:
+    return value.replace("\x00", NUL_STORED) if _has_nul(value) else value
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -93,6 +142,9 @@ def _tune_sqlite(engine: Engine) -> None:
             _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Removed or overwritten content (a redacted text) is zeroed, not left in
+            # free space where anyone reading the file would find it.
+            cursor.execute("PRAGMA secure_delete=ON")
         finally:
             cursor.close()
 
@@ -118,3 +170,43 @@ def _enable_wal(cursor: Any) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
+
+
+#: Every SQLite engine still in use, checkpointed when the process exits.
+_SQLITE_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+_CHECKPOINT_WAIT_MS = 2000
+
+
+def checkpoint(engine: Engine) -> None:
+    """Move SQLite's write-ahead log into the database file and empty it.
+
+    Until then the log (``audit.db-wal``) keeps the earlier versions of changed rows,
+    such as a text removed by ``SMS_AUDIT_REDACT_TEXT``. Nothing to do on PostgreSQL.
+    A checkpoint that readers keep from finishing is logged; the next one completes it.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    try:
+        with engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            if raw is None:
+                return
+            raw.execute(f"PRAGMA busy_timeout={_CHECKPOINT_WAIT_MS}")
+            try:
+                busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                raw.execute("PRAGMA busy_timeout=30000")
+    except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
+        logger.warning("audit store checkpoint failed: %s", describe(exc))
+        return
+    if busy is not None and busy[0]:
+        logger.info("audit store checkpoint left for later: the database was busy")
+
+
+@atexit.register
+def _checkpoint_at_exit() -> None:
+    """A clean stop leaves no old row versions in the log, whoever forgot to close."""
+    for engine in list(_SQLITE_ENGINES):
+        # Not disposed (closed): a pool still holds a connection to the file.
+        if getattr(engine.pool, "checkedin", lambda: 0)():
+            checkpoint(engine)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot.audit.dialects import insert_or_ignore
+from bot.audit.engine import checkpoint
 from bot.audit.store import AuditStore
 from bot.audit.tables import audit_records, page_audits, page_requests, pages
 
@@ -392,6 +393,8 @@ class PageStore:
                         page_id=page.id, member_index=index, request_id=request_id
                     )
                 )
+        if "text" in changes:  # a redacted text leaves the database's files too
+            checkpoint(self._store.engine)
         return self.get(page.id)
 
 

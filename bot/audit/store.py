@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from bot.audit.engine import WRITE, describe, open_engine
+from bot.audit.engine import WRITE, checkpoint, describe, open_engine
 from bot.audit.migrate import migrate
 from bot.audit.records import (
     AlreadySettledError,
@@ -113,12 +113,17 @@ class AuditStore:
                 .where(_t.c.id == record_id, _t.c.status == AuditStatus.PENDING.value)
                 .values(values)
             )
-            if done.rowcount == 1:
+            settled = done.rowcount == 1
+            if settled:
                 add_tickets(conn, record_id, result.sms_ticket)
-                return
-            status = conn.execute(
-                sa.select(_t.c.status).where(_t.c.id == record_id)
-            ).scalar()
+            else:
+                status = conn.execute(
+                    sa.select(_t.c.status).where(_t.c.id == record_id)
+                ).scalar()
+        if settled:
+            if self.redact_text:  # the removed text leaves the database's files too
+                checkpoint(self._engine)
+            return
         if status is None:
             raise AuditStoreError(f"audit record {record_id} does not exist")
         raise AlreadySettledError(record_id, str(status))
@@ -292,7 +297,8 @@ class AuditStore:
             conn.execute(sa.text("SELECT 1"))
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection, leaving SQLite's write-ahead log empty."""
+        checkpoint(self._engine)
         self._engine.dispose()
 
     def __repr__(self) -> str:

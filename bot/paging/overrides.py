@@ -24,7 +24,11 @@ USAGE = N_(
     "Usage: `/sms oncall set ROTATION @person for 4h` "
     "(or `until 2026-12-24 18:00`), `/sms oncall clear ROTATION`"
 )
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+#: Slack escapes ``@carol`` as ``<@U0CAROL|carol>`` (or ``<@U0CAROL>``).
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
+
+#: The same, in any case: a rotation name is lowercased before it is shown.
+_SHOWN_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$", re.IGNORECASE)
 
 #: ``check_actor(actor)``: raises ``PolicyError`` when ``actor`` may not page.
 ActorCheck = Callable[[Actor], None]
@@ -126,9 +130,9 @@ class Overrides:
                 raise InputError(
                     "override",
                     N_(
-                        "%(person)s is not in the directory (no person has slack: "
-                        "%(slack_id)s); add them to SMS_DIRECTORY first.",
-                        person=token,
+                        "%(person)s is not in the directory (no person there has the "
+                        "Slack id %(slack_id)s); ask an admin to add them.",
+                        person=_shown(token),
                         slack_id=mention.group(1),
                     ),
                 )
@@ -140,7 +144,7 @@ class Overrides:
                 N_(
                     "'%(person)s' is not a person in the directory; write @person or a "
                     "name from SMS_DIRECTORY's people.",
-                    person=token,
+                    person=_shown(token),
                 ),
             )
         return name
@@ -154,6 +158,8 @@ class Overrides:
     ) -> datetime:
         now = self._clock()
         if duration is not None:
+            if duration > LONGEST:  # also keeps ``now + duration`` from overflowing
+                duration = LONGEST + timedelta(seconds=1)
             end = now + duration
         elif until is not None:
             zone = directory.rotations[rotation].zone
@@ -179,11 +185,20 @@ class Overrides:
         return end
 
 
+def _shown(token: str) -> str:
+    """A typed word as people read it: ``@carol``, never Slack's ``<@U…|carol>``."""
+    mention = _SHOWN_MENTION.match(token)
+    if mention is None:
+        return token
+    label, user_id = mention.group(2), mention.group(1).upper()
+    return f"@{label}" if label else f"<@{user_id}>"
+
+
 def no_such_rotation(typed: str, directory: Directory) -> str:
     """The refusal of a rotation name the directory does not have, naming those it has."""
     known = ", ".join(sorted(directory.rotations))
     return N_(
         "No rotation called '%(rotation)s' (rotations: %(known)s).",
-        rotation=typed,
+        rotation=_shown(typed),
         known=known or N_("none defined"),
     )

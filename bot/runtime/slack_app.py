@@ -30,7 +30,7 @@ from bot.runtime import metrics
 from bot.runtime.housekeeping import Housekeeping
 from bot.runtime.listener_pool import ListenerPool
 from bot.runtime.metrics import MeteredPager
-from bot.runtime.wiring import build_service
+from bot.runtime.wiring import build_drafts, build_service
 from bot.sending.service import SmsService
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import register_listeners
@@ -187,6 +187,7 @@ def build_stack(
         updates=updates,
         languages=languages,
         unreachable=recipients.unreachable,
+        drafts=build_drafts(service.store),
     )
     service.observers.append(metrics.outcome_observer(service.store))
     service.refusal_observers.append(metrics.record_refusal)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.audit import AuditStore
+from bot.audit.drafts import DraftStore
 from bot.config import Settings
 from bot.errors import SettingsError
 from bot.i18n import N_
@@ -45,6 +46,11 @@ def build_store(settings: Settings) -> AuditStore:
     return AuditStore.from_url(
         settings.database_url, redact_text=settings.sms.audit_redact_text
     )
+
+
+def build_drafts(store: AuditStore) -> DraftStore:
+    """Where the send form keeps a draft too large for Slack's view metadata."""
+    return DraftStore(store)
 
 
 def send_defaults(settings: Settings) -> SendDefaults:

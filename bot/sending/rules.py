@@ -35,6 +35,9 @@ CLOCK_SKEW = timedelta(minutes=1)
 
 _SENDER_CHAR = re.compile(r"[A-Za-z0-9 ]")
 _STOP = re.compile(r"stop\s+au\s+30101", re.IGNORECASE)
+#: Control characters an SMS cannot carry (a NUL cannot even be stored by PostgreSQL);
+#: tab, line feed and carriage return are ordinary text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,20 @@ def check_text(text: str) -> str:
     """Return ``text`` without surrounding whitespace (never worth paying for).
 
     Raises:
-        InputError: on ``text`` when it is blank or longer than :data:`MAX_TEXT_LENGTH`.
+        InputError: on ``text`` when it is blank, holds a control character (a NUL
+            byte…) or is longer than :data:`MAX_TEXT_LENGTH`.
     """
+    control = _CONTROL.search(text)
+    if control is not None:
+        code = f"U+{ord(control.group()):04X}"
+        raise InputError(
+            "text",
+            N_(
+                "The message contains an invisible control character (code %(code)s) "
+                "that cannot be sent by SMS; remove it, or retype the text",
+                code=code,
+            ),
+        )
     text = text.strip()
     if not text:
         raise InputError("text", N_("The message is empty; write the text to send"))

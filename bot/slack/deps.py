@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from bot.config import Settings
 from bot.directory.source import DirectorySource
@@ -14,6 +15,14 @@ from bot.slack.people import ProfilePhones
 from bot.slack.posting import ResultPoster
 from bot.slack.recipients import Skipped
 from bot.slack.update_queue import UpdateQueue
+
+
+class FormDrafts(Protocol):
+    """Form drafts too large for a view, kept server-side (``bot.audit.drafts``)."""
+
+    def keep(self, user_id: str, payload: Mapping[str, Any]) -> str: ...
+
+    def take(self, draft_id: str, user_id: str) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,8 @@ class SlackDeps:
     languages: ReaderLanguages
     #: Members of the groups among some tokens who were skipped (not texted), and why.
     unreachable: Callable[[Sequence[str]], list[Skipped]] = lambda _tokens: []
+    #: Where a form's draft waits for its **Send** when the view cannot hold it.
+    drafts: FormDrafts | None = None
 
 
 def interaction_request_id(kind: str, *parts: str | None) -> str:

@@ -211,7 +211,8 @@ def _keyword(action: str, stripped: str, tokens: list[_Token]) -> SmsCommand:
     if action == "history":
         if not rest:
             return SmsCommand("history", argument="10")
-        if rest.isdigit() and 1 <= int(rest) <= 100:
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if rest.isascii() and rest.isdecimal() and 1 <= int(rest) <= 100:
             return SmsCommand("history", argument=rest)
         return SmsCommand(
             "history",

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.i18n import N_
+from bot.directory.rotation import LONGEST
+from bot.i18n import N_, N_plural
 
 ONCALL_SET_USAGE = N_(
     "Usage: `/sms oncall set ROTATION @person for 4h` "
@@ -22,6 +23,9 @@ _PART = re.compile(
     r"(\d+)\s*(d|days?|h|hrs?|hours?|m|mins?|minutes?)(?![a-z])", re.IGNORECASE
 )
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60}
+#: Years a typed ``until`` may name: far enough for any override, and every one of
+#: them stays a valid date in any time zone (year 1 or 9999 overflow on conversion).
+_YEARS = range(2000, 9000)
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,8 @@ def parse_oncall(rest: str) -> tuple[OncallRequest | None, tuple[str, ...]]:
                     when=when,
                 ),
             )
+        if duration > LONGEST:
+            return None, (_too_far(when),)
         return OncallRequest("set", rotation, person, duration=duration), ()
     until = _parse_until(when)
     if until is None:
@@ -81,11 +87,17 @@ def parse_oncall(rest: str) -> tuple[OncallRequest | None, tuple[str, ...]]:
                 when=when,
             ),
         )
+    if until.year not in _YEARS:
+        return None, (_too_far(when),)
     return OncallRequest("set", rotation, person, until=until), ()
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """``4h``, ``90m``, ``1h30m``, ``2 days``: a positive duration, else ``None``."""
+    """``4h``, ``90m``, ``1h30m``, ``2 days``: a positive duration, else ``None``.
+
+    A huge count (``99999999999h``) gives a duration just over :data:`LONGEST`
+    instead of overflowing ``timedelta``: the caller refuses it as too far away.
+    """
     compact = text.strip()
     seconds, position = 0, 0
     for match in _PART.finditer(compact):
@@ -95,7 +107,20 @@ def parse_duration(text: str) -> timedelta | None:
         position = match.end()
     if position == 0 or compact[position:].strip() or seconds <= 0:
         return None
-    return timedelta(seconds=seconds)
+    return timedelta(seconds=min(seconds, _CAP_SECONDS))
+
+
+#: Any duration longer than an override may be is read as this (refused later).
+_CAP_SECONDS = int(LONGEST.total_seconds()) + 1
+
+
+def _too_far(when: str) -> str:
+    return N_plural(
+        "%(when)s is more than %(n)s day away",
+        "%(when)s is more than %(n)s days away",
+        LONGEST.days,
+        when=when,
+    )
 
 
 def _parse_until(text: str) -> datetime | None:

@@ -2,7 +2,9 @@
 
 Each button carries its answer sealed in its value (:mod:`bot.slack.sealed`): the send
 as shown, to the certain recipients only, the large send confirmed, or the form to open
-prefilled. Nothing is kept in memory, so a restart in between changes nothing.
+prefilled. Nothing is kept in memory, so a restart in between changes nothing. The seal
+names the person asked: anyone else pressing gets a private "not yours", and nothing is
+sent; after :data:`~bot.slack.sealed.SEAL_SECONDS` the question has expired.
 """
 
 from __future__ import annotations
@@ -14,18 +16,22 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain import SendDraft
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.slack import ids
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners.command_sending import Command, CommandSender
 from bot.slack.listeners.form_opening import open_sms_form
-from bot.slack.sealed import unseal
+from bot.slack.sealed import Refused, unseal
 from bot.slack.views.messages import build_error_message
 from bot.slack.views.modals import ModalContext
 
 logger = logging.getLogger(__name__)
 
 _EXPIRED = N_("This question has expired; type the command again.")
+_NOT_YOURS = N_(
+    "This question was asked to someone else, so only they can answer it; "
+    "nothing was sent. To send it yourself, type the command."
+)
 _SEND_BUTTONS = (ids.CONFIRM_SEND, ids.SEND_AS_SHOWN, ids.SEND_CERTAIN)
 
 
@@ -53,9 +59,9 @@ class CommandButtons:
         action = (body.get("actions") or [{}])[0]
         command = _command_of(body)
         reader = self.deps.languages.translator_for(command.get("user_id"))
-        draft = self._draft(str(action.get("value") or ""))
-        if draft is None:
-            respond(replace_original=True, text=reader.gettext(_EXPIRED))
+        draft = self._draft(str(action.get("value") or ""), command)
+        if isinstance(draft, Refused):
+            _refuse(draft, respond, reader)
             return
         respond(replace_original=True, text=reader.gettext("Sending…"))
         try:
@@ -81,10 +87,10 @@ class CommandButtons:
         """Open the form with the recipients that are certain and the message."""
         action = (body.get("actions") or [{}])[0]
         command = _command_of(body)
-        saved = unseal(str(action.get("value") or ""), self._key)
-        if saved is None:
+        saved = self._unseal(str(action.get("value") or ""), command)
+        if isinstance(saved, Refused):
             reader = self.deps.languages.translator_for(command.get("user_id"))
-            respond(replace_original=True, text=reader.gettext(_EXPIRED))
+            _refuse(saved, respond, reader)
             return
         context = ModalContext(
             channel_id=command.get("channel_id"),
@@ -104,10 +110,26 @@ class CommandButtons:
         else:
             respond(delete_original=True)
 
-    def _draft(self, value: str) -> SendDraft | None:
-        saved = unseal(value, self._key)
-        if saved is None:
-            return None
+    def _unseal(self, value: str, command: Command) -> dict[str, Any] | Refused:
+        """What the button carries, if the person pressing it is the one asked."""
+        saved = unseal(value, self._key, user=command.get("user_id"))
+        if saved is Refused.NOT_YOURS:
+            logger.warning(
+                "a question's button was pressed by someone it was not asked; "
+                "refused, nothing sent",
+                extra={"user": command.get("user_id")},
+            )
+        elif saved is Refused.ALTERED:
+            logger.warning(
+                "a question's button came back altered; refused, nothing sent",
+                extra={"user": command.get("user_id")},
+            )
+        return saved
+
+    def _draft(self, value: str, command: Command) -> SendDraft | Refused:
+        saved = self._unseal(value, command)
+        if isinstance(saved, Refused):
+            return saved
         try:
             return SendDraft(
                 recipients=tuple(str(r) for r in saved["r"]),
@@ -115,7 +137,19 @@ class CommandButtons:
                 request_id=str(saved["id"]),
             )
         except (KeyError, TypeError, ValueError):
-            return None
+            return Refused.ALTERED
+
+
+def _refuse(refused: Refused, respond: Respond, reader: Translator) -> None:
+    """Tell the person pressing why nothing was sent; never touch someone else's question."""
+    if refused is Refused.NOT_YOURS:
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=reader.gettext(_NOT_YOURS),
+        )
+    else:
+        respond(replace_original=True, text=reader.gettext(_EXPIRED))
 
 
 def _command_of(body: dict[str, Any]) -> Command:

@@ -42,7 +42,7 @@ class CommandSender:
         self._key = key
 
     def send(self, draft: SendDraft, command: Command, respond: Respond) -> None:
-        prompt = self._confirmation(draft, self._reader(command))
+        prompt = self._confirmation(draft, command)
         if prompt is not None:
             respond(response_type="ephemeral", **prompt)
             return
@@ -110,8 +110,12 @@ class CommandSender:
         ):
             self._post(outcome, command)
 
-    def _confirmation(self, draft: SendDraft, tr: Translator) -> dict[str, Any] | None:
-        """The Send/Cancel question when the send is above ``SMS_CONFIRM_ABOVE`` SMS."""
+    def _confirmation(
+        self, draft: SendDraft, command: Command
+    ) -> dict[str, Any] | None:
+        """The Send/Cancel question when the send is above ``SMS_CONFIRM_ABOVE`` SMS,
+        answerable only by the person who typed the command."""
+        tr = self._reader(command)
         parts = analyse(draft.text).parts
         limit = self.deps.settings.sms.confirm_above
         expands = any(
@@ -129,6 +133,7 @@ class CommandSender:
         value = seal(
             {"r": list(draft.recipients), "t": draft.text, "id": draft.request_id},
             self._key,
+            user=command.get("user_id"),
         )
         if value is None:
             return {

@@ -152,6 +152,7 @@ class SmsCommandHandlers:
             return seal(
                 {"r": list(reading.recipients), "t": reading.text, "id": request_id},
                 self._key,
+                user=command.get("user_id"),
             )
 
         choices = [
@@ -159,7 +160,11 @@ class SmsCommandHandlers:
             for reading in parsed.readings
         ]
         cautious = parsed.readings[-1]
-        form = seal({"r": list(cautious.recipients), "t": cautious.text}, self._key)
+        form = seal(
+            {"r": list(cautious.recipients), "t": cautious.text},
+            self._key,
+            user=command.get("user_id"),
+        )
         return build_choice_prompt(choices, form=form, tr=tr)
 
     # --- after the ack ---------------------------------------------------------------

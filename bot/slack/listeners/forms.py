@@ -5,11 +5,13 @@ field with ``response_action: errors``; otherwise the form becomes "checking…"
 and the lazy listener looks people up, runs the guard, and updates the view to the
 confirmation, to "sending", or back to the form with the problems on top. Opening the
 form and its live preview are :mod:`bot.slack.listeners.form_opening`'s job.
+
+The confirmation carries the draft in its ``private_metadata``, or only the id of the
+draft kept server-side when it is too long (:mod:`bot.slack.confirm_metadata`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -25,6 +27,7 @@ from bot.sending.segments import analyse
 from bot.slack import ids
 from bot.slack.api import slack_error_code
 from bot.slack.command_checks import precheck
+from bot.slack.confirm_metadata import ConfirmMetadata
 from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.listeners.form_opening import FormOpening
 from bot.slack.modal_reader import (
@@ -48,7 +51,6 @@ from bot.slack.views.messages import (
     build_result_message,
 )
 from bot.slack.views.modals import (
-    METADATA_MAX,
     ModalContext,
     build_confirm_modal,
 )
@@ -63,6 +65,7 @@ class SmsFormHandlers:
     def __init__(self, deps: SlackDeps) -> None:
         self.deps = deps
         self._policy = policy_from(deps.settings)
+        self._metadata = ConfirmMetadata(deps.drafts)
 
     def register(self, app: App) -> None:
         FormOpening(self.deps).register(app)
@@ -129,7 +132,9 @@ class SmsFormHandlers:
             if not self._show(client, view_id, refill_form(view, problem, tr)):
                 self._tell(actor, build_rejection_message(problem, tr), channel_id)
             return
-        confirm = self._confirmation(request, submission, view, tr)
+        confirm = self._confirmation(
+            request, submission, view, tr, user_id=actor.slack_user_id
+        )
         if confirm is not None:
             if not self._show(client, view_id, confirm):
                 self._tell(
@@ -179,11 +184,23 @@ class SmsFormHandlers:
 
     def send_confirmation(self, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The person confirmed a large send: send what the form held."""
+        user_id = _user_id(body)
+        saved = self._metadata.read(str(view.get("private_metadata") or ""), user_id)
         try:
-            saved = json.loads(str(view.get("private_metadata") or ""))
             draft = SendDraft.model_validate(saved["draft"])
         except (ValueError, KeyError, TypeError):
-            logger.error("confirmation view without a readable draft; nothing sent")
+            logger.warning(
+                "confirmation without a usable draft (used, expired or another "
+                "person's); nothing sent",
+                extra={"user": user_id},
+            )
+            self._tell(
+                self._actor(body, None),
+                build_error_message(
+                    _DRAFT_GONE, self.deps.languages.translator_for(user_id)
+                ),
+                None,
+            )
             return
         self._send(
             body,
@@ -199,23 +216,24 @@ class SmsFormHandlers:
         submission: ModalSubmission,
         view: dict[str, Any],
         tr: Translator,
+        *,
+        user_id: str | None,
     ) -> dict[str, Any] | None:
         parts = analyse(request.text).parts
         total = parts * len(request.recipients)
         if total <= self.deps.settings.sms.confirm_above:
             return None
-        saved = json.dumps(
+        saved = self._metadata.write(
             {
                 "draft": submission.draft.model_dump(mode="json"),
                 "channel_id": submission.channel_id,
                 "response_url": submission.response_url,
                 "view_id": view.get("id"),
             },
-            ensure_ascii=False,
-            separators=(",", ":"),
+            user_id,
         )
-        if len(saved) > METADATA_MAX:
-            saved = json.dumps({"too_long": True})
+        if saved is None:
+            return refill_form(view, InputError("text", _CANNOT_KEEP), tr)
         summary = tr.ngettext(
             "%(n)s recipient, %(parts)s SMS each "
             "(more than SMS_CONFIRM_ABOVE = %(limit)s SMS).",
@@ -305,6 +323,14 @@ class SmsFormHandlers:
 
 
 _RECIPIENT_RULES = {"SMS_MAX_RECIPIENTS", "SMS_BLOCKED_NUMBERS", "OPT_OUT"}
+_DRAFT_GONE = N_(
+    "This confirmation has expired or was already used, so nothing was sent. "
+    "Open the form again (`/sms`) to send it."
+)
+_CANNOT_KEEP = N_(
+    "This form is too large to keep for confirmation right now; nothing was sent. "
+    "Try again in a moment."
+)
 
 
 def _inline_errors(problem: InputError | PolicyError, tr: Translator) -> dict[str, str]:
