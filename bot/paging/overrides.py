@@ -110,7 +110,7 @@ class Overrides:
                 raise PolicyError(
                     "SMS_ALLOWED_USERS",
                     N_(
-                        "Only the people in SMS_ALLOWED_USERS may set or clear an "
+                        "Only the people allowed to send SMS may set or clear an "
                         "on-call override. Ask an admin."
                     ),
                 )
@@ -127,7 +127,7 @@ class Overrides:
                     "override",
                     N_(
                         "%(person)s is not in the directory (no person has slack: "
-                        "%(slack_id)s); add them to SMS_DIRECTORY first.",
+                        "%(slack_id)s); ask an admin to add them to the directory file first.",
                         person=token,
                         slack_id=mention.group(1),
                     ),
@@ -138,8 +138,8 @@ class Overrides:
             raise InputError(
                 "override",
                 N_(
-                    "'%(person)s' is not a person in the directory; write @person or a "
-                    "name from SMS_DIRECTORY's people.",
+                    "'%(person)s' is not a person in the directory; write @person or "
+                    "the name of a person in the directory file.",
                     person=token,
                 ),
             )

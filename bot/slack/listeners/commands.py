@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from bot.domain import SendDraft
 from bot.errors import InputError, PolicyError
 from bot.i18n import N_, Translator
-from bot.i18n.octopush_hints import localized_hint
+from bot.i18n.octopush_hints import sender_hint
 from bot.sending.gateway import GatewayError, gateway_error_text
 from bot.sending.guard import policy_from
 from bot.slack import ids
@@ -200,7 +200,7 @@ class SmsCommandHandlers:
             elif parsed.action == "oncall":
                 self.paging.oncall_command(parsed, command, respond)
         except GatewayError as error:
-            hint = localized_hint(tr, error.hint)
+            hint = sender_hint(tr, error.hint)
             respond(
                 response_type="ephemeral",
                 text=tr.gettext(

@@ -217,10 +217,8 @@ class SmsFormHandlers:
         if len(saved) > METADATA_MAX:
             saved = json.dumps({"too_long": True})
         summary = tr.ngettext(
-            "%(n)s recipient, %(parts)s SMS each "
-            "(more than SMS_CONFIRM_ABOVE = %(limit)s SMS).",
-            "%(n)s recipients, %(parts)s SMS each "
-            "(more than SMS_CONFIRM_ABOVE = %(limit)s SMS).",
+            "%(n)s recipient, %(parts)s SMS each (more than %(limit)s SMS).",
+            "%(n)s recipients, %(parts)s SMS each (more than %(limit)s SMS).",
             len(request.recipients),
             parts=tr.number(parts),
             limit=self.deps.settings.sms.confirm_above,

@@ -78,8 +78,7 @@ def build_help_message(tr: Translator | None = None) -> dict[str, Any]:
     notes = [
         _(
             "Numbers in national form (`06 12 34 56 78`) are read in the workspace's "
-            "default region (`SMS_DEFAULT_REGION`); write others with `+` and the "
-            "country code."
+            "default country; write others with `+` and the country code."
         ),
         _(
             "One SMS holds 160 characters of the GSM alphabet, or only 70 once the "

@@ -18,7 +18,8 @@ from typing import Any
 from bot.domain import AuditStatus, SendOutcome
 from bot.errors import InputError, PolicyError
 from bot.i18n import Deferred, Translator, translator
-from bot.i18n.octopush_hints import localized_hint
+from bot.i18n.octopush_hints import sender_hint
+from bot.sending.policy import rule_label
 from bot.slack.views.blocks import (
     chunk_lines,
     context,
@@ -113,7 +114,7 @@ def build_rejection_message(
             + _("Nothing was sent:")
             + "* "
             + _("a rule set by your admins refused it."),
-            f"• *{escape(error.rule)}*: {escape(reason)}",
+            f"• *{escape(_(rule_label(error.rule)))}*: {escape(reason)}",
         ]
         fallback = _("Nothing was sent: %(reason)s", reason=reason)
     else:
@@ -194,7 +195,7 @@ def _failure_blocks(outcome: SendOutcome, tr: Translator) -> list[dict[str, Any]
     blocks = [
         section("*" + _("Octopush said:") + "* " + escape(truncate(reason, 1000)))
     ]
-    hint = localized_hint(tr, outcome.error_hint)
+    hint = sender_hint(tr, outcome.error_hint)
     if hint:
         shown = escape(truncate(scrub_numbers(hint), 1000))
         blocks.append(section("*" + _("What to do:") + "* " + shown))
