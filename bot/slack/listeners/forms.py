@@ -33,6 +33,7 @@ from bot.slack.modal_reader import (
     errors_for_modal,
     read_sms_modal,
 )
+from bot.slack.recipient_labels import remember_names
 from bot.slack.views.blocks import truncate
 from bot.slack.views.command_questions import (
     describe_estimate,
@@ -286,7 +287,10 @@ class SmsFormHandlers:
         ):
             poster.post(
                 build_result_message(
-                    outcome, user_id=user_id or "", tr=self.deps.languages.workspace()
+                    outcome,
+                    user_id=user_id or "",
+                    tr=self.deps.languages.workspace(),
+                    names=remember_names(self.deps, draft.recipients, outcome),
                 ),
                 channel_id=channel_id,
                 user_id=user_id,
