@@ -21,6 +21,7 @@ from bot.i18n import N_, Translator
 from bot.i18n.octopush_hints import sender_hint
 from bot.sending.gateway import GatewayError, gateway_error_text
 from bot.sending.guard import policy_from
+from bot.sending.history import channel_sends
 from bot.slack import ids
 from bot.slack.command_checks import display_tokens, precheck
 from bot.slack.deps import SlackDeps
@@ -185,8 +186,10 @@ class SmsCommandHandlers:
                 )
             elif parsed.action == "history":
                 limit = int(parsed.argument or 10)
-                records = self.deps.service.history(
-                    channel_id=command.get("channel_id"), limit=limit
+                records = channel_sends(
+                    self.deps.service.store,
+                    channel_id=command.get("channel_id"),
+                    limit=limit,
                 )
                 respond(
                     response_type="ephemeral",

@@ -19,6 +19,7 @@ from bot.slack.views.blocks import (
     masked_list,
     message,
     person_mention,
+    scrub_numbers,
     section,
     slack_date,
 )
@@ -165,6 +166,7 @@ def _history_line(record: AuditRecord, tr: Translator) -> str:
         masked_list(record.recipients, shown=3, tr=tr) or _("no recipients"),
         f"{_STATUS_EMOJI.get(record.status, '')} {_(status)}",
     ]
+    parts.append(_snippet(record, tr))
     if record.simulation:
         parts.append("🧪 " + _("simulation"))
     if record.send_at is not None:
@@ -179,6 +181,21 @@ def _history_line(record: AuditRecord, tr: Translator) -> str:
         code = f"`{escape(record.error_code)}`"
         parts.append(_("error %(code)s", code=code))
     return f"• #{record.id} " + " · ".join(parts)
+
+
+#: Characters of a send's text shown in the history.
+SNIPPET_LENGTH = 40
+
+
+def _snippet(record: AuditRecord, tr: Translator) -> str:
+    """The start of the text on one line, numbers in it masked; or that it was not kept."""
+    if record.text is None:
+        return "_" + tr.gettext("text not kept") + "_"
+    # Masked before it is cut: a number cut in half would no longer look like one.
+    line = scrub_numbers(" ".join(record.text.split()))
+    if len(line) > SNIPPET_LENGTH:
+        line = line[: SNIPPET_LENGTH - 1].rstrip() + "…"
+    return tr.gettext("“%(text)s”", text=escape(line))
 
 
 def _source_name(source: Source) -> str:
