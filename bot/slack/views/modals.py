@@ -341,7 +341,7 @@ def build_refusal_modal(
         "title": plain(_("Send an SMS"), 24),
         "close": plain(_("Close"), 24),
         "blocks": [
-            section("🚫 *" + _("You cannot send SMS from here.") + "*"),
+            section("🚫 *" + _("You cannot send SMS.") + "*"),
             section(f"*{escape(_(rule_label(rule)))}*: {escape(_(reason))}"),
         ],
     }
