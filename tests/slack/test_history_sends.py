@@ -4,6 +4,7 @@ masked; a refused command is not a send, so it is neither listed nor counted."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 
@@ -68,3 +69,21 @@ def test_a_redacted_text_is_said_not_kept(
     wait_until(lambda: harness.store.recent(limit=1)[0].text is None)
     text = history(harness)
     assert "text not kept" in text and "secret words" not in text
+
+
+def test_history_names_the_recipients_the_post_named(
+    make_harness: MakeHarness, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    directory = tmp_path / "directory.yml"
+    directory.write_text('people:\n  dave: {phone: "+33611111111"}\n')
+    harness = make_harness(directory=str(directory))
+    harness.command("dave, +33698765432 disk full", trigger="t-1")
+    finished(harness)
+    harness.slack.wait_for("chat.postMessage")
+    text = history(harness)
+    assert f"dave ({mask_number('+33611111111')})" in text
+    assert mask_number("+33698765432") in text
+    assert f"({mask_number('+33698765432')})" not in text  # typed: no name

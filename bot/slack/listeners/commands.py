@@ -22,6 +22,7 @@ from bot.i18n.octopush_hints import sender_hint
 from bot.sending.gateway import GatewayError, gateway_error_text
 from bot.sending.guard import policy_from
 from bot.sending.history import channel_sends
+from bot.sending.recipient_names import RecipientNames
 from bot.slack import ids
 from bot.slack.command_checks import display_tokens, precheck
 from bot.slack.deps import SlackDeps
@@ -191,9 +192,12 @@ class SmsCommandHandlers:
                     channel_id=command.get("channel_id"),
                     limit=limit,
                 )
+                named = RecipientNames(self.deps.service.store).of_many(
+                    record.id for record in records
+                )
                 respond(
                     response_type="ephemeral",
-                    **build_history_message(records, limit=limit, tr=tr),
+                    **build_history_message(records, limit=limit, tr=tr, names=named),
                 )
             elif parsed.action == "send":
                 self._send_command(parsed, command, respond)

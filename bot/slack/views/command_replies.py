@@ -7,7 +7,7 @@ numbers are masked, text escaped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from bot.audit.records import AuditRecord
@@ -16,8 +16,8 @@ from bot.i18n import N_, Translator, translator
 from bot.slack.views.blocks import (
     chunk_lines,
     escape,
-    masked_list,
     message,
+    named_list,
     person_mention,
     scrub_numbers,
     section,
@@ -130,9 +130,16 @@ def build_balance_message(
 
 
 def build_history_message(
-    records: Sequence[AuditRecord], *, limit: int, tr: Translator | None = None
+    records: Sequence[AuditRecord],
+    *,
+    limit: int,
+    tr: Translator | None = None,
+    names: Mapping[int, Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """The last sends of a channel, one line each, numbers masked."""
+    """The last sends of a channel, one line each, numbers masked.
+
+    ``names``: per audit id, the recipients the sender named, shown as in the post.
+    """
     tr = tr or translator()
     shown = list(records[: max(limit, 0)])
     if not shown:
@@ -143,7 +150,11 @@ def build_history_message(
         "Last %(n)s sends in this channel",
         len(shown),
     )
-    lines = [f"🗂️ *{title}*", *(_history_line(record, tr) for record in shown)]
+    known = names or {}
+    lines = [
+        f"🗂️ *{title}*",
+        *(_history_line(record, tr, known.get(record.id, {})) for record in shown),
+    ]
     blocks = [section(text) for text in chunk_lines(lines)]
     return message(title, blocks)
 
@@ -156,14 +167,14 @@ _STATUS_WORDS = {
 }
 
 
-def _history_line(record: AuditRecord, tr: Translator) -> str:
+def _history_line(record: AuditRecord, tr: Translator, names: Mapping[str, str]) -> str:
     _ = tr.gettext
     user = record.slack_user_id
     status = _STATUS_WORDS.get(record.status, record.status.value)
     parts = [
         slack_date(record.created_at),
         person_mention(user, tr) if user else _source_name(record.source),
-        masked_list(record.recipients, shown=3, tr=tr) or _("no recipients"),
+        named_list(record.recipients, names, shown=3, tr=tr) or _("no recipients"),
         f"{_STATUS_EMOJI.get(record.status, '')} {_(status)}",
     ]
     parts.append(_snippet(record, tr))
