@@ -124,6 +124,21 @@ deliveries = sa.Table(
     sa.Index("ix_deliveries_audit_id", "audit_id"),
 )
 
+#: The names a send's post shows next to masked numbers (a directory person, a Slack
+#: mention): kept so a post rebuilt for a receipt still names them. Gone with the record.
+recipient_names = sa.Table(
+    "recipient_names",
+    metadata,
+    sa.Column(
+        "audit_id",
+        sa.Integer,
+        sa.ForeignKey("audit_records.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("number", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+)
+
 pages = sa.Table(
     "pages",
     metadata,

@@ -52,6 +52,7 @@ def run_playground(args: argparse.Namespace) -> int:
 
     chosen = getattr(args, "tr", None)
     _ = (chosen if isinstance(chosen, Translator) else cli_translator()).gettext
+    sys.stdout.flush()  # anything printed before us goes out before the start's logs
     configure_logging("DEBUG" if getattr(args, "verbose", False) else "WARNING")
     playground = Playground(port=args.port)
     try:
@@ -68,34 +69,32 @@ def run_playground(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    print(_("sms-bot playground: open %(url)s", url=started.url), flush=True)
-    print(
+    lines = [
+        _("sms-bot playground: open %(url)s", url=started.url),
         "  "
         + _(
             "Slack and Octopush are local stand-ins: nothing is sent, "
             "no account is needed."
         ),
-        flush=True,
-    )
+    ]
     if started.ignored:
-        print(
+        lines.append(
             "  "
             + _(
                 "Ignored here (the stand-ins replace them): %(names)s",
                 names=", ".join(started.ignored),
-            ),
-            flush=True,
+            )
         )
-    print(
+    lines += [
         "  "
         + _(
             "Audit trail: %(file)s (DATABASE_URL=sqlite:///%(name)s sms-bot audit)",
             file=started.audit_file,
             name=started.audit_file.name,
         ),
-        flush=True,
-    )
-    print("  " + _("Press Ctrl-C to stop."), flush=True)
+        "  " + _("Press Ctrl-C to stop."),
+    ]
+    _banner(lines)
     if args.open:
         webbrowser.open(started.url)
     signal.signal(signal.SIGTERM, _interrupt)
@@ -106,6 +105,15 @@ def run_playground(args: argparse.Namespace) -> int:
     finally:
         playground.stop()
     return EXIT_OK
+
+
+def _banner(lines: list[str]) -> None:
+    """The banner in one write, once whatever came before it (pip's output, a log line
+    of the start) has gone out: it is never cut by other output in the terminal."""
+    sys.stderr.flush()
+    sys.stdout.flush()
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
 
 
 def _interrupt(signum: int, frame: object) -> None:

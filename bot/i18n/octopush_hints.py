@@ -13,7 +13,7 @@ as Octopush wrote them.
 
 from __future__ import annotations
 
-from bot.i18n.deferred import Deferred, Number
+from bot.i18n.deferred import N_, Deferred, Number
 from bot.i18n.translator import Translator
 from bot.octopush.codes import CODES, CodeInfo
 from bot.octopush.errors import OctopushError
@@ -33,6 +33,29 @@ def localized_hint(tr: Translator, hint: str | None) -> str | None:
         "%(meaning)s. %(action)s.",
         meaning=tr.gettext(info.meaning),
         action=tr.gettext(info.action),
+    )
+
+
+#: What a sender in Slack is told to do where the action names settings (``101``: the
+#: credentials); the CLI, read by operators, keeps the code's own action.
+_SENDER_ACTIONS: dict[str, str] = {
+    CODES["101"].action: N_(
+        "Nothing you can fix from Slack: an admin must check the bot's Octopush "
+        "login and key"
+    ),
+}
+
+
+def sender_hint(tr: Translator, hint: str | None) -> str | None:
+    """:func:`localized_hint` for a Slack reader: no setting names in the action."""
+    info = _BY_HINT.get(hint or "")
+    action = _SENDER_ACTIONS.get(info.action) if info is not None else None
+    if info is None or action is None:
+        return localized_hint(tr, hint)
+    return tr.gettext(
+        "%(meaning)s. %(action)s.",
+        meaning=tr.gettext(info.meaning),
+        action=tr.gettext(action),
     )
 
 

@@ -114,7 +114,7 @@ class Overrides:
                 raise PolicyError(
                     "SMS_ALLOWED_USERS",
                     N_(
-                        "Only the people in SMS_ALLOWED_USERS may set or clear an "
+                        "Only the people allowed to send SMS may set or clear an "
                         "on-call override. Ask an admin."
                     ),
                 )
@@ -142,8 +142,8 @@ class Overrides:
             raise InputError(
                 "override",
                 N_(
-                    "'%(person)s' is not a person in the directory; write @person or a "
-                    "name from SMS_DIRECTORY's people.",
+                    "'%(person)s' is not a person in the directory; write @person or "
+                    "the name of a person in the directory file.",
                     person=_shown(token),
                 ),
             )

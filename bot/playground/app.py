@@ -117,6 +117,10 @@ class Playground:
         self._exit.callback(stack.service.octopush.close)
         self._exit.callback(stack.executor.shutdown, wait=True)
         self._exit.callback(stack.stop_workers)
+        # Everyone's language now, before the URL is printed: the stand-in answers at
+        # once, so Bob's first answer is already French (serve reads it on a thread).
+        if stack.languages is not None:
+            stack.languages.warm()
         start_recovery(stack.service, report=stack.announce)
         # Post updates (receipts), escalations and the daily purge, as in serve.
         stack.start_workers(

@@ -40,6 +40,7 @@ class SlackWebApi:
             "views.update": self._views_update,
             "users.profile.get": self._profile,
             "users.info": self._users_info,
+            "users.list": self._users_list,
             "usergroups.users.list": self._usergroup_users,
         }
 
@@ -187,21 +188,15 @@ class SlackWebApi:
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = _text(args.get("user")) or ""
-        profile = _profile_of(user_id)
+        _profile_of(user_id)  # user_not_found for a stranger
         found = workspace.person(user_id)
-        assert found is not None  # _profile_of raised otherwise
-        user: dict[str, Any] = {
-            "id": found.id,
-            "team_id": workspace.TEAM_ID,
-            "name": found.name,
-            "real_name": found.real_name,
-            "tz": "Europe/Paris",
-            "is_bot": False,
-            "profile": profile,
-        }
-        if str(args.get("include_locale", "")).lower() in ("true", "1"):
-            user["locale"] = found.locale
-        return {"user": user}
+        assert found is not None
+        return {"user": _user(found, locale=_wants_locale(args))}
+
+    def _users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Everyone in one page: the app reads each member's language from it at start."""
+        members = [_user(p, locale=_wants_locale(args)) for p in workspace.PEOPLE]
+        return {"members": members, "response_metadata": {"next_cursor": ""}}
 
     def _usergroup_users(self, args: dict[str, Any]) -> dict[str, Any]:
         group_id = _text(args.get("usergroup"))
@@ -209,6 +204,26 @@ class SlackWebApi:
         if group is None:
             raise SlackError("no_such_subteam")
         return {"users": list(group.members)}
+
+
+def _user(found: workspace.Person, *, locale: bool) -> dict[str, Any]:
+    """A member as ``users.info`` and ``users.list`` give it."""
+    user: dict[str, Any] = {
+        "id": found.id,
+        "team_id": workspace.TEAM_ID,
+        "name": found.name,
+        "real_name": found.real_name,
+        "tz": "Europe/Paris",
+        "is_bot": False,
+        "profile": _profile_of(found.id),
+    }
+    if locale:
+        user["locale"] = found.locale
+    return user
+
+
+def _wants_locale(args: dict[str, Any]) -> bool:
+    return str(args.get("include_locale", "")).lower() in ("true", "1")
 
 
 def _profile_of(user_id: str) -> dict[str, Any]:

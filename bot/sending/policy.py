@@ -1,9 +1,11 @@
 """The admin's rules (``SMS_*`` settings) as pure functions of a request, an actor and usage.
 
 The guard (:mod:`bot.sending.guard`) gathers the usage from the audit store and Slack; these
-functions only decide, and every refusal names the setting behind it and what to do. The
-composition root (:mod:`bot.runtime.wiring`) builds the :class:`Policy` from the settings,
-so nothing here reads them.
+functions only decide. Every refusal says the rule in plain words and what to do: a sender in
+Slack never reads a setting name. The setting stays on the error (``PolicyError.rule``) for
+the audit trail, the logs and the CLI, which operators read; :func:`rule_label` is its name
+for everyone else. The composition root (:mod:`bot.runtime.wiring`) builds the
+:class:`Policy` from the settings, so nothing here reads them.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ def check_actor(
             "SMS_ALLOWED_CHANNELS",
             N_(
                 "Sending SMS is not allowed from this conversation. "
-                "Ask an admin, or use one of the channels set in SMS_ALLOWED_CHANNELS."
+                "Ask an admin, or send from a channel where SMS are allowed."
             ),
         )
     if policy.restricts_people:
@@ -112,7 +114,7 @@ def check_actor(
             "SMS_ALLOWED_USERS",
             N_(
                 "You are not allowed to send SMS with this app. Ask an admin to add "
-                "you to SMS_ALLOWED_USERS or to an allowed user group."
+                "you to the people or user groups allowed to send."
             ),
         )
 
@@ -139,10 +141,10 @@ def check_recipients(
         raise PolicyError(
             "SMS_MAX_RECIPIENTS",
             N_plural(
-                "This send has %(n)s recipient; the limit is %(limit)s per send "
-                "(SMS_MAX_RECIPIENTS). Split it, or ask an admin to raise the limit.",
-                "This send has %(n)s recipients; the limit is %(limit)s per send "
-                "(SMS_MAX_RECIPIENTS). Split it, or ask an admin to raise the limit.",
+                "This send has %(n)s recipient; the limit is %(limit)s per send. "
+                "Split it, or ask an admin to raise the limit.",
+                "This send has %(n)s recipients; the limit is %(limit)s per send. "
+                "Split it, or ask an admin to raise the limit.",
                 count,
                 limit=Number(policy.max_recipients),
             ),
@@ -155,9 +157,9 @@ def check_recipients(
             "SMS_BLOCKED_NUMBERS",
             # The count picks the verb's form in languages that need it (French).
             N_plural(
-                "%(numbers)s may never be texted (SMS_BLOCKED_NUMBERS). "
+                "%(numbers)s may never be texted: an admin blocked them. "
                 "Remove them and send again.",
-                "%(numbers)s may never be texted (SMS_BLOCKED_NUMBERS). "
+                "%(numbers)s may never be texted: an admin blocked them. "
                 "Remove them and send again.",
                 len(blocked),
                 numbers=_list(blocked),
@@ -195,8 +197,8 @@ def check_limits(
         raise PolicyError(
             "SMS_ESCALATION_LIMIT",
             N_(
-                "The escalation cap of %(rate)s system sends is reached "
-                "(SMS_ESCALATION_LIMIT); an admin can raise it.",
+                "The escalation cap of %(rate)s system sends is reached; "
+                "an admin can raise it.",
                 rate=_rate_text(cap),
             ),
         )
@@ -225,12 +227,12 @@ def _rate_limited(rate: RateLimit, window_started: datetime | None) -> str:
     """The rate-limit refusal; when the window start is known, when to try again."""
     if window_started is None:
         return N_(
-            "You have reached the limit of %(rate)s sends (SMS_RATE_LIMIT).",
+            "You have reached the limit of %(rate)s sends.",
             rate=_rate_text(rate),
         )
     again = window_started + timedelta(seconds=rate.period_seconds)
     return N_(
-        "You have reached the limit of %(rate)s sends (SMS_RATE_LIMIT). "
+        "You have reached the limit of %(rate)s sends. "
         "You can send again after %(time)s UTC.",
         rate=_rate_text(rate),
         time=again.strftime("%H:%M"),
@@ -243,16 +245,39 @@ def _over_budget(spent: float, budget: float, estimate: float) -> str:
     if not estimate:
         return N_(
             "The daily SMS budget is used up (%(spent)s of %(budget)s credits spent "
-            "today, SMS_DAILY_BUDGET). It resets at midnight UTC; an admin can raise it.",
+            "today). It resets at midnight UTC; an admin can raise it.",
             **amounts,
         )
     return N_(
         "The daily SMS budget is used up (%(spent)s of %(budget)s credits spent "
-        "today; this send would cost about %(estimate)s, SMS_DAILY_BUDGET). "
+        "today; this send would cost about %(estimate)s). "
         "It resets at midnight UTC; an admin can raise it.",
         estimate=Number(estimate, places=2),
         **amounts,
     )
+
+
+#: Each rule in the sender's words, for a refusal shown in Slack (the setting is not).
+_RULE_LABELS = {
+    "SMS_ALLOWED_CHANNELS": N_("Where SMS may be sent from"),
+    "SMS_ALLOWED_USERS": N_("Who may send SMS"),
+    "SMS_ALLOWED_USERGROUPS": N_("Who may send SMS"),
+    "SMS_MAX_RECIPIENTS": N_("Recipients per send"),
+    "SMS_BLOCKED_NUMBERS": N_("Blocked numbers"),
+    "OPT_OUT": N_("Opted out"),
+    "SMS_RATE_LIMIT": N_("Sends per person"),
+    "SMS_ESCALATION_LIMIT": N_("Escalation cap"),
+    "SMS_DAILY_BUDGET": N_("Daily budget"),
+}
+
+
+def rule_label(rule: str) -> str:
+    """The rule behind a refusal as a sender reads it (untranslated: ``N_``-marked).
+
+    Slack surfaces show this instead of ``PolicyError.rule``, a setting name only an
+    admin knows; the CLI and the audit trail keep the setting.
+    """
+    return _RULE_LABELS.get(rule, N_("A rule set by your admins"))
 
 
 def _is_blocked(number: str, blocked: Sequence[str]) -> bool:

@@ -63,6 +63,8 @@ class Profile:
     number: str | None
     #: Why ``number`` is ``None``, naming the person and how they fix their profile.
     problem: str | None = None
+    #: The full name of the profile (``Bob Durand``); '' when the profile has none.
+    real_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class _RawProfile:
     name: str
     display_name: str
     phone: str
+    real_name: str = ""
 
 
 class ProfilePhones(_CachedSlackLookup[_RawProfile]):
@@ -127,7 +130,9 @@ class ProfilePhones(_CachedSlackLookup[_RawProfile]):
         """
         raw = self._raw(user_id)
         handle = self._handle(raw)
-        profile = Profile(user_id, raw.name, handle, raw.phone, None)
+        profile = Profile(
+            user_id, raw.name, handle, raw.phone, None, real_name=raw.real_name
+        )
         if not raw.phone:
             return replace(profile, problem=_no_phone(raw.name))
         if raw.phone.lstrip().startswith("+"):
@@ -167,7 +172,10 @@ class ProfilePhones(_CachedSlackLookup[_RawProfile]):
         profile = response.get("profile") or {}
         display = str(profile.get("display_name") or "").strip()
         name = str(display or profile.get("real_name") or user_id)
-        return _RawProfile(name, display, str(profile.get("phone") or "").strip())
+        real = str(profile.get("real_name") or "").strip()
+        return _RawProfile(
+            name, display, str(profile.get("phone") or "").strip(), real_name=real
+        )
 
     def _time_zone(self, user_id: str) -> str:
         """The person's Slack time zone ('' when Slack gives none); cached."""

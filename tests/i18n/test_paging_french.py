@@ -384,11 +384,11 @@ def test_only_allowed_users_may_override_in_their_own_language(
     harness.command("oncall set db-oncall carol for 4h", user="U1", trigger="t-fr")
     (french,) = harness.webhooks()
     text = all_text(french)
-    assert "Seules les personnes de SMS_ALLOWED_USERS peuvent poser" in text
+    assert "Seules les personnes autorisées à envoyer des SMS peuvent poser" in text
     assert "Rien n'a été envoyé" in text and "Only the people" not in text
     harness.command("oncall set db-oncall carol for 4h", user="U2", trigger="t-en")
     english = all_text(harness.webhooks(2)[1])
-    assert "Only the people in SMS_ALLOWED_USERS may set or clear" in english
+    assert "Only the people allowed to send SMS may set or clear" in english
 
 
 def test_a_page_refusal_is_in_its_readers_language(

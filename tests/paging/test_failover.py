@@ -75,7 +75,7 @@ def test_a_blocked_number_hands_the_page_on(
     wait_until(lambda: octopush.bodies)
     assert octopush.numbers() == [NUMBERS[second]]
     notes = wait_until(
-        lambda: [t for t in thread_texts(harness) if "SMS_BLOCKED_NUMBERS" in t]
+        lambda: [t for t in thread_texts(harness) if "an admin blocked" in t]
     )
     assert f"*{first}* could not be reached" in notes[0]
 
@@ -185,7 +185,7 @@ def test_escalations_are_system_sends_outside_the_pagers_rate_limit(
     # The person's own limit counts only their page: the next one is refused.
     harness.command("+33612345678 hello", user="U1", trigger="t2")
     (reply,) = harness.webhooks()
-    assert "SMS_RATE_LIMIT" in all_text(reply)
+    assert "limit of 1/hour sends" in all_text(reply)
 
 
 def test_escalations_have_their_own_cap_and_a_capped_one_moves_on(
@@ -200,7 +200,7 @@ def test_escalations_have_their_own_cap_and_a_capped_one_moves_on(
     clock.advance(2)
     (run,) = harness.stack.escalations.run_escalations()
     (capped,) = run.attempts
-    assert capped.member == third and "SMS_ESCALATION_LIMIT" in capped.why
+    assert capped.member == third and "escalation cap" in capped.why
     assert run.page.state is PageState.EXHAUSTED
     assert octopush.numbers() == [NUMBERS[first], NUMBERS[second]]
 

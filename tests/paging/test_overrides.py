@@ -101,7 +101,7 @@ def test_only_sms_allowed_users_may_set_an_override_when_it_is_set(
     harness = start(allowed_users="U9")
     harness.command("oncall set db-oncall carol for 4h", user="U1")
     (refused,) = harness.webhooks()
-    assert "SMS_ALLOWED_USERS" in all_text(refused)
+    assert "allowed to send SMS" in all_text(refused)
     assert rows(harness) == []
     harness.command("oncall set db-oncall carol for 4h", user="U9", trigger="t9")
     harness.webhooks(2)
@@ -114,7 +114,7 @@ def test_someone_who_may_not_page_here_may_not_set_an_override(
     harness = start(allowed_channels="C9")
     harness.command("oncall set db-oncall carol for 4h", channel="C1")
     (refused,) = harness.webhooks()
-    assert "SMS_ALLOWED_CHANNELS" in all_text(refused)
+    assert "not allowed from this conversation" in all_text(refused)
     assert rows(harness) == []
 
 

@@ -113,11 +113,18 @@
     return escapeHtml(text);
   }
 
+  // What may stand right before an opening * _ ~ and right after a closing one, as in
+  // Slack: spaces and punctuation, "…" and quotes included (`*bold*…` is bold).
+  const OPEN = "(^|[\\s(>;\\[{“‘«¿¡—–-])"; // ";": the end of &quot; and &#39;
+  const CLOSE = "(?=$|[\\s).,!?:;<&…\\]}”’»—–-])"; // "&": &quot; &#39; &amp;
+  const STYLES = [["\\*", "b"], ["_", "i"], ["~", "s"]].map(([mark, tag]) => [
+    new RegExp(`${OPEN}${mark}(?=\\S)([^${mark}\\n]*?\\S)${mark}${CLOSE}`, "g"), `$1<${tag}>$2</${tag}>`,
+  ]);
+
   function inline(html) {
-    return html
-      .replace(/(^|[\s(>])\*(?=\S)([^*\n]*?\S)\*(?=$|[\s).,!?:;<])/g, "$1<b>$2</b>")
-      .replace(/(^|[\s(>])_(?=\S)([^_\n]*?\S)_(?=$|[\s).,!?:;<])/g, "$1<i>$2</i>")
-      .replace(/(^|[\s(>])~(?=\S)([^~\n]*?\S)~(?=$|[\s).,!?:;<])/g, "$1<s>$2</s>")
+    let out = html;
+    for (const [pattern, replacement] of STYLES) out = out.replace(pattern, replacement);
+    return out
       .replace(/:([a-z0-9_+-]+):/g, (m, name) => EMOJI[name] || m);
   }
 

@@ -12,7 +12,10 @@
     channel: localStorage.getItem("playground-channel") || "C0OPS",
     version: -1,
     state: null,
-    drawn: { messages: "", phones: {}, people: "" },
+    drawn: { messages: "", phones: {}, people: "", received: {} },
+    // Replies seen per thread ("me|channel|ts" -> count): a reply landing in an
+    // older thread, out of view, gets an unread mark and a "jump to it" notice.
+    seen: {},
     typing: {},
   };
 
@@ -87,8 +90,12 @@
       body.append(tools);
     }
     if (replies && replies.length) {
-      const thread = el("details", { class: "thread", open: true });
-      thread.append(el("summary", { text: `${replies.length} ${replies.length === 1 ? "reply" : "replies"}` }));
+      const unread = unreadReplies(msg, replies.length);
+      const thread = el("details", { class: `thread${unread ? " unread" : ""}`, open: true, "data-thread": msg.ts });
+      const count = `${replies.length} ${replies.length === 1 ? "reply" : "replies"}`;
+      const summary = el("summary", { text: unread ? `${count} · ${unread} new` : count });
+      summary.addEventListener("click", () => markSeen(msg.ts));
+      thread.append(summary);
       const list = el("div", { class: "thread-replies", role: "group", "aria-label": "Thread" });
       for (const reply of replies) list.append(messageNode(reply, context, null));
       thread.append(list);
@@ -96,6 +103,42 @@
     }
     node.append(body);
     return node;
+  }
+
+  function seenKey(ts) { return `${page.me}|${page.channel}|${ts}`; }
+
+  // How many replies of this thread the viewer has not seen. A message is first drawn
+  // with the replies it has then (all of them on opening the page) counted as seen.
+  function unreadReplies(msg, count) {
+    return Math.max(0, count - (page.seen[seenKey(msg.ts)] || 0));
+  }
+
+  function markSeen(ts) {
+    const key = seenKey(ts);
+    const thread = page.state.messages.filter((m) => m.channel === page.channel && m.thread_ts === ts && m.ts !== ts);
+    if (page.seen[key] === thread.length) return;
+    page.seen[key] = thread.length;
+    page.drawn.messages = "";
+    drawMessages();
+  }
+
+  // The "new reply above" notice: shown while an unread thread is out of view.
+  function drawJump(box) {
+    const jump = $("new-replies");
+    const threads = [...box.querySelectorAll("details.thread.unread")];
+    const view = box.getBoundingClientRect();
+    const hidden = threads.filter((t) => {
+      const r = t.getBoundingClientRect();
+      return r.bottom > view.bottom + 1 || r.top < view.top - 1;
+    });
+    for (const t of threads) if (!hidden.includes(t)) setTimeout(() => markSeen(t.dataset.thread), 1500);
+    jump.hidden = hidden.length === 0;
+    jump.onclick = () => {
+      const target = hidden[hidden.length - 1];
+      if (!target) return;
+      target.scrollIntoView({ block: "center" });
+      markSeen(target.dataset.thread);
+    };
   }
 
   function drawMessages() {
@@ -111,11 +154,17 @@
     for (const m of mine) {
       if (m.thread_ts && m.thread_ts !== m.ts) (replies[m.thread_ts] = replies[m.thread_ts] || []).push(m);
     }
-    const nodes = mine.filter((m) => !m.thread_ts || m.thread_ts === m.ts).map((m) => messageNode(m, context, replies[m.ts]));
+    const parents = mine.filter((m) => !m.thread_ts || m.thread_ts === m.ts);
+    for (const m of parents) {
+      const key = seenKey(m.ts);
+      if (!(key in page.seen)) page.seen[key] = (replies[m.ts] || []).length;
+    }
+    const nodes = parents.map((m) => messageNode(m, context, replies[m.ts]));
     if (!nodes.length) nodes.push(el("p", { class: "empty" }, "No messages yet. Type <code>/sms help</code> below, or pick an example."));
     box.replaceChildren(...nodes);
     if (atBottom || !drawMessages.once) box.scrollTop = box.scrollHeight;
     drawMessages.once = true;
+    drawJump(box);
   }
 
   function drawSidebar() {
@@ -187,6 +236,15 @@
       const key = JSON.stringify(phone.messages);
       if (page.drawn.phones[phone.number] === key) continue;
       page.drawn.phones[phone.number] = key;
+      // A phone that just got an SMS comes first, so it is seen (unless you are typing in it).
+      const received = phone.messages.filter((m) => m.direction === "received").length;
+      const before = page.drawn.received[phone.number];
+      page.drawn.received[phone.number] = received;
+      if (before !== undefined && received > before && !region.contains(document.activeElement) && box.firstElementChild !== region) {
+        box.prepend(region);
+        region.classList.add("fresh");
+        setTimeout(() => region.classList.remove("fresh"), 4000);
+      }
       const screen = region.querySelector(".phone-screen");
       screen.replaceChildren(...phone.messages.map((m) => {
         const bubble = el("div", { class: `bubble ${m.direction}` });
@@ -304,6 +362,7 @@
       if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); composer.requestSubmit(); }
     });
     $("global-shortcut").addEventListener("click", () => post("shortcut", { callback_id: "sms_open_form" }));
+    $("messages").addEventListener("scroll", () => drawJump($("messages")), { passive: true });
     $("me").addEventListener("change", (event) => {
       page.me = event.target.value;
       localStorage.setItem("playground-me", page.me);

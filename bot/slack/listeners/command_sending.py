@@ -7,6 +7,7 @@ takes the same path: the large-send question, the send service, the result post.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt import Respond
@@ -17,6 +18,7 @@ from bot.i18n import Translator
 from bot.sending.segments import analyse
 from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.grammar import Reading
+from bot.slack.recipient_labels import remember_names
 from bot.slack.sealed import seal
 from bot.slack.views.command_questions import (
     build_confirm_prompt,
@@ -74,7 +76,7 @@ class CommandSender:
                     ),
                 )
                 return
-            self._post(outcome, command)
+            self._post(outcome, command, draft.recipients)
             missing = self.deps.unreachable(draft.recipients)
             if missing:
                 respond(
@@ -108,7 +110,7 @@ class CommandSender:
             channel_id=command.get("channel_id"),
             response_url=command.get("response_url"),
         ):
-            self._post(outcome, command)
+            self._post(outcome, command, draft.recipients)
 
     def _confirmation(
         self, draft: SendDraft, command: Command
@@ -147,12 +149,15 @@ class CommandSender:
         )
         return build_confirm_prompt(value=value, estimate=estimate, limit=limit, tr=tr)
 
-    def _post(self, outcome: SendOutcome, command: Command) -> None:
+    def _post(
+        self, outcome: SendOutcome, command: Command, tokens: Sequence[str]
+    ) -> None:
         self.deps.poster.post(
             build_result_message(
                 outcome,
                 user_id=command.get("user_id") or "",
                 tr=self.deps.languages.workspace(),
+                names=remember_names(self.deps, tokens, outcome),
             ),
             channel_id=command.get("channel_id"),
             user_id=command.get("user_id"),

@@ -18,10 +18,12 @@ from slack_sdk import WebClient
 from bot.domain import SendDraft
 from bot.errors import InputError, PolicyError
 from bot.i18n import N_, Translator
-from bot.i18n.octopush_hints import localized_hint
+from bot.i18n.octopush_hints import sender_hint
 from bot.phones import sms_warning
 from bot.sending.gateway import GatewayError, gateway_error_text
 from bot.sending.guard import policy_from
+from bot.sending.history import channel_sends
+from bot.sending.recipient_names import RecipientNames
 from bot.slack import ids
 from bot.slack.command_checks import display_tokens, precheck
 from bot.slack.deps import SlackDeps
@@ -188,12 +190,17 @@ class SmsCommandHandlers:
                 )
             elif parsed.action == "history":
                 limit = int(parsed.argument or 10)
-                records = self.deps.service.history(
-                    channel_id=command.get("channel_id"), limit=limit
+                records = channel_sends(
+                    self.deps.service.store,
+                    channel_id=command.get("channel_id"),
+                    limit=limit,
+                )
+                named = RecipientNames(self.deps.service.store).of_many(
+                    record.id for record in records
                 )
                 respond(
                     response_type="ephemeral",
-                    **build_history_message(records, limit=limit, tr=tr),
+                    **build_history_message(records, limit=limit, tr=tr, names=named),
                 )
             elif parsed.action == "send":
                 self._send_command(parsed, command, respond)
@@ -203,7 +210,7 @@ class SmsCommandHandlers:
             elif parsed.action == "oncall":
                 self.paging.oncall_command(parsed, command, respond)
         except GatewayError as error:
-            hint = localized_hint(tr, error.hint)
+            hint = sender_hint(tr, error.hint)
             respond(
                 response_type="ephemeral",
                 text=tr.gettext(

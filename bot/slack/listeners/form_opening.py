@@ -10,14 +10,19 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain import MAX_TEXT_LENGTH
-from bot.errors import InputError
+from bot.domain import MAX_TEXT_LENGTH, Actor, Source
+from bot.errors import InputError, PolicyError
 from bot.slack import ids
 from bot.slack.api import slack_error_code
 from bot.slack.deps import SlackDeps
 from bot.slack.mrkdwn_text import SmsText, slack_to_sms
 from bot.slack.views.emoji_note import emoji_note_block, with_note_after_preview
-from bot.slack.views.modals import ModalContext, build_sms_modal, update_preview
+from bot.slack.views.modals import (
+    ModalContext,
+    build_refusal_modal,
+    build_sms_modal,
+    update_preview,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +62,9 @@ def open_sms_form(
     )
     if converted is not None:
         view = with_note_after_preview(view, emoji_note_block(converted, tr))
+    refusal = _refusal(deps, context)
+    if refusal is not None:  # told now, not after the form was filled in
+        view = build_refusal_modal(refusal.message, refusal.rule, tr)
     if not trigger_id:
         return tr.gettext("Could not open the SMS form (no trigger); try `/sms` again.")
     try:
@@ -67,6 +75,27 @@ def open_sms_form(
         return tr.gettext(
             "Could not open the SMS form (%(code)s); try `/sms` again.", code=code
         )
+    return None
+
+
+def _refusal(deps: SlackDeps, context: ModalContext) -> PolicyError | None:
+    """Why the admin's who/where rules would refuse this person's send, if they would.
+
+    Opened from a conversation, the form is judged from there, as a ``/sms`` typed in
+    it would be. The global shortcut has none: the person picks the channel in the form,
+    so only the people rule is checked (the submission checks the channel chosen).
+    """
+    channel = context.channel_id
+    allowed = deps.settings.sms.allowed_channels
+    if channel is None and allowed:
+        channel = allowed[0]
+    actor = Actor(
+        source=Source.MODAL, slack_user_id=context.user_id, slack_channel_id=channel
+    )
+    try:
+        deps.service.check_actor(actor)
+    except PolicyError as refusal:
+        return refusal
     return None
 
 

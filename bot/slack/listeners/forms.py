@@ -36,6 +36,7 @@ from bot.slack.modal_reader import (
     errors_for_modal,
     read_sms_modal,
 )
+from bot.slack.recipient_labels import remember_names
 from bot.slack.views.blocks import truncate
 from bot.slack.views.command_questions import (
     describe_estimate,
@@ -235,10 +236,8 @@ class SmsFormHandlers:
         if saved is None:
             return refill_form(view, InputError("text", _CANNOT_KEEP), tr)
         summary = tr.ngettext(
-            "%(n)s recipient, %(parts)s SMS each "
-            "(more than SMS_CONFIRM_ABOVE = %(limit)s SMS).",
-            "%(n)s recipients, %(parts)s SMS each "
-            "(more than SMS_CONFIRM_ABOVE = %(limit)s SMS).",
+            "%(n)s recipient, %(parts)s SMS each (more than %(limit)s SMS).",
+            "%(n)s recipients, %(parts)s SMS each (more than %(limit)s SMS).",
             len(request.recipients),
             parts=tr.number(parts),
             limit=self.deps.settings.sms.confirm_above,
@@ -306,7 +305,10 @@ class SmsFormHandlers:
         ):
             poster.post(
                 build_result_message(
-                    outcome, user_id=user_id or "", tr=self.deps.languages.workspace()
+                    outcome,
+                    user_id=user_id or "",
+                    tr=self.deps.languages.workspace(),
+                    names=remember_names(self.deps, draft.recipients, outcome),
                 ),
                 channel_id=channel_id,
                 user_id=user_id,

@@ -11,6 +11,7 @@ from bot.audit.pages import Page
 from bot.audit.records import AuditRecord
 from bot.i18n import N_, translator
 from bot.paging.pager import PageRun
+from bot.sending.recipient_names import RecipientNames
 from bot.sending.service import outcome_from_record
 from bot.slack.listeners.escalations import SlackEscalations
 from bot.slack.listeners.page_posts import PagePosts
@@ -48,10 +49,14 @@ class SlackReceipts:
 
     def _result_post(self, record: AuditRecord) -> dict[str, Any]:
         """A send's post with its receipts as they are now (rendered when sent)."""
+        deliveries = self.posts.tracker.for_audit(record.id)
         post = build_result_message(
-            outcome_from_record(record), user_id=record.slack_user_id or ""
+            outcome_from_record(record),
+            user_id=record.slack_user_id or "",
+            names=RecipientNames(self.posts.deps.service.store).of(record.id),
+            deliveries=deliveries,
         )
-        return with_deliveries(post, self.posts.tracker.for_audit(record.id))
+        return with_deliveries(post, deliveries)
 
     def post_remembered(self, audit_id: int) -> None:
         """A send's post was just remembered: show the receipts that came before it.

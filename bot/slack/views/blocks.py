@@ -70,6 +70,24 @@ def masked_list(
     )
 
 
+def named_list(
+    numbers: Sequence[str],
+    names: Mapping[str, str],
+    shown: int = RECIPIENTS_SHOWN,
+    tr: Translator | None = None,
+) -> str:
+    """:func:`masked_list` with a name before each number the sender named.
+
+    ``Bob Durand (+33 6 •• •• •• 78), +44 7••• ••• 999``; names are escaped.
+    """
+    items = []
+    for number in numbers[:shown]:
+        name = names.get(number)
+        masked = mask_number(number)
+        items.append(f"{escape(name)} ({masked})" if name else masked)
+    return and_more(items, len(numbers), tr)
+
+
 def and_more(shown: Sequence[str], total: int, tr: Translator | None = None) -> str:
     """``a, b and 3 more``: the ``shown`` items of ``total``, the rest counted."""
     head = ", ".join(shown)

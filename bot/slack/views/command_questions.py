@@ -224,7 +224,7 @@ def build_confirm_prompt(
     """
     _ = (tr or translator()).gettext
     text = _(
-        "This send is large: %(estimate)s (more than SMS_CONFIRM_ABOVE = %(limit)s SMS).",
+        "This send is large: %(estimate)s (more than %(limit)s SMS).",
         estimate=estimate,
         limit=limit,
     )

@@ -7,7 +7,7 @@ numbers are masked, text escaped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from bot.audit.records import AuditRecord
@@ -16,9 +16,10 @@ from bot.i18n import N_, Translator, translator
 from bot.slack.views.blocks import (
     chunk_lines,
     escape,
-    masked_list,
     message,
+    named_list,
     person_mention,
+    scrub_numbers,
     section,
     slack_date,
 )
@@ -88,8 +89,7 @@ def build_help_message(
     notes = [
         _(
             "Numbers in national form (`06 12 34 56 78`) are read in the workspace's "
-            "default region (`SMS_DEFAULT_REGION`); write others with `+` and the "
-            "country code."
+            "default country; write others with `+` and the country code."
         ),
         _(
             "One SMS holds 160 characters of the GSM alphabet, or only 70 once the "
@@ -142,9 +142,16 @@ def build_balance_message(
 
 
 def build_history_message(
-    records: Sequence[AuditRecord], *, limit: int, tr: Translator | None = None
+    records: Sequence[AuditRecord],
+    *,
+    limit: int,
+    tr: Translator | None = None,
+    names: Mapping[int, Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """The last sends of a channel, one line each, numbers masked."""
+    """The last sends of a channel, one line each, numbers masked.
+
+    ``names``: per audit id, the recipients the sender named, shown as in the post.
+    """
     tr = tr or translator()
     shown = list(records[: max(limit, 0)])
     if not shown:
@@ -155,7 +162,11 @@ def build_history_message(
         "Last %(n)s sends in this channel",
         len(shown),
     )
-    lines = [f"🗂️ *{title}*", *(_history_line(record, tr) for record in shown)]
+    known = names or {}
+    lines = [
+        f"🗂️ *{title}*",
+        *(_history_line(record, tr, known.get(record.id, {})) for record in shown),
+    ]
     blocks = [section(text) for text in chunk_lines(lines)]
     return message(title, blocks)
 
@@ -168,16 +179,17 @@ _STATUS_WORDS = {
 }
 
 
-def _history_line(record: AuditRecord, tr: Translator) -> str:
+def _history_line(record: AuditRecord, tr: Translator, names: Mapping[str, str]) -> str:
     _ = tr.gettext
     user = record.slack_user_id
     status = _STATUS_WORDS.get(record.status, record.status.value)
     parts = [
         slack_date(record.created_at),
         person_mention(user, tr) if user else _source_name(record.source),
-        masked_list(record.recipients, shown=3, tr=tr) or _("no recipients"),
+        named_list(record.recipients, names, shown=3, tr=tr) or _("no recipients"),
         f"{_STATUS_EMOJI.get(record.status, '')} {_(status)}",
     ]
+    parts.append(_snippet(record, tr))
     if record.simulation:
         parts.append("🧪 " + _("simulation"))
     if record.send_at is not None:
@@ -192,6 +204,21 @@ def _history_line(record: AuditRecord, tr: Translator) -> str:
         code = f"`{escape(record.error_code)}`"
         parts.append(_("error %(code)s", code=code))
     return f"• #{record.id} " + " · ".join(parts)
+
+
+#: Characters of a send's text shown in the history.
+SNIPPET_LENGTH = 40
+
+
+def _snippet(record: AuditRecord, tr: Translator) -> str:
+    """The start of the text on one line, numbers in it masked; or that it was not kept."""
+    if record.text is None:
+        return "_" + tr.gettext("text not kept") + "_"
+    # Masked before it is cut: a number cut in half would no longer look like one.
+    line = scrub_numbers(" ".join(record.text.split()))
+    if len(line) > SNIPPET_LENGTH:
+        line = line[: SNIPPET_LENGTH - 1].rstrip() + "…"
+    return tr.gettext("“%(text)s”", text=escape(line))
 
 
 def _source_name(source: Source) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.errors import InputError, PolicyError
 from bot.i18n import Translator, translator
+from bot.sending.policy import rule_label
 from bot.slack import ids
 from bot.slack.views.blocks import context, escape, field_label, plain, section
 
@@ -107,7 +108,7 @@ def _problem_lines(problem: InputError | PolicyError, tr: Translator) -> list[st
     lines = ["🚫 *" + _("Nothing was sent.") + "* " + _("Fix this and submit again:")]
     if isinstance(problem, PolicyError):
         reason = escape(_(problem.message))
-        return [*lines, f"• *{escape(problem.rule)}*: {reason}"]
+        return [*lines, f"• *{escape(_(rule_label(problem.rule)))}*: {reason}"]
     return lines + [
         f"• *{field_label(field, tr)}*: {escape(_(message))}"
         for field, message in problem.problems.items()

@@ -12,20 +12,24 @@ for an ephemeral answer (English when not given).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.audit.deliveries import Delivery
 from bot.domain import AuditStatus, SendOutcome
 from bot.errors import InputError, PolicyError
 from bot.i18n import Deferred, Translator, translator
-from bot.i18n.octopush_hints import localized_hint
+from bot.i18n.octopush_hints import sender_hint
+from bot.sending.gateway import DeliveryStatus
+from bot.sending.policy import rule_label
 from bot.slack.views.blocks import (
     chunk_lines,
     context,
     escape,
     field_label,
     fields_section,
-    masked_list,
     message,
+    named_list,
     person_mention,
     quote,
     recipients_label,
@@ -38,15 +42,29 @@ from bot.slack.views.blocks import (
 
 
 def build_result_message(
-    outcome: SendOutcome, *, user_id: str, tr: Translator | None = None
+    outcome: SendOutcome,
+    *,
+    user_id: str,
+    tr: Translator | None = None,
+    names: Mapping[str, str] | None = None,
+    deliveries: Sequence[Delivery] = (),
 ) -> dict[str, Any]:
-    """The channel post for one attempt: what happened, what it cost, who did it."""
+    """The channel post for one attempt: what happened, what it cost, who did it.
+
+    ``names``: the recipients the sender named (a directory name, a mention), shown
+    before their masked number. ``deliveries``: the receipts so far; once one says
+    "not delivered", the header says how many of the recipients got it.
+    """
     tr = tr or translator()
     _ = tr.gettext
+    names = names or {}
     if outcome.status is AuditStatus.PENDING:
-        return _pending_message(outcome, user_id=user_id, tr=tr)
+        return _pending_message(outcome, user_id=user_id, tr=tr, names=names)
     if outcome.status is AuditStatus.SENT:
         title, fallback, pairs = _sent_parts(outcome, tr)
+        undelivered = _undelivered(outcome, deliveries, tr)
+        if undelivered is not None:
+            title, fallback = undelivered
     else:
         title = "❌ *" + _("SMS not sent") + "*"
         fallback = "❌ " + _(
@@ -89,7 +107,8 @@ def build_result_message(
         )
     count = len(request.recipients)
     label = recipients_label(count, tr=tr)
-    blocks.append(section(f"*{label}:* {masked_list(request.recipients, tr=tr)}"))
+    shown = named_list(request.recipients, names, tr=tr)
+    blocks.append(section(f"*{label}:* {shown}"))
     if request.text:
         blocks.append(section(quote(request.text)))
     badges = _badges(outcome, tr)
@@ -112,7 +131,7 @@ def build_rejection_message(
             + _("Nothing was sent:")
             + "* "
             + _("a rule set by your admins refused it."),
-            f"• *{escape(error.rule)}*: {escape(reason)}",
+            f"• *{escape(_(rule_label(error.rule)))}*: {escape(reason)}",
         ]
         fallback = _("Nothing was sent: %(reason)s", reason=reason)
     else:
@@ -193,7 +212,7 @@ def _failure_blocks(outcome: SendOutcome, tr: Translator) -> list[dict[str, Any]
     blocks = [
         section("*" + _("Octopush said:") + "* " + escape(truncate(reason, 1000)))
     ]
-    hint = localized_hint(tr, outcome.error_hint)
+    hint = sender_hint(tr, outcome.error_hint)
     if hint:
         shown = escape(truncate(scrub_numbers(hint), 1000))
         blocks.append(section("*" + _("What to do:") + "* " + shown))
@@ -211,8 +230,37 @@ def _failure_blocks(outcome: SendOutcome, tr: Translator) -> list[dict[str, Any]
     return blocks
 
 
+def _undelivered(
+    outcome: SendOutcome, deliveries: Sequence[Delivery], tr: Translator
+) -> tuple[str, str] | None:
+    """The header and fallback once receipts say some recipients did not get it."""
+    failed = {d.number for d in deliveries if _delivery_failed(d.status)}
+    if not failed:
+        return None
+    _ = tr.gettext
+    total = len(outcome.request.recipients)
+    reached = max(total - len(failed), 0)
+    audit = _("(audit #%(audit_id)s)", audit_id=outcome.audit_id)
+    if reached == 0:
+        words = _("SMS not delivered")
+        return f"❌ *{words}*", f"❌ {words} {audit}"
+    words = _("SMS sent to %(reached)s of %(total)s", reached=reached, total=total)
+    return f"⚠️ *{words}*", f"⚠️ {words} {audit}"
+
+
+def _delivery_failed(status: str) -> bool:
+    try:
+        return DeliveryStatus(status).is_failure
+    except ValueError:
+        return False
+
+
 def _pending_message(
-    outcome: SendOutcome, *, user_id: str, tr: Translator
+    outcome: SendOutcome,
+    *,
+    user_id: str,
+    tr: Translator,
+    names: Mapping[str, str],
 ) -> dict[str, Any]:
     _ = tr.gettext
     text = "⏳ " + _(
@@ -227,7 +275,7 @@ def _pending_message(
     blocks = [
         section(text),
         section(
-            f"*{label}:* {masked_list(request.recipients, tr=tr)}\n"
+            f"*{label}:* {named_list(request.recipients, names, tr=tr)}\n"
             f"*{requested}:* {person_mention(user_id, tr)}"
         ),
         context(_("audit #%(audit_id)s", audit_id=outcome.audit_id)),

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.domain import MAX_TEXT_LENGTH, Purpose, SmsType
 from bot.i18n import N_, Translator, translator
+from bot.sending.policy import rule_label
 from bot.sending.segments import analyse
 from bot.slack import ids
 from bot.slack.views.blocks import (
@@ -323,3 +324,24 @@ def _show(char: str) -> str:
 def _given(value: object) -> str | None:
     """A metadata field that is a non-empty string, else None."""
     return value if isinstance(value, str) and value else None
+
+
+def build_refusal_modal(
+    reason: str, rule: str, tr: Translator | None = None
+) -> dict[str, Any]:
+    """What opens instead of the form for someone the admin's rules do not let send.
+
+    Said when the form is asked for, not after it was filled in; ``reason`` is the
+    refusal's own message (translated here), ``rule`` its setting, shown in plain words.
+    """
+    tr = tr or translator()
+    _ = tr.gettext
+    return {
+        "type": "modal",
+        "title": plain(_("Send an SMS"), 24),
+        "close": plain(_("Close"), 24),
+        "blocks": [
+            section("🚫 *" + _("You cannot send SMS.") + "*"),
+            section(f"*{escape(_(rule_label(rule)))}*: {escape(_(reason))}"),
+        ],
+    }

@@ -238,8 +238,8 @@ def build_oncall_message(
             [
                 section(
                     _(
-                        "No rotation is defined in SMS_DIRECTORY; see the README "
-                        "(directory file)."
+                        "No rotation is defined yet: an admin adds them to the "
+                        "bot's directory file (see the README)."
                     )
                 )
             ],

@@ -232,12 +232,12 @@ def test_an_unknown_name_after_a_comma_is_named_and_nobody_is_texted(
 @pytest.mark.parametrize(
     ("settings", "typed", "rule"),
     [
-        ({"allowed_channels": "C9"}, "+33612345678 hi", "SMS_ALLOWED_CHANNELS"),
-        ({"allowed_users": "U7"}, "+33612345678 hi", "SMS_ALLOWED_USERS"),
+        ({"allowed_channels": "C9"}, "+33612345678 hi", "Where SMS may be sent from"),
+        ({"allowed_users": "U7"}, "+33612345678 hi", "Who may send SMS"),
         (
             {"max_recipients": 1},
             "+33612345678, +33698765432 hi",
-            "SMS_MAX_RECIPIENTS",
+            "Recipients per send",
         ),
     ],
 )
