@@ -191,7 +191,8 @@ def _shown(token: str) -> str:
     if mention is None:
         return token
     label, user_id = mention.group(2), mention.group(1).upper()
-    return f"@{label}" if label else f"<@{user_id}>"
+    # Answers are escaped, so Slack would show ``<@U…>`` as typed markup: the id it is.
+    return f"@{label}" if label else f"@{user_id}"
 
 
 def no_such_rotation(typed: str, directory: Directory) -> str:

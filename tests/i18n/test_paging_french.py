@@ -326,8 +326,9 @@ def test_a_page_that_reached_nobody_is_french_and_keeps_the_slack_tokens(
         ),
         (
             "oncall set db-oncall <@UNOBODY> for 4h",
-            "n'est pas dans l'annuaire (aucune personne n'a slack: UNOBODY)",
-            "is not in the directory (no person has slack: UNOBODY)",
+            "@UNOBODY n'est pas dans l'annuaire (aucune personne n'y a l'identifiant "
+            "Slack UNOBODY)",
+            "is not in the directory (no person there has the Slack id UNOBODY)",
         ),
         (
             "oncall set db-oncall carol until 2026-11-01 09:00",
@@ -355,6 +356,7 @@ def test_oncall_refusals_follow_their_readers_language(
     assert answer["response_type"] == "ephemeral"
     assert french in all_text(answer)
     assert english not in all_text(answer)
+    assert "&lt;@" not in all_text(answer)  # a mention is shown as @name, never markup
     harness.command(typed, user="U2", trigger="t-en")
     answer = harness.webhooks(2)[1]
     assert english in all_text(answer)
