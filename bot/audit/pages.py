@@ -220,8 +220,9 @@ class PageStore:
         The move kept its request id before the SMS; an audit record under it with
         no audit id on the page means the mover stopped after sending, before
         :meth:`add_audit_id` re-armed the timer: the timer that is due is the move's
-        grace, not ``escalate_after``. None otherwise, and for the first member
-        (whose timer is written with the page).
+        grace, not ``escalate_after``. None otherwise, for the first member (whose
+        timer is written with the page), and when that SMS was refused or failed:
+        the member cannot be reached, so the page moves on at once.
         """
         if page.member_index == 0 or len(page.audit_ids) > page.member_index:
             return None
@@ -233,6 +234,7 @@ class PageStore:
             .where(
                 page_requests.c.page_id == page.id,
                 page_requests.c.member_index == page.member_index,
+                audit_records.c.status.in_(_TEXTED),
             )
             .order_by(audit_records.c.id)
             .limit(1)

@@ -164,6 +164,29 @@ def test_a_move_whose_sms_went_out_unrecorded_is_not_escalated_early(
     assert octopush.numbers() == [NUMBERS[m] for m in (first, second, third)]
 
 
+def test_a_move_whose_sms_was_refused_and_left_unrecorded_moves_on_at_the_grace(
+    start: Callable[..., SlackHarness],
+    octopush: FakeOctopush,
+    directory_file: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Octopush refused the second member's number, then the process died before
+    recording it: nobody was texted, so the third is paged once the grace ran out."""
+    dead, (first, second, third) = paged(start, directory_file, WITH_TIMER)
+    octopush.refused.add(NUMBERS[second])
+    clock.advance(ESCALATE_AFTER.total_seconds())
+    die_at(monkeypatch, dead.stack.escalations.pager.pages, "add_audit_id")
+    with pytest.raises(Died):
+        dead.stack.escalations.run_escalations()
+    bury(dead)
+    escalations = start().stack.escalations
+    clock.advance(GRACE_S)
+    (run,) = escalations.run_escalations()
+    assert run.reached is not None and run.reached.member == third
+    assert octopush.numbers() == [NUMBERS[m] for m in (first, second, third)]
+
+
 def test_a_failover_killed_before_its_sms_without_escalate_after_is_finished(
     start: Callable[..., SlackHarness],
     octopush: FakeOctopush,
