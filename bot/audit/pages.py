@@ -66,6 +66,15 @@ class Page:
         return self.members[self.member_index]
 
     @property
+    def escalates_at(self) -> datetime | None:
+        """When the timer pages the next member, as far as is known: None while the
+        current member's SMS is not recorded on the page (the timer is still the
+        move's grace, restarted once that SMS is recorded)."""
+        if self.member_index > 0 and len(self.audit_ids) <= self.member_index:
+            return None
+        return self.next_escalation_at
+
+    @property
     def next_member(self) -> str | None:
         index = self.member_index + 1
         return self.members[index] if index < len(self.members) else None

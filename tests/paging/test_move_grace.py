@@ -14,11 +14,17 @@ from typing import Any
 import pytest
 
 from bot.audit.pages import MOVE_GRACE, PageState, PageStore
+from bot.paging.pager import WRITE_TRIES
 from tests.conftest import FakeClock, SlackHarness
-from tests.paging.conftest import DIRECTORY, NUMBERS, FakeOctopush
+from tests.paging.conftest import (
+    DIRECTORY,
+    NUMBERS,
+    FakeOctopush,
+    inject_store_faults,
+)
 from tests.paging.test_failover import order
 from tests.paging.test_store_failures import handled
-from tests.slack.listeners.test_commands import wait_until
+from tests.slack.listeners.test_commands import all_text, wait_until
 from tests.slack.listeners.test_pages import posted, receipt
 
 ESCALATE_AFTER = timedelta(minutes=10)
@@ -47,6 +53,10 @@ def bury(harness: SlackHarness) -> None:
     assert harness.web is not None
     harness.web.close()
     harness.stack.updates.stop(flush=False)
+
+
+def page_updates(harness: SlackHarness) -> list[str]:
+    return [all_text(call.args) for call in harness.slack.calls("chat.update")]
 
 
 def paged(
@@ -304,3 +314,30 @@ def test_recording_an_sms_after_an_acknowledgement_arms_no_timer(
     assert page.audit_ids[1] == texted_second.id and page.next_escalation_at is None
     clock.advance(GRACE_S)
     assert pager.escalate_due(resolve=None) == []
+
+
+def test_a_post_shows_no_escalation_time_while_the_move_is_in_its_grace(
+    start: Callable[..., SlackHarness],
+    octopush: FakeOctopush,
+    directory_file: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second member's SMS could not be recorded: the timer is the move's grace,
+    so the post does not announce that time as when the third member is paged."""
+    harness, (first, second, third) = paged(start, directory_file, WITH_TIMER)
+    faults = inject_store_faults(harness, monkeypatch)
+    clock.advance(ESCALATE_AFTER.total_seconds())
+    faults.fail("index a page attempt", times=WRITE_TRIES)
+    (run,) = harness.stack.escalations.run_escalations()
+    assert run.reached is not None and run.reached.member == second
+    assert run.problems
+    wait_until(lambda: harness.stack.updates.idle())
+    (post,) = [p for p in page_updates(harness) if "Page for" in p][-1:]
+    assert "Waiting for an acknowledgement" in post
+    assert f"pages *{third}* at" not in post
+
+    clock.advance(GRACE_S)  # the grace timer records the SMS: the time is known
+    assert harness.stack.escalations.run_escalations() == []
+    page = harness.stack.escalations.pager.pages.get(1)
+    assert page.escalates_at == clock.at + ESCALATE_AFTER
