@@ -24,6 +24,13 @@ from bot.audit.tables import audit_records, page_audits, page_requests, pages
 #: Audit ``source`` of the system's own page sends (escalations, failovers).
 ESCALATION_SOURCE = "escalation"
 
+#: How long a move to the next member may take to text them and record that SMS.
+#: The move's compare-and-set arms the timer this far ahead (or ``escalate_after``
+#: when shorter); recording the SMS re-arms it to ``escalate_after``. When the mover
+#: stopped in between (a crash), the timer loop of any instance finds the page due
+#: this soon and finishes the move (read at each move, so tests may shorten it).
+MOVE_GRACE = timedelta(seconds=60)
+
 #: Audit statuses whose numbers a page texted (``pending``: Octopush may have been
 #: called, the record was not completed yet).
 _TEXTED = ("sent", "pending")
@@ -58,6 +65,15 @@ class Page:
     @property
     def current_member(self) -> str:
         return self.members[self.member_index]
+
+    @property
+    def escalates_at(self) -> datetime | None:
+        """When the timer pages the next member, as far as is known: None while the
+        current member's SMS is not recorded on the page (the timer is still the
+        move's grace, restarted once that SMS is recorded)."""
+        if self.member_index > 0 and len(self.audit_ids) <= self.member_index:
+            return None
+        return self.next_escalation_at
 
     @property
     def next_member(self) -> str | None:
@@ -208,10 +224,39 @@ class PageStore:
             found = conn.execute(query).scalar()
         return str(found) if found is not None else None
 
+    def unrecorded_sms(self, page: Page) -> int | None:
+        """The audit id of the current member's SMS when the page never recorded it.
+
+        The move kept its request id before the SMS; an audit record under it with
+        no audit id on the page means the mover stopped after sending, before
+        :meth:`add_audit_id` re-armed the timer: the timer that is due is the move's
+        grace, not ``escalate_after``. None otherwise, for the first member (whose
+        timer is written with the page), and when that SMS was refused or failed:
+        the member cannot be reached, so the page moves on at once.
+        """
+        if page.member_index == 0 or len(page.audit_ids) > page.member_index:
+            return None
+        query = (
+            sa.select(audit_records.c.id)
+            .join(
+                page_requests, page_requests.c.request_id == audit_records.c.request_id
+            )
+            .where(
+                page_requests.c.page_id == page.id,
+                page_requests.c.member_index == page.member_index,
+                audit_records.c.status.in_(_TEXTED),
+            )
+            .order_by(audit_records.c.id)
+            .limit(1)
+        )
+        with self._store.transaction("find an unrecorded page SMS") as conn:
+            found = conn.execute(query).scalar()
+        return int(found) if found is not None else None
+
     def rearm(self, page: Page) -> Page | None:
-        """Restart the current member's escalation timer (compare-and-set): the one
-        caller that wins resumes an unsent move; None when the page changed."""
-        return self._move(page, next_escalation_at=self._following(page))
+        """Restart the move's grace timer (compare-and-set): the one caller that wins
+        resumes an unsent move; None when the page changed."""
+        return self._move(page, next_escalation_at=self._grace(page))
 
     def sms_ids(self, page: Page) -> list[int]:
         """The audit ids of the page's SMS: those it recorded, and those found by the
@@ -283,16 +328,22 @@ class PageStore:
         The one compare-and-set behind every move: the escalation timer, a failed
         receipt and an immediate failover all go through it, so when two instances
         race for the same move exactly one wins and pages the next member.
-        ``request_id`` (the next member's SMS) is kept in the same write.
+        ``request_id`` (the next member's SMS) is kept in the same write, and the
+        timer is set to the move's grace (:data:`MOVE_GRACE`): if the SMS is never
+        recorded (the mover died), the timer loop finishes the move soon.
         """
         index = page.member_index + 1
         if index >= len(page.members):
             return self.exhaust(page)
+        if request_id is None:
+            return self._move(
+                page, member_index=index, next_escalation_at=self._following(page)
+            )
         return self._move(
             page,
-            request=(index, request_id) if request_id is not None else None,
+            request=(index, request_id),
             member_index=index,
-            next_escalation_at=self._following(page),
+            next_escalation_at=self._grace(page),
         )
 
     def exhaust(self, page: Page) -> Page | None:
@@ -311,7 +362,9 @@ class PageStore:
         the page and the member through it. Retried on a concurrent acknowledgement.
         A slot left empty by an earlier failed write is kept as 0 (the page still
         finds that SMS by its request id); recording the same attempt twice (a
-        resumed move) changes nothing.
+        resumed move) changes nothing. Recording the current member's SMS on an open
+        page with a timer re-arms it in the same write, to ``escalate_after`` from
+        now (None when the page has none): the member gets their full time.
         """
         with self._store.transaction("index a page attempt", write=True) as conn:
             insert_or_ignore(
@@ -329,11 +382,16 @@ class PageStore:
             if audit_id in current.audit_ids:
                 return current
             ids[index] = audit_id
-            moved = self._move(
-                current,
-                from_states=tuple(PageState),
-                audit_ids=[*ids, *current.audit_ids[index + 1 :]],
-            )
+            changes: dict[str, Any] = {
+                "audit_ids": [*ids, *current.audit_ids[index + 1 :]]
+            }
+            if (
+                current.state is PageState.OPEN
+                and current.member_index == index
+                and current.next_escalation_at is not None
+            ):
+                changes["next_escalation_at"] = self._following(current)
+            moved = self._move(current, from_states=tuple(PageState), **changes)
             if moved is not None:
                 return moved
             current = self.get(page.id)
@@ -362,6 +420,14 @@ class PageStore:
 
     def _following(self, page: Page) -> datetime | None:
         return self.now() + page.escalate_after if page.escalate_after else None
+
+    def _grace(self, page: Page) -> datetime:
+        """When a move's SMS, if never recorded, is looked at again: never later
+        than the member's own escalate_after would have been."""
+        grace = MOVE_GRACE
+        if page.escalate_after is not None:
+            grace = min(grace, page.escalate_after)
+        return self.now() + grace
 
     def _closing(self) -> dict[str, Any]:
         return {"text": None} if self._store.redact_text else {}

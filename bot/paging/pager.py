@@ -43,6 +43,10 @@ PAGE_LEVEL_RULES = frozenset(
 WRITE_TRIES = 3
 WRITE_PAUSE_S = 0.05
 
+#: Claims of a failover tried again when the page changed under them without
+#: moving (its timer re-armed, an audit id recorded): bounded, each is one read.
+CLAIM_RETRIES = 5
+
 
 class Pager:
     """Starts pages, fails over, acknowledges and escalates the ones nobody acknowledged."""
@@ -170,6 +174,17 @@ class Pager:
             unsent = self.pages.unsent_request(due)
             if unsent is not None:  # the member the last move claimed was not texted
                 run = self._resume(due, unsent, cause="escalation", resolve=resolve)
+            elif (sms := self.pages.unrecorded_sms(due)) is not None:
+                # The move texted its member, then stopped before recording it: the
+                # grace ran out, not the member's time. Record it, which re-arms
+                # the timer to escalate_after from now; the member is never skipped.
+                logger.warning(
+                    "page #%s: recording the SMS to %s that its move left unrecorded",
+                    due.id,
+                    due.current_member,
+                )
+                self.pages.add_audit_id(due, sms)
+                continue
             else:
                 run = self._move_on(
                     due,
@@ -234,8 +249,9 @@ class Pager:
 
         A failover or timer claims the next member before texting them; when the
         sender stopped in between (a crash, a database failure), the retried receipt
-        of the previous member or the next timer lands here. The timer is restarted
-        by a compare-and-set (one instance wins), and the SMS goes under the request
+        of the previous member or the next timer lands here. The move's grace timer
+        is restarted by a compare-and-set (one instance wins; recording the SMS
+        re-arms it to ``escalate_after``), and the SMS goes under the request
         id kept with the claim, so a send still under way elsewhere is recognised as
         a duplicate by the send path: nobody is texted twice. None when there is
         nothing left to do.
@@ -294,10 +310,16 @@ class Pager:
         """
         problems = [] if problems is None else problems
         current = page
+        retries = CLAIM_RETRIES
         while True:
             request_id = new_request_id()
             claimed = self.pages.claim_next(current, request_id=request_id)
             if claimed is None:
+                fresh = self._unmoved(current, cause, attempts)
+                if fresh is not None and retries > 0:
+                    retries -= 1
+                    current = fresh
+                    continue
                 if not attempts:
                     return None  # another instance took this move
                 return self._run(current, attempts, cause, previous, reason, problems)
@@ -322,6 +344,22 @@ class Pager:
             current = self._remember(claimed, attempt, problems)
             if attempt.reached:
                 return self._run(current, attempts, cause, previous, reason, problems)
+
+    def _unmoved(self, page: Page, cause: str, attempts: list[Attempt]) -> Page | None:
+        """The page as it is now, when a lost claim still has to move it on.
+
+        A claim loses when the page's version moved: another instance moved it on
+        or it was acknowledged (nothing to do), or only its timer or audit ids
+        changed (a grace timer recording its member's SMS, a late write). A failed
+        receipt or a failed attempt must move on regardless of the timer, so then
+        the claim is tried again; a timer's move is not (its timer was re-armed).
+        """
+        if cause != "failover" and not attempts:
+            return None
+        fresh = self.pages.get(page.id)
+        if fresh.state is not PageState.OPEN or fresh.member_index != page.member_index:
+            return None
+        return fresh
 
     def remember_post(self, page_id: int, *, channel: str, ts: str) -> str | None:
         """Remember the page's Slack post (trying a few times); the problem if not.

@@ -293,11 +293,11 @@ def _state_line(page: Page, tr: Translator) -> str:
     if page.state is PageState.EXHAUSTED:
         return "🚨 " + _("*Nobody acknowledged this page.* Every member was paged.")
     following = page.next_member
-    if following and page.next_escalation_at:
+    if following and page.escalates_at:
         return "⏳ " + _(
             "Waiting for an acknowledgement; pages *%(member)s* at %(when)s",
             member=escape(following),
-            when=slack_date(page.next_escalation_at),
+            when=slack_date(page.escalates_at),
         )
     return "⏳ " + _(
         "Waiting for an acknowledgement (press the button, or reply ACK to the SMS)"
