@@ -253,6 +253,29 @@ class PageStore:
             found = conn.execute(query).scalar()
         return int(found) if found is not None else None
 
+    def never_started(self, page: Page) -> bool:
+        """Whether the page's first SMS never went out, though the page row remains.
+
+        A page whose first send failed before Octopush was called is discarded and the
+        person told so; when that delete failed too (a database outage), the row is
+        left with its timer. The timer must not escalate it: the person was told the
+        page failed. True when the first member's request id is known, the page
+        recorded no SMS, and no audit record under that id is sent or pending.
+        """
+        if page.member_index != 0 or any(page.audit_ids):
+            return False
+        texted = sa.exists().where(
+            audit_records.c.request_id == page_requests.c.request_id,
+            audit_records.c.status.in_(_TEXTED),
+        )
+        query = sa.select(page_requests.c.request_id).where(
+            page_requests.c.page_id == page.id,
+            page_requests.c.member_index == 0,
+            ~texted,
+        )
+        with self._store.transaction("find a page that never started") as conn:
+            return conn.execute(query).first() is not None
+
     def rearm(self, page: Page) -> Page | None:
         """Restart the move's grace timer (compare-and-set): the one caller that wins
         resumes an unsent move; None when the page changed."""

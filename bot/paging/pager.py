@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from bot.audit import AuditStore
-from bot.audit.pages import Page, PageState, PageStore
+from bot.audit.pages import MOVE_GRACE, Page, PageState, PageStore
 from bot.directory.source import DirectorySource
 from bot.domain import Actor, Purpose, SendDraft, SendOutcome, SmsType, Source
 from bot.errors import AuditStoreError, InputError, PolicyError
@@ -171,6 +171,13 @@ class Pager:
         """Fire every due timer once; safe to call from several instances at once."""
         done = []
         for due in self.pages.due():
+            if self.pages.never_started(due):
+                if self.now() - due.created_at >= MOVE_GRACE:
+                    # Its first send failed and the discard failed with it: the
+                    # person was told the page failed, so it is never escalated.
+                    logger.warning("page #%s never started: discarded", due.id)
+                    self._discard_quietly(due.id)
+                continue  # else its first send may still be on its way: look again
             unsent = self.pages.unsent_request(due)
             if unsent is not None:  # the member the last move claimed was not texted
                 run = self._resume(due, unsent, cause="escalation", resolve=resolve)

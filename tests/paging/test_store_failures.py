@@ -262,6 +262,33 @@ def test_a_page_whose_first_send_failed_before_octopush_never_escalates(
     assert octopush.bodies == []
 
 
+def test_a_page_whose_first_send_and_discard_failed_is_never_escalated(
+    start: Callable[..., SlackHarness],
+    octopush: FakeOctopush,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: FakeClock,
+) -> None:
+    """The same outage also breaks the discard: the page row and its timer remain.
+    The person was told nothing more was done, so the timer drops the page instead
+    of paging the next member ("alice did not acknowledge" would be a lie)."""
+    harness = start()
+    faults = inject_store_faults(harness, monkeypatch)
+    faults.fail("take the send lock", "discard a page", times=1)
+    harness.command("page db-oncall DB down")
+    (reply,) = harness.webhooks()
+    assert "nothing more was done" in all_text(reply)
+    assert "discard a page" in faults.failed
+    with harness.store.transaction("count pages") as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM pages")).scalar() == 1
+    clock.advance(2)  # escalate_after ran out, but not the grace of a first send
+    assert harness.stack.escalations.run_escalations() == []
+    clock.advance(120)
+    assert harness.stack.escalations.run_escalations() == []
+    assert octopush.bodies == []
+    with harness.store.transaction("count pages") as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM pages")).scalar() == 0
+
+
 def test_a_failover_whose_slack_report_fails_is_logged_not_retried(
     start: Callable[..., SlackHarness],
     octopush: FakeOctopush,
