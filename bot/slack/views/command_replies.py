@@ -90,6 +90,7 @@ def build_help_message(
         _("`/sms 0612345678, @alice Disk full on db-2`"),
         _("`/sms page db-oncall Replication lag over 5 minutes`"),
         "`/sms history 20`",
+        "`/sms cancel sms_5fec89fe97109`",
     ]
     notes = [
         _(
