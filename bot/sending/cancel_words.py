@@ -7,6 +7,7 @@ check before counting on it".
 from __future__ import annotations
 
 from bot.i18n import N_
+from bot.octopush import OctopushConnectionError
 from bot.sending.cancel import CancelResult, CancelVerdict
 from bot.sending.gateway import gateway_error_text
 
@@ -51,6 +52,12 @@ def cancel_words(result: CancelResult, ticket: str) -> str:
             audit_id=audit_id,
         )
     error = gateway_error_text(result.error) if result.error else N_("no answer")
+    if isinstance(result.error, OctopushConnectionError):
+        return N_(
+            "Not cancelled: Octopush could not be reached (%(error)s). The send is "
+            "still scheduled; try again in a minute.",
+            error=error,
+        )
     if result.earlier_unrecorded:
         return N_(
             "Octopush refused (%(error)s). An earlier cancel of this send reached "

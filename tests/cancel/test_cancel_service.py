@@ -234,3 +234,37 @@ def test_sms_bot_cancel_cancels_and_says_so(
     assert again.returncode == 2
     assert "No send with the ticket sms_unknown" in again.stderr
     assert len(cancel_calls(httpserver)) == 1
+
+
+def test_octopush_out_of_reach_is_not_called_a_refusal(
+    db: AuditStore, httpserver: HTTPServer
+) -> None:
+    record_id = scheduled(db)
+    unreachable = OctopushClient(
+        api_login="ops@example.com",
+        api_key=OCTOPUSH_KEY,
+        base_url="http://127.0.0.1:9/v1/public",
+        timeout=(0.5, 0.5),
+        backoff=0,
+    )
+    try:
+        result = CancelService(octopush=unreachable, store=db).cancel(
+            db.get(record_id), by="U1"
+        )
+    finally:
+        unreachable.close()
+    assert result.verdict is CancelVerdict.REFUSED
+    said = cancel_words(result, TICKET)
+    assert "could not be reached" in said and "still scheduled" in said
+    assert OCTOPUSH_KEY not in said
+    stored = db.get(record_id)
+    assert stored.status is AuditStatus.SENT and stored.claimed_by is None
+
+
+def test_sms_admins_is_read_like_the_allowed_users(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.config import SmsSettings
+
+    monkeypatch.setenv("SMS_ADMINS", " UADMIN, U2 ,")
+    assert SmsSettings(_env_file=None).admins == ["UADMIN", "U2"]  # type: ignore[call-arg]
