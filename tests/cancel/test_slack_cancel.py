@@ -12,11 +12,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 
 from bot.audit.records import AuditRecord
+from bot.audit.tables import audit_records
 from bot.domain import AuditStatus
 from bot.slack import ids
 from tests.conftest import SENT, SlackHarness
@@ -260,3 +263,29 @@ def test_history_shows_a_cancelled_send(
     harness.settle()
     harness.command("history", channel="C9", trigger="t-h")
     assert "↩️ cancelled" in answers(harness)
+
+
+def test_a_press_too_late_answers_why_and_takes_the_button_away(
+    make_harness: MakeHarness, httpserver: HTTPServer
+) -> None:
+    octopush_accepts(httpserver)
+    harness = make_harness()
+    record, post = schedule(harness, minutes=60)
+    button = cancel_button(post)
+    assert button is not None
+    # Time passes: the send now goes out in 5 minutes.
+    soon = datetime.now(UTC) + timedelta(minutes=5)
+    with harness.store.transaction("move the send", write=True) as conn:
+        conn.execute(
+            sa.update(audit_records)
+            .where(audit_records.c.id == record.id)
+            .values(send_at=soon)
+        )
+    press_cancel(harness, button["value"], user="U1")
+    said = answers(harness)
+    assert "too late" in said and "more than 10 minutes before" in said
+    assert cancels(httpserver) == []
+    assert harness.store.get(record.id).status is AuditStatus.SENT
+    (update,) = harness.slack.wait_for("chat.update")
+    assert cancel_button(update.args) is None
+    assert "SMS scheduled for" in all_text(update.args)
