@@ -4,6 +4,8 @@
 cost (a price per SMS) and the credit left, which goes down; ``GET /wallet/check-balance``
 answers the credit. The page can make the next send fail with a documented code.
 A little after each premium send, a delivery receipt goes to the bot's callback URL.
+``DELETE /sms-campaign/cancel`` takes back a scheduled send by Octopush's rules
+(:mod:`bot.playground.sim_cancel`).
 """
 
 from __future__ import annotations
