@@ -149,6 +149,8 @@ class SmsSettings(BaseSettings):
     allowed_users: CommaList = ()
     allowed_usergroups: CommaList = ()
     allowed_channels: CommaList = ()
+    #: ``SMS_ADMINS``: Slack user ids who may cancel anyone's scheduled send.
+    admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_recipients: int = Field(default=50, ge=1)
     rate_limit: str = "30/hour"
     daily_budget: float | None = Field(default=None, ge=0)
@@ -173,6 +175,7 @@ class SmsSettings(BaseSettings):
         "allowed_users",
         "allowed_usergroups",
         "allowed_channels",
+        "admins",
         "blocked_numbers",
         "ack_words",
         mode="before",

@@ -25,7 +25,9 @@ from bot.octopush.models import Purpose as Purpose
 from bot.octopush.models import SmsType as SmsType
 
 #: Words ``/sms`` reads as sub-commands, so they can never be directory names.
-COMMAND_WORDS = frozenset({"form", "help", "balance", "history", "page", "oncall"})
+COMMAND_WORDS = frozenset(
+    {"form", "help", "balance", "history", "page", "oncall", "cancel"}
+)
 
 
 class Source(StrEnum):
@@ -47,6 +49,8 @@ class AuditStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     REJECTED = "rejected"
+    #: A scheduled send taken back at Octopush before it went out (``/sms cancel``).
+    CANCELLED = "cancelled"
 
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(minute|hour|day)\s*$")
@@ -148,6 +152,9 @@ class SendOutcome(BaseModel):
     #: shown with the result, so nobody resends an SMS that went out. Deferred texts
     #: (:mod:`bot.i18n`) stay as given, so they stay translatable.
     problems: tuple[Translatable, ...] = ()
+    #: Who cancelled a scheduled send (a Slack user id, or None from the CLI), and when.
+    cancelled_by: str | None = None
+    cancelled_at: datetime | None = None
 
     @property
     def ok(self) -> bool:

@@ -119,7 +119,8 @@ class SendLedger:
         completes meanwhile is counted once, as spent or as in flight, never neither.
 
         Spent counts sent records and batched sends that stopped part-way (``failed``
-        with the cost of what went out).
+        with the cost of what went out); a cancelled scheduled send only when Octopush
+        kept its cost.
         """
         real = (_t.c.simulation.is_(False), _t.c.created_at >= since)
         in_flight = sa.select(
@@ -132,7 +133,10 @@ class SendLedger:
             sa.cast(sa.null(), sa.JSON),
             sa.func.coalesce(sa.func.sum(_t.c.total_cost), 0.0),
         ).where(
-            _t.c.status.in_([AuditStatus.SENT.value, AuditStatus.FAILED.value]),
+            sa.or_(
+                _t.c.status.in_([AuditStatus.SENT.value, AuditStatus.FAILED.value]),
+                _cancelled_unrefunded(),
+            ),
             _t.c.total_cost.is_not(None),
             *real,
         )
@@ -240,3 +244,11 @@ def lock_id(key: str) -> int:
     """A stable signed 64-bit advisory lock id for ``key``, the same in every process."""
     digest = hashlib.blake2b(f"sms-bot:{key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def _cancelled_unrefunded() -> sa.ColumnElement[bool]:
+    """A cancelled send whose cost Octopush did not give back: still spent."""
+    return sa.and_(
+        _t.c.status == AuditStatus.CANCELLED.value,
+        _t.c.cancel_refunded.is_not(True),
+    )

@@ -83,6 +83,11 @@ class AuditRecord(BaseModel):
     claimed_until: AwareDatetime | None = None
     #: The caller's ``--request-id`` when this attempt is one of several tried under it.
     request_key: str | None = None
+    #: A cancelled scheduled send: when, by whom (Slack user id, or ``cli``), and
+    #: whether Octopush gave its cost back (then the day's budget leaves it out).
+    cancelled_at: AwareDatetime | None = None
+    cancelled_by: str | None = None
+    cancel_refunded: bool | None = None
 
     def contract_dict(self) -> dict[str, Any]:
         """The contract fields only, in contract order, ready for JSON or CSV output."""

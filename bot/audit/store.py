@@ -272,9 +272,16 @@ class AuditStore:
         return int(count), (_aware_or_utc(oldest) if oldest is not None else None)
 
     def spent_since(self, since: datetime) -> float:
-        """Credits spent since ``since`` by real ``sent`` records (daily budget)."""
+        """Credits spent since ``since`` by real ``sent`` records (daily budget); a
+        cancelled one counts only when Octopush kept its cost."""
         query = sa.select(sa.func.coalesce(sa.func.sum(_t.c.total_cost), 0.0)).where(
-            _t.c.status == AuditStatus.SENT.value,
+            sa.or_(
+                _t.c.status == AuditStatus.SENT.value,
+                sa.and_(
+                    _t.c.status == AuditStatus.CANCELLED.value,
+                    _t.c.cancel_refunded.is_not(True),
+                ),
+            ),
             _t.c.simulation.is_(False),
             _t.c.created_at >= _aware(since),
         )

@@ -80,6 +80,11 @@ audit_records = sa.Table(
     sa.Column("claimed_by", sa.String(64)),
     sa.Column("claimed_until", UtcDateTime),
     sa.Column("request_key", sa.String(128)),
+    # Revision 0012: a scheduled send cancelled at Octopush, by whom, and whether its
+    # cost came back; the month's cancels are counted along the index on the time.
+    sa.Column("cancelled_at", UtcDateTime),
+    sa.Column("cancelled_by", sa.String(64)),
+    sa.Column("cancel_refunded", sa.Boolean),
     sa.Index("ux_audit_records_request_id", "request_id", unique=True),
     sa.Index("ix_audit_records_request_key", "request_key"),
     sa.Index("ix_audit_records_created_at", "created_at"),
@@ -87,6 +92,7 @@ audit_records = sa.Table(
     sa.Index("ix_audit_records_user_created", "slack_user_id", "created_at"),
     # Revision 0003: the budget and the pending sweep read one status since a time.
     sa.Index("ix_audit_records_status_created", "status", "created_at"),
+    sa.Index("ix_audit_records_cancelled_at", "cancelled_at"),
 )
 
 opt_outs = sa.Table(

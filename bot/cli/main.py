@@ -16,6 +16,7 @@ from datetime import datetime
 from bot import __version__
 from bot.cli.admin import add_admin_commands
 from bot.cli.argparse_words import argparse_speaking
+from bot.cli.cancel import add_cancel_command
 from bot.cli.db import add_db_commands
 from bot.cli.output import format_balance, format_outcome, outcome_json
 from bot.cli.playground import add_playground_command
@@ -148,6 +149,7 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
     balance.set_defaults(handler=_balance)
 
     add_admin_commands(commands, tr)
+    add_cancel_command(commands, tr)
     add_db_commands(commands, tr)
     add_playground_command(commands, tr)
 

@@ -87,6 +87,14 @@ def format_outcome(outcome: SendOutcome, tr: Translator | None = None) -> str:
                 **values,
             )
         return tr.gettext("Sent%(flags)s: %(parts)s (audit #%(audit_id)s)", **values)
+    if outcome.status is AuditStatus.CANCELLED:
+        return tr.gettext(
+            "Cancelled before it went out%(flags)s: ticket %(ticket)s "
+            "(audit #%(audit_id)s)",
+            flags=flags,
+            ticket=outcome.sms_ticket,
+            audit_id=outcome.audit_id,
+        )
     if outcome.status is AuditStatus.PENDING:
         return tr.gettext(
             "Already in progress: attempt #%(audit_id)s "

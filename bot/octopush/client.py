@@ -166,6 +166,27 @@ class OctopushClient:
             what = codes.N_("a balance without a numeric amount and a unit")
             raise response_error(response, None, what, redact) from exc
 
+    def cancel_sms_campaign(self, ticket: str) -> None:
+        """Cancel a scheduled campaign (``DELETE /sms-campaign/cancel``, 204).
+
+        Octopush allows it only for a campaign to fewer than 3 recipients, still more
+        than 10 minutes ahead, and 1,000 times a month per API user; it answers 400
+        otherwise. Not retried (but after a 429): a repeat after a lost answer would
+        be refused as if nothing had been cancelled.
+
+        Raises:
+            OctopushError: Octopush refused, or did not answer (``maybe_sent`` is False:
+                a cancel sends nothing).
+        """
+        if not ticket or "," in ticket:
+            raise ValueError("one Octopush ticket is needed to cancel a campaign")
+        self.transport.request(
+            "DELETE",
+            "/sms-campaign/cancel",
+            {"ticket_number": ticket},
+            retries=self.max_retries,
+        )
+
     def _send_batch(self, body: dict[str, Any]) -> SmsCampaignResult:
         request_id = body.get("request_id")
         response = self.transport.request(

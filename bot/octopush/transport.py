@@ -77,7 +77,7 @@ class Transport:
 
     def request(
         self,
-        method: Literal["GET", "POST"],
+        method: Literal["GET", "POST", "DELETE"],
         path: str,
         body: dict[str, Any] | None = None,
         request_id: str | None = None,

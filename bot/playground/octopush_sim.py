@@ -4,6 +4,8 @@
 cost (a price per SMS) and the credit left, which goes down; ``GET /wallet/check-balance``
 answers the credit. The page can make the next send fail with a documented code.
 A little after each premium send, a delivery receipt goes to the bot's callback URL.
+``DELETE /sms-campaign/cancel`` takes back a scheduled send by Octopush's rules
+(:mod:`bot.playground.sim_cancel`).
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.playground.changes import Changes
 from bot.playground.phones import CallbackPoster, PhoneBook, octopush_date
+from bot.playground.sim_cancel import CANCEL_PATH, ScheduledCampaign, ScheduledCampaigns
 from bot.sending.segments import analyse
 
 SEND_PATH = "/sms-campaign/send"
@@ -76,6 +79,8 @@ class OctopushSimulator:
         self.callbacks = CallbackPoster()
         self._request_ids: set[str] = set()
         self.sends = 0
+        #: Scheduled campaigns not out yet: ``DELETE /sms-campaign/cancel`` finds them.
+        self.scheduled = ScheduledCampaigns()
 
     # --- the HTTP API -----------------------------------------------------------------
 
@@ -91,6 +96,8 @@ class OctopushSimulator:
                 return 200, {"amount": round(self.credit, 4), "unit": "euros"}
         if method == "POST" and path == SEND_PATH:
             return self._send(body)
+        if method == "DELETE" and path == CANCEL_PATH:
+            return self._cancel(body)
         return 404, {"code": 404, "message": f"No route for {method} {path}"}
 
     def _authenticate(self, headers: dict[str, str]) -> Answer | None:
@@ -138,7 +145,7 @@ class OctopushSimulator:
             residual = round(self.credit, 4)
         ticket = f"sms_{secrets.token_hex(7)[:13]}"
         if not simulated:
-            self._deliver(body, numbers, text, ticket)
+            self._deliver(body, numbers, text, ticket, cost=cost)
         self._changes.bump()
         return 201, {
             "sms_ticket": ticket,
@@ -148,8 +155,22 @@ class OctopushSimulator:
             "residual_credit": residual,
         }
 
+    def _cancel(self, raw: bytes) -> Answer:
+        answer, refund = self.scheduled.cancel(raw)
+        if refund:
+            with self._lock:
+                self.credit += refund
+        self._changes.bump()
+        return answer
+
     def _deliver(
-        self, body: dict[str, Any], numbers: list[str], text: str, ticket: str
+        self,
+        body: dict[str, Any],
+        numbers: list[str],
+        text: str,
+        ticket: str,
+        *,
+        cost: float = 0.0,
     ) -> None:
         sender = str(body.get("sender") or DEFAULT_SENDER)
         if body.get("with_replies"):
@@ -157,6 +178,7 @@ class OctopushSimulator:
         delay = _seconds_until(body.get("send_at"))
 
         def arrive() -> None:
+            self.scheduled.went_out(ticket)
             for number in numbers:
                 self.phones.deliver(number, sender=sender, text=text, ticket=ticket)
             status = self.receipts.status
@@ -169,6 +191,10 @@ class OctopushSimulator:
         if delay > 0:
             timer = threading.Timer(delay, arrive)
             timer.daemon = True
+            when = datetime.now(UTC) + timedelta(seconds=delay)
+            self.scheduled.keep(
+                ticket, ScheduledCampaign(when, len(numbers), cost, timer)
+            )
             timer.start()
         else:
             arrive()

@@ -61,6 +61,8 @@ class PlaygroundSite:
                 "api-key": environ.get("HTTP_API_KEY", ""),
             }
             status, body = self.octopush.handle(method, sub, headers, _body(environ))
+            if status == 204:  # a cancel: no content
+                return _text(start_response, 204, "")
             return _json(start_response, status, body)
         if path.startswith("/ui/"):
             return self._ui(environ, start_response, method, path[len("/ui/") :])
@@ -154,7 +156,13 @@ def _static(start_response: StartResponse, path: str) -> Iterable[bytes]:
     return [data]
 
 
-_REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized"}
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+}
 
 
 def _status(code: int) -> str:

@@ -89,6 +89,8 @@ def build_outcome(
         duration_ms=result.duration_ms,
         problems=problems,
         duplicate=duplicate,
+        cancelled_by=getattr(result, "cancelled_by", None),
+        cancelled_at=getattr(result, "cancelled_at", None),
     )
 
 

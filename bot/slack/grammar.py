@@ -51,6 +51,9 @@ _DATE = re.compile(
 _IPV4 = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$")
 #: A number typed with spaces has at most this many groups (``+33 6 12 34 56 78``).
 _MAX_GROUPS = 6
+CANCEL_USAGE = N_(
+    "Usage: `/sms cancel TICKET`, with the ticket shown on the scheduled send's post"
+)
 PAGE_USAGE = N_("Usage: `/sms page WHO MESSAGE`, e.g. `/sms page db-oncall DB down`")
 
 
@@ -223,6 +226,10 @@ def _keyword(action: str, stripped: str, tokens: list[_Token]) -> SmsCommand:
                 ),
             ),
         )
+    if action == "cancel":
+        if not rest.strip() or len(rest.split()) > 1:
+            return SmsCommand("cancel", problems=(CANCEL_USAGE,))
+        return SmsCommand("cancel", argument=rest.strip())
     if action == "page":
         return _page(stripped, tokens[1:])
     if action == "oncall":

@@ -64,3 +64,7 @@ OPEN_FORM_PREFILLED = "sms_open_form_prefilled"
 
 # The Acknowledge button on a page post (value: the page id).
 ACK_PAGE = "sms_ack_page"
+
+# The Cancel button on a scheduled send's post (value: the audit id).
+CANCEL_SCHEDULED = "sms_cancel_scheduled"
+CANCEL_SCHEDULED_BLOCK = "sms_cancel_scheduled_block"

@@ -28,6 +28,7 @@ from bot.slack import ids
 from bot.slack.command_checks import display_tokens, precheck
 from bot.slack.deps import SlackDeps
 from bot.slack.grammar import Reading, SmsCommand, parse_sms_command
+from bot.slack.listeners.cancels import SlackCancels
 from bot.slack.listeners.command_buttons import CommandButtons
 from bot.slack.listeners.command_sending import (
     CommandSender,
@@ -72,10 +73,12 @@ class SmsCommandHandlers:
         self._key = button_key(deps.settings)
         self.sender = CommandSender(deps, self._key)
         self._buttons = CommandButtons(deps, self.sender, self._key)
+        self.cancels = SlackCancels(deps)
 
     def register(self, app: App) -> None:
         app.command(ids.COMMAND)(ack=self.ack, lazy=[self.work])
         self._buttons.register(app)
+        self.cancels.register(app)
 
     # --- the ack: pure -------------------------------------------------------------
 
@@ -209,6 +212,8 @@ class SmsCommandHandlers:
                     self.paging.page_command(parsed, command, respond)
             elif parsed.action == "oncall":
                 self.paging.oncall_command(parsed, command, respond)
+            elif parsed.action == "cancel":
+                self.cancels.command(parsed.argument, command, respond)
         except GatewayError as error:
             hint = sender_hint(tr, error.hint)
             respond(

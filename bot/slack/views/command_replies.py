@@ -29,6 +29,7 @@ _STATUS_EMOJI = {
     AuditStatus.FAILED: "❌",
     AuditStatus.REJECTED: "🚫",
     AuditStatus.PENDING: "⏳",
+    AuditStatus.CANCELLED: "↩️",
 }
 _UNITS = {
     "sms_premium": N_("Premium SMS"),
@@ -75,6 +76,10 @@ def build_help_message(
         _("*`/sms oncall [GROUP]`*: who is on call now and next"),
         _("*`/sms balance`*: the Octopush credit left"),
         _("*`/sms history [N]`*: the last N sends in this channel"),
+        _(
+            "*`/sms cancel TICKET`*: cancel a scheduled send (its sender or an admin; "
+            "1 or 2 recipients, more than 10 minutes ahead)"
+        ),
         _("*`/sms help`*: this message"),
     ]
     did_you_mean = _(
@@ -85,6 +90,7 @@ def build_help_message(
         _("`/sms 0612345678, @alice Disk full on db-2`"),
         _("`/sms page db-oncall Replication lag over 5 minutes`"),
         "`/sms history 20`",
+        "`/sms cancel sms_5fec89fe97109`",
     ]
     notes = [
         _(
@@ -176,6 +182,7 @@ _STATUS_WORDS = {
     AuditStatus.FAILED: N_("failed"),
     AuditStatus.REJECTED: N_("rejected"),
     AuditStatus.PENDING: N_("pending"),
+    AuditStatus.CANCELLED: N_("cancelled"),
 }
 
 

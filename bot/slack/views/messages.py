@@ -13,6 +13,7 @@ for an ephemeral answer (English when not given).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.audit.deliveries import Delivery
@@ -20,8 +21,10 @@ from bot.domain import AuditStatus, SendOutcome
 from bot.errors import InputError, PolicyError
 from bot.i18n import Deferred, Translator, translator
 from bot.i18n.octopush_hints import sender_hint
+from bot.sending.cancel_rules import cancel_obstacle
 from bot.sending.gateway import DeliveryStatus
 from bot.sending.policy import rule_label
+from bot.slack import ids
 from bot.slack.views.blocks import (
     chunk_lines,
     context,
@@ -48,12 +51,14 @@ def build_result_message(
     tr: Translator | None = None,
     names: Mapping[str, str] | None = None,
     deliveries: Sequence[Delivery] = (),
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The channel post for one attempt: what happened, what it cost, who did it.
 
     ``names``: the recipients the sender named (a directory name, a mention), shown
     before their masked number. ``deliveries``: the receipts so far; once one says
-    "not delivered", the header says how many of the recipients got it.
+    "not delivered", the header says how many of the recipients got it. A scheduled
+    send Octopush would still cancel at ``now`` carries a *Cancel* button.
     """
     tr = tr or translator()
     _ = tr.gettext
@@ -65,6 +70,8 @@ def build_result_message(
         undelivered = _undelivered(outcome, deliveries, tr)
         if undelivered is not None:
             title, fallback = undelivered
+    elif outcome.status is AuditStatus.CANCELLED:
+        title, fallback, pairs = _cancelled_parts(outcome, tr)
     else:
         title = "❌ *" + _("SMS not sent") + "*"
         fallback = "❌ " + _(
@@ -90,7 +97,7 @@ def build_result_message(
         ),
     ]
     blocks = [section(title), fields_section(pairs)]
-    if outcome.status is not AuditStatus.SENT:
+    if outcome.status not in (AuditStatus.SENT, AuditStatus.CANCELLED):
         blocks += _failure_blocks(outcome, tr)
     then = _("Then:")
     blocks += [
@@ -115,7 +122,77 @@ def build_result_message(
     if badges:
         blocks.append(context(*badges))
     blocks.append(context(_("audit #%(audit_id)s", audit_id=outcome.audit_id)))
+    if _cancellable(outcome, now or datetime.now(UTC)):
+        blocks.append(_cancel_button(outcome, tr))
     return message(fallback, blocks)
+
+
+def _cancellable(outcome: SendOutcome, now: datetime) -> bool:
+    """Whether Octopush would cancel this send now (the month's quota aside)."""
+    request = outcome.request
+    return (
+        cancel_obstacle(
+            status=outcome.status,
+            send_at=request.send_at,
+            ticket=outcome.sms_ticket,
+            simulation=request.simulation,
+            recipients=request.recipients,
+            now=now,
+        )
+        is None
+    )
+
+
+def _cancel_button(outcome: SendOutcome, tr: Translator) -> dict[str, Any]:
+    """*Cancel*, with a confirmation: an SMS taken back cannot be put back."""
+    _ = tr.gettext
+    return {
+        "type": "actions",
+        "block_id": ids.CANCEL_SCHEDULED_BLOCK,
+        "elements": [
+            {
+                "type": "button",
+                "action_id": ids.CANCEL_SCHEDULED,
+                "text": {"type": "plain_text", "text": _("Cancel")},
+                "value": str(outcome.audit_id),
+                "style": "danger",
+                "confirm": {
+                    "title": {"type": "plain_text", "text": _("Cancel this SMS?")},
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": _(
+                            "The scheduled SMS will not go out. Only its sender or "
+                            "an admin can do this."
+                        ),
+                    },
+                    "confirm": {"type": "plain_text", "text": _("Cancel the SMS")},
+                    "deny": {"type": "plain_text", "text": _("Keep it")},
+                },
+            }
+        ],
+    }
+
+
+def _cancelled_parts(
+    outcome: SendOutcome, tr: Translator
+) -> tuple[str, str, list[tuple[str, str]]]:
+    """Header and fields of a scheduled send that was cancelled: who, when."""
+    _ = tr.gettext
+    words = _("Scheduled SMS cancelled")
+    title = f"↩️ *{words}*"
+    fallback = f"↩️ {words} " + _("(audit #%(audit_id)s)", audit_id=outcome.audit_id)
+    pairs = [(_("Ticket"), f"`{escape(outcome.sms_ticket or _('none'))}`")]
+    who = outcome.cancelled_by
+    if who and who != "cli":
+        shown = person_mention(who, tr)
+    else:
+        shown = _("an operator (command line)")
+    pairs.append((_("Cancelled by"), shown))
+    if outcome.cancelled_at is not None:
+        pairs.append((_("Cancelled at"), slack_date(outcome.cancelled_at)))
+    if outcome.request.send_at is not None:
+        pairs.append((_("Was scheduled for"), slack_date(outcome.request.send_at)))
+    return title, fallback, pairs
 
 
 def build_rejection_message(
