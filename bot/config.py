@@ -147,6 +147,8 @@ class SmsSettings(BaseSettings):
     directory: Path | None = None
 
     allowed_users: CommaList = ()
+    #: ``SMS_ADMINS``: user ids who see the admin part of the App Home.
+    admins: CommaList = ()
     allowed_usergroups: CommaList = ()
     allowed_channels: CommaList = ()
     max_recipients: int = Field(default=50, ge=1)
@@ -171,6 +173,7 @@ class SmsSettings(BaseSettings):
 
     _lists = field_validator(
         "allowed_users",
+        "admins",
         "allowed_usergroups",
         "allowed_channels",
         "blocked_numbers",

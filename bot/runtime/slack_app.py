@@ -35,6 +35,7 @@ from bot.sending.service import SmsService
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import register_listeners
 from bot.slack.listeners.escalations import SlackEscalations
+from bot.slack.listeners.home import SlackHome
 from bot.slack.listeners.page_posts import PagePosts
 from bot.slack.listeners.pages import SlackPaging
 from bot.slack.listeners.receipts import SlackReceipts
@@ -106,6 +107,8 @@ class Stack:
     housekeeping: Housekeeping | None = None
     #: Each reader's language; its locales are read once when the workers start.
     languages: ReaderLanguages | None = None
+    #: The App Home; its publisher's worker starts with the first publish.
+    home: SlackHome | None = None
 
     def start_workers(self, *, escalation_check_seconds: float) -> None:
         """The threads ``serve`` runs beside the app: updates, escalations, purge,
@@ -122,6 +125,8 @@ class Stack:
         if self.housekeeping is not None:
             self.housekeeping.stop()
         self.updates.stop()
+        if self.home is not None:
+            self.home.publisher.stop()
 
 
 def build_stack(
@@ -203,6 +208,9 @@ def build_stack(
     receipts = SlackReceipts(posts, escalations)
     service.post_observers.append(receipts.post_remembered)
     paging = SlackPaging(posts, escalations)
+    home = SlackHome(
+        posts, client, build_slack_client(settings, retry_rate_limits=False)
+    )
     # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
     executor = ListenerPool(LISTENER_THREADS, thread_name_prefix="sms-bot-lazy")
     app = _bolt_app(
@@ -212,7 +220,7 @@ def build_stack(
         executor=executor,
         token_verification_enabled=token_verification_enabled,
     )
-    register_listeners(app, deps, paging)
+    register_listeners(app, deps, paging, home)
     inbound = InboundProcessor(
         store=service.store,
         directory=directory,
@@ -239,6 +247,7 @@ def build_stack(
         updates,
         housekeeping,
         languages,
+        home,
     )
 
 

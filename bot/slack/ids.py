@@ -64,3 +64,8 @@ OPEN_FORM_PREFILLED = "sms_open_form_prefilled"
 
 # The Acknowledge button on a page post (value: the page id).
 ACK_PAGE = "sms_ack_page"
+
+# The App Home's buttons (the Home's Acknowledge reuses ACK_PAGE).
+HOME_SEND_FORM = "sms_home_send_form"
+HOME_COVER = "sms_home_cover"
+HOME_HAND_BACK = "sms_home_hand_back"

@@ -131,6 +131,7 @@ class SlackPaging:
             page = dataclasses.replace(
                 page, slack_channel_id=posted.channel, slack_message_ts=posted.ts
             )
+        self.posts.changed(page)
         if problems:
             self._tell_problems(run, page, problems, command)
         first = run.attempts[0].outcome
@@ -216,13 +217,14 @@ class SlackPaging:
             tr = self.reader(command.get("user_id"))
             respond(response_type="ephemeral", **build_rejection_message(refusal, tr))
             return
+        self.posts.rotation_changed(request.rotation)
         user = command.get("user_id") or ""
         respond(
             response_type="in_channel",
             **build_override_message(request.rotation, done, by=user),
         )
 
-    def acknowledge_button(self, body: dict[str, Any], respond: Respond) -> None:
+    def acknowledge_button(self, body: dict[str, Any], respond: Respond | None) -> None:
         action = (body.get("actions") or [{}])[0]
         user_id = (body.get("user") or {}).get("id")
         try:
@@ -231,6 +233,9 @@ class SlackPaging:
             return
         page = self.pager.acknowledge(page_id, by=f"<@{user_id}>")
         if page is None:
+            if respond is None:  # pressed in the App Home: no response_url; redraw it
+                self.posts.changed(self.pager.pages.get(page_id))
+                return
             respond(
                 response_type="ephemeral",
                 replace_original=False,

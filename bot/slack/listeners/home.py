@@ -1,0 +1,227 @@
+"""The App Home: ``app_home_opened``, and its buttons (*Send an SMS*, *Cover*, *Hand back*).
+
+The event only asks the :class:`~bot.slack.home_publisher.HomePublisher` for a publish;
+reading the audit trail and calling ``views.publish`` happen on its worker thread.
+*Acknowledge* in the Home is the page post's own button (``ids.ACK_PAGE``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.domain import Actor, Source
+from bot.errors import InputError, PolicyError
+from bot.paging.open_pages import open_pages
+from bot.sending.home_facts import admin_facts, user_sends
+from bot.slack import ids
+from bot.slack.api import slack_error_code
+from bot.slack.home_publisher import PUBLISH_INTERVAL, HomePublisher, slack_publisher
+from bot.slack.listeners.form_opening import open_sms_form
+from bot.slack.listeners.page_posts import PagePosts
+from bot.slack.views.home import (
+    PAGES_SHOWN,
+    HomeFacts,
+    MyShift,
+    build_home_refusal,
+    build_home_view,
+)
+from bot.slack.views.modals import ModalContext
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a ``users.info`` answer about a workspace admin is trusted.
+ADMIN_CACHE_SECONDS = 600.0
+#: How many sends the Home lists.
+SENDS_SHOWN = 5
+
+
+class SlackHome:
+    """Builds each person's Home and handles its buttons."""
+
+    def __init__(
+        self,
+        posts: PagePosts,
+        client: WebClient,
+        publisher_client: WebClient | None = None,
+        *,
+        interval: float | None = None,
+    ) -> None:
+        self.posts = posts
+        self.client = client
+        self.publisher = HomePublisher(
+            slack_publisher(publisher_client or client),
+            self.view_for,
+            interval=PUBLISH_INTERVAL if interval is None else interval,
+        )
+        posts.watchers.append(self.publisher.changed)
+        self._admins: dict[str, tuple[bool, float]] = {}
+        self._lock = threading.Lock()
+
+    def register(self, app: App) -> None:
+        app.event("app_home_opened")(self.home_opened)
+        app.action(ids.HOME_SEND_FORM)(self.send_form)
+        app.action(ids.HOME_COVER)(ack=self.ack_only, lazy=[self.cover])
+        app.action(ids.HOME_HAND_BACK)(ack=self.ack_only, lazy=[self.hand_back])
+
+    def ack_only(self, ack: Ack) -> None:
+        ack()
+
+    def home_opened(self, event: dict[str, Any]) -> None:
+        """Only the Home tab (the Messages tab sends the same event)."""
+        user_id = event.get("user")
+        if event.get("tab", "home") == "home" and user_id:
+            self.publisher.opened(str(user_id))
+
+    # --- buttons -----------------------------------------------------------------------
+
+    def send_form(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """Open the send form in the ack: its ``trigger_id`` lasts 3 seconds."""
+        ack()
+        user_id = (body.get("user") or {}).get("id")
+        problem = open_sms_form(
+            client,
+            self.posts.deps,
+            trigger_id=body.get("trigger_id"),
+            context=ModalContext(user_id=user_id),
+        )
+        if problem is not None:
+            logger.warning("the Home's send form did not open for %s", user_id)
+
+    def cover(self, body: dict[str, Any]) -> None:
+        """Cover the rotation until its current shift's hand-over (``oncall set``)."""
+        user_id, rotation = _who_and_value(body)
+        directory = self.posts.deps.directory.current()
+        found = directory.rotations.get(rotation)
+        if found is None:
+            return
+        handover = found.shift(self.posts.pager.now()).ends_at
+        self._override(body, user_id, "set", rotation, until=handover)
+
+    def hand_back(self, body: dict[str, Any]) -> None:
+        """End the override the person holds on the rotation (``oncall clear``)."""
+        user_id, rotation = _who_and_value(body)
+        me = self.posts.deps.directory.current().person_by_slack_id(user_id)
+        overrides = self.posts.pager.overrides
+        covering = overrides.covering(rotation, self.posts.pager.now())
+        if me is None or covering != me.name:
+            self.publisher.request([user_id])  # the Home was stale: redraw it
+            return
+        self._override(body, user_id, "clear", rotation)
+
+    def _override(
+        self,
+        body: dict[str, Any],
+        user_id: str,
+        verb: str,
+        rotation: str,
+        until: Any = None,
+    ) -> None:
+        overrides = self.posts.pager.overrides
+        actor = Actor(
+            source=Source.PAGE,
+            slack_team_id=(body.get("team") or {}).get("id"),
+            slack_user_id=user_id,
+        )
+        try:
+            request = overrides.request(
+                self.posts.deps.directory.current(),
+                verb=verb,
+                rotation=rotation,
+                person=f"<@{user_id}>",
+                until=until,
+            )
+            overrides.apply(request, actor)
+        except (InputError, PolicyError) as refusal:
+            self._tell(body, user_id, refusal)
+            return
+        self.posts.rotation_changed(rotation)
+        self.publisher.request([user_id])
+
+    def _tell(
+        self, body: dict[str, Any], user_id: str, refusal: InputError | PolicyError
+    ) -> None:
+        """A refusal in a small window (the Home has no thread to answer in)."""
+        tr = self.posts.deps.languages.translator_for(user_id)
+        view = build_home_refusal(refusal.message, tr)
+        try:
+            self.client.views_open(trigger_id=body.get("trigger_id"), view=view)
+        except SlackApiError as error:
+            logger.warning(
+                "the Home's refusal did not open: %s", slack_error_code(error)
+            )
+
+    # --- the view ----------------------------------------------------------------------
+
+    def view_for(self, user_id: str) -> dict[str, Any]:
+        """Read everything ``user_id``'s Home shows (on the publisher's worker)."""
+        return build_home_view(
+            self.facts_for(user_id),
+            self.posts.deps.languages.translator_for(user_id),
+        )
+
+    def facts_for(self, user_id: str) -> HomeFacts:
+        deps, pager = self.posts.deps, self.posts.pager
+        directory = deps.directory.current()
+        now = pager.now()
+        overrides = pager.overrides.active(now)
+        summaries = directory.oncall_summary(now)
+        me = directory.person_by_slack_id(user_id)
+        shifts: list[MyShift] = []
+        coverable: list[str] = []
+        for summary in summaries:
+            if me is None:
+                break
+            name = summary.rotation.name
+            cover = overrides.get(name)
+            if cover is not None and cover.person == me.name:
+                shifts.append(MyShift(name, cover.ends_at, covering=True))
+            elif cover is None and summary.now.member == me.name:
+                shifts.append(MyShift(name, summary.handover, covering=False))
+            elif me.name in summary.rotation.members:
+                coverable.append(name)
+        store = deps.service.store
+        pages, total = open_pages(store, pager.pages, limit=PAGES_SHOWN)
+        admin = admin_facts(store, now=now) if self.is_admin(user_id) else None
+        return HomeFacts(
+            user_id=user_id,
+            shifts=shifts,
+            coverable=coverable,
+            summaries=summaries,
+            overrides=overrides,
+            pages=pages,
+            pages_total=total,
+            sends=user_sends(store, user_id, limit=SENDS_SHOWN),
+            admin=admin,
+            daily_budget=deps.settings.sms.daily_budget,
+        )
+
+    def is_admin(self, user_id: str) -> bool:
+        """In ``SMS_ADMINS``, or a workspace admin or owner (``users.info``, cached)."""
+        if user_id in self.posts.deps.settings.sms.admins:
+            return True
+        now = time.monotonic()
+        with self._lock:
+            known = self._admins.get(user_id)
+        if known is not None and now - known[1] < ADMIN_CACHE_SECONDS:
+            return known[0]
+        try:
+            user = self.client.users_info(user=user_id).get("user") or {}
+        except SlackApiError as error:
+            logger.warning("users.info failed: %s", slack_error_code(error))
+            return False  # not shown rather than shown to the wrong person
+        admin = bool(user.get("is_admin") or user.get("is_owner"))
+        with self._lock:
+            self._admins[user_id] = (admin, now)
+        return admin
+
+
+def _who_and_value(body: dict[str, Any]) -> tuple[str, str]:
+    action = (body.get("actions") or [{}])[0]
+    return str((body.get("user") or {}).get("id") or ""), str(action.get("value") or "")
