@@ -52,6 +52,8 @@ SLACK_TIMEOUT_SECONDS = 10
 LISTENER_THREADS = 32
 #: Seconds between two ``chat.update`` of one post (tier 3: about 50 a minute).
 UPDATE_INTERVAL_SECONDS = 3.0
+#: Seconds between two looks for rotation hand-overs (the App Homes show who is on call).
+HANDOVER_CHECK_SECONDS = 30.0
 
 #: How Slack reaches the app: ``http`` (``POST /slack/events``, every request signed)
 #: or ``socket`` (a Socket Mode connection the app opened with ``SLACK_APP_TOKEN``).
@@ -117,6 +119,8 @@ class Stack:
             self.languages.start_warming()
         self.updates.start()
         self.escalations.start_escalation_loop(escalation_check_seconds)
+        if self.home is not None:
+            self.home.start_handover_watch(HANDOVER_CHECK_SECONDS)
         if self.housekeeping is not None:
             self.housekeeping.start()
 
@@ -126,7 +130,7 @@ class Stack:
             self.housekeeping.stop()
         self.updates.stop()
         if self.home is not None:
-            self.home.publisher.stop()
+            self.home.stop()
 
 
 def build_stack(
@@ -209,7 +213,7 @@ def build_stack(
     service.post_observers.append(receipts.post_remembered)
     paging = SlackPaging(posts, escalations)
     home = SlackHome(
-        posts, client, build_slack_client(settings, retry_rate_limits=False)
+        paging, client, build_slack_client(settings, retry_rate_limits=False)
     )
     # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
     executor = ListenerPool(LISTENER_THREADS, thread_name_prefix="sms-bot-lazy")

@@ -22,7 +22,7 @@ from bot.audit.pages import PageState
 from bot.directory.files import load_directory
 from bot.slack import ids
 from bot.slack.views.home import HOME_BLOCKS_MAX, HOME_BYTES_MAX
-from tests.conftest import SENT, SlackHarness
+from tests.conftest import SENT, FakeClock, SlackHarness
 from tests.slack.listeners.test_commands import finished, wait_until
 
 SEND_PATH = "/v1/public/sms-campaign/send"
@@ -368,3 +368,86 @@ def test_cover_is_refused_in_a_window_when_not_allowed(
     assert "may set or clear an on-call override" in text_of(opened.args)
     settle(harness)
     assert harness.stack.paging.pager.overrides.active(datetime.now(UTC)) == {}
+
+
+def test_a_hand_over_republishes_the_rotations_homes(
+    home_app: Callable[..., SlackHarness], directory_file: Path
+) -> None:
+    harness = home_app()
+    home = harness.stack.home
+    assert home is not None
+    clock = FakeClock()
+    harness.stack.paging.pager.clock = clock
+    on_call, other = on_call_now(directory_file)
+    assert home.check_handovers() == []  # the first look remembers
+    settle(harness)
+    assert harness.slack.calls("views.publish") == []
+
+    clock.advance(7 * 24 * 3600)  # a weekly rotation: the other member's turn
+    assert home.check_handovers() == ["db-oncall"]
+    settle(harness)
+    assert "You are on call for *db-oncall*" in text_of(
+        harness.slack.state.homes[other]
+    )
+    assert "You are not on call now." in text_of(harness.slack.state.homes[on_call])
+    assert home.check_handovers() == []
+
+
+def test_page_on_call_from_the_home_pages_the_rotation_in_the_chosen_channel(
+    home_app: Callable[..., SlackHarness],
+    directory_file: Path,
+    httpserver: HTTPServer,
+) -> None:
+    harness = home_app()
+    on_call, _other = on_call_now(directory_file)
+    press(harness, "U1", ids.HOME_PAGE, "")
+    (opened,) = harness.slack.wait_for("views.open")
+    form = opened.args["view"]
+    form = json.loads(form) if isinstance(form, str) else form
+    assert form["callback_id"] == ids.HOME_PAGE_MODAL
+    submission = {
+        "type": "view_submission",
+        "team": {"id": "T1"},
+        "user": {"id": "U1"},
+        "api_app_id": "A1",
+        "view": {
+            "id": "VPAGE1",
+            "callback_id": ids.HOME_PAGE_MODAL,
+            "type": "modal",
+            "state": {
+                "values": {
+                    ids.HOME_PAGE_ROTATION_BLOCK: {
+                        ids.HOME_PAGE_ROTATION_SELECT: {
+                            "type": "static_select",
+                            "selected_option": {"value": "db-oncall"},
+                        }
+                    },
+                    ids.HOME_PAGE_TEXT_BLOCK: {
+                        ids.HOME_PAGE_TEXT_INPUT: {
+                            "type": "plain_text_input",
+                            "value": "db-1 is down",
+                        }
+                    },
+                    ids.HOME_PAGE_CHANNEL_BLOCK: {
+                        ids.HOME_PAGE_CHANNEL_SELECT: {
+                            "type": "conversations_select",
+                            "selected_conversation": "COPS",
+                        }
+                    },
+                }
+            },
+        },
+    }
+    assert harness.interact(submission).status_code == 200
+    (post,) = harness.slack.wait_for("chat.postMessage")
+    assert post.args["channel"] == "COPS"
+    settle(harness)
+    sent = [json.loads(req.get_data()) for req, _ in httpserver.log]
+    on_call_phone = {"UALICE": "+33612345678", "UBOB": "+33698765432"}[on_call]
+    assert [[r["phone_number"] for r in body["recipients"]] for body in sent] == [
+        [on_call_phone]
+    ]
+    assert "db-1 is down" in sent[0]["text"]
+    page = harness.stack.paging.pager.pages.get(1)
+    assert page.slack_user_id == "U1" and page.slack_channel_id == "COPS"
+    assert buttons(harness.slack.state.homes[on_call])[ids.ACK_PAGE] == ["1"]

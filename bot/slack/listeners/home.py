@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -22,15 +22,17 @@ from bot.paging.open_pages import open_pages
 from bot.sending.home_facts import admin_facts, user_sends
 from bot.slack import ids
 from bot.slack.api import slack_error_code
+from bot.slack.grammar import SmsCommand
 from bot.slack.home_publisher import PUBLISH_INTERVAL, HomePublisher, slack_publisher
 from bot.slack.listeners.form_opening import open_sms_form
-from bot.slack.listeners.page_posts import PagePosts
+from bot.slack.listeners.pages import SlackPaging
 from bot.slack.views.home import (
     PAGES_SHOWN,
     HomeFacts,
     MyShift,
     build_home_refusal,
     build_home_view,
+    build_page_modal,
 )
 from bot.slack.views.modals import ModalContext
 
@@ -47,13 +49,14 @@ class SlackHome:
 
     def __init__(
         self,
-        posts: PagePosts,
+        paging: SlackPaging,
         client: WebClient,
         publisher_client: WebClient | None = None,
         *,
         interval: float | None = None,
     ) -> None:
-        self.posts = posts
+        self.paging = paging
+        self.posts = posts = paging.posts
         self.client = client
         self.publisher = HomePublisher(
             slack_publisher(publisher_client or client),
@@ -63,12 +66,17 @@ class SlackHome:
         posts.watchers.append(self.publisher.changed)
         self._admins: dict[str, tuple[bool, float]] = {}
         self._lock = threading.Lock()
+        #: Who was on call for each rotation at the last look (hand-overs).
+        self._on_call: dict[str, str] = {}
+        self._stop = threading.Event()
 
     def register(self, app: App) -> None:
         app.event("app_home_opened")(self.home_opened)
         app.action(ids.HOME_SEND_FORM)(self.send_form)
         app.action(ids.HOME_COVER)(ack=self.ack_only, lazy=[self.cover])
         app.action(ids.HOME_HAND_BACK)(ack=self.ack_only, lazy=[self.hand_back])
+        app.action(ids.HOME_PAGE)(self.page_form)
+        app.view(ids.HOME_PAGE_MODAL)(ack=self.ack_only, lazy=[self.page_submitted])
 
     def ack_only(self, ack: Ack) -> None:
         ack()
@@ -78,6 +86,41 @@ class SlackHome:
         user_id = event.get("user")
         if event.get("tab", "home") == "home" and user_id:
             self.publisher.opened(str(user_id))
+
+    def check_handovers(self) -> list[str]:
+        """Republish the Homes of each rotation whose member on call changed since the
+        last look (a hand-over by the schedule); the rotations that changed."""
+        now = self.posts.pager.now()
+        changed = []
+        for summary in self.posts.deps.directory.current().oncall_summary(now):
+            name, member = summary.rotation.name, summary.now.member
+            before = self._on_call.get(name)
+            self._on_call[name] = member
+            if before is not None and before != member:
+                changed.append(name)
+                self.posts.rotation_changed(name)
+        return changed
+
+    def start_handover_watch(self, seconds: float) -> threading.Thread:
+        """Look for hand-overs every ``seconds`` on a thread, until :meth:`stop`."""
+
+        def watch() -> None:
+            while not self._stop.wait(seconds):
+                try:
+                    self.check_handovers()
+                except Exception:  # a Home is never worth stopping the watch for
+                    logger.exception("hand-over watch failed")
+
+        self.check_handovers()
+        thread = threading.Thread(
+            target=watch, name="sms-bot-home-handovers", daemon=True
+        )
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.publisher.stop()
 
     # --- buttons -----------------------------------------------------------------------
 
@@ -93,6 +136,58 @@ class SlackHome:
         )
         if problem is not None:
             logger.warning("the Home's send form did not open for %s", user_id)
+
+    def page_form(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """Open the small page form in the ack (its ``trigger_id`` lasts 3 seconds)."""
+        ack()
+        user_id = (body.get("user") or {}).get("id")
+        tr = self.posts.deps.languages.translator_for(user_id)
+        rotations = list(self.posts.deps.directory.current().rotations)
+        try:
+            client.views_open(
+                trigger_id=body.get("trigger_id"), view=build_page_modal(rotations, tr)
+            )
+        except SlackApiError as error:
+            logger.warning(
+                "the Home's page form did not open: %s", slack_error_code(error)
+            )
+
+    def page_submitted(self, body: dict[str, Any]) -> None:
+        """The same page as ``/sms page ROTATION TEXT`` typed in the chosen channel."""
+        values = (body.get("view") or {}).get("state", {}).get("values", {})
+        rotation = _value(
+            values, ids.HOME_PAGE_ROTATION_BLOCK, ids.HOME_PAGE_ROTATION_SELECT
+        )
+        text = _value(values, ids.HOME_PAGE_TEXT_BLOCK, ids.HOME_PAGE_TEXT_INPUT)
+        channel = _value(
+            values, ids.HOME_PAGE_CHANNEL_BLOCK, ids.HOME_PAGE_CHANNEL_SELECT
+        )
+        user_id = str((body.get("user") or {}).get("id") or "")
+        command = {
+            "team_id": (body.get("team") or {}).get("id"),
+            "user_id": user_id,
+            "channel_id": channel,
+            # One submission, one page: a retried delivery gives the same request id.
+            "trigger_id": (body.get("view") or {}).get("id"),
+        }
+
+        def respond(**answer: Any) -> None:
+            """A refusal: only its author sees it, in the chosen channel."""
+            try:
+                self.client.chat_postEphemeral(
+                    channel=channel,
+                    user=user_id,
+                    text=answer.get("text") or "",
+                    blocks=answer.get("blocks"),
+                )
+            except SlackApiError as error:
+                logger.warning(
+                    "a Home page refusal was not shown: %s", slack_error_code(error)
+                )
+
+        parsed = SmsCommand("page", recipients=(rotation,), text=text)
+        # Only ``respond(**answer)`` is used by page_command: an ephemeral refusal.
+        self.paging.page_command(parsed, command, cast(Respond, respond))
 
     def cover(self, body: dict[str, Any]) -> None:
         """Cover the rotation until its current shift's hand-over (``oncall set``)."""
@@ -220,6 +315,18 @@ class SlackHome:
         with self._lock:
             self._admins[user_id] = (admin, now)
         return admin
+
+
+def _value(values: dict[str, Any], block: str, action: str) -> str:
+    """A submitted input's value (text, selected option or conversation)."""
+    element = (values.get(block) or {}).get(action) or {}
+    selected = element.get("selected_option") or {}
+    return str(
+        element.get("value")
+        or selected.get("value")
+        or element.get("selected_conversation")
+        or ""
+    )
 
 
 def _who_and_value(body: dict[str, Any]) -> tuple[str, str]:

@@ -22,7 +22,9 @@ from bot.slack.views.blocks import (
     chunk_lines,
     context,
     escape,
+    input_block,
     masked_list,
+    plain,
     quote,
     section,
     slack_date,
@@ -86,7 +88,7 @@ def build_home_view(facts: HomeFacts, tr: Translator) -> dict[str, Any]:
     """The ``view`` of ``views.publish`` for ``facts.user_id``."""
     blocks: list[dict[str, Any]] = [_header(tr.gettext("SMS and on-call"))]
     blocks += _status(facts, tr)
-    blocks += _buttons(tr)
+    blocks += _buttons(tr, can_page=bool(facts.summaries))
     blocks += [{"type": "divider"}, _header(tr.gettext("Rotations"))]
     blocks += _rotations(facts, tr)
     blocks += [{"type": "divider"}, _header(tr.gettext("Open pages"))]
@@ -174,10 +176,13 @@ def _status(facts: HomeFacts, tr: Translator) -> list[dict[str, Any]]:
     return blocks
 
 
-def _buttons(tr: Translator) -> list[dict[str, Any]]:
+def _buttons(tr: Translator, *, can_page: bool) -> list[dict[str, Any]]:
     send = _button(tr.gettext("Send an SMS"), ids.HOME_SEND_FORM)
     send["style"] = "primary"
-    return [{"type": "actions", "block_id": "home_actions", "elements": [send]}]
+    elements = [send]
+    if can_page:
+        elements.append(_button(tr.gettext("Page on-call"), ids.HOME_PAGE))
+    return [{"type": "actions", "block_id": "home_actions", "elements": elements}]
 
 
 def _rotations(facts: HomeFacts, tr: Translator) -> list[dict[str, Any]]:
@@ -324,4 +329,51 @@ def build_home_refusal(reason: str, tr: Translator) -> dict[str, Any]:
         "title": {"type": "plain_text", "text": _("On call")[:24]},
         "close": {"type": "plain_text", "text": _("Close")[:24]},
         "blocks": [section("🚫 " + escape(_(reason)))],
+    }
+
+
+def build_page_modal(rotations: Sequence[str], tr: Translator) -> dict[str, Any]:
+    """*Page on-call* from the Home: which rotation, what to say, where the page is
+    posted (its post carries the Acknowledge button, as ``/sms page`` does)."""
+    _ = tr.gettext
+    options = [
+        {"text": plain(name, 75), "value": name} for name in list(rotations)[:100]
+    ]
+    return {
+        "type": "modal",
+        "callback_id": ids.HOME_PAGE_MODAL,
+        "title": plain(_("Page on-call"), 24),
+        "submit": plain(_("Page"), 24),
+        "close": plain(_("Cancel"), 24),
+        "blocks": [
+            input_block(
+                ids.HOME_PAGE_ROTATION_BLOCK,
+                _("Rotation"),
+                {
+                    "type": "static_select",
+                    "action_id": ids.HOME_PAGE_ROTATION_SELECT,
+                    "options": options,
+                },
+            ),
+            input_block(
+                ids.HOME_PAGE_TEXT_BLOCK,
+                _("Message"),
+                {
+                    "type": "plain_text_input",
+                    "action_id": ids.HOME_PAGE_TEXT_INPUT,
+                    "multiline": True,
+                    "max_length": 1000,
+                },
+            ),
+            input_block(
+                ids.HOME_PAGE_CHANNEL_BLOCK,
+                _("Post the page in"),
+                {
+                    "type": "conversations_select",
+                    "action_id": ids.HOME_PAGE_CHANNEL_SELECT,
+                    "default_to_current_conversation": True,
+                    "filter": {"include": ["public", "private"]},
+                },
+            ),
+        ],
     }
