@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pytest_httpserver import HTTPServer
 
 from bot.audit.pages import PageState
@@ -451,3 +452,11 @@ def test_page_on_call_from_the_home_pages_the_rotation_in_the_chosen_channel(
     page = harness.stack.paging.pager.pages.get(1)
     assert page.slack_user_id == "U1" and page.slack_channel_id == "COPS"
     assert buttons(harness.slack.state.homes[on_call])[ids.ACK_PAGE] == ["1"]
+
+
+def test_the_manifest_enables_the_home_tab_and_its_event() -> None:
+    manifest = yaml.safe_load((Path(__file__).parents[2] / "manifest.yml").read_text())
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    events = manifest["settings"]["event_subscriptions"]
+    assert events["bot_events"] == ["app_home_opened"]
+    assert events["request_url"].endswith("/slack/events")
