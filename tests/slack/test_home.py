@@ -305,6 +305,15 @@ def test_a_page_opening_and_its_acknowledgement_in_the_home_republish_it(
     assert buttons(home_of(harness, on_call)).get(ids.ACK_PAGE) is None
     assert "No open page." in text_of(harness.slack.state.homes["U1"])
 
+    # Pressed again from a stale Home (no response_url to answer): the Home is redrawn.
+    published = len(harness.slack.calls("views.publish"))
+    press(harness, on_call, ids.ACK_PAGE, page_id)
+    settle(harness)
+    again = [c.args["user_id"] for c in harness.slack.calls("views.publish")]
+    assert on_call in again[published:]
+    assert harness.slack.calls("chat.postMessage")[-1].args.get("thread_ts")  # one note
+    assert len(harness.slack.calls("chat.postMessage")) == 2  # the page, its ack note
+
 
 def test_cover_then_hand_back_from_the_home(
     home_app: Callable[..., SlackHarness], directory_file: Path

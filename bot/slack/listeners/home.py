@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import datetime
 from typing import Any, cast
 
 from slack_bolt import Ack, App, Respond
@@ -216,7 +217,7 @@ class SlackHome:
         user_id: str,
         verb: str,
         rotation: str,
-        until: Any = None,
+        until: datetime | None = None,
     ) -> None:
         overrides = self.posts.pager.overrides
         actor = Actor(

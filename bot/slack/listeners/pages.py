@@ -224,7 +224,7 @@ class SlackPaging:
             **build_override_message(request.rotation, done, by=user),
         )
 
-    def acknowledge_button(self, body: dict[str, Any], respond: Respond | None) -> None:
+    def acknowledge_button(self, body: dict[str, Any], respond: Respond) -> None:
         action = (body.get("actions") or [{}])[0]
         user_id = (body.get("user") or {}).get("id")
         try:
@@ -233,7 +233,7 @@ class SlackPaging:
             return
         page = self.pager.acknowledge(page_id, by=f"<@{user_id}>")
         if page is None:
-            if respond is None:  # pressed in the App Home: no response_url; redraw it
+            if not body.get("response_url"):  # pressed in the App Home: redraw it
                 self.posts.changed(self.pager.pages.get(page_id))
                 return
             respond(
