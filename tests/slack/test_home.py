@@ -18,12 +18,16 @@ from typing import Any
 import pytest
 import yaml
 from pytest_httpserver import HTTPServer
+from slack_sdk import WebClient
 
 from bot.audit.pages import PageState
 from bot.directory.files import load_directory
 from bot.slack import ids
+from bot.slack.home_publisher import HomePublisher, slack_publisher
+from bot.slack.views.blocks import section
 from bot.slack.views.home import HOME_BLOCKS_MAX, HOME_BYTES_MAX
-from tests.conftest import SENT, FakeClock, SlackHarness
+from tests.conftest import SENT, SLACK_BOT_TOKEN, FakeClock, SlackHarness
+from tests.fakes.slack import FakeSlack
 from tests.slack.listeners.test_commands import finished, wait_until
 
 SEND_PATH = "/v1/public/sms-campaign/send"
@@ -469,3 +473,34 @@ def test_the_manifest_enables_the_home_tab_and_its_event() -> None:
     events = manifest["settings"]["event_subscriptions"]
     assert events["bot_events"] == ["app_home_opened"]
     assert events["request_url"].endswith("/slack/events")
+
+
+def test_publishes_are_spaced_for_slacks_tier_4(fake_slack: FakeSlack) -> None:
+    """Many people's Homes go out one ``gap`` apart, on the worker, never at once."""
+    client = WebClient(token=SLACK_BOT_TOKEN, base_url=fake_slack.api_url)
+    now = [100.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(round(seconds, 3))
+        now[0] += seconds
+
+    publisher = HomePublisher(
+        slack_publisher(client),
+        lambda user: {"type": "home", "blocks": [section(user)]},
+        gap=0.6,
+        clock=lambda: now[0],
+        sleep=sleep,
+    )
+    publisher.request(["U1", "U2", "U3"])
+    try:
+        wait_until(lambda: len(fake_slack.calls("views.publish")) == 3)
+        wait_until(publisher.idle)
+    finally:
+        publisher.stop()
+    assert [c.args["user_id"] for c in fake_slack.calls("views.publish")] == [
+        "U1",
+        "U2",
+        "U3",
+    ]
+    assert waits == [0.6, 0.6]
