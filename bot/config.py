@@ -147,10 +147,11 @@ class SmsSettings(BaseSettings):
     directory: Path | None = None
 
     allowed_users: CommaList = ()
+    #: ``SMS_ADMINS``: user ids who see the admin part of the App Home and may
+    #: cancel anyone's scheduled send.
+    admins: CommaList = ()
     allowed_usergroups: CommaList = ()
     allowed_channels: CommaList = ()
-    #: ``SMS_ADMINS``: Slack user ids who may cancel anyone's scheduled send.
-    admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_recipients: int = Field(default=50, ge=1)
     rate_limit: str = "30/hour"
     daily_budget: float | None = Field(default=None, ge=0)
@@ -173,9 +174,9 @@ class SmsSettings(BaseSettings):
 
     _lists = field_validator(
         "allowed_users",
+        "admins",
         "allowed_usergroups",
         "allowed_channels",
-        "admins",
         "blocked_numbers",
         "ack_words",
         mode="before",

@@ -231,6 +231,8 @@ class SlackHarness:
             "lazy listeners": self.stack.executor.idle,
             "chat.update queue": self.stack.updates.idle,
         }
+        if self.stack.home is not None:
+            checks["App Home publishes"] = self.stack.home.publisher.idle
         worker = self.web.worker if self.web is not None else None
         if worker is not None:
             checks["callback inbox"] = lambda: (
@@ -347,6 +349,8 @@ def make_harness(
             stack.callback(service.store.close)
             built.updates.start()
             stack.callback(built.updates.stop)
+            if built.home is not None:  # its publisher starts on the first publish
+                stack.callback(built.home.stop)
             # Runs first (last in, first out): let sends in flight finish before closing.
             stack.callback(built.executor.shutdown, wait=True)
             wsgi = create_wsgi_app(

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.playground import workspace
+from bot.playground.home_tab import PublishRefused
 from bot.playground.slack_world import Message, SlackError, SlackWorld, dm_of
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class SlackWebApi:
             "views.open": lambda args: self._open(args, push=False),
             "views.push": lambda args: self._open(args, push=True),
             "views.update": self._views_update,
+            "views.publish": self._publish,
             "users.profile.get": self._profile,
             "users.info": self._users_info,
             "users.list": self._users_list,
@@ -175,6 +177,12 @@ class SlackWebApi:
     def _open(self, args: dict[str, Any], *, push: bool) -> dict[str, Any]:
         user = self.world.use_trigger(_text(args.get("trigger_id")) or "")
         return {"view": self.world.open_view(user, _view(args), push=push)}
+
+    def _publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self.world.homes.publish(args)
+        except PublishRefused as refused:
+            raise SlackError(refused.code) from None
 
     def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         view_id = _text(args.get("view_id")) or ""

@@ -247,6 +247,42 @@ class SlackClient:
             payload = {"type": "view_closed", "view": found[1], "is_cleared": False}
             self._interact({**payload, **self._who(user)}, user=user, channel=None)
 
+    def home_opened(self, user: str) -> None:
+        """The person opened the app's Home tab: an ``app_home_opened`` event (JSON)."""
+        event = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": f"D{user}",
+            "tab": "home",
+            "event_ts": _action_ts(),
+        }
+        body = {
+            "token": "playground-deprecated-verification-token",
+            "team_id": workspace.TEAM_ID,
+            "api_app_id": workspace.APP_ID,
+            "type": "event_callback",
+            "event_id": f"Ev{_action_ts().replace('.', '')}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
+        self._send(json.dumps(body), content_type="application/json")
+
+    def home_action(self, user: str, action: dict[str, Any]) -> None:
+        """A button in the Home view: ``block_actions`` without a response URL."""
+        view = self.world.homes.view_for(user) or {"type": "home", "blocks": []}
+        self._interact(
+            {
+                "type": "block_actions",
+                "container": {"type": "view", "view_id": view.get("id", "")},
+                "trigger_id": self.world.new_trigger(user),
+                "view": view,
+                "actions": [{**action, "action_ts": _action_ts()}],
+                **self._who(user),
+            },
+            user=user,
+            channel=None,
+        )
+
     # --- plumbing -------------------------------------------------------------------------
 
     def _interact(
@@ -256,11 +292,13 @@ class SlackClient:
         if status != 200:
             self._note(user, channel or workspace.DEFAULT_CHANNEL, _failure(status))
 
-    def _send(self, body: str) -> tuple[int | None, str]:
+    def _send(
+        self, body: str, *, content_type: str = "application/x-www-form-urlencoded"
+    ) -> tuple[int | None, str]:
         """POST ``body`` to ``/slack/events``, signed; ``(None, "")`` after 3 s."""
         timestamp = str(int(time.time()))
         headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Type": content_type,
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
             "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": sign(self._secret, timestamp, body),

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.playground import workspace
 from bot.playground.changes import Changes
+from bot.playground.home_tab import HomeViews
 
 TRIGGER_SECONDS = 3.0
 HOOK_USES = 5
@@ -89,6 +90,8 @@ class SlackWorld:
         self._triggers: dict[str, tuple[str, float, bool]] = {}
         self._hooks: dict[str, Hook] = {}
         self._views: dict[str, list[OpenView]] = {}  # user -> stack
+        #: Each person's App Home view (``views.publish``).
+        self.homes = HomeViews(changes)
 
     # --- messages ------------------------------------------------------------------------
 

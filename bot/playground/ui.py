@@ -38,6 +38,10 @@ class UiApi:
             "phone-reply": self._phone_reply,
             "phone-receipt": self._phone_receipt,
             "octopush": self._octopush,
+            "home-open": lambda data: self.client.home_opened(_user(data.get("user"))),
+            "home-action": lambda data: self.client.home_action(
+                _user(data.get("user")), _dict(data.get("action"))
+            ),
         }
 
     def state(self, query: dict[str, str]) -> dict[str, Any]:
@@ -72,6 +76,7 @@ class UiApi:
             + [{"id": dm_of(user), "name": workspace.BOT_NAME, "dm": True}],
             "messages": self.world.messages_for(user),
             "views": self.world.views_for(user),
+            "home": self.world.homes.view_for(user),
             "phones": self.octopush.phones.snapshot(),
             "octopush": self.octopush.snapshot(),
         }

@@ -35,6 +35,7 @@ from bot.sending.service import SmsService
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import register_listeners
 from bot.slack.listeners.escalations import SlackEscalations
+from bot.slack.listeners.home import SlackHome
 from bot.slack.listeners.page_posts import PagePosts
 from bot.slack.listeners.pages import SlackPaging
 from bot.slack.listeners.receipts import SlackReceipts
@@ -51,6 +52,8 @@ SLACK_TIMEOUT_SECONDS = 10
 LISTENER_THREADS = 32
 #: Seconds between two ``chat.update`` of one post (tier 3: about 50 a minute).
 UPDATE_INTERVAL_SECONDS = 3.0
+#: Seconds between two looks for rotation hand-overs (the App Homes show who is on call).
+HANDOVER_CHECK_SECONDS = 30.0
 
 #: How Slack reaches the app: ``http`` (``POST /slack/events``, every request signed)
 #: or ``socket`` (a Socket Mode connection the app opened with ``SLACK_APP_TOKEN``).
@@ -106,6 +109,8 @@ class Stack:
     housekeeping: Housekeeping | None = None
     #: Each reader's language; its locales are read once when the workers start.
     languages: ReaderLanguages | None = None
+    #: The App Home; its publisher's worker starts with the first publish.
+    home: SlackHome | None = None
 
     def start_workers(self, *, escalation_check_seconds: float) -> None:
         """The threads ``serve`` runs beside the app: updates, escalations, purge,
@@ -114,6 +119,8 @@ class Stack:
             self.languages.start_warming()
         self.updates.start()
         self.escalations.start_escalation_loop(escalation_check_seconds)
+        if self.home is not None:
+            self.home.start_handover_watch(HANDOVER_CHECK_SECONDS)
         if self.housekeeping is not None:
             self.housekeeping.start()
 
@@ -122,6 +129,8 @@ class Stack:
         if self.housekeeping is not None:
             self.housekeeping.stop()
         self.updates.stop()
+        if self.home is not None:
+            self.home.stop()
 
 
 def build_stack(
@@ -203,6 +212,9 @@ def build_stack(
     receipts = SlackReceipts(posts, escalations)
     service.post_observers.append(receipts.post_remembered)
     paging = SlackPaging(posts, escalations)
+    home = SlackHome(
+        paging, client, build_slack_client(settings, retry_rate_limits=False)
+    )
     # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
     executor = ListenerPool(LISTENER_THREADS, thread_name_prefix="sms-bot-lazy")
     app = _bolt_app(
@@ -212,7 +224,7 @@ def build_stack(
         executor=executor,
         token_verification_enabled=token_verification_enabled,
     )
-    register_listeners(app, deps, paging)
+    register_listeners(app, deps, paging, home)
     inbound = InboundProcessor(
         store=service.store,
         directory=directory,
@@ -239,6 +251,7 @@ def build_stack(
         updates,
         housekeeping,
         languages,
+        home,
     )
 
 

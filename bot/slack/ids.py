@@ -68,3 +68,16 @@ ACK_PAGE = "sms_ack_page"
 # The Cancel button on a scheduled send's post (value: the audit id).
 CANCEL_SCHEDULED = "sms_cancel_scheduled"
 CANCEL_SCHEDULED_BLOCK = "sms_cancel_scheduled_block"
+
+# The App Home's buttons (the Home's Acknowledge reuses ACK_PAGE).
+HOME_SEND_FORM = "sms_home_send_form"
+HOME_COVER = "sms_home_cover"
+HOME_HAND_BACK = "sms_home_hand_back"
+HOME_PAGE = "sms_home_page"
+HOME_PAGE_MODAL = "sms_home_page_modal"
+HOME_PAGE_ROTATION_BLOCK = "home_page_rotation_block"
+HOME_PAGE_ROTATION_SELECT = "home_page_rotation_select"
+HOME_PAGE_TEXT_BLOCK = "home_page_text_block"
+HOME_PAGE_TEXT_INPUT = "home_page_text_input"
+HOME_PAGE_CHANNEL_BLOCK = "home_page_channel_block"
+HOME_PAGE_CHANNEL_SELECT = "home_page_channel_select"

@@ -235,13 +235,14 @@ def slack_sender(client: WebClient) -> Send:
         except SlackApiError as error:
             response = error.response
             if response is not None and response.status_code == 429:
-                raise RateLimited(_retry_after(response.headers)) from None
+                raise RateLimited(retry_after_of(response.headers)) from None
             logger.warning("chat.update of %s failed: %s", ts, slack_error_code(error))
 
     return send
 
 
-def _retry_after(headers: dict[str, Any]) -> float:
+def retry_after_of(headers: dict[str, Any]) -> float:
+    """Seconds of a 429's ``Retry-After`` (1 when missing or unreadable)."""
     for name, value in headers.items():
         if name.lower() == "retry-after":
             raw = value[0] if isinstance(value, list) else value

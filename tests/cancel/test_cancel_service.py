@@ -267,4 +267,4 @@ def test_sms_admins_is_read_like_the_allowed_users(
     from bot.config import SmsSettings
 
     monkeypatch.setenv("SMS_ADMINS", " UADMIN, U2 ,")
-    assert SmsSettings(_env_file=None).admins == ["UADMIN", "U2"]  # type: ignore[call-arg]
+    assert SmsSettings(_env_file=None).admins == ("UADMIN", "U2")  # type: ignore[call-arg]

@@ -40,6 +40,10 @@ class FakeSlackState:
         "chat:write,chat:write.public,commands,usergroups:read,"
         "users.profile:read,users:read"
     )
+    #: user ids ``users.info`` calls workspace admins (``is_admin``).
+    admins: set[str] = field(default_factory=set)
+    #: user id -> the last Home view ``views.publish`` received for them.
+    homes: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: method name -> Slack error code to answer with (``ok: false``).
     failures: dict[str, str] = field(default_factory=dict)
     #: method name -> Retry-After values: each call takes the next one and gets a 429.
@@ -215,12 +219,20 @@ def _answer(
             user["locale"] = state.locales.get(user_id, "en-US")
         if user_id in state.timezones:
             user["tz"] = state.timezones[user_id]
+        if user_id in state.admins:
+            user["is_admin"] = True
         return {"ok": True, "user": user}, {}
     if method == "usergroups.users.list":
         members = state.usergroups.get(str(args.get("usergroup")))
         if members is None:
             return {"ok": False, "error": "no_such_subteam"}, {}
         return {"ok": True, "users": members}, {}
+    if method == "views.publish":
+        view = args.get("view")
+        view = json.loads(view) if isinstance(view, str) else dict(view or {})
+        with state.lock:
+            state.homes[str(args.get("user_id"))] = view
+        return {"ok": True, "view": {**view, "id": "VHOME", "hash": "h1"}}, {}
     if method in ("views.open", "views.update", "views.push"):
         return {"ok": True, "view": {"id": "V1", "hash": "h1"}}, {}
     return {"ok": True}, {}

@@ -277,9 +277,11 @@
     drawPhones();
     drawGateway();
     window.Modal.render($("modal-root"), page.state.views, modalCtx());
+    for (const hook of page.redrawHooks) hook();
     for (const waiter of page.waiters.splice(0)) waiter();
   }
   page.waiters = [];
+  page.redrawHooks = [];
 
   // --- modals -------------------------------------------------------------------------
 
@@ -378,6 +380,7 @@
     poll();
   }
 
-  window.Playground = { mrkdwn };
+  // For the other modules (home.js): the state, the block context, /ui/ calls, redraws.
+  window.Playground = { mrkdwn, page, ctx, post, onRedraw: (hook) => page.redrawHooks.push(hook) };
   document.addEventListener("DOMContentLoaded", setup);
 })();

@@ -11,11 +11,16 @@ from slack_bolt import App
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners.commands import SmsCommandHandlers
 from bot.slack.listeners.forms import SmsFormHandlers
+from bot.slack.listeners.home import SlackHome
 from bot.slack.listeners.pages import SlackPaging
 
 
-def register_listeners(app: App, deps: SlackDeps, paging: SlackPaging) -> None:
+def register_listeners(
+    app: App, deps: SlackDeps, paging: SlackPaging, home: SlackHome | None = None
+) -> None:
     """Register every listener (the manifest test checks each manifest entry has one)."""
     SmsCommandHandlers(deps, paging).register(app)
     SmsFormHandlers(deps).register(app)
     paging.register(app)
+    if home is not None:
+        home.register(app)

@@ -7,6 +7,7 @@ them says what happened and this module alone knows where it is shown.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,28 @@ class PagePosts:
         self.deps = deps
         self.pager = pager
         self.tracker = DeliveryTracker(deps.service.store)
+        #: Told the Slack user ids a change concerns (the App Home republishes theirs).
+        self.watchers: list[Callable[[Iterable[str]], None]] = []
+
+    def changed(self, page: Page) -> None:
+        """A page opened or moved: its pager and members may show it (App Home)."""
+        self._notify([page.slack_user_id or "", *self._slack_ids(page.members)])
+
+    def rotation_changed(self, rotation: str) -> None:
+        """An override or a hand-over: the rotation's members show it."""
+        found = self.deps.directory.current().rotations.get(rotation.lower())
+        self._notify(self._slack_ids(found.members if found else ()))
+
+    def _slack_ids(self, members: Iterable[str]) -> list[str]:
+        people = self.deps.directory.current().people
+        return [p.slack_id for m in members if (p := people.get(m)) and p.slack_id]
+
+    def _notify(self, user_ids: list[str]) -> None:
+        for watch in self.watchers:
+            try:
+                watch([u for u in user_ids if u])
+            except Exception:  # a Home is never worth failing a page for
+                logger.exception("page change watcher %r failed", watch)
 
     def page_message(self, page: Page) -> dict[str, Any]:
         """The page's post; when its SMS or receipts cannot be read it still shows the
@@ -48,6 +71,7 @@ class PagePosts:
         )
 
     def refresh(self, page: Page) -> None:
+        self.changed(page)
         if page.slack_channel_id and page.slack_message_ts:
             self.deps.poster.update(
                 self.page_message(self.pager.pages.get(page.id)),
@@ -57,6 +81,7 @@ class PagePosts:
 
     def refresh_later(self, page: Page) -> None:
         """Like :meth:`refresh`, coalesced: a burst of receipts gives few updates."""
+        self.changed(page)
         if page.slack_channel_id and page.slack_message_ts:
             self.deps.updates.submit(
                 page.slack_channel_id,

@@ -131,6 +131,7 @@ class SlackPaging:
             page = dataclasses.replace(
                 page, slack_channel_id=posted.channel, slack_message_ts=posted.ts
             )
+        self.posts.changed(page)
         if problems:
             self._tell_problems(run, page, problems, command)
         first = run.attempts[0].outcome
@@ -216,6 +217,7 @@ class SlackPaging:
             tr = self.reader(command.get("user_id"))
             respond(response_type="ephemeral", **build_rejection_message(refusal, tr))
             return
+        self.posts.rotation_changed(request.rotation)
         user = command.get("user_id") or ""
         respond(
             response_type="in_channel",
@@ -231,6 +233,9 @@ class SlackPaging:
             return
         page = self.pager.acknowledge(page_id, by=f"<@{user_id}>")
         if page is None:
+            if not body.get("response_url"):  # pressed in the App Home: redraw it
+                self.posts.changed(self.pager.pages.get(page_id))
+                return
             respond(
                 response_type="ephemeral",
                 replace_original=False,
