@@ -64,3 +64,9 @@ OPEN_FORM_PREFILLED = "sms_open_form_prefilled"
 
 # The Acknowledge button on a page post (value: the page id).
 ACK_PAGE = "sms_ack_page"
+
+# Workflow Builder custom steps (the opt-in manifest: `sms-bot manifest --workflow-steps`).
+STEP_SEND_SMS = "send_sms"
+STEP_PAGE_ONCALL = "page_oncall"
+#: The step Workflow Builder runs to fill ``page_oncall``'s rotation menu.
+STEP_LIST_ROTATIONS = "list_rotations"

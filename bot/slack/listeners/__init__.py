@@ -12,6 +12,7 @@ from bot.slack.deps import SlackDeps
 from bot.slack.listeners.commands import SmsCommandHandlers
 from bot.slack.listeners.forms import SmsFormHandlers
 from bot.slack.listeners.pages import SlackPaging
+from bot.slack.listeners.workflow_steps import WorkflowSteps
 
 
 def register_listeners(app: App, deps: SlackDeps, paging: SlackPaging) -> None:
@@ -19,3 +20,4 @@ def register_listeners(app: App, deps: SlackDeps, paging: SlackPaging) -> None:
     SmsCommandHandlers(deps, paging).register(app)
     SmsFormHandlers(deps).register(app)
     paging.register(app)
+    WorkflowSteps(deps, paging).register(app)
