@@ -10,6 +10,7 @@ one has a listener in :mod:`bot.slack.listeners.workflow_steps`.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from bot.slack import ids
@@ -54,7 +55,7 @@ def workflow_functions() -> dict[str, Any]:
         "function": f"#/functions/{ids.STEP_LIST_ROTATIONS}",
         "inputs": {},
     }
-    return {
+    functions = {
         ids.STEP_SEND_SMS: {
             "title": "Send an SMS",
             "description": "Send an SMS through Octopush, with cost and an audit record",
@@ -115,6 +116,9 @@ def workflow_functions() -> dict[str, Any]:
             },
         },
     }
+    # No shared sub-dicts: YAML would write them as anchors, which Slack does not read.
+    copied: dict[str, Any] = json.loads(json.dumps(functions))
+    return copied
 
 
 def with_workflow_steps(manifest: dict[str, Any]) -> dict[str, Any]:
