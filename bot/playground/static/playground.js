@@ -277,6 +277,7 @@
     drawPhones();
     drawGateway();
     window.Modal.render($("modal-root"), page.state.views, modalCtx());
+    if (window.Workflow) window.Workflow.draw(page.state);
     for (const waiter of page.waiters.splice(0)) waiter();
   }
   page.waiters = [];
@@ -378,6 +379,6 @@
     poll();
   }
 
-  window.Playground = { mrkdwn };
+  window.Playground = { mrkdwn, page, post };
   document.addEventListener("DOMContentLoaded", setup);
 })();
