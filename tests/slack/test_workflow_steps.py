@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from bot.audit import AuditRecord
 from bot.domain import AuditStatus, Source
@@ -327,3 +328,44 @@ def test_the_rotation_menu_lists_the_directorys_rotations_before_the_ack(
             },
         ]
     }
+
+
+def test_an_octopush_refusal_fails_the_step_with_its_words_and_audit_number(
+    make_harness: MakeHarness, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        {"code": 106, "message": "Invalid sender"}, status=400
+    )
+    harness = make_harness()
+    run_step(harness, ids.STEP_SEND_SMS, SEND_INPUTS)
+
+    [error] = failed(harness)
+    [record] = finished(harness)
+    assert record.status is AuditStatus.FAILED
+    assert error["error"].startswith("The SMS was not sent:")
+    assert "Invalid sender" in error["error"]
+    assert f"#{record.id}" in error["error"]
+    assert completed(harness) == []
+
+
+def test_the_event_is_acked_at_once_and_a_send_that_may_have_gone_out_says_so(
+    make_harness: MakeHarness, httpserver: HTTPServer
+) -> None:
+    """Octopush answers after the client gave up: the SMS may be out, so the step never
+    says nothing was sent; and Slack had its answer long before."""
+
+    def too_slow(_request: Request) -> Response:
+        time.sleep(4)
+        return Response(json.dumps(SENT), status=201, content_type="application/json")
+
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_handler(too_slow)
+    harness = make_harness()
+    started = time.monotonic()
+    assert run_step(harness, ids.STEP_SEND_SMS, SEND_INPUTS) == 200
+    assert time.monotonic() - started < 1.0
+
+    [error] = failed(harness)
+    [record] = finished(harness)
+    assert "may have gone out" in error["error"]
+    assert f"#{record.id}" in error["error"]
+    assert "Nothing was sent" not in error["error"]
