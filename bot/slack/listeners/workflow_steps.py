@@ -267,7 +267,7 @@ def _finish_page(run: PageRun, complete: Complete, fail: Fail, tr: Translator) -
             N_(
                 "Page #%(page)s started, but nobody could be texted yet: %(why)s",
                 page=run.page.id,
-                why=tr.gettext(why) if why else N_("unknown"),
+                why=why or N_("unknown"),
             )
         ),
     )
