@@ -4,6 +4,7 @@ fake Octopush, the audit trail, the result post and ``functions.complete*`` out.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,11 @@ from bot.audit import AuditRecord
 from bot.domain import AuditStatus, Source
 from bot.slack import ids
 from tests.conftest import SENT, SlackHarness
-from tests.slack.listeners.test_commands import assert_no_full_number, finished
+from tests.slack.listeners.test_commands import (
+    assert_no_full_number,
+    finished,
+    wait_until,
+)
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 MakeHarness = Callable[..., SlackHarness]
@@ -354,8 +359,12 @@ def test_the_event_is_acked_at_once_and_a_send_that_may_have_gone_out_says_so(
     """Octopush answers after the client gave up: the SMS may be out, so the step never
     says nothing was sent; and Slack had its answer long before."""
 
-    def too_slow(_request: Request) -> Response:
-        time.sleep(4)
+    release = threading.Event()
+    asked: list[Request] = []
+
+    def too_slow(request: Request) -> Response:
+        asked.append(request)
+        release.wait(10)  # past the client's read timeout (3 s)
         return Response(json.dumps(SENT), status=201, content_type="application/json")
 
     httpserver.expect_request(SEND_PATH, method="POST").respond_with_handler(too_slow)
@@ -369,3 +378,23 @@ def test_the_event_is_acked_at_once_and_a_send_that_may_have_gone_out_says_so(
     assert "may have gone out" in error["error"]
     assert f"#{record.id}" in error["error"]
     assert "Nothing was sent" not in error["error"]
+    # Octopush's late answers (the client's retry too) are in before the next test.
+    release.set()
+    wait_until(lambda: len(httpserver.log) == len(asked))
+
+
+@pytest.mark.parametrize("requester", ["", "not-a-user"])
+def test_a_step_that_names_no_requester_sends_nothing(
+    make_harness: MakeHarness, sends: HTTPServer, requester: str
+) -> None:
+    """A step runs as a person: with nobody (or no user id) in Requested by, the
+    allow-lists could not apply, so nothing is sent; the refusal is recorded."""
+    harness = make_harness()
+    run_step(harness, ids.STEP_SEND_SMS, {**SEND_INPUTS, "requested_by": requester})
+
+    [error] = failed(harness)
+    assert "Requested by" in error["error"]
+    assert sends.log == []
+    [record] = harness.store.recent(limit=5)
+    assert record.status is AuditStatus.REJECTED
+    assert record.slack_user_id is None

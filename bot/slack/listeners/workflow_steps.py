@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, Complete, Fail
@@ -37,6 +38,11 @@ logger = logging.getLogger(__name__)
 
 #: Said when something of ours failed before Octopush was called.
 NOTHING_DONE = N_("Something went wrong; nothing was sent.")
+#: A step runs as a person: with nobody named, it does not run at all.
+NO_REQUESTER = N_(
+    "the step names nobody in Requested by: it runs as that person, so nothing was sent"
+)
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 
 
 class WorkflowSteps:
@@ -67,7 +73,7 @@ class WorkflowSteps:
         fail: Fail,
     ) -> None:
         inputs = event.get("inputs") or {}
-        user = _text(inputs.get("requested_by")) or None
+        user = _requester(inputs)
         tr = self.deps.languages.translator_for(user)
         actor = _actor(body, user, _text(inputs.get("channel")) or None)
         typed = SendDraft(
@@ -108,6 +114,8 @@ class WorkflowSteps:
         """The draft ``/sms`` would have sent; raises ``InputError`` when the step
         cannot say whom to text, or would need a confirmation nobody can give (after
         the requester's own refusals, which the send path records)."""
+        if actor.slack_user_id is None:
+            raise InputError("requested_by", NO_REQUESTER)
         read = read_recipients(
             typed.recipients[0],
             region=self.deps.settings.sms.default_region,
@@ -154,12 +162,15 @@ class WorkflowSteps:
         fail: Fail,
     ) -> None:
         inputs = event.get("inputs") or {}
-        user = _text(inputs.get("requested_by")) or None
+        user = _requester(inputs)
         tr = self.deps.languages.translator_for(user)
         channel = (
             _text(inputs.get("channel")) or self.deps.settings.sms.admin_channel or None
         )
         actor = _actor(body, user, channel)
+        if user is None:
+            fail(tr.gettext(NO_REQUESTER))
+            return
         rotation = _text(inputs.get("rotation")).strip()
         directory = self.deps.directory.current()
         if rotation.lower() not in directory.rotations:
@@ -297,6 +308,12 @@ def _request_id(
     return interaction_request_id(
         kind, body.get("team_id"), event.get("function_execution_id")
     )
+
+
+def _requester(inputs: dict[str, Any]) -> str | None:
+    """The ``requested_by`` user id, or None when it is missing or not a user id."""
+    user = _text(inputs.get("requested_by")).strip()
+    return user if _USER_ID.match(user) else None
 
 
 def _text(value: Any) -> str:
