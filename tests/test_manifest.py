@@ -184,3 +184,16 @@ def test_every_step_in_the_manifest_has_a_listener(
     assert sorted(call.args["function_execution_id"] for call in ended) == sorted(
         f"Fx{n}" for n in range(1, len(steps_manifest["functions"]) + 1)
     )
+
+
+def test_a_manifest_that_cannot_be_read_is_said_in_words_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere.yml"
+    assert main(["manifest", "--workflow-steps", "--from", str(missing)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "cannot read the manifest" in captured.err and str(missing) in captured.err
+    (tmp_path / "list.yml").write_text("- not a manifest\n")
+    assert main(["manifest", "--from", str(tmp_path / "list.yml")]) == 2
+    assert "is not a Slack app manifest" in capsys.readouterr().err
