@@ -4,6 +4,7 @@ fake Octopush, the audit trail, the result post and ``functions.complete*`` out.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -398,3 +399,32 @@ def test_a_step_that_names_no_requester_sends_nothing(
     [record] = harness.store.recent(limit=5)
     assert record.status is AuditStatus.REJECTED
     assert record.slack_user_id is None
+
+
+def test_the_steps_token_reaches_no_log_post_or_audit_record(
+    make_harness: MakeHarness, sends: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The event's ``bot_access_token`` is a credential: Bolt uses it for the
+    ``functions.*`` calls, and it goes nowhere else."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="urllib3")  # the test's own client
+    harness = make_harness(allowed_users="U1")
+    run_step(harness, ids.STEP_SEND_SMS, SEND_INPUTS)
+    run_step(
+        harness,
+        ids.STEP_SEND_SMS,
+        {**SEND_INPUTS, "requested_by": "U2"},
+        execution="Fx0002",
+    )
+    harness.settle()
+
+    assert len(completions(harness)) == 1 and len(failed(harness)) == 1
+    steps = [c for c in harness.slack.state.calls if c.method.startswith("functions.")]
+    assert all(c.headers["authorization"] == "Bearer xwfp-step-token" for c in steps)
+    others = [c for c in harness.slack.state.calls if c not in steps]
+    assert "xwfp-step-token" not in json.dumps([c.args for c in others])
+    assert all("xwfp-step-token" not in json.dumps(c.headers) for c in others)
+    assert "xwfp-step-token" not in caplog.text
+    records = harness.store.recent(limit=5)
+    assert len(records) == 2
+    assert "xwfp-step-token" not in repr(records)
