@@ -87,11 +87,11 @@ class WorkflowSteps:
         except (InputError, PolicyError) as refusal:
             if refusal.audit_id is None:  # refused here, before the send path
                 self._record_refusal(typed, actor, refusal)
-            fail(build_rejection_message(refusal, tr)["text"])
+            _call(fail, build_rejection_message(refusal, tr)["text"])
             return
         except Exception:
             logger.exception("workflow step send_sms failed before sending")
-            fail(tr.gettext(NOTHING_DONE))
+            _call(fail, tr.gettext(NOTHING_DONE))
             return
         with self.deps.poster.after_send(
             outcome, user_id=user, channel_id=actor.slack_channel_id
@@ -169,12 +169,12 @@ class WorkflowSteps:
         )
         actor = _actor(body, user, channel)
         if user is None:
-            fail(tr.gettext(NO_REQUESTER))
+            _call(fail, tr.gettext(NO_REQUESTER))
             return
         rotation = _text(inputs.get("rotation")).strip()
         directory = self.deps.directory.current()
         if rotation.lower() not in directory.rotations:
-            fail(tr.gettext(no_such_rotation(rotation, directory)))
+            _call(fail, tr.gettext(no_such_rotation(rotation, directory)))
             return
         try:
             run = self.paging.pager.page(
@@ -185,11 +185,11 @@ class WorkflowSteps:
                 request_id=_request_id(event, body, kind="page"),
             )
         except (InputError, PolicyError) as refusal:
-            fail(build_rejection_message(refusal, tr)["text"])
+            _call(fail, build_rejection_message(refusal, tr)["text"])
             return
         except Exception:
             logger.exception("workflow step page_oncall failed before paging")
-            fail(tr.gettext(NOTHING_DONE))
+            _call(fail, tr.gettext(NOTHING_DONE))
             return
         if not run.duplicate:
             self._post_page(run, actor)
