@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ import yaml
 from bot.cli.checks import REQUIRED_SCOPES
 from bot.cli.main import main
 from bot.slack import ids
+from bot.slack.workflow_manifest import with_workflow_steps
 from tests.conftest import SlackHarness
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,3 +199,25 @@ def test_a_manifest_that_cannot_be_read_is_said_in_words_with_exit_2(
     (tmp_path / "list.yml").write_text("- not a manifest\n")
     assert main(["manifest", "--from", str(tmp_path / "list.yml")]) == 2
     assert "is not a Slack app manifest" in capsys.readouterr().err
+
+
+def test_the_steps_join_events_the_default_manifest_already_subscribes_to(
+    manifest: dict[str, Any],
+) -> None:
+    """``manifest.yml`` may subscribe to events itself (the Home tab's): the steps add
+    theirs beside them, at the URL already there, and leave the file's own alone."""
+    with_home = copy.deepcopy(manifest)
+    with_home["settings"]["event_subscriptions"] = {
+        "request_url": "https://elsewhere.example.com/slack/events",
+        "bot_events": ["app_home_opened"],
+    }
+    extended = with_workflow_steps(with_home)
+    events = extended["settings"]["event_subscriptions"]
+    assert events == {
+        "request_url": "https://elsewhere.example.com/slack/events",
+        "bot_events": ["app_home_opened", "function_executed"],
+    }
+    assert with_home["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_home_opened"
+    ]
+    assert with_workflow_steps(extended) == extended
