@@ -40,6 +40,8 @@ class Source(StrEnum):
     PAGE = "page"
     #: The system's own page sends (escalations, failovers): not any person's.
     ESCALATION = "escalation"
+    #: A Workflow Builder step, run as the person the workflow names (``requested_by``).
+    WORKFLOW = "workflow"
 
 
 class AuditStatus(StrEnum):

@@ -18,6 +18,7 @@ from bot.cli.admin import add_admin_commands
 from bot.cli.argparse_words import argparse_speaking
 from bot.cli.cancel import add_cancel_command
 from bot.cli.db import add_db_commands
+from bot.cli.manifest import add_manifest_command
 from bot.cli.output import format_balance, format_outcome, outcome_json
 from bot.cli.playground import add_playground_command
 from bot.cli.support import (
@@ -152,6 +153,7 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
     add_cancel_command(commands, tr)
     add_db_commands(commands, tr)
     add_playground_command(commands, tr)
+    add_manifest_command(commands, tr)
 
     check = commands.add_parser(
         "check", help=_("check settings and reach Octopush and Slack")

@@ -28,6 +28,7 @@ from bot.playground.slack_api import SlackWebApi
 from bot.playground.slack_client import SlackClient
 from bot.playground.slack_world import SlackWorld
 from bot.playground.ui import UiApi
+from bot.playground.workflow import WorkflowRuns
 from bot.playground.workspace import write_directory
 from bot.runtime.slack_app import build_stack
 from bot.runtime.web import WSGIApp, create_wsgi_app
@@ -104,7 +105,19 @@ class Playground:
             signing_secret=keys.signing_secret,
         )
         self._exit.callback(self.client.close)
-        ui = UiApi(client=self.client, octopush=self.octopush, changes=changes)
+        workflows = WorkflowRuns(
+            events_url=f"{base}/slack/events",
+            signing_secret=keys.signing_secret,
+            changes=changes,
+        )
+        self._exit.callback(workflows.close)
+        self.slack.steps = workflows.handle
+        ui = UiApi(
+            client=self.client,
+            octopush=self.octopush,
+            changes=changes,
+            workflows=workflows,
+        )
         site = PlaygroundSite(slack=self.slack, octopush=self.octopush, ui=ui)
         server.start(site)
         site.bot = self._build_bot(settings)

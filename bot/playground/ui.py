@@ -10,6 +10,7 @@ from bot.playground.changes import Changes
 from bot.playground.octopush_sim import TRIGGERABLE, OctopushSimulator
 from bot.playground.slack_client import SlackClient
 from bot.playground.slack_world import SlackError, dm_of
+from bot.playground.workflow import WorkflowRuns
 
 #: How long ``GET /ui/state?since=N`` waits for a change before answering anyway.
 LONG_POLL_SECONDS = 15.0
@@ -22,9 +23,15 @@ class UiError(ValueError):
 
 class UiApi:
     def __init__(
-        self, *, client: SlackClient, octopush: OctopushSimulator, changes: Changes
+        self,
+        *,
+        client: SlackClient,
+        octopush: OctopushSimulator,
+        changes: Changes,
+        workflows: WorkflowRuns | None = None,
     ) -> None:
         self.client = client
+        self.workflows = workflows
         self.world = client.world
         self.octopush = octopush
         self.changes = changes
@@ -42,6 +49,7 @@ class UiApi:
             "home-action": lambda data: self.client.home_action(
                 _user(data.get("user")), _dict(data.get("action"))
             ),
+            "workflow-run": self._workflow_run,
         }
 
     def state(self, query: dict[str, str]) -> dict[str, Any]:
@@ -79,6 +87,7 @@ class UiApi:
             "home": self.world.homes.view_for(user),
             "phones": self.octopush.phones.snapshot(),
             "octopush": self.octopush.snapshot(),
+            "workflow": self.workflows.snapshot(user) if self.workflows else [],
         }
 
     def do(self, name: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -159,6 +168,16 @@ class UiApi:
             if status is not None and status not in _RECEIPTS:
                 raise UiError(f"receipts must be one of {', '.join(_RECEIPTS)} or off")
             self.octopush.set_receipts(status)
+
+    def _workflow_run(self, data: dict[str, Any]) -> None:
+        """*Run workflow*: the step runs as the person you are (``requested_by``)."""
+        if self.workflows is None:
+            raise UiError("Workflow Builder is not available")
+        user, inputs = _user(data.get("user")), _dict(data.get("inputs"))
+        try:
+            self.workflows.run(user, str(data.get("step") or ""), inputs)
+        except ValueError as error:
+            raise UiError(str(error)) from error
 
     def _number(self, data: dict[str, Any]) -> str:
         number = str(data.get("number") or "")

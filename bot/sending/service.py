@@ -182,6 +182,17 @@ class SmsService:
             return outcome_from_record(duplicate.existing, duplicate=True)
         return self._deliver(record_id, attempt_id, request)
 
+    def record_refusal(
+        self, draft: SendDraft, actor: Actor, refusal: InputError | PolicyError
+    ) -> None:
+        """Record an attempt its caller refused before :meth:`send` could run (a
+        Workflow Builder step whose recipients cannot be read): every attempt has a
+        record. Sets ``refusal.audit_id``."""
+        request_id = draft.request_id or new_request_id()
+        self._record_rejection(draft, actor, request_id, refusal)
+        for observe in self.refusal_observers:
+            observe(actor.source)
+
     def resend(self, record: AuditRecord) -> AttemptResult:
         """Send a ``pending`` record again under its own ``request_id``, and settle it.
 

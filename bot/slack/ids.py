@@ -81,3 +81,9 @@ HOME_PAGE_TEXT_BLOCK = "home_page_text_block"
 HOME_PAGE_TEXT_INPUT = "home_page_text_input"
 HOME_PAGE_CHANNEL_BLOCK = "home_page_channel_block"
 HOME_PAGE_CHANNEL_SELECT = "home_page_channel_select"
+
+# Workflow Builder custom steps (the opt-in manifest: `sms-bot manifest --workflow-steps`).
+STEP_SEND_SMS = "send_sms"
+STEP_PAGE_ONCALL = "page_oncall"
+#: The step Workflow Builder runs to fill ``page_oncall``'s rotation menu.
+STEP_LIST_ROTATIONS = "list_rotations"

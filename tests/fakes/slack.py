@@ -233,6 +233,11 @@ def _answer(
         with state.lock:
             state.homes[str(args.get("user_id"))] = view
         return {"ok": True, "view": {**view, "id": "VHOME", "hash": "h1"}}, {}
+    if method in ("functions.completeSuccess", "functions.completeError"):
+        # A custom step ends once, with the id of the run Slack gave the app.
+        if not str(args.get("function_execution_id") or "").startswith("Fx"):
+            return {"ok": False, "error": "function_execution_not_found"}, {}
+        return {"ok": True}, {}
     if method in ("views.open", "views.update", "views.push"):
         return {"ok": True, "view": {"id": "V1", "hash": "h1"}}, {}
     return {"ok": True}, {}

@@ -278,6 +278,7 @@
     drawGateway();
     window.Modal.render($("modal-root"), page.state.views, modalCtx());
     for (const hook of page.redrawHooks) hook();
+    if (window.Workflow) window.Workflow.draw(page.state);
     for (const waiter of page.waiters.splice(0)) waiter();
   }
   page.waiters = [];
@@ -380,7 +381,7 @@
     poll();
   }
 
-  // For the other modules (home.js): the state, the block context, /ui/ calls, redraws.
+  // For the other modules (home.js, workflow.js): the state, the block context, /ui/ calls, redraws.
   window.Playground = { mrkdwn, page, ctx, post, onRedraw: (hook) => page.redrawHooks.push(hook) };
   document.addEventListener("DOMContentLoaded", setup);
 })();

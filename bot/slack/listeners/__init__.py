@@ -13,6 +13,7 @@ from bot.slack.listeners.commands import SmsCommandHandlers
 from bot.slack.listeners.forms import SmsFormHandlers
 from bot.slack.listeners.home import SlackHome
 from bot.slack.listeners.pages import SlackPaging
+from bot.slack.listeners.workflow_steps import WorkflowSteps
 
 
 def register_listeners(
@@ -24,3 +25,4 @@ def register_listeners(
     paging.register(app)
     if home is not None:
         home.register(app)
+    WorkflowSteps(deps, paging).register(app)

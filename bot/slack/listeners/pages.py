@@ -102,6 +102,10 @@ class SlackPaging:
         with guard:
             self._post_page(run, command)
 
+    def post_page(self, run: PageRun, command: dict[str, Any]) -> None:
+        """The posts of a page started elsewhere (a Workflow Builder step)."""
+        self._post_page(run, command)
+
     def _post_page(self, run: PageRun, command: dict[str, Any]) -> None:
         """The page's channel post, then in its thread what failed after the SMS and
         whoever could not be reached.

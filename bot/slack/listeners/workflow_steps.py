@@ -1,0 +1,320 @@
+"""The Workflow Builder steps ``send_sms`` and ``page_oncall`` (``function_executed``).
+
+Each step runs as the person the workflow names (``requested_by``) through the path a
+``/sms`` takes: the same recipient grammar, rules, policy, limits and audit trail (its
+records say ``workflow``), and the same result post, in the step's ``channel``. Bolt
+acks the event at once; the work runs after (a lazy listener), then the step is
+completed with its outputs or failed with the reason, in the requester's language.
+
+An SMS cannot be taken back: once Octopush was called the step never says nothing
+happened, and a send larger than ``SMS_CONFIRM_ABOVE`` (which ``/sms`` would ask about)
+is refused, since nobody is there to answer. A retried event has the same request id,
+so it never texts twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Complete, Fail
+
+from bot.domain import Actor, SendDraft, SendOutcome, Source
+from bot.errors import InputError, PolicyError
+from bot.i18n import N_, Translator
+from bot.paging.overrides import no_such_rotation
+from bot.paging.runs import PageRun
+from bot.sending.segments import analyse
+from bot.slack import ids
+from bot.slack.deps import SlackDeps, interaction_request_id
+from bot.slack.listeners.pages import SlackPaging
+from bot.slack.recipient_labels import remember_names
+from bot.slack.views.messages import build_rejection_message, build_result_message
+from bot.slack.workflow_inputs import read_recipients, step_text
+
+logger = logging.getLogger(__name__)
+
+#: Said when something of ours failed before Octopush was called.
+NOTHING_DONE = N_("Something went wrong; nothing was sent.")
+#: A step runs as a person: with nobody named, it does not run at all.
+NO_REQUESTER = N_(
+    "the step names nobody in Requested by: it runs as that person, so nothing was sent"
+)
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+
+
+class WorkflowSteps:
+    """The listeners of the opt-in manifest's ``functions``."""
+
+    def __init__(self, deps: SlackDeps, paging: SlackPaging) -> None:
+        self.deps = deps
+        self.paging = paging
+
+    def register(self, app: App) -> None:
+        app.function(ids.STEP_SEND_SMS)(ack=self.ack, lazy=[self.send_sms])
+        app.function(ids.STEP_PAGE_ONCALL)(ack=self.ack, lazy=[self.page_oncall])
+        # Dynamic options are answered before the ack (Slack's synchronous mode).
+        app.function(ids.STEP_LIST_ROTATIONS, auto_acknowledge=False)(
+            self.list_rotations
+        )
+
+    def ack(self, ack: Ack) -> None:
+        ack()
+
+    # --- send_sms ------------------------------------------------------------------
+
+    def send_sms(
+        self,
+        event: dict[str, Any],
+        body: dict[str, Any],
+        complete: Complete,
+        fail: Fail,
+    ) -> None:
+        inputs = event.get("inputs") or {}
+        user = _requester(inputs)
+        tr = self.deps.languages.translator_for(user)
+        actor = _actor(body, user, _text(inputs.get("channel")) or None)
+        typed = SendDraft(
+            recipients=(_text(inputs.get("to")),),
+            text=step_text(_text(inputs.get("text"))),
+            request_id=_request_id(event, body),
+        )
+        try:
+            draft = self._draft(typed, actor)
+            outcome = self.deps.service.send(draft, actor, resolve=self.deps.resolve)
+        except (InputError, PolicyError) as refusal:
+            if refusal.audit_id is None:  # refused here, before the send path
+                self._record_refusal(typed, actor, refusal)
+            _call(fail, build_rejection_message(refusal, tr)["text"])
+            return
+        except Exception:
+            logger.exception("workflow step send_sms failed before sending")
+            _call(fail, tr.gettext(NOTHING_DONE))
+            return
+        with self.deps.poster.after_send(
+            outcome, user_id=user, channel_id=actor.slack_channel_id
+        ):
+            if not outcome.duplicate:
+                self.deps.poster.post(
+                    build_result_message(
+                        outcome,
+                        user_id=user or "",
+                        tr=self.deps.languages.workspace(),
+                        names=remember_names(self.deps, draft.recipients, outcome),
+                    ),
+                    channel_id=actor.slack_channel_id,
+                    user_id=user,
+                    audit_id=outcome.audit_id,
+                )
+        _finish(outcome, complete, fail, tr)
+
+    def _draft(self, typed: SendDraft, actor: Actor) -> SendDraft:
+        """The draft ``/sms`` would have sent; raises ``InputError`` when the step
+        cannot say whom to text, or would need a confirmation nobody can give (after
+        the requester's own refusals, which the send path records)."""
+        if actor.slack_user_id is None:
+            raise InputError("requested_by", NO_REQUESTER)
+        read = read_recipients(
+            typed.recipients[0],
+            region=self.deps.settings.sms.default_region,
+            is_name=self.deps.is_name,
+        )
+        if read.problem is not None:
+            raise InputError("recipients", read.problem)
+        draft = typed.model_copy(update={"recipients": read.tokens})
+        try:
+            self.deps.service.check_actor(actor)
+            request = self.deps.service.validate(draft, resolve=self.deps.resolve)
+        except (InputError, PolicyError):
+            return draft  # the send path refuses it and records why
+        total = analyse(request.text).parts * len(request.recipients)
+        limit = self.deps.settings.sms.confirm_above
+        if total > limit:
+            raise InputError(
+                "recipients",
+                N_(
+                    "this send is %(count)s SMS, more than the %(limit)s that need a "
+                    "confirmation, and a workflow cannot confirm; send it with /sms",
+                    count=total,
+                    limit=limit,
+                ),
+            )
+        return draft
+
+    def _record_refusal(
+        self, typed: SendDraft, actor: Actor, refusal: InputError | PolicyError
+    ) -> None:
+        """Every send attempt has an audit record: a step refused here gets one too."""
+        try:
+            self.deps.service.record_refusal(typed, actor, refusal)
+        except Exception:
+            logger.exception("recording a refused workflow step failed")
+
+    # --- page_oncall ---------------------------------------------------------------
+
+    def page_oncall(
+        self,
+        event: dict[str, Any],
+        body: dict[str, Any],
+        complete: Complete,
+        fail: Fail,
+    ) -> None:
+        inputs = event.get("inputs") or {}
+        user = _requester(inputs)
+        tr = self.deps.languages.translator_for(user)
+        channel = (
+            _text(inputs.get("channel")) or self.deps.settings.sms.admin_channel or None
+        )
+        actor = _actor(body, user, channel)
+        if user is None:
+            _call(fail, tr.gettext(NO_REQUESTER))
+            return
+        rotation = _text(inputs.get("rotation")).strip()
+        directory = self.deps.directory.current()
+        if rotation.lower() not in directory.rotations:
+            _call(fail, tr.gettext(no_such_rotation(rotation, directory)))
+            return
+        try:
+            run = self.paging.pager.page(
+                rotation,
+                step_text(_text(inputs.get("text"))),
+                actor,
+                resolve=self.deps.resolve,
+                request_id=_request_id(event, body, kind="page"),
+            )
+        except (InputError, PolicyError) as refusal:
+            _call(fail, build_rejection_message(refusal, tr)["text"])
+            return
+        except Exception:
+            logger.exception("workflow step page_oncall failed before paging")
+            _call(fail, tr.gettext(NOTHING_DONE))
+            return
+        if not run.duplicate:
+            self._post_page(run, actor)
+        _finish_page(run, complete, fail, tr)
+
+    def _post_page(self, run: PageRun, actor: Actor) -> None:
+        sent = (run.reached or run.attempts[0]).outcome
+        guard = (
+            self.deps.poster.after_send(
+                sent,
+                user_id=actor.slack_user_id,
+                channel_id=actor.slack_channel_id,
+                what=N_("posting the page"),
+            )
+            if sent is not None
+            else contextlib.nullcontext()
+        )
+        with guard:
+            self.paging.post_page(run, {"user_id": actor.slack_user_id})
+
+    # --- list_rotations (dynamic options) ------------------------------------------
+
+    def list_rotations(self, ack: Ack, complete: Complete, fail: Fail) -> None:
+        try:
+            names = sorted(self.deps.directory.current().rotations)
+            complete(
+                outputs={
+                    "options": [
+                        {"text": {"type": "plain_text", "text": name}, "value": name}
+                        for name in names
+                    ]
+                }
+            )
+        except Exception:
+            logger.exception("listing the rotations for Workflow Builder failed")
+            fail(
+                self.deps.languages.workspace().gettext(
+                    "The rotations could not be read."
+                )
+            )
+        finally:
+            ack()
+
+
+def _finish(
+    outcome: SendOutcome, complete: Complete, fail: Fail, tr: Translator
+) -> None:
+    """Complete with the outputs when Octopush took the SMS; otherwise fail, saying
+    truthfully what happened (it may have gone out)."""
+    if outcome.ok:
+        _call(
+            complete,
+            outputs={
+                "ticket": outcome.sms_ticket or "",
+                "sms_count": outcome.number_of_sms_needed or 0,
+                "cost": outcome.total_cost or 0,
+                "status": outcome.status.value,
+            },
+        )
+        return
+    if outcome.maybe_sent:
+        reason = N_(
+            "The SMS may have gone out (see the Octopush dashboard, audit "
+            "#%(audit_id)s): do not run this step again without checking.",
+            audit_id=outcome.audit_id,
+        )
+    else:
+        reason = N_(
+            "The SMS was not sent: %(error)s (audit #%(audit_id)s).",
+            error=outcome.error_message or outcome.error_code or N_("Octopush refused"),
+            audit_id=outcome.audit_id,
+        )
+    _call(fail, tr.gettext(reason))
+
+
+def _finish_page(run: PageRun, complete: Complete, fail: Fail, tr: Translator) -> None:
+    reached = run.reached
+    if reached is not None:
+        _call(complete, outputs={"page": run.page.id, "paged": reached.member})
+        return
+    first = run.attempts[0] if run.attempts else None
+    why = first.why if first is not None else ""
+    _call(
+        fail,
+        tr.gettext(
+            N_(
+                "Page #%(page)s started, but nobody could be texted yet: %(why)s",
+                page=run.page.id,
+                why=why or N_("unknown"),
+            )
+        ),
+    )
+
+
+def _call(done: Complete | Fail, *args: Any, **kwargs: Any) -> None:
+    """Tell Slack how the step ended; a failure here is logged (the work is done)."""
+    try:
+        done(*args, **kwargs)
+    except Exception:
+        logger.exception("telling Slack how the workflow step ended failed")
+
+
+def _actor(body: dict[str, Any], user: str | None, channel: str | None) -> Actor:
+    return Actor(
+        source=Source.WORKFLOW,
+        slack_team_id=body.get("team_id"),
+        slack_user_id=user,
+        slack_channel_id=channel,
+    )
+
+
+def _request_id(
+    event: dict[str, Any], body: dict[str, Any], *, kind: str = "workflow"
+) -> str:
+    """One id per step run: a retried event never sends twice."""
+    return interaction_request_id(
+        kind, body.get("team_id"), event.get("function_execution_id")
+    )
+
+
+def _requester(inputs: dict[str, Any]) -> str | None:
+    """The ``requested_by`` user id, or None when it is missing or not a user id."""
+    user = _text(inputs.get("requested_by")).strip()
+    return user if _USER_ID.match(user) else None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
