@@ -406,6 +406,16 @@ class PageLifeStore(PageStore):
     Kept apart from :class:`PageStore`'s paging moves; the same compare-and-set.
     """
 
+    def find(self, page_id: int) -> Page | None:
+        """Page ``page_id``, or None when there is none (a mistyped ``ACK 99``)."""
+        with self._store.transaction("read a page") as conn:
+            row = (
+                conn.execute(sa.select(pages).where(pages.c.id == page_id))
+                .mappings()
+                .first()
+            )
+        return _page(row) if row is not None else None
+
     def set_text(self, page: Page, text: str) -> Page:
         """The page's SMS text once its number is known (``[sms-bot #12] …``)."""
         with self._store.transaction("write a page text", write=True) as conn:

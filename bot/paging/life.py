@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.audit import AuditStore
-from bot.audit.alerts import AlertKeys
+from bot.audit.alerts import AlertKeys, detail_of
 from bot.audit.pages import Page
 from bot.domain import Actor, Purpose, SendDraft, SendOutcome, SmsType, Source
 from bot.errors import InputError, PolicyError
@@ -44,6 +44,7 @@ class PageLife:
         self.pager = pager
         self.resolved_sms = resolved_sms
         self._keys = AlertKeys(store)
+        self._store = store
 
     def resolve(
         self,
@@ -66,6 +67,9 @@ class PageLife:
         if not numbers:
             return Resolution(page)
         words = self.pager.sms_words
+        if summary is None:  # resolved by hand: the alert's newest summary, if any
+            detail = detail_of(self._store, page.id)
+            summary = detail.summary if detail is not None else None
         head = words.gettext("RESOLVED #%(n)s:", n=page.id) + " "
         body = summary or page_body(words, page.id, page.text) or words.gettext("Page")
         draft = SendDraft(

@@ -226,6 +226,7 @@ def build_stack(
         pager=pager,
         ack_words=settings.sms.ack_words,
         resolve=deps.resolve,
+        life=life,
     )
     alerts = AlertHandler(
         store=service.store,
