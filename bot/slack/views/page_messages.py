@@ -16,6 +16,7 @@ from bot.i18n import Translator, translator
 from bot.log import mask_number
 from bot.paging.alert_view import AlertDetail
 from bot.paging.inbound import by_sms, sms_acknowledger
+from bot.paging.page_text import page_body
 from bot.sending.gateway import DeliveryStatus, describe_status
 from bot.slack import ids
 from bot.slack.views.blocks import (
@@ -136,7 +137,8 @@ def build_page_message(
         )
     ]
     if page.text:
-        lines.append(quote(page.text))
+        # The SMS's number and reply words are for phones; the post has buttons.
+        lines.append(quote(page_body(translator(), page.id, page.text)))
     blocks: list[dict[str, Any]] = [section("\n".join(lines))]
     if alert is not None:
         blocks.append(section(alert_text(alert, tr)))
