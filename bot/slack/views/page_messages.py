@@ -349,17 +349,22 @@ def alert_text(alert: AlertDetail, tr: Translator) -> str:
 def resolved_note(
     page: Page, texted: int, tr: Translator | None = None
 ) -> dict[str, Any]:
-    """The thread reply saying the page was resolved, and whom RESOLVED was texted to."""
+    """The thread reply saying the page was resolved, and how many RESOLVED SMS left."""
     tr = tr or translator()
     _ = tr.gettext
-    text = _("Resolved by %(who)s", who=_plain_who(page.acknowledged_by, tr))
-    if texted:
-        text += " · " + tr.ngettext(
+    count = (
+        " · "
+        + tr.ngettext(
             "RESOLVED texted to %(n)s number",
             "RESOLVED texted to %(n)s numbers",
             texted,
         )
-    return message(text, [section("🟢 " + escape(text))])
+        if texted
+        else ""
+    )
+    plain_text = _("Resolved by %(who)s", who=_plain_who(page.acknowledged_by, tr))
+    shown = _("Resolved by %(who)s", who=_who(page.acknowledged_by, tr))
+    return message(plain_text + count, [section("🟢 " + shown + count)])
 
 
 def _state_line(page: Page, tr: Translator) -> str:
