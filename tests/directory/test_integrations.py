@@ -85,3 +85,21 @@ def test_a_bad_integration_is_refused_with_every_problem_and_its_line() -> None:
         "token_env, page_severities, hmac_secret_env, templates",
         "line 14, integrations.grafana.pages: missing; write pages: …",
     ]
+
+
+def test_a_template_with_an_unknown_field_is_refused_with_its_line() -> None:
+    bad = BASE + textwrap.dedent(
+        """\
+        integrations:
+          prom:
+            pages: db-oncall
+            channel: C0OPS
+            token_env: SMS_HOOK_TOKEN_PROM
+            templates:
+              en: "{summary} on {host}"
+        """
+    )
+    with pytest.raises(DirectoryError) as raised:
+        parse_directory(bad, region="FR")
+    [problem] = raised.value.problems
+    assert problem.startswith("line 14, integrations.prom.templates.en: '{host}'")
