@@ -76,6 +76,26 @@ class AlertInbox(CallbackInbox):
                 ).scalar_one()
             )
 
+    def purge(self, *, older_than: datetime) -> int:
+        """Drop the bodies of events handled before ``older_than``; keep the rows.
+
+        The worker calls this as the callback inbox purges; an event's row (its
+        integration, key, action, outcome and page) is the audit trail and stays.
+        """
+        query = (
+            sa.update(_e)
+            .where(
+                _e.c.processed_at.is_not(None),
+                _e.c.processed_at < older_than,
+                _e.c.body != b"",
+            )
+            .values(body=b"")
+        )
+        with self._alert_store.transaction(
+            "trim handled alert events", write=True
+        ) as conn:
+            return int(conn.execute(query).rowcount)
+
     def event(self, event_id: int) -> AlertEventRow:
         query = sa.select(*_COLUMNS).where(_e.c.id == event_id)
         with self._alert_store.transaction("read an alert event") as conn:

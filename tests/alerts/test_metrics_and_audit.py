@@ -7,9 +7,11 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from tests.alerts.conftest import FakeOctopush, am_payload, post_alert
+from tests.alerts.test_hooks import stored_events
 from tests.conftest import SlackHarness
 from tests.runtime.test_metrics import TOKEN, Samples, samples
 
@@ -77,3 +79,17 @@ def test_sms_bot_audit_alerts_shows_the_integration_and_the_dedup_key(
         timeout=60,
     )
     assert "prometheus" in table.stdout and event["dedup_key"][:15] in table.stdout
+
+
+def test_old_events_lose_their_body_but_stay_in_the_audit_trail(
+    start: Start, octopush: FakeOctopush
+) -> None:
+    harness = start()
+    post_alert(harness, am_payload())
+    harness.settle()
+    inbox = harness.stack.alerts.inbox if harness.stack.alerts else None
+    assert inbox is not None
+    assert inbox.purge(older_than=inbox.now() + timedelta(seconds=1)) == 1
+    [event] = stored_events(harness)
+    assert event["body"] == b""
+    assert (event["integration"], event["outcome"]) == ("prometheus", "opened")
