@@ -442,6 +442,7 @@ class PageLifeStore(PageStore):
                 acknowledged_by=by,
                 acknowledged_at=self.now(),
                 next_escalation_at=None,
+                **self._closing(),  # SMS_AUDIT_REDACT_TEXT: a closed page drops it
             )
             if moved is not None:
                 return moved

@@ -55,6 +55,7 @@ class PageLife:
         resolve: Resolver | None = None,
     ) -> Resolution | None:
         """Close the page; None when it was resolved already (nothing sent again)."""
+        before = self.pager.pages.find(page_id)  # its text, before a redaction
         page = self.pager.pages.resolve(page_id, by=by)
         if page is None:
             return None
@@ -71,7 +72,8 @@ class PageLife:
             detail = detail_of(self._store, page.id)
             summary = detail.summary if detail is not None else None
         head = words.gettext("RESOLVED #%(n)s:", n=page.id) + " "
-        body = summary or page_body(words, page.id, page.text) or words.gettext("Page")
+        text = before.text if before is not None else page.text
+        body = summary or page_body(words, page.id, text) or words.gettext("Page")
         draft = SendDraft(
             recipients=tuple(numbers),
             text=head + fit(body, head)[:GSM_ONE_SMS],

@@ -116,3 +116,17 @@ def test_ok_to_an_sms_that_was_no_page_acknowledges_nothing(
     assert harness.callback(json.dumps(body)).status_code == 200
     harness.settle()
     assert page_rows(harness)[0]["state"] == "open"
+
+
+def test_res_closes_a_slack_page_and_drops_its_text_with_redaction(
+    start: Start, octopush: FakeOctopush
+) -> None:
+    harness = start(audit_redact_text=True)
+    harness.command("page db-oncall Primary DB down")
+    harness.settle()
+    [page] = page_rows(harness)
+    assert page["text"] is not None  # kept while open: escalations carry it
+    reply(harness, NUMBERS[on_call(harness)], f"RES {page['id']}")
+    [page] = page_rows(harness)
+    assert page["state"] == "resolved" and page["text"] is None
+    assert octopush.bodies[-1]["text"] == f"RESOLVED #{page['id']}: Primary DB down."
