@@ -20,12 +20,14 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
+from bot.alerts.handler import AlertHandler
 from bot.audit.optouts import OptOutList
 from bot.config import Settings
 from bot.directory.source import open_directory
 from bot.errors import SettingsError
 from bot.i18n import N_, set_default_language, translator
 from bot.paging.inbound import InboundProcessor
+from bot.paging.life import PageLife
 from bot.runtime import metrics
 from bot.runtime.housekeeping import Housekeeping
 from bot.runtime.listener_pool import ListenerPool
@@ -34,6 +36,7 @@ from bot.runtime.wiring import build_drafts, build_service
 from bot.sending.service import SmsService
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import register_listeners
+from bot.slack.listeners.alerts import SlackAlerts
 from bot.slack.listeners.escalations import SlackEscalations
 from bot.slack.listeners.home import SlackHome
 from bot.slack.listeners.page_posts import PagePosts
@@ -111,6 +114,8 @@ class Stack:
     languages: ReaderLanguages | None = None
     #: The App Home; its publisher's worker starts with the first publish.
     home: SlackHome | None = None
+    #: What a stored alert event does (``/hooks``); its worker runs in the web app.
+    alerts: AlertHandler | None = None
 
     def start_workers(self, *, escalation_check_seconds: float) -> None:
         """The threads ``serve`` runs beside the app: updates, escalations, purge,
@@ -211,6 +216,8 @@ def build_stack(
     escalations = SlackEscalations(posts)
     receipts = SlackReceipts(posts, escalations)
     service.post_observers.append(receipts.post_remembered)
+    life = PageLife(pager, service.store, resolved_sms=settings.sms.resolved_sms)
+    paging = SlackPaging(posts, escalations, life)
     paging = SlackPaging(posts, escalations)
     home = SlackHome(
         paging, client, build_slack_client(settings, retry_rate_limits=False)
@@ -232,6 +239,15 @@ def build_stack(
         pager=pager,
         ack_words=settings.sms.ack_words,
         resolve=deps.resolve,
+        life=life,
+    )
+    alerts = AlertHandler(
+        store=service.store,
+        directory=directory,
+        life=life,
+        listener=SlackAlerts(posts, escalations),
+        resolve=deps.resolve,
+        repage_after=settings.sms.repage_after,
     )
     days = settings.sms.audit_retention_days
     housekeeping = (
@@ -252,6 +268,7 @@ def build_stack(
         housekeeping,
         languages,
         home,
+        alerts,
     )
 
 

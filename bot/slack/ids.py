@@ -87,3 +87,9 @@ STEP_SEND_SMS = "send_sms"
 STEP_PAGE_ONCALL = "page_oncall"
 #: The step Workflow Builder runs to fill ``page_oncall``'s rotation menu.
 STEP_LIST_ROTATIONS = "list_rotations"
+
+# The Resolve and Escalate buttons beside Acknowledge (value: the page id).
+RESOLVE_PAGE = "sms_resolve_page"
+ESCALATE_PAGE = "sms_escalate_page"
+# An alert's link buttons (generator, silence, dashboard, runbook): links only.
+ALERT_LINK_PREFIX = "sms_alert_link_"

@@ -69,5 +69,7 @@ def test_escalation_note_follows_sms_language_and_keeps_the_typed_text(
     assert escalations, "the page never escalated"
     first_member = harness.stack.escalations.pager.plan("db-oncall").members[0]
     first, second = sent_texts(httpserver)[:2]
-    assert first == typed
-    assert second == f"{typed} {note.format(first=first_member)}"
+    # The page SMS keeps the typed text whole, after its number (issue 20).
+    assert first.startswith(f"[sms-bot #1] {typed}. ")
+    assert "ACK 1" in first
+    assert second == f"{first} {note.format(first=first_member)}"

@@ -16,6 +16,7 @@ from bot.audit.records import AuditRecord
 from bot.errors import AuditStoreError
 from bot.i18n import translator
 from bot.log import mask_number
+from bot.paging.alert_view import AlertView
 from bot.paging.pager import Pager
 from bot.paging.tracking import DeliveryTracker
 from bot.slack.deps import SlackDeps
@@ -32,6 +33,7 @@ class PagePosts:
         self.deps = deps
         self.pager = pager
         self.tracker = DeliveryTracker(deps.service.store)
+        self.alerts = AlertView(deps.service.store)
         #: Told the Slack user ids a change concerns (the App Home republishes theirs).
         self.watchers: list[Callable[[Iterable[str]], None]] = []
 
@@ -67,7 +69,11 @@ class PagePosts:
             logger.warning("page #%s: reading its SMS failed: %s", page.id, error)
             sms_ids, deliveries = [i for i in page.audit_ids if i], []
         return build_page_message(
-            page, who=who, deliveries=deliveries, audit_ids=sms_ids
+            page,
+            who=who,
+            deliveries=deliveries,
+            audit_ids=sms_ids,
+            alert=self.alerts.detail(page.id),
         )
 
     def refresh(self, page: Page) -> None:

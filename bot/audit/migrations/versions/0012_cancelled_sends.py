@@ -5,7 +5,7 @@ whose SMS is still scheduled into ``cancelled``. Octopush allows 1,000 cancels a
 per API user: ``ix_audit_records_cancelled_at`` keeps counting this month's cheap.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-05
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 _TIME = sa.DateTime(timezone=True)
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
