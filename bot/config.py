@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +36,10 @@ CommaList = Annotated[tuple[str, ...], NoDecode]
 Network = IPv4Network | IPv6Network
 #: Comma-separated addresses or CIDR networks (``203.0.113.0/24, 2001:db8::/32``).
 NetworkList = Annotated[tuple[Network, ...], NoDecode]
+
+#: ``SMS_ALERT_REPAGE_AFTER``: a number and a unit.
+_DURATION = re.compile(r"^(\d+)\s*([smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def _split_commas(value: Any) -> Any:
@@ -168,6 +173,11 @@ class SmsSettings(BaseSettings):
     metrics_token: SecretStr | None = None
     #: ``SMS_TRUSTED_PROXIES``: proxies whose ``X-Forwarded-For`` is believed.
     trusted_proxies: NetworkList = ()
+    #: ``SMS_RESOLVED_SMS``: text ``RESOLVED`` to everyone a resolved page texted.
+    resolved_sms: bool = True
+    #: ``SMS_ALERT_REPAGE_AFTER``: at most one new page per alert key in this time
+    #: (a flapping alert), e.g. ``5m``, ``30s``, ``1h``.
+    alert_repage_after: str = "5m"
 
     _lists = field_validator(
         "allowed_users",
@@ -178,6 +188,20 @@ class SmsSettings(BaseSettings):
         mode="before",
     )(_split_commas)
     _proxies = field_validator("trusted_proxies", mode="before")(_networks)
+
+    @field_validator("alert_repage_after")
+    @classmethod
+    def _repage(cls, value: str) -> str:
+        if not _DURATION.match(value.strip().lower()):
+            raise ValueError(N_("must be a duration such as 30s, 5m or 1h"))
+        return value.strip().lower()
+
+    @property
+    def repage_after(self) -> timedelta:
+        """``alert_repage_after`` as a time span."""
+        found = _DURATION.match(self.alert_repage_after)
+        amount, unit = (int(found[1]), found[2]) if found else (5, "m")
+        return timedelta(seconds=amount * _UNIT_SECONDS[unit])
 
     @field_validator("default_sender")
     @classmethod

@@ -25,7 +25,7 @@ from pytest_httpserver import HTTPServer
 from slack_sdk.signature import SignatureVerifier
 
 from bot.audit import AuditStore
-from bot.audit.tables import callback_inbox
+from bot.audit.tables import alert_events, callback_inbox
 from bot.config import (
     AppSettings,
     OctopushSettings,
@@ -197,9 +197,9 @@ ALICE = {"phone": "+33 6 12 34 56 78", "real_name": "Alice"}
 NO_PHONE = {"phone": "", "real_name": "Bob"}
 
 
-def due_callbacks(store: AuditStore) -> int:
-    """Stored callbacks not handled yet that a worker may claim now."""
-    t = callback_inbox
+def due_callbacks(store: AuditStore, table: sa.Table = callback_inbox) -> int:
+    """Stored callbacks (or alert events) not handled yet that a worker may claim now."""
+    t = table
     query = sa.select(sa.func.count()).where(
         t.c.processed_at.is_(None),
         sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until <= store.now()),
@@ -235,6 +235,11 @@ class SlackHarness:
         if worker is not None:
             checks["callback inbox"] = lambda: (
                 worker.idle() and not due_callbacks(self.store)
+            )
+        alerts = self.web.alert_worker if self.web is not None else None
+        if alerts is not None:
+            checks["alert inbox"] = lambda: (
+                alerts.idle() and not due_callbacks(self.store, alert_events)
             )
         wait_until_idle(checks, timeout=timeout)
 
@@ -354,6 +359,7 @@ def make_harness(
                 store=service.store,
                 inbound=built.inbound,
                 callback_token=CALLBACK_TOKEN,
+                alerts=built.alerts,
                 metrics_token=(
                     settings.sms.metrics_token.get_secret_value()
                     if settings.sms.metrics_token

@@ -47,9 +47,13 @@ def digest(body: bytes, content_type: str | None) -> str:
 class CallbackInbox:
     """The ``callback_inbox`` table: put, claim, finish, retry later, purge."""
 
-    def __init__(self, store: AuditStore, *, lease: timedelta = LEASE) -> None:
+    def __init__(
+        self, store: AuditStore, *, lease: timedelta = LEASE, table: sa.Table = _t
+    ) -> None:
         self._store = store
         self._lease = lease
+        #: The alert inbox (:mod:`bot.audit.alerts`) reuses the claims on its table.
+        self._table = table
 
     def now(self) -> datetime:
         return self._store.now()
@@ -72,19 +76,21 @@ class CallbackInbox:
             "attempts": 0,
         }
         with self._store.transaction("store a callback", write=True) as conn:
-            return insert_or_ignore(conn, _t, values, "digest")
+            return insert_or_ignore(conn, self._table, values, "digest")
 
     def claim(self, owner: str, *, limit: int = 10) -> list[InboxItem]:
         """Take up to ``limit`` unhandled callbacks, oldest first, for ``owner``."""
         now = self._store.now()
         free = sa.and_(
-            _t.c.processed_at.is_(None),
-            sa.or_(_t.c.claimed_until.is_(None), _t.c.claimed_until < now),
+            self._table.c.processed_at.is_(None),
+            sa.or_(
+                self._table.c.claimed_until.is_(None), self._table.c.claimed_until < now
+            ),
         )
         candidates = (
-            sa.select(_t.c.id)
+            sa.select(self._table.c.id)
             .where(free)
-            .order_by(_t.c.processed_at, _t.c.id)
+            .order_by(self._table.c.processed_at, self._table.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -93,19 +99,19 @@ class CallbackInbox:
             if not ids:
                 return []
             claimed = conn.execute(
-                sa.update(_t)
-                .where(_t.c.id.in_(ids), free)  # compare-and-set: still free
+                sa.update(self._table)
+                .where(self._table.c.id.in_(ids), free)  # compare-and-set: still free
                 .values(
                     claimed_by=owner,
                     claimed_until=now + self._lease,
-                    attempts=_t.c.attempts + 1,
+                    attempts=self._table.c.attempts + 1,
                 )
                 .returning(
-                    _t.c.id,
-                    _t.c.body,
-                    _t.c.content_type,
-                    _t.c.received_at,
-                    _t.c.attempts,
+                    self._table.c.id,
+                    self._table.c.body,
+                    self._table.c.content_type,
+                    self._table.c.received_at,
+                    self._table.c.attempts,
                 )
             ).all()
         items = [InboxItem(*row) for row in claimed]
@@ -121,14 +127,14 @@ class CallbackInbox:
             return set()
         with self._store.transaction("renew callback claims", write=True) as conn:
             held = conn.execute(
-                sa.update(_t)
+                sa.update(self._table)
                 .where(
-                    _t.c.id.in_(list(item_ids)),
-                    _t.c.claimed_by == owner,
-                    _t.c.processed_at.is_(None),
+                    self._table.c.id.in_(list(item_ids)),
+                    self._table.c.claimed_by == owner,
+                    self._table.c.processed_at.is_(None),
                 )
                 .values(claimed_until=self._store.now() + self._lease)
-                .returning(_t.c.id)
+                .returning(self._table.c.id)
             ).scalars()
             return set(held)
 
@@ -136,11 +142,11 @@ class CallbackInbox:
         """Mark a claimed callback handled; False when the claim was lost meanwhile."""
         with self._store.transaction("finish a callback", write=True) as conn:
             done = conn.execute(
-                sa.update(_t)
+                sa.update(self._table)
                 .where(
-                    _t.c.id == item_id,
-                    _t.c.claimed_by == owner,
-                    _t.c.processed_at.is_(None),
+                    self._table.c.id == item_id,
+                    self._table.c.claimed_by == owner,
+                    self._table.c.processed_at.is_(None),
                 )
                 .values(
                     processed_at=self._store.now(), outcome=outcome, claimed_until=None
@@ -152,26 +158,27 @@ class CallbackInbox:
         """Leave a claimed callback for another try after ``delay``."""
         with self._store.transaction("postpone a callback", write=True) as conn:
             conn.execute(
-                sa.update(_t)
-                .where(_t.c.id == item_id, _t.c.claimed_by == owner)
+                sa.update(self._table)
+                .where(self._table.c.id == item_id, self._table.c.claimed_by == owner)
                 .values(claimed_until=self._store.now() + delay)
             )
 
     def unprocessed(self) -> int:
         """How many callbacks wait to be handled (health, metrics, tests)."""
-        query = sa.select(sa.func.count()).where(_t.c.processed_at.is_(None))
+        query = sa.select(sa.func.count()).where(self._table.c.processed_at.is_(None))
         with self._store.transaction("count callbacks") as conn:
             return int(conn.execute(query).scalar_one())
 
     def outcome_of(self, item_id: int) -> str | None:
-        query = sa.select(_t.c.outcome).where(_t.c.id == item_id)
+        query = sa.select(self._table.c.outcome).where(self._table.c.id == item_id)
         with self._store.transaction("read a callback") as conn:
             return conn.execute(query).scalar()
 
     def purge(self, *, older_than: datetime) -> int:
         """Delete callbacks handled before ``older_than``; return how many."""
-        query = sa.delete(_t).where(
-            _t.c.processed_at.is_not(None), _t.c.processed_at < older_than
+        query = sa.delete(self._table).where(
+            self._table.c.processed_at.is_not(None),
+            self._table.c.processed_at < older_than,
         )
         with self._store.transaction("purge handled callbacks", write=True) as conn:
             return int(conn.execute(query).rowcount)

@@ -33,6 +33,8 @@ class PageState(StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
     EXHAUSTED = "exhausted"
+    #: Closed: its alert resolved, or someone resolved it (button, ``RES``).
+    RESOLVED = "resolved"
 
 
 @dataclass(frozen=True)
@@ -396,6 +398,88 @@ class PageStore:
         if "text" in changes:  # a redacted text leaves the database's files too
             checkpoint(self._store.engine)
         return self.get(page.id)
+
+
+class PageLifeStore(PageStore):
+    """The moves of a page's life beyond paging: resolve, escalate now, its SMS text.
+
+    Kept apart from :class:`PageStore`'s paging moves; the same compare-and-set.
+    """
+
+    def find(self, page_id: int) -> Page | None:
+        """Page ``page_id``, or None when there is none (a mistyped ``ACK 99``)."""
+        with self._store.transaction("read a page") as conn:
+            row = (
+                conn.execute(sa.select(pages).where(pages.c.id == page_id))
+                .mappings()
+                .first()
+            )
+        return _page(row) if row is not None else None
+
+    def set_text(self, page: Page, text: str) -> Page:
+        """The page's SMS text once its number is known (``[sms-bot #12] …``)."""
+        with self._store.transaction("write a page text", write=True) as conn:
+            conn.execute(
+                sa.update(pages).where(pages.c.id == page.id).values(text=text)
+            )
+        return self.get(page.id)
+
+    def resolve(self, page_id: int, *, by: str) -> Page | None:
+        """Close the page and stop its escalation; None when it was already resolved."""
+        for _attempt in range(5):
+            page = self.get(page_id)
+            if page.state is PageState.RESOLVED:
+                return None
+            moved = self._move(
+                page,
+                from_states=(
+                    PageState.OPEN,
+                    PageState.ACKNOWLEDGED,
+                    PageState.EXHAUSTED,
+                ),
+                state=PageState.RESOLVED.value,
+                # Who closed it, shown as "Resolved by" (the page keeps one name).
+                acknowledged_by=by,
+                acknowledged_at=self.now(),
+                next_escalation_at=None,
+            )
+            if moved is not None:
+                return moved
+        return None
+
+    def escalate_now(self, page_id: int) -> Page | None:
+        """Make the page's escalation due now (the escalation loop moves it, once).
+
+        An acknowledged page is opened again; None when it is resolved or its
+        escalation ran out.
+        """
+        for _attempt in range(5):
+            page = self.get(page_id)
+            if page.state not in (PageState.OPEN, PageState.ACKNOWLEDGED):
+                return None
+            moved = self._move(
+                page,
+                from_states=(PageState.OPEN, PageState.ACKNOWLEDGED),
+                state=PageState.OPEN.value,
+                acknowledged_by=None,
+                acknowledged_at=None,
+                next_escalation_at=self.now(),
+            )
+            if moved is not None:
+                return moved
+        return None
+
+    def unresolved(self, since: datetime) -> list[Page]:
+        """Pages opened since ``since`` and not resolved, newest first."""
+        query = (
+            sa.select(pages)
+            .where(
+                pages.c.state != PageState.RESOLVED.value, pages.c.created_at >= since
+            )
+            .order_by(pages.c.id.desc())
+        )
+        with self._store.transaction("list unresolved pages") as conn:
+            return [_page(row) for row in conn.execute(query).mappings().all()]
 
 
 def _page(row: Any) -> Page:

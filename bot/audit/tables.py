@@ -260,3 +260,45 @@ form_drafts = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),
     sa.Index("ix_form_drafts_created_at", "created_at"),
 )
+
+#: Alert webhook events (revision 0011), stored before they are answered and handled
+#: from here like the callback inbox; kept as the audit trail of what each one did.
+alert_events = sa.Table(
+    "alert_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("integration", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("dedup_key", sa.String(255), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("content_type", sa.String(255)),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_until", UtcDateTime),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("processed_at", UtcDateTime),
+    sa.Column("outcome", sa.String(32)),
+    sa.Column("page_id", sa.Integer),
+    sa.Index("ix_alert_events_unprocessed", "processed_at", "id"),
+    sa.Index("ix_alert_events_key", "integration", "dedup_key"),
+)
+
+#: One row per alert key (revision 0011): its page, open or not, and when the last
+#: page opened (the flapping bound). Opening is a compare-and-set on ``version``, so
+#: two instances receiving the same alert open one page.
+alert_keys = sa.Table(
+    "alert_keys",
+    metadata,
+    sa.Column("integration", sa.String(64), primary_key=True),
+    sa.Column("dedup_key", sa.String(255), primary_key=True),
+    sa.Column("page_id", sa.Integer),
+    sa.Column("is_open", sa.Boolean, nullable=False),
+    sa.Column("opened_at", UtcDateTime),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("summary", sa.Text),
+    sa.Column("severity", sa.String(32)),
+    sa.Column("firing", sa.Integer),
+    sa.Column("links", sa.JSON),
+    sa.Index("ix_alert_keys_page_id", "page_id"),
+)

@@ -52,6 +52,33 @@ class Group:
 
 
 @dataclass(frozen=True)
+class Integration:
+    """An alert source (``integrations:``): what its alerts page and where they post.
+
+    ``token_env`` and ``hmac_secret_env`` name environment variables: the file never
+    holds a secret. ``page_severities`` empty means every severity pages.
+    """
+
+    name: str
+    pages: str
+    channel: str
+    token_env: str
+    page_severities: tuple[str, ...] = ()
+    hmac_secret_env: str | None = None
+    #: SMS text templates by language (``en``, ``fr``), ``{summary}``-style fields.
+    templates: tuple[tuple[str, str], ...] = ()
+
+    def pages_for(self, severity: str | None) -> bool:
+        """Does an alert of ``severity`` page (else it only posts in the channel)?"""
+        if not self.page_severities:
+            return True
+        return (severity or "").lower() in self.page_severities
+
+    def template(self, language: str) -> str | None:
+        return dict(self.templates).get(language)
+
+
+@dataclass(frozen=True)
 class OnCall:
     """A rotation's current and next turns, for ``/sms oncall`` and ``directory check``."""
 
@@ -71,6 +98,7 @@ class Directory:
     people: dict[str, Person] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
     rotations: dict[str, Rotation] = field(default_factory=dict)
+    integrations: dict[str, Integration] = field(default_factory=dict)
 
     def is_name(self, token: str) -> bool:
         """True when ``token`` names a person, group or rotation (any letter case)."""

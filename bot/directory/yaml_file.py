@@ -15,6 +15,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from bot.directory.model import RESERVED, Directory, DirectoryError, Group, Person
 from bot.directory.rotation import Rotation
+from bot.directory.yaml_integrations import read_integrations
 from bot.directory.yaml_members import read_members
 from bot.directory.yaml_nodes import NULL_TAG, line_of, reason_of, text_of
 from bot.directory.yaml_rotation import read_rotation
@@ -93,7 +94,7 @@ class _Reader:
             return Directory()
         sections: dict[str, Node] = {}
         for key, key_node, value in self.mapping(root, _THE_FILE, _SHAPE):
-            if key in ("people", "groups"):
+            if key in ("people", "groups", "integrations"):
                 sections[key] = value
             else:
                 self.problem(
@@ -107,7 +108,9 @@ class _Reader:
                 )
         people, lines = self.read_people(sections.get("people"))
         groups, rotations = self.read_groups(sections.get("groups"), lines)
-        return Directory(people, groups, rotations)
+        targets = {*people, *groups, *rotations}
+        integrations = read_integrations(self, sections.get("integrations"), targets)
+        return Directory(people, groups, rotations, integrations)
 
     def mapping(self, node: Node | None, where: str, expected: str) -> _Pairs:
         """The pairs of a mapping node, refusing duplicate (case-insensitive) keys."""

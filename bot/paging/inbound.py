@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from bot.audit import AuditRecord, AuditStore, OptOutList
 from bot.audit.deliveries import DeliveryLog
 from bot.audit.pages import Page
 from bot.directory.source import DirectorySource
+from bot.domain import Actor, Purpose, SendDraft, SmsType, Source
+from bot.errors import InputError, PolicyError
 from bot.i18n import N_
 from bot.log import mask_number
 from bot.octopush import (
@@ -27,13 +30,18 @@ from bot.octopush import (
     is_ack_word,
     is_stop_word,
 )
+from bot.paging.life import PageLife, Resolution
 from bot.paging.pager import Pager, PageRun
+from bot.paging.replies import ACK, ESCALATE, RESOLVE, ReplyCommand, read_command
 from bot.sending.rules import Resolver
 
 logger = logging.getLogger(__name__)
 
 #: Receipt statuses that a later non-final receipt never replaces.
 FINAL_STATUSES = tuple(status.value for status in DeliveryStatus if status.is_final)
+
+#: How far back a reply without a page number looks for the sender's open pages.
+OPEN_PAGES_WITHIN = timedelta(days=1)
 
 #: The end of a stored ``acknowledged_by`` for a page acknowledged by SMS reply.
 _BY_SMS_SUFFIX = " by SMS"
@@ -78,6 +86,10 @@ class InboundListener(Protocol):
 
     def failed_over(self, run: PageRun) -> None: ...
 
+    def resolved(self, resolution: Resolution) -> None: ...
+
+    def escalated(self, page: Page, who: str) -> None: ...
+
 
 #: Receipts that say a page SMS will never reach its member: page the next one at once.
 FAILOVER_STATUSES = frozenset(
@@ -111,6 +123,7 @@ class InboundProcessor:
         pager: Pager | None = None,
         ack_words: Sequence[str] = ("ACK", "OK"),
         resolve: Resolver | None = None,
+        life: PageLife | None = None,
     ) -> None:
         self._store = store
         self._deliveries = DeliveryLog(store)
@@ -120,6 +133,8 @@ class InboundProcessor:
         self._pager = pager
         self._ack_words = tuple(ack_words)
         self._resolve = resolve
+        #: ``RES`` and ``ESC`` replies (resolve, pass on); ACK needs only the pager.
+        self._life = life
 
     def handle(self, event: CallbackEvent) -> InboundOutcome:
         """The one entry point: record ``event``, then tell the listener."""
@@ -203,22 +218,97 @@ class InboundProcessor:
         who = self.who(event.number)
         if is_stop_word(event.text):
             return self._stop(event.number, event.message_id, record, who)
-        page = (
-            self._pager.pages.for_audit(record.id)
-            if record is not None and self._pager is not None
-            else None
-        )
+        command = read_command(event.text, self._ack_words)
+        if command is None and is_ack_word(event.text, self._ack_words):
+            command = ReplyCommand(ACK, None)
+        page = self._page_of(record, command, event.number)
         if page is None or self._pager is None:
             self._listener.reply(record, who, event.text)
             return InboundOutcome("reply", record.id if record else None, True)
-        # Only a number this page texted may acknowledge it; anyone else is a reply.
+        if record is None and any(page.audit_ids):
+            # Found by its number or the sender: its thread is the page's first SMS's.
+            record = self._store.get(next(i for i in page.audit_ids if i))
+        # Only a number this page texted may act on it; anyone else is a reply.
         paged = event.number in self._pager.pages.numbers_texted(page)
         self._listener.reply(record, who, event.text, not_paged=not paged)
-        if paged and is_ack_word(event.text, self._ack_words):
+        if paged and command is not None:
+            self._act(command.verb, page, who)
+        return InboundOutcome("reply", record.id if record else None, True)
+
+    def _page_of(
+        self,
+        record: AuditRecord | None,
+        command: ReplyCommand | None,
+        number: str,
+    ) -> Page | None:
+        """The page a reply is about: the number it names, else the page of the SMS
+        it answers, else the sender's only open page (several: it asks which)."""
+        if self._pager is None:
+            return None
+        pages = self._pager.pages
+        if command is not None and command.page_id is not None:
+            return pages.find(command.page_id)
+        if record is not None:
+            page = pages.for_audit(record.id)
+            if page is not None:
+                return page
+        if command is None:
+            return None
+        since = self._pager.now() - OPEN_PAGES_WITHIN
+        mine = [p for p in pages.unresolved(since) if number in pages.numbers_texted(p)]
+        if len(mine) > 1:
+            self._ask_which(number, mine, command.verb)
+            return None
+        return mine[0] if mine else None
+
+    def _ask_which(self, number: str, open_pages: list[Page], verb: str) -> None:
+        """Several open pages and no number: ask which, by SMS."""
+        if self._pager is None:
+            return
+        words = self._pager.sms_words
+        word = {ACK: "ACK", RESOLVE: "RES", ESCALATE: "ESC"}[verb]
+        numbers = ", ".join(f"#{page.id}" for page in open_pages[:5])
+        text = words.gettext(
+            "Which page? You have %(pages)s open: reply %(word)s with its number, "
+            "e.g. %(word)s %(first)s.",
+            pages=numbers,
+            word=word,
+            first=open_pages[0].id,
+        )
+        draft = SendDraft(
+            recipients=(number,),
+            text=text,
+            sms_type=SmsType.PREMIUM,
+            purpose=Purpose.ALERT,
+            with_replies=True,
+        )
+        try:
+            self._pager.service.send(
+                draft, Actor(source=Source.ESCALATION), resolve=self._resolve
+            )
+        except (InputError, PolicyError) as refusal:
+            logger.warning("asking which page was refused: %s", refusal)
+
+    def _act(self, verb: str, page: Page, who: str) -> None:
+        if self._pager is None:
+            return
+        if verb == ACK:
             acknowledged = self._pager.acknowledge(page.id, by=by_sms(who))
             if acknowledged is not None:
                 self._listener.acknowledged(acknowledged)
-        return InboundOutcome("reply", record.id if record else None, True)
+            return
+        if self._life is None:
+            return
+        if verb == RESOLVE:
+            resolution = self._life.resolve(
+                page.id, by=by_sms(who), resolve=self._resolve
+            )
+            if resolution is not None:
+                self._listener.resolved(resolution)
+            return
+        escalated = self._life.escalate(page.id)
+        if escalated is not None:
+            self._listener.escalated(escalated, who)
 
     def _opt_out(self, event: OptOut) -> InboundOutcome:
         record = (

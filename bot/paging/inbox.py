@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Collection
 from datetime import timedelta
 from types import TracebackType
+from typing import Self
 
 from bot.audit.inbox import CallbackInbox, InboxItem
 from bot.errors import AuditStoreError
@@ -32,20 +33,22 @@ KEEP = timedelta(days=7)
 PURGE_EVERY_S = 3600.0
 
 
-class InboxWorker:
-    """Claims stored callbacks and handles them, until :meth:`stop`."""
+class ClaimWorker:
+    """Claims stored rows of an inbox and handles each (:meth:`_handle`), until
+    :meth:`stop`. The alert inbox (:mod:`bot.alerts.worker`) shares it."""
+
+    #: Names its threads (logs, thread dumps).
+    thread_name = "octopush-inbox"
 
     def __init__(
         self,
         inbox: CallbackInbox,
-        inbound: InboundProcessor,
         *,
         poll_seconds: float = 1.0,
         threads: int = 4,
         on_outcome: Callable[[str], None] = lambda kind: None,
     ) -> None:
         self.inbox = inbox
-        self._inbound = inbound
         self._poll = poll_seconds
         self._threads = threads
         #: Told each callback's kind once handled (``invalid``, ``error`` or the
@@ -60,10 +63,10 @@ class InboxWorker:
         self._in_hand = 0
         self._in_hand_lock = threading.Lock()
 
-    def start(self) -> InboxWorker:
+    def start(self) -> Self:
         for number in range(self._threads):
             thread = threading.Thread(
-                target=self._loop, name=f"octopush-inbox-{number}", daemon=True
+                target=self._loop, name=f"{self.thread_name}-{number}", daemon=True
             )
             thread.start()
             self._workers.append(thread)
@@ -129,6 +132,52 @@ class InboxWorker:
                 purge_in -= self._poll
 
     def _handle(self, item: InboxItem) -> None:
+        raise NotImplementedError
+
+    def _failed(self, item: InboxItem, kind: str, error: Exception) -> None:
+        if item.attempts >= MAX_ATTEMPTS:
+            logger.error(
+                "%s #%d (%s) set aside after %d attempts: %s",
+                self.thread_name,
+                item.id,
+                kind,
+                item.attempts,
+                type(error).__name__,
+                exc_info=error,
+            )
+            self.inbox.finish(item.id, self.owner, "failed")
+            self._on_outcome("error")
+            return
+        delay = timedelta(seconds=2**item.attempts)
+        logger.warning(
+            "%s #%d (%s) failed (%s), retrying in %s",
+            self.thread_name,
+            item.id,
+            kind,
+            type(error).__name__,
+            delay,
+        )
+        self.inbox.retry_later(item.id, self.owner, delay)
+
+
+class InboxWorker(ClaimWorker):
+    """Claims stored Octopush callbacks and handles them, until :meth:`stop`."""
+
+    def __init__(
+        self,
+        inbox: CallbackInbox,
+        inbound: InboundProcessor,
+        *,
+        poll_seconds: float = 1.0,
+        threads: int = 4,
+        on_outcome: Callable[[str], None] = lambda kind: None,
+    ) -> None:
+        super().__init__(
+            inbox, poll_seconds=poll_seconds, threads=threads, on_outcome=on_outcome
+        )
+        self._inbound = inbound
+
+    def _handle(self, item: InboxItem) -> None:
         try:
             event = parse_callback(item.body, item.content_type)
         except CallbackParseError as error:
@@ -150,29 +199,6 @@ class InboxWorker:
             outcome.audit_id,
             outcome.changed,
         )
-
-    def _failed(self, item: InboxItem, kind: str, error: Exception) -> None:
-        if item.attempts >= MAX_ATTEMPTS:
-            logger.error(
-                "Octopush callback #%d (%s) set aside after %d attempts: %s",
-                item.id,
-                kind,
-                item.attempts,
-                type(error).__name__,
-                exc_info=error,
-            )
-            self.inbox.finish(item.id, self.owner, "failed")
-            self._on_outcome("error")
-            return
-        delay = timedelta(seconds=2**item.attempts)
-        logger.warning(
-            "Octopush callback #%d (%s) failed (%s), retrying in %s",
-            item.id,
-            kind,
-            type(error).__name__,
-            delay,
-        )
-        self.inbox.retry_later(item.id, self.owner, delay)
 
 
 class ClaimKeeper:

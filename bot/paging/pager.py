@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from bot.audit import AuditStore
-from bot.audit.pages import Page, PageState, PageStore
+from bot.audit.pages import Page, PageLifeStore, PageState
 from bot.directory.source import DirectorySource
 from bot.domain import Actor, Purpose, SendDraft, SendOutcome, SmsType, Source
 from bot.errors import AuditStoreError, InputError, PolicyError
@@ -63,7 +63,7 @@ class Pager:
         self.directory = directory
         #: The time seam: pages, timers and rotations all read the time from here.
         self.clock = clock
-        self.pages = PageStore(store, clock=self.now)
+        self.pages = PageLifeStore(store, clock=self.now)
         #: On-call overrides, shared by every instance through the audit database.
         self.overrides = Overrides(
             store,
@@ -92,8 +92,12 @@ class Pager:
         *,
         resolve: Resolver | None,
         request_id: str,
+        text_for: Callable[[int], str] | None = None,
     ) -> PageRun:
         """Page ``who``; a rotation member who cannot be texted passes it on at once.
+
+        ``text_for`` writes the SMS text once the page's number is known (alerts'
+        ``[sms-bot #12] …``); escalations carry that text.
 
         Raises ``InputError``/``PolicyError`` like a send when the page cannot start:
         a refusal about the person paging, or any refusal of a page to one person or
@@ -112,6 +116,9 @@ class Pager:
             request_id=request_id,
         )
         try:
+            if text_for is not None:  # no SMS yet: a failure discards the page
+                text = text_for(page.id)
+                page = self.pages.set_text(page, text)
             first = self._attempt(
                 plan.members[0],
                 text,

@@ -96,6 +96,17 @@ class Series:
             "Octopush callbacks refused, by reason (token, source).",
             ["reason"],
         )
+        self.alert_events: Counter = Counter(
+            "smsbot_alert_events_total",
+            "Alert webhook events by integration and outcome (stored, refused, "
+            "opened, deduplicated, resolved...).",
+            ["integration", "outcome"],
+        )
+        self.alert_pages: Counter = Counter(
+            "smsbot_alert_pages_total",
+            "Pages from alerts by what happened (opened, deduplicated, resolved).",
+            ["outcome"],
+        )
         self.pending: Gauge = Gauge(
             "smsbot_pending_attempts",
             "Audit records still pending (a crash mid-send leaves some).",
@@ -158,6 +169,19 @@ def record_callback_refused(reason: str) -> None:
     found.callback_refusals.labels(reason).inc()
 
 
+#: The alert outcomes that say what a page did (``smsbot_alert_pages_total``).
+ALERT_PAGE_OUTCOMES = frozenset({"opened", "deduplicated", "resolved"})
+
+
+def record_alert_event(integration: str, outcome: str) -> None:
+    """An alert event answered (``stored``, ``unauthorized``...) or handled (what it
+    did); ``integration`` is ``unknown`` for a name not in the directory file."""
+    found = series()
+    found.alert_events.labels(integration, outcome).inc()
+    if outcome in ALERT_PAGE_OUTCOMES:
+        found.alert_pages.labels(outcome).inc()
+
+
 def record_page(outcome: str) -> None:
     series().pages.labels(outcome).inc()
 
@@ -179,9 +203,17 @@ class MeteredPager(Pager):
         *,
         resolve: Resolver | None,
         request_id: str,
+        text_for: Callable[[int], str] | None = None,
     ) -> PageRun:
         try:
-            run = super().page(who, text, actor, resolve=resolve, request_id=request_id)
+            run = super().page(
+                who,
+                text,
+                actor,
+                resolve=resolve,
+                request_id=request_id,
+                text_for=text_for,
+            )
         except (InputError, PolicyError):
             record_page("refused")
             raise

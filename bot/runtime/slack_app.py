@@ -20,12 +20,14 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
+from bot.alerts.handler import AlertHandler
 from bot.audit.optouts import OptOutList
 from bot.config import Settings
 from bot.directory.source import open_directory
 from bot.errors import SettingsError
 from bot.i18n import N_, set_default_language, translator
 from bot.paging.inbound import InboundProcessor
+from bot.paging.life import PageLife
 from bot.runtime import metrics
 from bot.runtime.housekeeping import Housekeeping
 from bot.runtime.listener_pool import ListenerPool
@@ -34,6 +36,7 @@ from bot.runtime.wiring import build_drafts, build_service
 from bot.sending.service import SmsService
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import register_listeners
+from bot.slack.listeners.alerts import SlackAlerts
 from bot.slack.listeners.escalations import SlackEscalations
 from bot.slack.listeners.page_posts import PagePosts
 from bot.slack.listeners.pages import SlackPaging
@@ -106,6 +109,8 @@ class Stack:
     housekeeping: Housekeeping | None = None
     #: Each reader's language; its locales are read once when the workers start.
     languages: ReaderLanguages | None = None
+    #: What a stored alert event does (``/hooks``); its worker runs in the web app.
+    alerts: AlertHandler | None = None
 
     def start_workers(self, *, escalation_check_seconds: float) -> None:
         """The threads ``serve`` runs beside the app: updates, escalations, purge,
@@ -202,7 +207,8 @@ def build_stack(
     escalations = SlackEscalations(posts)
     receipts = SlackReceipts(posts, escalations)
     service.post_observers.append(receipts.post_remembered)
-    paging = SlackPaging(posts, escalations)
+    life = PageLife(pager, service.store, resolved_sms=settings.sms.resolved_sms)
+    paging = SlackPaging(posts, escalations, life)
     # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
     executor = ListenerPool(LISTENER_THREADS, thread_name_prefix="sms-bot-lazy")
     app = _bolt_app(
@@ -220,6 +226,15 @@ def build_stack(
         pager=pager,
         ack_words=settings.sms.ack_words,
         resolve=deps.resolve,
+        life=life,
+    )
+    alerts = AlertHandler(
+        store=service.store,
+        directory=directory,
+        life=life,
+        listener=SlackAlerts(posts, escalations),
+        resolve=deps.resolve,
+        repage_after=settings.sms.repage_after,
     )
     days = settings.sms.audit_retention_days
     housekeeping = (
@@ -239,6 +254,7 @@ def build_stack(
         updates,
         housekeeping,
         languages,
+        alerts,
     )
 
 

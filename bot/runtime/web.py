@@ -16,6 +16,9 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.alerts.handler import AlertHandler
+from bot.alerts.hooks import HOOKS_PREFIX, Hooks
+from bot.alerts.worker import AlertWorker
 from bot.audit import AuditStore
 from bot.audit.inbox import CallbackInbox
 from bot.errors import AuditStoreError
@@ -41,11 +44,17 @@ class WebApp:
     """The WSGI callable, plus the callback inbox worker it owns (:meth:`close`)."""
 
     def __init__(
-        self, wsgi: WSGIApp, worker: InboxWorker | None, inbox: CallbackInbox | None
+        self,
+        wsgi: WSGIApp,
+        worker: InboxWorker | None,
+        inbox: CallbackInbox | None,
+        alert_worker: AlertWorker | None = None,
     ) -> None:
         self._wsgi = wsgi
         self.worker = worker
         self.inbox = inbox
+        #: Handles the stored alert events (``/hooks``).
+        self.alert_worker = alert_worker
 
     def __call__(
         self, environ: dict[str, Any], start_response: StartResponse
@@ -53,9 +62,11 @@ class WebApp:
         return self._wsgi(environ, start_response)
 
     def close(self) -> None:
-        """Stop the inbox worker; stored callbacks wait for the next start."""
+        """Stop the inbox workers; stored callbacks and alerts wait for the next start."""
         if self.worker is not None:
             self.worker.stop()
+        if self.alert_worker is not None:
+            self.alert_worker.stop()
 
 
 def create_wsgi_app(
@@ -67,6 +78,7 @@ def create_wsgi_app(
     callback_gate: CallbackGate | None = None,
     metrics_token: str | None = None,
     start_worker: bool = True,
+    alerts: AlertHandler | None = None,
 ) -> WebApp:
     """Route ``POST /slack/events`` to Bolt, ``GET /healthz`` to a store ping,
     ``POST /octopush/callback/<token>`` to the callback inbox (stored, then answered)
@@ -76,7 +88,8 @@ def create_wsgi_app(
     ``callback_token`` alone is short for a gate of that one token.
 
     With ``inbound``, an :class:`InboxWorker` handles the stored callbacks (started
-    unless ``start_worker`` is false); :meth:`WebApp.close` stops it.
+    unless ``start_worker`` is false); :meth:`WebApp.close` stops it. With ``alerts``,
+    ``POST /hooks/...`` stores alert events and an :class:`AlertWorker` handles them.
     """
     slack = metrics.timed_ack(SlackRequestHandler(app, path=SLACK_PATH))
     inbox = CallbackInbox(store) if inbound is not None else None
@@ -88,6 +101,40 @@ def create_wsgi_app(
     if worker is not None and start_worker:
         worker.start()
     gate = callback_gate or CallbackGate.for_token(callback_token)
+    alert_worker = (
+        AlertWorker(alerts, record=metrics.record_alert_event)
+        if alerts is not None
+        else None
+    )
+    if alert_worker is not None and start_worker:
+        alert_worker.start()
+    hooks = (
+        Hooks(
+            alerts.directory,
+            alerts.inbox,
+            wake=alert_worker.wake if alert_worker else lambda: None,
+            record=metrics.record_alert_event,
+        )
+        if alerts is not None
+        else None
+    )
+
+    def hook(
+        environ: dict[str, Any], start_response: StartResponse, path: str
+    ) -> Iterable[bytes]:
+        if hooks is None:
+            return _json(start_response, "404 Not Found", {"error": "not found"})
+        answer = hooks.answer(path, environ, lambda limit: _read_body(environ, limit))
+        data = json.dumps(answer.body or {}).encode()
+        start_response(
+            answer.status,
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(data))),
+                *answer.headers,
+            ],
+        )
+        return [data]
 
     def callback(
         environ: dict[str, Any], start_response: StartResponse, token: str
@@ -159,6 +206,12 @@ def create_wsgi_app(
             environ.get("PATH_INFO", ""),
             environ.get("REQUEST_METHOD", "GET"),
         )
+        if path.startswith(HOOKS_PREFIX):
+            if method != "POST":
+                return _json(
+                    start_response, "405 Method Not Allowed", {"error": "POST only"}
+                )
+            return hook(environ, start_response, path)
         if path == SLACK_PATH or path.startswith(CALLBACK_PREFIX):
             if method != "POST":
                 return _json(
@@ -173,7 +226,7 @@ def create_wsgi_app(
             return scrape(environ, start_response)
         return _json(start_response, "404 Not Found", {"error": "not found"})
 
-    return WebApp(wsgi, worker, inbox)
+    return WebApp(wsgi, worker, inbox, alert_worker)
 
 
 #: What the log says of each refusal (operators read it; English, with setting names).
@@ -233,4 +286,5 @@ def application() -> WSGIApp:
         inbound=stack.inbound,
         callback_gate=CallbackGate.from_settings(settings),
         metrics_token=scrape_token.get_secret_value() if scrape_token else None,
+        alerts=stack.alerts,
     )

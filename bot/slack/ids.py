@@ -64,3 +64,8 @@ OPEN_FORM_PREFILLED = "sms_open_form_prefilled"
 
 # The Acknowledge button on a page post (value: the page id).
 ACK_PAGE = "sms_ack_page"
+# The Resolve and Escalate buttons beside Acknowledge (value: the page id).
+RESOLVE_PAGE = "sms_resolve_page"
+ESCALATE_PAGE = "sms_escalate_page"
+# An alert's link buttons (generator, silence, dashboard, runbook): links only.
+ALERT_LINK_PREFIX = "sms_alert_link_"

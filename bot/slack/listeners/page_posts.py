@@ -15,6 +15,7 @@ from bot.audit.records import AuditRecord
 from bot.errors import AuditStoreError
 from bot.i18n import translator
 from bot.log import mask_number
+from bot.paging.alert_view import AlertView
 from bot.paging.pager import Pager
 from bot.paging.tracking import DeliveryTracker
 from bot.slack.deps import SlackDeps
@@ -31,6 +32,7 @@ class PagePosts:
         self.deps = deps
         self.pager = pager
         self.tracker = DeliveryTracker(deps.service.store)
+        self.alerts = AlertView(deps.service.store)
 
     def page_message(self, page: Page) -> dict[str, Any]:
         """The page's post; when its SMS or receipts cannot be read it still shows the
@@ -44,7 +46,11 @@ class PagePosts:
             logger.warning("page #%s: reading its SMS failed: %s", page.id, error)
             sms_ids, deliveries = [i for i in page.audit_ids if i], []
         return build_page_message(
-            page, who=who, deliveries=deliveries, audit_ids=sms_ids
+            page,
+            who=who,
+            deliveries=deliveries,
+            audit_ids=sms_ids,
+            alert=self.alerts.detail(page.id),
         )
 
     def refresh(self, page: Page) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -18,6 +19,7 @@ from bot.directory.model import Directory
 from bot.domain import Actor, Source
 from bot.errors import AuditStoreError, InputError, PolicyError
 from bot.i18n import N_, Translator
+from bot.paging.life import PageLife
 from bot.paging.overrides import no_such_rotation
 from bot.paging.pager import Pager, PageRun
 from bot.slack import ids
@@ -33,6 +35,7 @@ from bot.slack.views.page_messages import (
     build_oncall_message,
     build_override_message,
     page_problems_text,
+    resolved_note,
 )
 
 logger = logging.getLogger(__name__)
@@ -41,9 +44,16 @@ logger = logging.getLogger(__name__)
 class SlackPaging:
     """The page commands and the Acknowledge button."""
 
-    def __init__(self, posts: PagePosts, escalations: SlackEscalations) -> None:
+    def __init__(
+        self,
+        posts: PagePosts,
+        escalations: SlackEscalations,
+        life: PageLife | None = None,
+    ) -> None:
         self.posts = posts
         self.escalations = escalations
+        #: Resolve and Escalate (the buttons beside Acknowledge).
+        self.life = life or PageLife(posts.pager, posts.deps.service.store)
 
     @property
     def deps(self) -> SlackDeps:
@@ -55,6 +65,9 @@ class SlackPaging:
 
     def register(self, app: App) -> None:
         app.action(ids.ACK_PAGE)(ack=self.ack_only, lazy=[self.acknowledge_button])
+        app.action(ids.RESOLVE_PAGE)(ack=self.ack_only, lazy=[self.resolve_button])
+        app.action(ids.ESCALATE_PAGE)(ack=self.ack_only, lazy=[self.escalate_button])
+        app.action(re.compile(f"^{ids.ALERT_LINK_PREFIX}"))(self.ack_only)
 
     def ack_only(self, ack: Ack) -> None:
         ack()
@@ -241,3 +254,63 @@ class SlackPaging:
             return
         self.posts.refresh(page)
         self.posts.thread(page, acknowledged_note(page))
+
+    def resolve_button(self, body: dict[str, Any], respond: Respond) -> None:
+        """Close the page (and its alert); RESOLVED is texted to whom it texted."""
+        page_id, user_id = _page_action(body)
+        if page_id is None:
+            return
+        resolution = self.life.resolve(
+            page_id, by=f"<@{user_id}>", resolve=self.deps.resolve
+        )
+        if resolution is None:
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=self.reader(user_id).gettext("This page was already resolved."),
+            )
+            return
+        texted = (
+            len(resolution.sms.request.recipients)
+            if resolution.sms is not None and resolution.sms.ok
+            else 0
+        )
+        self.posts.refresh(resolution.page)
+        self.posts.thread(resolution.page, resolved_note(resolution.page, texted))
+
+    def escalate_button(self, body: dict[str, Any], respond: Respond) -> None:
+        """Pass the page on now: the escalation loop texts the next member, once."""
+        page_id, user_id = _page_action(body)
+        if page_id is None:
+            return
+        page = self.life.escalate(page_id)
+        tr = self.reader(user_id)
+        if page is None:
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=tr.gettext("This page cannot be passed on: it is closed."),
+            )
+            return
+        self.posts.thread(
+            page,
+            message(
+                tr.gettext("Passed on by %(who)s", who=f"<@{user_id}>"),
+                [
+                    section(
+                        "⏭️ " + tr.gettext("Passed on by %(who)s", who=f"<@{user_id}>")
+                    )
+                ],
+            ),
+        )
+        self.escalations.run_escalations()
+
+
+def _page_action(body: dict[str, Any]) -> tuple[int | None, str | None]:
+    """The page id a page button carries, and who pressed it."""
+    action = (body.get("actions") or [{}])[0]
+    user_id = (body.get("user") or {}).get("id")
+    try:
+        return int(action.get("value") or ""), user_id
+    except ValueError:
+        return None, user_id

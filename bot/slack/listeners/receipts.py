@@ -10,6 +10,7 @@ from typing import Any
 from bot.audit.pages import Page
 from bot.audit.records import AuditRecord
 from bot.i18n import N_, translator
+from bot.paging.life import Resolution
 from bot.paging.pager import PageRun
 from bot.sending.recipient_names import RecipientNames
 from bot.sending.service import outcome_from_record
@@ -17,7 +18,11 @@ from bot.slack.listeners.escalations import SlackEscalations
 from bot.slack.listeners.page_posts import PagePosts
 from bot.slack.views.blocks import escape, message, quote, section
 from bot.slack.views.messages import build_result_message
-from bot.slack.views.page_messages import acknowledged_note, with_deliveries
+from bot.slack.views.page_messages import (
+    acknowledged_note,
+    resolved_note,
+    with_deliveries,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -118,3 +123,20 @@ class SlackReceipts:
 
     def failed_over(self, run: PageRun) -> None:
         self.escalations.report(run)
+
+    def resolved(self, resolution: Resolution) -> None:
+        """``RES`` by SMS: the post and its thread say it, as for the button."""
+        page = resolution.page
+        texted = (
+            len(resolution.sms.request.recipients)
+            if resolution.sms is not None and resolution.sms.ok
+            else 0
+        )
+        self.posts.refresh(page)
+        self.posts.thread(page, resolved_note(page, texted))
+
+    def escalated(self, page: Page, who: str) -> None:
+        """``ESC`` by SMS: said in the thread, then the next member is paged now."""
+        text = translator().gettext("Passed on by %(who)s by SMS", who=who)
+        self.posts.thread(page, message(text, [section("⏭️ " + escape(text))]))
+        self.escalations.run_escalations()

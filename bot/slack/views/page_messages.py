@@ -14,6 +14,7 @@ from bot.directory.report import Cover
 from bot.directory.rotation import format_duration
 from bot.i18n import Translator, translator
 from bot.log import mask_number
+from bot.paging.alert_view import AlertDetail
 from bot.paging.inbound import by_sms, sms_acknowledger
 from bot.sending.gateway import DeliveryStatus, describe_status
 from bot.slack import ids
@@ -114,10 +115,12 @@ def build_page_message(
     deliveries: Sequence[Delivery],
     tr: Translator | None = None,
     audit_ids: Sequence[int] | None = None,
+    alert: AlertDetail | None = None,
 ) -> dict[str, Any]:
     """The channel post of a page; ``who`` pairs each member paged so far with a label.
 
-    ``audit_ids``: the page's SMS when known beyond those it recorded.
+    ``audit_ids``: the page's SMS when known beyond those it recorded. ``alert``: the
+    alert behind the page (its newest summary, how many fire, its links).
     """
     tr = tr or translator()
     _ = tr.gettext
@@ -135,22 +138,29 @@ def build_page_message(
     if page.text:
         lines.append(quote(page.text))
     blocks: list[dict[str, Any]] = [section("\n".join(lines))]
+    if alert is not None:
+        blocks.append(section(alert_text(alert, tr)))
     blocks.append(section(_state_line(page, tr)))
     if deliveries:
         blocks.append(section(delivery_text(deliveries, tr)))
-    if page.state is not PageState.ACKNOWLEDGED:
+    buttons = _page_buttons(page, tr)
+    if buttons:
+        blocks.append(
+            {"type": "actions", "block_id": "page_actions", "elements": buttons}
+        )
+    if alert is not None and alert.links:
         blocks.append(
             {
                 "type": "actions",
-                "block_id": "page_actions",
+                "block_id": "alert_links",
                 "elements": [
                     {
                         "type": "button",
-                        "action_id": ids.ACK_PAGE,
-                        "style": "primary",
-                        "text": plain(_("Acknowledge"), 75),
-                        "value": str(page.id),
+                        "action_id": f"{ids.ALERT_LINK_PREFIX}{number}",
+                        "text": plain(label, 75),
+                        "url": url[:3000],
                     }
+                    for number, (label, url) in enumerate(alert.links[:5])
                 ],
             }
         )
@@ -279,8 +289,84 @@ def build_oncall_message(
     )
 
 
+def _page_buttons(page: Page, tr: Translator) -> list[dict[str, Any]]:
+    """Acknowledge (until acknowledged), Resolve and Escalate (until resolved)."""
+    _ = tr.gettext
+    if page.state is PageState.RESOLVED:
+        return []
+    found: list[dict[str, Any]] = []
+    if page.state is not PageState.ACKNOWLEDGED:
+        found.append(
+            {
+                "type": "button",
+                "action_id": ids.ACK_PAGE,
+                "style": "primary",
+                "text": plain(_("Acknowledge"), 75),
+                "value": str(page.id),
+            }
+        )
+    found.append(
+        {
+            "type": "button",
+            "action_id": ids.RESOLVE_PAGE,
+            "text": plain(_("Resolve"), 75),
+            "value": str(page.id),
+        }
+    )
+    if page.state is not PageState.EXHAUSTED:
+        found.append(
+            {
+                "type": "button",
+                "action_id": ids.ESCALATE_PAGE,
+                "text": plain(_("Escalate"), 75),
+                "value": str(page.id),
+            }
+        )
+    return found
+
+
+def alert_text(alert: AlertDetail, tr: Translator) -> str:
+    """The alert behind a page: its integration, newest summary, how many fire."""
+    _ = tr.gettext
+    summary = escape(alert.summary or "")
+    if not alert.is_open:
+        return "🟢 " + _(
+            "Alert from *%(integration)s* resolved: %(summary)s",
+            integration=escape(alert.integration),
+            summary=summary,
+        )
+    return "🔥 " + tr.ngettext(
+        "Alert from *%(integration)s*, %(n)s firing: %(summary)s",
+        "Alert from *%(integration)s*, %(n)s firing: %(summary)s",
+        alert.firing or 1,
+        integration=escape(alert.integration),
+        summary=summary,
+    )
+
+
+def resolved_note(
+    page: Page, texted: int, tr: Translator | None = None
+) -> dict[str, Any]:
+    """The thread reply saying the page was resolved, and whom RESOLVED was texted to."""
+    tr = tr or translator()
+    _ = tr.gettext
+    text = _("Resolved by %(who)s", who=_plain_who(page.acknowledged_by, tr))
+    if texted:
+        text += " · " + tr.ngettext(
+            "RESOLVED texted to %(n)s number",
+            "RESOLVED texted to %(n)s numbers",
+            texted,
+        )
+    return message(text, [section("🟢 " + escape(text))])
+
+
 def _state_line(page: Page, tr: Translator) -> str:
     _ = tr.gettext
+    if page.state is PageState.RESOLVED:
+        return "🟢 " + _(
+            "Resolved by %(who)s",
+            who=_who(page.acknowledged_by, tr),
+        )
     if page.state is PageState.ACKNOWLEDGED:
         when = (
             slack_date(page.acknowledged_at) if page.acknowledged_at else _("just now")
@@ -339,6 +425,8 @@ def _plain_who(acknowledged_by: str | None, tr: Translator) -> str:
 
 def _state_text(page: Page, tr: Translator) -> str:
     _ = tr.gettext
+    if page.state is PageState.RESOLVED:
+        return _("resolved by %(who)s", who=_plain_who(page.acknowledged_by, tr))
     if page.state is PageState.ACKNOWLEDGED:
         return _("acknowledged by %(who)s", who=_plain_who(page.acknowledged_by, tr))
     if page.state is PageState.EXHAUSTED:
