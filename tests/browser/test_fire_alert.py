@@ -23,7 +23,8 @@ def test_fire_an_alert_pages_by_sms_ack_by_reply_and_the_resolve_texts_resolved(
         .first
     )
     expect(post).to_be_visible()
-    phone = page.locator(".phones [role=region]").filter(has_text=SUMMARY)
+    phones = page.get_by_role("region", name=re.compile(r"^Phone \+"))
+    phone = phones.filter(has_text=SUMMARY)
     expect(phone).to_have_count(1)  # the member on call, only
     expect(phone).to_contain_text(SUMMARY)
 
