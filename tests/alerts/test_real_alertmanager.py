@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from bot.audit import AuditStore
+from bot.audit.pages import PageLifeStore, PageState
 from tests.alerts.alertmanager import (
     Alertmanager,
     alert,
@@ -167,7 +169,10 @@ def successes(manager: Alertmanager) -> int:
 
 
 def test_one_page_per_group_no_second_on_repeats_and_the_resolve_texts_resolved(
-    tmp_path: Path, bot: tuple[Server, Gateway], fake_slack: FakeSlack
+    tmp_path: Path,
+    bot: tuple[Server, Gateway],
+    fake_slack: FakeSlack,
+    database_url: str,
 ) -> None:
     server, gateway = bot
     config = bot_config(server, tmp_path)
@@ -210,6 +215,14 @@ def test_one_page_per_group_no_second_on_repeats_and_the_resolve_texts_resolved(
         )
         assert [s.numbers for s in texts] == [page.numbers]
         assert len(gateway.texts()) == 2
+    # One page for the group, and the resolve closed it.
+    store = AuditStore.from_url(database_url)
+    try:
+        pages = PageLifeStore(store)
+        (closed,) = [p for p in (pages.find(1), pages.find(2)) if p is not None]
+        assert closed.state == PageState.RESOLVED
+    finally:
+        store.close()
 
 
 def test_a_wrong_token_gets_401_and_alertmanager_does_not_retry(
