@@ -89,6 +89,8 @@ def playground_environment(
         "SMS_LOW_CREDIT": "5",
         "SMS_ADMIN_CHANNEL": workspace.DEFAULT_CHANNEL,
         "SMS_ESCALATION_CHECK_SECONDS": "2",
+        # *Fire an alert* again soon after *Resolve it* pages again (default 5m).
+        "SMS_ALERT_REPAGE_AFTER": "20s",
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
     }
