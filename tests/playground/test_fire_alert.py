@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from bot.playground.alerts import AlertFirer
-from tests.playground.conftest import Running
+from bot.playground.alerts import SUMMARY, AlertFirer
+from tests.playground.conftest import Running, wait_for
 
 
 def test_firing_then_resolved_is_alertmanagers_webhook_with_the_token(
@@ -52,3 +53,32 @@ def test_the_page_can_only_fire_or_resolve(running: Running) -> None:
     answer = requests.post(f"{running.base}/ui-alert/silence", timeout=10)
     assert answer.status_code == 400
     assert answer.json() == {"error": "an alert is either firing or resolved"}
+
+
+def test_fire_then_resolve_pages_the_rotation_and_the_token_stays_in_the_process(
+    running: Running, tmp_path: Path
+) -> None:
+    token = running.playground.keys.hook_token
+    fired = requests.post(f"{running.base}/ui-alert/firing", timeout=30)
+    assert fired.status_code == 200 and fired.json()["status"] == 200
+
+    def phone_texts() -> list[str]:
+        return [
+            m["text"]
+            for phone in running.state()["phones"]
+            for m in phone["messages"]
+            if m["direction"] == "received"
+        ]
+
+    (page_sms,) = wait_for(phone_texts)
+    assert page_sms.startswith("[sms-bot #1] ") and SUMMARY in page_sms
+    resolved = requests.post(f"{running.base}/ui-alert/resolved", timeout=30)
+    assert resolved.json()["status"] == 200
+    texts = wait_for(lambda: [t for t in phone_texts() if t.startswith("RESOLVED")])
+    assert texts == [f"RESOLVED #1: {SUMMARY}"]
+
+    seen = json.dumps(running.state()) + fired.text + resolved.text
+    audit = b"".join(f.read_bytes() for f in tmp_path.glob("sms-bot.db*"))
+    assert audit  # the audit trail is there (and its WAL, if any)
+    assert token not in seen
+    assert token.encode() not in audit
