@@ -29,7 +29,8 @@ BINARIES = ("prometheus-alertmanager", "alertmanager")
 def alertmanager_binary() -> str:
     """The system's Alertmanager (``ALERTMANAGER_BINARY`` wins); skip, or fail in CI."""
     explicit = os.environ.get("ALERTMANAGER_BINARY")
-    found = explicit or next((p for n in BINARIES if (p := shutil.which(n))), None)
+    names = (explicit,) if explicit else BINARIES
+    found = next((p for n in names if (p := shutil.which(n))), None)
     if found is None:
         reason = (
             "no Alertmanager found: install Debian's prometheus-alertmanager "

@@ -16,6 +16,7 @@ from bot.audit.pages import PageLifeStore, PageState
 from tests.alerts.alertmanager import (
     Alertmanager,
     alert,
+    alertmanager_binary,
     config_yaml,
     running_alertmanager,
     wait_until,
@@ -36,6 +37,12 @@ from tests.fakes.slack import FakeSlack
 from tests.runtime.served import Server
 
 SINK_TOKEN = "am-token-3f9c2e"
+
+
+@pytest.fixture(autouse=True)
+def _alertmanager_installed() -> None:
+    """Skip (or fail in CI) before starting anything else."""
+    alertmanager_binary()
 
 
 def token_file(tmp_path: Path) -> Path:
