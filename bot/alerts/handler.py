@@ -159,17 +159,15 @@ class AlertHandler:
         return AlertOutcome("resolved", page_id)
 
     def _acknowledge(self, integration: Integration, event: AlertEvent) -> AlertOutcome:
-        key = self.keys.firing(
-            integration.name, event.dedup_key, repage_after=timedelta.max
-        )
-        if key.claim is not Claim.UPDATE or key.page_id is None:
+        page_id = self.keys.open_page(integration.name, event.dedup_key)
+        if page_id is None:  # PagerDuty drops an ack for no open alert; so do we
             return AlertOutcome("no-page")
         page = self.life.pager.acknowledge(
-            key.page_id, by=SENDERS.get(event.kind, event.kind)
+            page_id, by=SENDERS.get(event.kind, event.kind)
         )
         if page is not None:
             self._listener.acknowledged(page)
-        return AlertOutcome("acknowledged", key.page_id)
+        return AlertOutcome("acknowledged", page_id)
 
     def _describe(self, integration: Integration, event: AlertEvent) -> None:
         describe(

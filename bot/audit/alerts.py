@@ -173,6 +173,15 @@ class AlertKeys:
                     return KeyState(Claim.OPEN, None)
         return KeyState(Claim.UPDATE, None)
 
+    def open_page(self, integration: str, key: str) -> int | None:
+        """The page open for the key, read only (Events v2 ``acknowledge``)."""
+        query = sa.select(_k.c.page_id).where(
+            _k.c.integration == integration, _k.c.dedup_key == key, _k.c.is_open
+        )
+        with self._store.transaction("find an open alert page") as conn:
+            page_id = conn.execute(query).scalar()
+        return int(page_id) if page_id is not None else None
+
     def opened(self, integration: str, key: str, page_id: int) -> None:
         """The page this caller opened after winning :meth:`firing`."""
         with self._store.transaction("remember an alert page", write=True) as conn:

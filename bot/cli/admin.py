@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.audit.overrides import Override
+from bot.cli.alerts import add_alert_audit
 from bot.cli.output import format_audit
 from bot.cli.support import (
     EXIT_OK,
@@ -58,6 +59,7 @@ def add_admin_commands(
         help=_("settle attempts left pending by a crash (serve does it at start)"),
     )
     recover.set_defaults(handler=_recover)
+    add_alert_audit(audit_commands, tr)
 
     optout = commands.add_parser(
         "optout", help=_("numbers that replied STOP (never texted)")

@@ -6,6 +6,7 @@ Written for one reader (``tr``: the CLI's language); names, zones and durations
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
@@ -34,8 +35,10 @@ def check_report(
     *,
     overrides: Mapping[str, Cover] | None = None,
     tr: Translator | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> str:
-    """Counts, then per rotation: who is on call now (or covers), the next hand-overs."""
+    """Counts, then per rotation: who is on call now (or covers), the next hand-overs;
+    then per alert integration what it pages and whether its token is set (``env``)."""
     tr = tr or translator()
     _ = tr.gettext
     lines = [
@@ -96,6 +99,21 @@ def check_report(
             f"    {rotation.format_time(shift.starts_at, tr.locale)} -> {shift.member}"
             for shift in rotation.handovers(at, HANDOVERS_SHOWN)
         ]
+    for integration in directory.integrations.values():
+        token = (
+            _("token set")
+            if (env if env is not None else os.environ).get(integration.token_env)
+            else _("token NOT set (%(variable)s)", variable=integration.token_env)
+        )
+        lines.append(
+            _(
+                "integration %(name)s: pages %(target)s, posts in %(channel)s, %(token)s",
+                name=integration.name,
+                target=integration.pages,
+                channel=integration.channel,
+                token=token,
+            )
+        )
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ it is read last; every problem is reported with its line, like the rest of the f
 from __future__ import annotations
 
 import re
+import string
 from typing import Protocol
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -26,6 +27,10 @@ _KEYS = (
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _ENV = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
+#: The fields a template may use (see :mod:`bot.alerts.handler`).
+TEMPLATE_FIELDS = frozenset(
+    {"summary", "severity", "source", "integration", "sender", "firing"}
+)
 #: Languages a template may be written for (``SMS_LANGUAGE``'s values).
 _LANGUAGES = ("en", "fr")
 _Pairs = list[tuple[str, Node, Node]]
@@ -191,5 +196,30 @@ def _templates(
                 ),
             )
             continue
+        unknown = _unknown_fields(text)
+        if unknown is not None:
+            ok = False
+            reader.problem(
+                value,
+                f"{where}.templates.{language}",
+                N_(
+                    "'{%(field)s}' is not a field; use %(fields)s",
+                    field=unknown,
+                    fields=", ".join(f"{{{f}}}" for f in sorted(TEMPLATE_FIELDS)),
+                ),
+            )
+            continue
         found.append((language, text))
     return tuple(found) if ok else None
+
+
+def _unknown_fields(template: str) -> str | None:
+    """The first field of ``template`` that is not one of :data:`TEMPLATE_FIELDS`."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:
+        return template
+    for _text, field, _spec, _conversion in parsed:
+        if field is not None and field not in TEMPLATE_FIELDS:
+            return field
+    return None

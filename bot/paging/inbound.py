@@ -249,9 +249,8 @@ class InboundProcessor:
         if command is not None and command.page_id is not None:
             return pages.find(command.page_id)
         if record is not None:
-            page = pages.for_audit(record.id)
-            if page is not None:
-                return page
+            # A reply to one of our SMS is about that SMS: never another page.
+            return pages.for_audit(record.id)
         if command is None:
             return None
         since = self._pager.now() - OPEN_PAGES_WITHIN

@@ -24,6 +24,10 @@ def gsm_length(text: str) -> int:
     return sum(2 if char in GSM_EXTENSION else 1 for char in text)
 
 
+#: A body ending otherwise gets a full stop before the reply words.
+_ENDINGS = (".", "!", "?", "…")
+
+
 def _tail(words: Translator, page_id: int) -> str:
     return " " + words.gettext(
         "Reply ACK %(n)s, RES %(n)s to resolve, ESC %(n)s to pass it on.", n=page_id
@@ -34,7 +38,8 @@ def page_sms(words: Translator, page_id: int, body: str) -> str:
     """The page SMS for page ``page_id``: its number, ``body``, and the reply words."""
     head = f"[sms-bot #{page_id}] "
     tail = _tail(words, page_id)
-    return head + fit(body.strip(), head + tail) + tail
+    cut = fit(body.strip(), head + "." + tail)
+    return head + cut + ("" if cut.endswith(_ENDINGS) else ".") + tail
 
 
 def page_body(words: Translator, page_id: int, text: str | None) -> str:

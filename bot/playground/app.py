@@ -136,7 +136,7 @@ class Playground:
             store=stack.service.store,
             inbound=stack.inbound,
             callback_token=token.get_secret_value() if token else None,
-            alerts=stack.alerts,  # /hooks: *Fire an alert* posts there
+            alerts=stack.alerts,  # /hooks: alerts page as in serve
         )
         self._exit.callback(web.close)  # stop the callback inbox worker first
         return web

@@ -140,3 +140,16 @@ def test_grafana_without_a_good_signature_is_401(
     )
     assert answer.status_code == 401
     assert stored_events(harness) == []
+
+
+def test_an_acknowledge_for_no_open_alert_is_dropped_and_a_later_trigger_pages(
+    start: Start, octopush: FakeOctopush
+) -> None:
+    harness = start()
+    assert post_event(harness, pd_event("acknowledge")).status_code == 202
+    harness.settle()
+    assert stored_events(harness)[-1]["outcome"] == "no-page"
+    post_event(harness, pd_event())
+    harness.settle()
+    assert len(octopush.bodies) == 1
+    assert stored_events(harness)[-1]["outcome"] == "opened"

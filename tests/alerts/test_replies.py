@@ -96,3 +96,23 @@ def test_only_a_number_the_page_texted_may_resolve_it(
     reply(harness, stranger, f"RES {page_id}")
     assert page_rows(harness)[0]["state"] == "open"
     assert len(octopush.bodies) == 1
+
+
+def test_ok_to_an_sms_that_was_no_page_acknowledges_nothing(
+    start: Start, octopush: FakeOctopush
+) -> None:
+    harness = start()
+    open_alert(harness)
+    number = NUMBERS[on_call(harness)]
+    harness.command(f"{number} lunch at noon?")
+    harness.settle()
+    ticket = f"sms_t{len(octopush.bodies)}"
+    body = {
+        "message_id": ticket,
+        "number": number,
+        "text": "OK",
+        "reception_date": "2026-12-05 10:01:00",
+    }
+    assert harness.callback(json.dumps(body)).status_code == 200
+    harness.settle()
+    assert page_rows(harness)[0]["state"] == "open"

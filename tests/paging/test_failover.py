@@ -160,11 +160,15 @@ def test_escalations_carry_the_page_text_with_redaction_until_the_page_closes(
     posted(harness)
     clock.advance(2)
     harness.stack.escalations.run_escalations()
+    page_sms = (
+        "[sms-bot #1] Primary DB down. Reply ACK 1, RES 1 to resolve, ESC 1 to pass "
+        "it on."
+    )
     assert octopush.bodies[1]["text"] == (
-        f"Primary DB down (escalated: {first} did not acknowledge)"
+        f"{page_sms} (escalated: {first} did not acknowledge)"
     )
     pager = harness.stack.escalations.pager
-    assert pager.pages.get(1).text == "Primary DB down"
+    assert pager.pages.get(1).text == page_sms
     pager.acknowledge(1, by="bob")
     assert pager.pages.get(1).text is None
     assert all(record.text is None for record in harness.store.recent(limit=5))

@@ -21,6 +21,7 @@ from bot.errors import AuditStoreError, InputError, PolicyError
 from bot.i18n import N_, Translator
 from bot.paging.life import PageLife
 from bot.paging.overrides import no_such_rotation
+from bot.paging.page_text import page_sms
 from bot.paging.pager import Pager, PageRun
 from bot.slack import ids
 from bot.slack.deps import SlackDeps, interaction_request_id
@@ -90,8 +91,15 @@ class SlackPaging:
             "page", command.get("team_id"), command.get("trigger_id")
         )
         try:
+            words = self.pager.sms_words
             run = self.pager.page(
-                who, text, actor, resolve=self.deps.resolve, request_id=request_id
+                who,
+                text,
+                actor,
+                resolve=self.deps.resolve,
+                request_id=request_id,
+                # The SMS says its page number and how to answer (ACK/RES/ESC 12).
+                text_for=lambda page_id: page_sms(words, page_id, text),
             )
         except (InputError, PolicyError) as refusal:
             tr = self.reader(command.get("user_id"))

@@ -16,6 +16,7 @@ from bot.i18n import Translator, translator
 from bot.log import mask_number
 from bot.paging.alert_view import AlertDetail
 from bot.paging.inbound import by_sms, sms_acknowledger
+from bot.paging.page_text import page_body
 from bot.sending.gateway import DeliveryStatus, describe_status
 from bot.slack import ids
 from bot.slack.views.blocks import (
@@ -136,7 +137,8 @@ def build_page_message(
         )
     ]
     if page.text:
-        lines.append(quote(page.text))
+        # The SMS's number and reply words are for phones; the post has buttons.
+        lines.append(quote(page_body(translator(), page.id, page.text)))
     blocks: list[dict[str, Any]] = [section("\n".join(lines))]
     if alert is not None:
         blocks.append(section(alert_text(alert, tr)))
@@ -347,17 +349,22 @@ def alert_text(alert: AlertDetail, tr: Translator) -> str:
 def resolved_note(
     page: Page, texted: int, tr: Translator | None = None
 ) -> dict[str, Any]:
-    """The thread reply saying the page was resolved, and whom RESOLVED was texted to."""
+    """The thread reply saying the page was resolved, and how many RESOLVED SMS left."""
     tr = tr or translator()
     _ = tr.gettext
-    text = _("Resolved by %(who)s", who=_plain_who(page.acknowledged_by, tr))
-    if texted:
-        text += " · " + tr.ngettext(
+    count = (
+        " · "
+        + tr.ngettext(
             "RESOLVED texted to %(n)s number",
             "RESOLVED texted to %(n)s numbers",
             texted,
         )
-    return message(text, [section("🟢 " + escape(text))])
+        if texted
+        else ""
+    )
+    plain_text = _("Resolved by %(who)s", who=_plain_who(page.acknowledged_by, tr))
+    shown = _("Resolved by %(who)s", who=_who(page.acknowledged_by, tr))
+    return message(plain_text + count, [section("🟢 " + shown + count)])
 
 
 def _state_line(page: Page, tr: Translator) -> str:
