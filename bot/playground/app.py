@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
+from bot.playground.alerts import INTEGRATION, AlertFirer
 from bot.playground.changes import Changes
 from bot.playground.octopush_sim import OctopushSimulator, Receipts
 from bot.playground.server import LocalServer
@@ -121,6 +122,9 @@ class Playground:
         site = PlaygroundSite(slack=self.slack, octopush=self.octopush, ui=ui)
         server.start(site)
         site.bot = self._build_bot(settings)
+        site.alerts = AlertFirer(
+            f"{base}/hooks/alertmanager/{INTEGRATION}", keys.hook_token
+        )
         return Started(f"{base}/", ignored, self.workdir / AUDIT_FILE)
 
     def _build_bot(self, settings: Settings) -> WSGIApp:

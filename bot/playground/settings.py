@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings, load_settings
-from bot.playground import workspace
+from bot.playground import alerts, workspace
 
 _PREFIXES = ("SLACK_", "OCTOPUSH_", "SMS_")
 _NAMES = frozenset(
@@ -35,6 +35,8 @@ class Secrets:
     octopush_login: str
     octopush_key: str
     callback_token: str
+    #: The sample directory's alert integration (*Fire an alert* sends it).
+    hook_token: str
 
     @classmethod
     def generate(cls) -> Secrets:
@@ -44,6 +46,7 @@ class Secrets:
             octopush_login="playground@example.invalid",
             octopush_key=secrets.token_hex(16),
             callback_token=secrets.token_urlsafe(16),
+            hook_token=secrets.token_urlsafe(16),
         )
 
 
@@ -76,6 +79,7 @@ def playground_environment(
         "OCTOPUSH_API_KEY": keys.octopush_key,
         "OCTOPUSH_BASE_URL": f"{base_url}/octopush-sim/v1/public",
         "OCTOPUSH_CALLBACK_TOKEN": keys.callback_token,
+        alerts.TOKEN_ENV: keys.hook_token,
         "DATABASE_URL": f"sqlite:///{workdir / AUDIT_FILE}",
         "SMS_DIRECTORY": str(directory),
         "SMS_DEFAULT_SENDER": "Playground",
@@ -85,6 +89,8 @@ def playground_environment(
         "SMS_LOW_CREDIT": "5",
         "SMS_ADMIN_CHANNEL": workspace.DEFAULT_CHANNEL,
         "SMS_ESCALATION_CHECK_SECONDS": "2",
+        # *Fire an alert* again soon after *Resolve it* pages again (default 5m).
+        "SMS_ALERT_REPAGE_AFTER": "20s",
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
     }

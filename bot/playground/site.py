@@ -3,7 +3,8 @@
 ``/slack/events``, ``/octopush/callback/…`` and ``/healthz`` go to the bot's own WSGI
 app (:func:`bot.runtime.web.create_wsgi_app`), untouched; ``/slack-api/`` and
 ``/slack-hooks/`` are the Slack stand-in, ``/octopush-sim/v1/public/`` the gateway,
-``/ui/`` what the page calls, and everything else the static page.
+``/ui/`` what the page calls, ``/ui-alert/`` the *Fire an alert* control (it plays
+Alertmanager, :mod:`bot.playground.alerts`), and everything else the static page.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import requests
+
+from bot.playground.alerts import AlertError, AlertFirer
 from bot.playground.octopush_sim import OctopushSimulator
 from bot.playground.slack_api import SlackWebApi
 from bot.playground.ui import UiApi, UiError
@@ -44,6 +48,7 @@ class PlaygroundSite:
         self.octopush = octopush
         self.ui = ui
         self.bot: WSGIApp | None = None
+        self.alerts: AlertFirer | None = None
 
     def __call__(
         self, environ: dict[str, Any], start_response: StartResponse
@@ -64,6 +69,8 @@ class PlaygroundSite:
             if status == 204:  # a cancel: no content
                 return _text(start_response, 204, "")
             return _json(start_response, status, body)
+        if path.startswith("/ui-alert/") and method == "POST":
+            return self._alert(start_response, path[len("/ui-alert/") :])
         if path.startswith("/ui/"):
             return self._ui(environ, start_response, method, path[len("/ui/") :])
         if path in ("/", "/index.html") or path.startswith("/static/"):
@@ -127,6 +134,18 @@ class PlaygroundSite:
             return _json(start_response, 200, self.ui.do(name, data))
         except (UiError, ValueError) as error:
             return _json(start_response, 400, {"error": str(error)})
+
+    def _alert(self, start_response: StartResponse, status: str) -> Iterable[bytes]:
+        """Fire or resolve the sample alert; the app's own answer goes to the page."""
+        if self.alerts is None:
+            return _json(start_response, 503, {"error": "the bot is starting"})
+        try:
+            return _json(start_response, 200, self.alerts.send(status))
+        except AlertError as error:
+            return _json(start_response, 400, {"error": str(error)})
+        except requests.RequestException:
+            logger.warning("the sample alert did not reach the app", exc_info=True)
+            return _json(start_response, 502, {"error": "the app did not answer"})
 
 
 def _body(environ: dict[str, Any]) -> bytes:

@@ -1,7 +1,8 @@
 """The sample workspace: people with profile phones, a user group, channels, a directory.
 
 Alice and Bob may send (``SMS_ALLOWED_USERS``); Carol may not, so the guard rails show.
-The directory has a plain group and a weekly rotation of Alice and Bob that escalates.
+The directory has a plain group, a weekly rotation of Alice and Bob that escalates, and
+an alert integration that pages the rotation (*Fire an alert*, :mod:`.alerts`).
 """
 
 from __future__ import annotations
@@ -83,6 +84,12 @@ groups:
     start: 2026-11-02T09:00:00+01:00
     escalate_after: 2m
     timezone: Europe/Paris
+# *Fire an alert* posts Alertmanager's webhook to /hooks/alertmanager/playground.
+integrations:
+  playground:
+    pages: db-oncall
+    channel: C0OPS
+    token_env: SMS_HOOK_TOKEN_PLAYGROUND
 """
 
 
