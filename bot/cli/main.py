@@ -107,7 +107,7 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
     send.add_argument(
         "--type",
         dest="sms_type",
-        choices=[t.value for t in SmsType],
+        choices=[t.value for t in SmsType if t is not SmsType.VOICE],
         help=_("default SMS_DEFAULT_TYPE"),
     )
     send.add_argument(

@@ -192,7 +192,11 @@ class SmsService:
         answer could not be written yet (this process keeps trying, and holds the
         lease meanwhile; a refusal is noted on the record first, never resent).
         """
-        campaign = campaign_for(request_from_record(record), record.request_id)
+        campaign = campaign_for(
+            request_from_record(record),
+            record.request_id,
+            language=self.defaults.language,
+        )
         with self.leases.holding(record.id):
             delivered = deliver(self.octopush, campaign, audit_id=record.id)
             result = resend_result(delivered)
@@ -294,7 +298,9 @@ class SmsService:
 
     def _call(self, record_id: int, request_id: str, request: SendRequest) -> Delivered:
         try:
-            campaign = campaign_for(request, request_id)
+            campaign = campaign_for(
+                request, request_id, language=self.defaults.language
+            )
         except ValidationError as error:  # nothing was sent: say so, and record it
             logger.exception("send #%s could not be built", record_id)
             return Delivered(

@@ -11,6 +11,8 @@ from bot.audit.pages import Page
 from bot.audit.records import AuditRecord
 from bot.i18n import N_, translator
 from bot.paging.pager import PageRun
+from bot.paging.voice import ACK_KEY
+from bot.sending.gateway import DeliveryReceipt
 from bot.sending.recipient_names import RecipientNames
 from bot.sending.service import outcome_from_record
 from bot.slack.listeners.escalations import SlackEscalations
@@ -118,3 +120,21 @@ class SlackReceipts:
 
     def failed_over(self, run: PageRun) -> None:
         self.escalations.report(run)
+
+    def called(self, page: Page, member: str, receipt: DeliveryReceipt) -> None:
+        """A page call ended without acknowledging it: said in the page's thread."""
+        tr = translator()  # a thread is read by many: SMS_LANGUAGE
+        if receipt.status.is_delivered:
+            text = tr.gettext(
+                "called *%(member)s*: answered, but %(key)s was not pressed; the "
+                "page is still open",
+                member=escape(member),
+                key=ACK_KEY,
+            )
+        else:
+            text = tr.gettext(
+                "called *%(member)s*: %(status)s",
+                member=escape(member),
+                status=escape(tr.gettext(receipt.description)),
+            )
+        self.posts.thread(page, message(text, [section("📞 " + text)]))
