@@ -35,7 +35,7 @@ from bot.domain import (
 from bot.errors import AuditStoreError, BotError, InputError, PolicyError
 from bot.i18n import N_
 from bot.log import scrub_numbers
-from bot.octopush import Balance, OctopushClient
+from bot.octopush import Balance, OctopushClient, OctopushError
 from bot.sending.attempts import (
     REQUEST_ID_MAX,
     as_typed,
@@ -233,6 +233,15 @@ class SmsService:
     def balance(self) -> Balance:
         """The Octopush credit left (raises ``OctopushError``)."""
         return self.octopush.get_balance()
+
+    def voice_balance(self) -> Balance | None:
+        """The voice credit for calls to ``SMS_DEFAULT_REGION``; None when it cannot be
+        read (voice not enabled on the account, or Octopush unreachable)."""
+        try:
+            return self.octopush.get_voice_balance(self.defaults.region)
+        except OctopushError as error:
+            logger.info("voice credit not read: %s", error)
+            return None
 
     def history(
         self, *, channel_id: str | None = None, limit: int = 10

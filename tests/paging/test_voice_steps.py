@@ -22,7 +22,7 @@ from bot.domain import AuditStatus, SmsType, Source
 from tests.conftest import FakeClock, SlackHarness
 from tests.paging.conftest import DIRECTORY, NUMBERS, FakeOctopush
 from tests.paging.test_failover import order, thread_texts
-from tests.slack.listeners.test_commands import wait_until
+from tests.slack.listeners.test_commands import all_text, wait_until
 from tests.slack.listeners.test_pages import posted
 
 VOICE_PATH = "/v1/public/voice-campaign/send"
@@ -256,3 +256,28 @@ def test_a_french_bot_calls_in_a_french_voice(
     paged_and_called(start, clock, language="fr")
     (body,) = voice.bodies
     assert body["voice_language"] == "fr-FR"
+
+
+def test_balance_shows_the_voice_credit_when_a_rotation_calls(
+    start: Callable[..., SlackHarness], httpserver: HTTPServer
+) -> None:
+    def wallet(request: Request) -> Response:
+        voice = request.args.get("product_name") == "vocal_sms"
+        body = (
+            {"amount": 40, "unit": "vocal_sms"}
+            if voice
+            else {
+                "amount": 12.54,
+                "unit": "euros",
+            }
+        )
+        return Response(json.dumps(body), content_type="application/json")
+
+    httpserver.expect_request(
+        "/v1/public/wallet/check-balance", method="GET"
+    ).respond_with_handler(wallet)
+    harness = start()
+    harness.command("balance")
+    (reply,) = harness.webhooks()
+    text = all_text(reply)
+    assert "12.54" in text and "Voice credit: *40 voice calls*" in text
