@@ -276,6 +276,7 @@
     drawMessages();
     drawPhones();
     drawGateway();
+    if (window.PhoneCalls) window.PhoneCalls.render($("calls"), page.state);
     window.Modal.render($("modal-root"), page.state.views, modalCtx());
     for (const waiter of page.waiters.splice(0)) waiter();
   }
