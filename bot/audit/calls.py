@@ -87,6 +87,38 @@ class PageCalls:
             )
         return self._pages.get(page.id)
 
+    def unsent(self) -> list[tuple[Page, PageCall]]:
+        """Claimed calls of open pages, to the member still on the page, that never
+        reached the send path (no audit record under their request id, refused or
+        not): the claimer stopped in between (a crash, a database failure).
+
+        Sending them again under the same request id is safe: when the claimer's
+        send is still under way, the send path sees a duplicate and calls nobody.
+        """
+        recorded = sa.exists().where(
+            sa.or_(
+                audit_records.c.request_id == page_calls.c.request_id,
+                audit_records.c.request_id.like(page_calls.c.request_id + "~%"),
+            )
+        )
+        query = (
+            sa.select(page_calls)
+            .join(pages, pages.c.id == page_calls.c.page_id)
+            .where(
+                pages.c.state == PageState.OPEN.value,
+                pages.c.member_index == page_calls.c.member_index,
+                ~recorded,
+            )
+            .order_by(page_calls.c.page_id)
+        )
+        with self._store.transaction("find unsent calls") as conn:
+            rows = conn.execute(query).mappings().all()
+        calls = [
+            PageCall(int(r["page_id"]), int(r["member_index"]), str(r["request_id"]))
+            for r in rows
+        ]
+        return [(self._pages.get(call.page_id), call) for call in calls]
+
     def call_of(self, audit_id: int) -> PageCall | None:
         """The page call whose audit record is ``audit_id``; None for any other send."""
         query = (

@@ -239,24 +239,40 @@ class Pager:
         escalation timer goes on.
         """
         runs = []
+        for page, call in self.calls.unsent():  # claimed, then the sender stopped
+            logger.warning("page #%s: resuming a call never made", page.id)
+            run = self._call(page, call.request_id, resolve)
+            if run is not None:
+                runs.append(run)
         for due in self.calls.due():
             request_id = new_request_id()
             claimed = self.calls.claim(due, request_id=request_id)
             if claimed is None:
                 continue  # another instance called, or the page moved on
-            member = claimed.current_member
-            text = call_text(claimed, member, self.sms_words, ack_word="ACK")
-            attempt = self._attempt(
-                member,
-                text,
-                _system_actor(claimed),
-                resolve=resolve,
-                request_id=request_id,
-                draft=call_draft(text, member, request_id),
-            )
-            logger.info("page #%s: called %s", claimed.id, member)
-            runs.append(PageRun(claimed, (attempt,), cause="call", previous=member))
+            run = self._call(claimed, request_id, resolve)
+            if run is not None:
+                runs.append(run)
         return runs
+
+    def _call(
+        self, page: Page, request_id: str, resolve: Resolver | None
+    ) -> PageRun | None:
+        """Call the page's current member under ``request_id`` (its claim's); None
+        when that call was made already (a duplicate: nobody is called twice)."""
+        member = page.current_member
+        text = call_text(page, member, self.sms_words, ack_word="ACK")
+        attempt = self._attempt(
+            member,
+            text,
+            _system_actor(page),
+            resolve=resolve,
+            request_id=request_id,
+            draft=call_draft(text, member, request_id),
+        )
+        if attempt.outcome is not None and attempt.outcome.duplicate:
+            return None
+        logger.info("page #%s: called %s", page.id, member)
+        return PageRun(page, (attempt,), cause="call", previous=member)
 
     def _call_failed(
         self, page_id: int, index: int, reason: str, resolve: Resolver | None

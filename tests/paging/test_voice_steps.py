@@ -281,3 +281,61 @@ def test_balance_shows_the_voice_credit_when_a_rotation_calls(
     (reply,) = harness.webhooks()
     text = all_text(reply)
     assert "12.54" in text and "Voice credit: *40 voice calls*" in text
+
+
+def test_calls_count_in_the_escalation_cap_and_a_refused_call_is_not_retried(
+    start: Callable[..., SlackHarness],
+    octopush: FakeOctopush,
+    voice: FakeVoice,
+    clock: FakeClock,
+) -> None:
+    harness = start(escalation_limit="1/hour")
+    first = order(harness)[0]
+    harness.command("page db-oncall DB down")
+    posted(harness)
+    harness.command("page db-oncall Disk full", trigger="t-second")
+    wait_until(lambda: len(octopush.bodies) == 2)
+    harness.settle()
+    clock.advance(2)
+    runs = harness.stack.escalations.run_escalations()
+    # One call went out and used the cap; the other page's call was refused by it.
+    assert voice.numbers() == [NUMBERS[first]]
+    refused = [a for run in runs for a in run.attempts if not a.reached]
+    assert len(refused) == 1 and "escalation cap" in refused[0].why.lower()
+    notes = wait_until(
+        lambda: [t for t in thread_texts(harness) if "could not be called" in t]
+    )
+    assert f"*{first}* could not be called" in notes[0]
+    for _ in range(3):
+        clock.advance(1)
+        harness.stack.escalations.run_escalations()
+    voice_records = [r for r in harness.store.recent(limit=20) if r.sms_type == "voice"]
+    assert sorted(r.status.value for r in voice_records) == ["rejected", "sent"]
+    # The escalations after 5 s are capped too: nobody else is texted.
+    clock.advance(5)
+    harness.stack.escalations.run_escalations()
+    assert octopush.numbers() == [NUMBERS[first], NUMBERS[first]]
+
+
+def test_a_call_claimed_by_an_instance_that_stopped_is_made_once_later(
+    start: Callable[..., SlackHarness],
+    octopush: FakeOctopush,
+    voice: FakeVoice,
+    clock: FakeClock,
+) -> None:
+    harness = start()
+    first = order(harness)[0]
+    harness.command("page db-oncall DB down")
+    posted(harness)
+    clock.advance(2)
+    calls = harness.stack.escalations.pager.calls
+    (due,) = calls.due()
+    # The claim is written, then the process stops before the call.
+    assert calls.claim(due, request_id="smsbot-claimed-then-crashed") is not None
+    assert calls.due() == []
+    harness.stack.escalations.run_escalations()
+    (body,) = voice.bodies
+    assert body["request_id"] == "smsbot-claimed-then-crashed"
+    assert voice.numbers() == [NUMBERS[first]]
+    harness.stack.escalations.run_escalations()
+    assert len(voice.bodies) == 1
