@@ -41,9 +41,9 @@ def spelled(number: int, words: Translator) -> str:
 
 def call_text(page: Page, member: str, words: Translator, *, ack_word: str) -> str:
     """What the call reads aloud to ``member`` (in ``SMS_LANGUAGE``)."""
-    summary = " ".join((page.text or words.gettext("Page")).split())
+    summary = " ".join(_spoken(page.text or words.gettext("Page")).split())
     if len(summary) > SUMMARY_LIMIT:
-        summary = summary[: SUMMARY_LIMIT - 1] + "…"
+        summary = summary[: SUMMARY_LIMIT - 3] + "..."
     how = words.gettext(
         "To acknowledge, reply %(word)s %(page)s by SMS, or press %(key)s.",
         word=ack_word,
@@ -61,7 +61,13 @@ def call_text(page: Page, member: str, words: Translator, *, ack_word: str) -> s
         how,
         how,
     ]
-    return " ".join(parts)[:MAX_TEXT_LENGTH]
+    return _spoken(" ".join(parts))[:MAX_TEXT_LENGTH]
+
+
+def _spoken(text: str) -> str:
+    """Octopush reads non-Unicode text only: emoji and other symbols beyond Latin-1
+    (which keeps French accents) are left out rather than refused."""
+    return "".join(c if ord(c) < 0x100 else " " for c in text)
 
 
 def call_draft(text: str, member: str, request_id: str) -> SendDraft:

@@ -65,3 +65,38 @@ def test_call_after_belongs_to_rotations_only() -> None:
     assert problems(text)[0].startswith(
         "line 7, groups.dba.call_after: only rotations have it"
     )
+
+
+def test_the_call_text_is_written_for_the_ear() -> None:
+    from datetime import datetime
+
+    from bot.audit.pages import Page, PageState
+    from bot.i18n import translator
+    from bot.paging.voice import call_text
+
+    page = Page(
+        id=12,
+        created_at=datetime(2026, 11, 24, tzinfo=UTC),
+        target="db-oncall",
+        text="🔥 Primary DB   down\non db-1",
+        slack_team_id=None,
+        slack_user_id=None,
+        slack_channel_id=None,
+        slack_message_ts=None,
+        members=("alice", "bob"),
+        member_index=0,
+        audit_ids=(),
+        state=PageState.OPEN,
+        escalate_after=None,
+        next_escalation_at=None,
+        acknowledged_by=None,
+        acknowledged_at=None,
+        version=1,
+    )
+    text = call_text(page, "alice", translator("en"), ack_word="ACK")
+    assert text == (
+        "Hello alice. You are paged for db-oncall. Primary DB down on db-1. "
+        "Page number one, two. "
+        "To acknowledge, reply ACK 12 by SMS, or press 1. "
+        "To acknowledge, reply ACK 12 by SMS, or press 1."
+    )
