@@ -214,6 +214,14 @@ class SmsSettings(BaseSettings):
             raise ValueError(N_("must be 3 to 11 letters, digits or spaces"))
         return value
 
+    @field_validator("default_type")
+    @classmethod
+    def _sms_route(cls, value: SmsType) -> SmsType:
+        # ``voice`` is the audit type of a rotation's call, never a default for SMS.
+        if value is SmsType.VOICE:
+            raise ValueError(N_("must be sms_premium or sms_low_cost"))
+        return value
+
     @field_validator("default_region")
     @classmethod
     def _region(cls, value: str) -> str:

@@ -63,6 +63,9 @@ class Page:
     acknowledged_by: str | None
     acknowledged_at: datetime | None
     version: int
+    #: The voice step (a rotation's ``call_after``): when to call the member on call.
+    call_after: timedelta | None = None
+    next_call_at: datetime | None = None
 
     @property
     def current_member(self) -> str:
@@ -106,6 +109,7 @@ class PageStore:
         slack_user_id: str | None = None,
         slack_channel_id: str | None = None,
         request_id: str | None = None,
+        call_after: timedelta | None = None,
     ) -> Page:
         """Open a page; ``request_id`` (its first member's SMS) is kept in the same
         write, before the SMS, so the page knows that SMS even if nothing after it
@@ -132,6 +136,8 @@ class PageStore:
             if escalates and escalate_after
             else None,
             "version": 1,
+            "call_after_s": int(call_after.total_seconds()) if call_after else None,
+            "next_call_at": now + call_after if call_after else None,
         }
         with self._store.transaction("create a page", write=True) as conn:
             page_id = conn.execute(
@@ -281,7 +287,11 @@ class PageStore:
     def rearm(self, page: Page) -> Page | None:
         """Restart the move's grace timer (compare-and-set): the one caller that wins
         resumes an unsent move; None when the page changed."""
-        return self._move(page, next_escalation_at=self._grace(page))
+        return self._move(
+            page,
+            next_escalation_at=self._grace(page),
+            next_call_at=self._call_following(page),
+        )
 
     def sms_ids(self, page: Page) -> list[int]:
         """The audit ids of the page's SMS: those it recorded, and those found by the
@@ -369,6 +379,7 @@ class PageStore:
             request=(index, request_id),
             member_index=index,
             next_escalation_at=self._grace(page),
+            next_call_at=self._call_following(page),
         )
 
     def exhaust(self, page: Page) -> Page | None:
@@ -453,6 +464,9 @@ class PageStore:
         if page.escalate_after is not None:
             grace = min(grace, page.escalate_after)
         return self.now() + grace
+
+    def _call_following(self, page: Page) -> datetime | None:
+        return self.now() + page.call_after if page.call_after else None
 
     def _closing(self) -> dict[str, Any]:
         return {"text": None} if self._store.redact_text else {}
@@ -592,6 +606,10 @@ def _page(row: Any) -> Page:
         acknowledged_by=row["acknowledged_by"],
         acknowledged_at=row["acknowledged_at"],
         version=int(row["version"]),
+        call_after=timedelta(seconds=row["call_after_s"])
+        if row["call_after_s"] is not None
+        else None,
+        next_call_at=row["next_call_at"],
     )
 
 

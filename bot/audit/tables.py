@@ -165,7 +165,28 @@ pages = sa.Table(
     sa.Column("acknowledged_by", sa.String(128)),
     sa.Column("acknowledged_at", UtcDateTime),
     sa.Column("version", sa.Integer, nullable=False),
+    # Revision 0013: the voice step's timer (the rotation's ``call_after``).
+    sa.Column("call_after_s", sa.Integer),
+    sa.Column("next_call_at", UtcDateTime),
     sa.Index("ix_pages_due", "state", "next_escalation_at"),
+    sa.Index("ix_pages_call_due", "state", "next_call_at"),
+)
+
+#: The voice calls of a page (revision 0013): one per member at most, claimed (with
+#: its request id) before the call, so two instances never call the same member.
+page_calls = sa.Table(
+    "page_calls",
+    metadata,
+    sa.Column(
+        "page_id",
+        sa.Integer,
+        sa.ForeignKey("pages.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("member_index", sa.Integer, nullable=False),
+    sa.Column("request_id", sa.String(128), nullable=False),
+    sa.PrimaryKeyConstraint("page_id", "member_index", name="pk_page_calls"),
+    sa.Index("ix_page_calls_request_id", "request_id"),
 )
 
 #: The page each SMS belongs to (revision 0006): receipts and replies find it by index.

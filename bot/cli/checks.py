@@ -145,7 +145,46 @@ def _check_octopush(settings: Settings, out: Printer, tr: Translator) -> int:
             else tr.gettext("Octopush reached: credit %(credit)s", credit=credit)
         )
     )
+    _check_voice(settings, out, tr)
     return 0
+
+
+def _check_voice(settings: Settings, out: Printer, tr: Translator) -> None:
+    """Whether the account can make calls (a rotation's ``call_after``): its voice
+    credit for the default region. Never a failure: many accounts text only."""
+    from bot.cli.output import format_balance
+
+    region = settings.sms.default_region
+    with build_octopush(settings) as client:
+        try:
+            voice = client.get_voice_balance(region)
+        except OctopushError as error:
+            out(
+                "skip "
+                + tr.gettext(
+                    "voice calls: not enabled on this Octopush account, or its voice "
+                    "credit cannot be read (%(error)s); rotations cannot call",
+                    error=gateway_error_text(error),
+                )
+            )
+            return
+    if voice.amount <= 0:
+        out(
+            "skip "
+            + tr.gettext(
+                "voice calls: no voice credit for %(region)s; rotations cannot call",
+                region=region,
+            )
+        )
+        return
+    out(
+        "ok   "
+        + tr.gettext(
+            "voice calls enabled: credit %(credit)s for %(region)s",
+            credit=format_balance(voice.amount, voice.unit, tr),
+            region=region,
+        )
+    )
 
 
 def _check_slack(settings: Settings, out: Printer, tr: Translator) -> int:

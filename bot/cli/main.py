@@ -35,7 +35,7 @@ from bot.errors import AuditStoreError, InputError, PolicyError, SettingsError
 from bot.i18n import Translator
 from bot.i18n.octopush_hints import localized_hint
 from bot.log import configure_logging
-from bot.octopush import OctopushError
+from bot.octopush import Balance, OctopushClient, OctopushError
 from bot.runtime.wiring import (
     OCTOPUSH_REQUIRED,
     admin_announcer,
@@ -109,7 +109,7 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
     send.add_argument(
         "--type",
         dest="sms_type",
-        choices=[t.value for t in SmsType],
+        choices=[t.value for t in SmsType if t is not SmsType.VOICE],
         help=_("default SMS_DEFAULT_TYPE"),
     )
     send.add_argument(
@@ -147,6 +147,11 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
 
     balance = commands.add_parser("balance", help=_("the Octopush credit left"))
     balance.add_argument("--json", action="store_true", help=_("print JSON"))
+    balance.add_argument(
+        "--voice",
+        action="store_true",
+        help=_("also the voice credit for calls to SMS_DEFAULT_REGION"),
+    )
     balance.set_defaults(handler=_balance)
 
     add_admin_commands(commands, tr)
@@ -267,11 +272,37 @@ def _balance(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_FAILED
+        voice = (
+            _voice_credit(client, settings.sms.default_region) if args.voice else None
+        )
     if args.json:
-        print(json.dumps({"amount": balance.amount, "unit": balance.unit}))
-    else:
-        print(format_balance(balance.amount, balance.unit, args.tr))
+        found: dict[str, object] = {"amount": balance.amount, "unit": balance.unit}
+        if args.voice:
+            found["voice"] = (
+                {"amount": voice.amount, "unit": voice.unit} if voice else None
+            )
+        print(json.dumps(found))
+        return EXIT_OK
+    print(format_balance(balance.amount, balance.unit, args.tr))
+    if args.voice:
+        words: Translator = args.tr
+        print(
+            words.gettext(
+                "voice: %(credit)s",
+                credit=format_balance(voice.amount, voice.unit, words),
+            )
+            if voice is not None
+            else words.gettext("voice: not enabled on this account, or unreadable")
+        )
     return EXIT_OK
+
+
+def _voice_credit(client: OctopushClient, region: str) -> Balance | None:
+    """The voice credit, or None when voice is not enabled (or cannot be read)."""
+    try:
+        return client.get_voice_balance(region)
+    except OctopushError:
+        return None
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -65,6 +65,13 @@ def check_report(
                     delay=format_duration(rotation.escalate_after),
                 )
             )
+        if rotation.call_after is not None:
+            about.append(
+                _(
+                    "calls after %(delay)s",
+                    delay=format_duration(rotation.call_after),
+                )
+            )
         lines += [
             _(
                 "%(rotation)s (%(about)s)",

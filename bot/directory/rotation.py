@@ -173,6 +173,9 @@ class Rotation:
     calendar_days: bool = False
     #: IANA zone of the hand-overs (``Europe/Paris``); ``None``: ``start``'s tzinfo.
     timezone: str | None = None
+    #: Call the member on call (Octopush voice) when their page SMS is not
+    #: acknowledged within this; ``None``: never called.
+    call_after: timedelta | None = None
 
     def __post_init__(self) -> None:
         # Programming errors: the file reader refuses each of these first, in words
@@ -187,6 +190,8 @@ class Rotation:
             raise ValueError(f"rotation {self.name!r}: a calendar period is whole days")
         if self.escalate_after is not None and self.escalate_after <= timedelta(0):
             raise ValueError(f"rotation {self.name!r}: escalate_after must be positive")
+        if self.call_after is not None and self.call_after <= timedelta(0):
+            raise ValueError(f"rotation {self.name!r}: call_after must be positive")
         if self.timezone is not None:
             load_zone(self.timezone)
 

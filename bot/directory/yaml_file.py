@@ -26,7 +26,14 @@ from bot.phones import parse_phone
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _PERSON_KEYS = ("phone", "slack")
-_GROUP_KEYS = ("members", "rotation", "start", "escalate_after", "timezone")
+_GROUP_KEYS = (
+    "members",
+    "rotation",
+    "start",
+    "escalate_after",
+    "call_after",
+    "timezone",
+)
 _SHAPE = N_("people: and groups:")
 _ONLY_ROTATIONS = N_(
     "only rotations have it; add rotation: daily, weekly or a duration"
@@ -254,7 +261,7 @@ class _Reader:
                 if ok and rotation is not None:
                     rotations[name] = rotation
                 continue
-            for key in ("start", "escalate_after", "timezone"):
+            for key in ("start", "escalate_after", "call_after", "timezone"):
                 if key in fields:
                     ok = False
                     self.problem(fields[key], f"{where}.{key}", _ONLY_ROTATIONS)

@@ -1,4 +1,5 @@
-"""Reading one rotation's keys (``rotation``, ``start``, ``escalate_after``, ``timezone``).
+"""Reading one rotation's keys (``rotation``, ``start``, ``escalate_after``,
+``call_after``, ``timezone``).
 
 Hand-overs keep their wall-clock time in the rotation's zone: its ``timezone:``, else
 ``SMS_TIMEZONE``. A ``start:`` with a UTC offset is an instant; without one, local time
@@ -54,6 +55,14 @@ def read_rotation(
     before = reader.problem_count
     period = reader.parsed(fields, "rotation", where, parse_period)
     escalate = reader.parsed(fields, "escalate_after", where, parse_duration)
+    call = reader.parsed(fields, "call_after", where, parse_duration)
+    if call is not None and escalate is not None and call >= escalate:
+        # The page would move on before the call: the call would never happen.
+        reader.problem(
+            fields["call_after"],
+            f"{where}.call_after",
+            N_("call_after must be shorter than escalate_after"),
+        )
     zone = reader.parsed(fields, "timezone", where, _zone_name)
     start = None
     if text_of(fields.get("start")) is None:
@@ -83,6 +92,7 @@ def read_rotation(
             escalate,
             period[1],
             zone or reader.timezone,
+            call,
         )
     except ValueError as error:
         reader.problem(owner, where, reason_of(error))

@@ -34,3 +34,6 @@ from .models import Recipient as Recipient
 from .models import SmsCampaign as SmsCampaign
 from .models import SmsCampaignResult as SmsCampaignResult
 from .models import SmsType as SmsType
+from .voice import VoiceCampaign as VoiceCampaign
+from .voice import VoiceCampaignResult as VoiceCampaignResult
+from .voice import voice_language as voice_language

@@ -204,3 +204,48 @@ def date_field(fields: Fields, name: str, zone: tzinfo) -> datetime | None:
     except (OverflowError, ValueError):
         return None
     return parsed
+
+
+#: Keys a phone can send during a call.
+_KEYS = re.compile(r"[0-9*#]")
+_PRESSED = "pressed_keys_code"
+
+
+def pressed_keys(fields: Fields) -> str | None:
+    """The keys pressed during a voice call, as one string (``"1"``, ``"12#"``).
+
+    Where Octopush puts ``pressed_keys_code`` is UNCONFIRMED (a top-level field or
+    inside ``meta_data``, an object or a JSON string; form bodies may send
+    ``meta_data[pressed_keys_code]``), and so is its type (text, number or list).
+    Every one of those is read; anything else, or no key at all, is ``None``:
+    nothing is inferred from a receipt without keys.
+    """
+    candidates: list[object] = [
+        fields.get(_PRESSED),
+        fields.get(f"meta_data[{_PRESSED}]"),
+    ]
+    meta = fields.get("meta_data")
+    if isinstance(meta, str) and meta.lstrip().startswith("{"):
+        try:
+            meta = json.loads(meta)
+        except (ValueError, RecursionError):
+            meta = None
+    if isinstance(meta, Mapping):
+        candidates.append({_key(k): v for k, v in meta.items()}.get(_PRESSED))
+    for value in candidates:
+        keys = _keys_of(value)
+        if keys:
+            return keys
+    return None
+
+
+def _keys_of(value: object) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, list | tuple):
+        parts = [_keys_of(item) for item in value]
+        return "".join(part for part in parts if part) or None
+    if isinstance(value, int | float | str):
+        text = str(int(value)) if isinstance(value, float) else str(value)
+        return "".join(_KEYS.findall(text)) or None
+    return None

@@ -29,6 +29,7 @@ from ._callback_fields import (
     date_field,
     decode_body,
     phone_number,
+    pressed_keys,
     snippet,
     text_field,
 )
@@ -64,6 +65,10 @@ class DeliveryStatus(StrEnum):
     ISP_SEND = "ISP_SEND"
     PROCESSED = "PROCESSED"
     SPAM_PRESUMPTION = "SPAM_PRESUMPTION"
+    # The voice receipt's own statuses (octopush-api.md, addendum (b)).
+    NOT_DELIVERABLE = "NOT_DELIVERABLE"
+    BUSY = "BUSY"
+    REFUSED = "REFUSED"
     UNKNOWN = "UNKNOWN"
 
     @classmethod
@@ -109,12 +114,16 @@ _PERMANENT_FAILURES = frozenset(
         DeliveryStatus.BAD_DESTINATION,
         DeliveryStatus.BLACKLISTED_NUMBER,
         DeliveryStatus.NOT_ALLOWED,
+        DeliveryStatus.NOT_DELIVERABLE,
     }
 )
 # UNDEFINED counts as failed, as in WP-SMS's mapping quoted by the API reference.
 _FAILURES = _PERMANENT_FAILURES | {
     DeliveryStatus.NOT_DELIVERED,
     DeliveryStatus.UNDEFINED,
+    # A call nobody took: final for that call (a later call is a new campaign).
+    DeliveryStatus.BUSY,
+    DeliveryStatus.REFUSED,
 }
 
 _DESCRIPTIONS = {
@@ -135,6 +144,9 @@ _DESCRIPTIONS = {
     DeliveryStatus.ISP_SEND: N_("handed to the recipient's provider"),
     DeliveryStatus.PROCESSED: N_("processed by Octopush"),
     DeliveryStatus.SPAM_PRESUMPTION: N_("flagged as probable spam"),
+    DeliveryStatus.NOT_DELIVERABLE: N_("cannot be called"),
+    DeliveryStatus.BUSY: N_("busy"),
+    DeliveryStatus.REFUSED: N_("call refused"),
     DeliveryStatus.UNKNOWN: N_("unrecognised status"),
 }
 
@@ -160,6 +172,9 @@ class DeliveryReceipt:
     delivered_at: datetime | None
     #: ``sms``, ``voice_sms``, ``rcs``…; ``None`` when Octopush left it out.
     channel: str | None
+    #: The keys pressed during a call (``"1"``), from ``pressed_keys_code`` at the
+    #: top level or in ``meta_data`` (its place is UNCONFIRMED); ``None`` when absent.
+    pressed_keys: str | None = None
 
     @property
     def description(self) -> str:
@@ -241,6 +256,7 @@ def _receipt(fields: Fields, number: str, zone: tzinfo) -> DeliveryReceipt:
         raw_status=raw_status,
         delivered_at=date_field(fields, "delivery_date", zone),
         channel=text_field(fields, "channel"),
+        pressed_keys=pressed_keys(fields),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from pydantic import ValidationError
@@ -19,6 +20,7 @@ from .answers import json_object, response_error
 from .errors import OctopushBatchError, OctopushError
 from .models import Balance, SmsCampaign, SmsCampaignResult
 from .transport import Transport
+from .voice import VoiceCampaign, VoiceCampaignResult
 
 DEFAULT_BASE_URL = "https://api.octopush.com/v1/public"
 
@@ -186,6 +188,47 @@ class OctopushClient:
             {"ticket_number": ticket},
             retries=self.max_retries,
         )
+
+    def send_voice_campaign(self, campaign: VoiceCampaign) -> VoiceCampaignResult:
+        """Call ``campaign``'s numbers and read its text aloud; Octopush's ticket.
+
+        Retried like an SMS send (only with a ``request_id`` after a read timeout).
+
+        Raises:
+            OctopushError: as :meth:`send_sms_campaign` (``maybe_sent`` included).
+        """
+        body = campaign.to_json()
+        request_id = body.get("request_id")
+        response = self.transport.request(
+            "POST", "/voice-campaign/send", body, request_id, retries=self.max_retries
+        )
+        redact = self.transport.redact
+        data = json_object(response, request_id, redact)
+        try:
+            return VoiceCampaignResult.model_validate(data)
+        except ValidationError as exc:
+            what = codes.N_("a success without a usable voice ticket")
+            raise response_error(response, request_id, what, redact) from exc
+
+    def get_voice_balance(self, country_code: str) -> Balance:
+        """The voice credit for calls to ``country_code`` (``vocal_sms`` product).
+
+        Raises:
+            OctopushError: the credit could not be read; an account without voice
+                enabled answers with an error or no amount.
+        """
+        response = self.transport.request(
+            "GET",
+            "/wallet/check-balance?"
+            + urlencode({"product_name": "vocal_sms", "country_code": country_code}),
+            retries=self.balance_retries,
+        )
+        redact = self.transport.redact
+        try:
+            return Balance.model_validate(json_object(response, None, redact))
+        except ValidationError as exc:
+            what = codes.N_("a balance without a numeric amount and a unit")
+            raise response_error(response, None, what, redact) from exc
 
     def _send_batch(self, body: dict[str, Any]) -> SmsCampaignResult:
         request_id = body.get("request_id")

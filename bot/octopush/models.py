@@ -40,6 +40,9 @@ class SmsType(StrEnum):
 
     PREMIUM = "sms_premium"
     LOW_COST = "sms_low_cost"
+    #: Not an SMS route: a text read aloud by ``POST /voice-campaign/send``
+    #: (:class:`VoiceCampaign`). The audit trail's ``sms_type`` of a call.
+    VOICE = "voice"
 
 
 class Purpose(StrEnum):
@@ -100,6 +103,13 @@ class SmsCampaign(BaseModel):
     def _sender(cls, value: str | None) -> str | None:
         if value is not None and not SENDER_PATTERN.match(value):
             raise ValueError("sender must be 3 to 11 letters, digits or spaces")
+        return value
+
+    @field_validator("type")
+    @classmethod
+    def _sms_route(cls, value: SmsType) -> SmsType:
+        if value is SmsType.VOICE:
+            raise ValueError("a voice call is a VoiceCampaign, not an SMS campaign")
         return value
 
     @field_validator("send_at")

@@ -33,6 +33,7 @@ from bot.octopush import (
 from bot.paging.life import PageLife, Resolution
 from bot.paging.pager import Pager, PageRun
 from bot.paging.replies import ACK, ESCALATE, RESOLVE, ReplyCommand, read_command
+from bot.paging.voice import ACK_KEY
 from bot.sending.rules import Resolver
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ OPEN_PAGES_WITHIN = timedelta(days=1)
 
 #: The end of a stored ``acknowledged_by`` for a page acknowledged by SMS reply.
 _BY_SMS_SUFFIX = " by SMS"
+#: The same for a page acknowledged by a key pressed during a call.
+_BY_CALL_SUFFIX = " by call"
 
 
 def by_sms(who: str) -> str:
@@ -61,6 +64,19 @@ def sms_acknowledger(acknowledged_by: str | None) -> str | None:
     """
     if acknowledged_by and acknowledged_by.endswith(_BY_SMS_SUFFIX):
         return acknowledged_by.removesuffix(_BY_SMS_SUFFIX)
+    return None
+
+
+def by_call(who: str) -> str:
+    """``alice (+33 6 •• •• •• 78) by call``: like :func:`by_sms`, for a key pressed
+    during a page's call."""
+    return N_("%(who)s by call", who=who)
+
+
+def call_acknowledger(acknowledged_by: str | None) -> str | None:
+    """Who acknowledged by a call, read back from a stored ``acknowledged_by``."""
+    if acknowledged_by and acknowledged_by.endswith(_BY_CALL_SUFFIX):
+        return acknowledged_by.removesuffix(_BY_CALL_SUFFIX)
     return None
 
 
@@ -90,6 +106,8 @@ class InboundListener(Protocol):
 
     def escalated(self, page: Page, who: str) -> None: ...
 
+    def called(self, page: Page, member: str, receipt: DeliveryReceipt) -> None: ...
+
 
 #: Receipts that say a page SMS will never reach its member: page the next one at once.
 FAILOVER_STATUSES = frozenset(
@@ -98,6 +116,10 @@ FAILOVER_STATUSES = frozenset(
         DeliveryStatus.BAD_DESTINATION,
         DeliveryStatus.BLACKLISTED_NUMBER,
         DeliveryStatus.NOT_ALLOWED,
+        # A call that did not reach its member (issue 22).
+        DeliveryStatus.NOT_DELIVERABLE,
+        DeliveryStatus.BUSY,
+        DeliveryStatus.REFUSED,
     }
 )
 
@@ -177,6 +199,8 @@ class InboundProcessor:
             )
         elif changed:
             self._listener.receipt(record)
+            if record.sms_type == SmsType.VOICE.value:
+                self._call_receipt(record, event)
             if event.status in FAILOVER_STATUSES:
                 self._fail_over(
                     record.id, N_("%(status)s receipt", status=event.status.value)
@@ -189,6 +213,30 @@ class InboundProcessor:
                 record.id, N_("%(status)s receipt", status=event.status.value)
             )
         return InboundOutcome("receipt", record.id if record else None, changed)
+
+    def _call_receipt(self, record: AuditRecord, event: DeliveryReceipt) -> None:
+        """A page call's receipt: the acknowledge key pressed acknowledges the page.
+
+        Keys arrive only here, after the call ended. A receipt without keys (or
+        with other keys) infers nothing: the page stays open and its timers run.
+        A call that did not reach its member fails over (FAILOVER_STATUSES).
+        """
+        if self._pager is None:
+            return
+        call = self._pager.calls.call_of(record.id)
+        if call is None:
+            return
+        page = self._pager.pages.get(call.page_id)
+        member = page.members[call.member_index]
+        if event.pressed_keys == ACK_KEY and event.status is DeliveryStatus.DELIVERED:
+            acknowledged = self._pager.acknowledge(
+                page.id, by=by_call(self.who(event.number))
+            )
+            if acknowledged is not None:
+                self._listener.acknowledged(acknowledged)
+            return
+        if event.status not in FAILOVER_STATUSES:
+            self._listener.called(page, member, event)
 
     def _still(self, event: DeliveryReceipt) -> bool:
         """Is ``event`` still the recipient's latest receipt (not replaced since)?"""

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from bot.audit import AuditStore
+from bot.audit.calls import PageCalls
 from bot.audit.pages import MOVE_GRACE, Page, PageLifeStore, PageState
 from bot.directory.source import DirectorySource
 from bot.domain import Actor, Purpose, SendDraft, SendOutcome, SmsType, Source
@@ -23,6 +24,7 @@ from bot.i18n import DEFAULT_LANGUAGE, N_, Translator, translator
 from bot.paging.overrides import Overrides
 from bot.paging.plan import PagePlan, plan_page
 from bot.paging.runs import Attempt, Escalation, PageRun
+from bot.paging.voice import call_draft, call_text
 from bot.sending.attempts import new_request_id
 from bot.sending.rules import MAX_TEXT_LENGTH, Resolver
 from bot.sending.service import SmsService
@@ -68,6 +70,8 @@ class Pager:
         #: The time seam: pages, timers and rotations all read the time from here.
         self.clock = clock
         self.pages = PageLifeStore(store, clock=self.now)
+        #: The voice step's timers and calls (a rotation's ``call_after``).
+        self.calls = PageCalls(store, clock=self.now)
         #: On-call overrides, shared by every instance through the audit database.
         self.overrides = Overrides(
             store,
@@ -118,6 +122,7 @@ class Pager:
             slack_user_id=actor.slack_user_id,
             slack_channel_id=actor.slack_channel_id,
             request_id=request_id,
+            call_after=plan.call_after,
         )
         try:
             if text_for is not None:  # no SMS yet: a failure discards the page
@@ -222,6 +227,9 @@ class Pager:
         claimed but whose SMS never went out is finished (:meth:`_resume`), a done one
         changes nothing.
         """
+        call = self.calls.call_of(audit_id)
+        if call is not None:  # a call that did not reach its member
+            return self._call_failed(call.page_id, call.member_index, reason, resolve)
         page = self.pages.for_audit(audit_id)
         if page is None or page.state is not PageState.OPEN or len(page.members) < 2:
             return None
@@ -237,6 +245,80 @@ class Pager:
             return None
         logger.warning(
             "page #%s: %s cannot be reached (%s); failing over",
+            page.id,
+            page.current_member,
+            reason,
+        )
+        return self._move_on(
+            page,
+            [],
+            cause="failover",
+            previous=page.current_member,
+            reason=reason,
+            resolve=resolve,
+        )
+
+    def call_due(self, *, resolve: Resolver | None) -> list[PageRun]:
+        """Call each member on call whose page SMS went unacknowledged for the
+        rotation's ``call_after``; safe from several instances at once.
+
+        Each call is claimed (compare-and-set, with its request id) before it is
+        made, so exactly one instance calls, once. The call is an attempt of the one
+        send path (``sms_type`` ``voice``); a refusal is said in the run, and the
+        escalation timer goes on.
+        """
+        runs = []
+        for page, call in self.calls.unsent():  # claimed, then the sender stopped
+            logger.warning("page #%s: resuming a call never made", page.id)
+            run = self._call(page, call.request_id, resolve)
+            if run is not None:
+                runs.append(run)
+        for due in self.calls.due():
+            request_id = new_request_id()
+            claimed = self.calls.claim(due, request_id=request_id)
+            if claimed is None:
+                continue  # another instance called, or the page moved on
+            run = self._call(claimed, request_id, resolve)
+            if run is not None:
+                runs.append(run)
+        return runs
+
+    def _call(
+        self, page: Page, request_id: str, resolve: Resolver | None
+    ) -> PageRun | None:
+        """Call the page's current member under ``request_id`` (its claim's); None
+        when that call was made already (a duplicate: nobody is called twice)."""
+        member = page.current_member
+        text = call_text(page, member, self.sms_words, ack_word="ACK")
+        attempt = self._attempt(
+            member,
+            text,
+            _system_actor(page),
+            resolve=resolve,
+            request_id=request_id,
+            draft=call_draft(text, member, request_id),
+        )
+        if attempt.outcome is not None and attempt.outcome.duplicate:
+            return None
+        logger.info("page #%s: called %s", page.id, member)
+        return PageRun(page, (attempt,), cause="call", previous=member)
+
+    def _call_failed(
+        self, page_id: int, index: int, reason: str, resolve: Resolver | None
+    ) -> PageRun | None:
+        """A call to ``members[index]`` did not reach them: the next member, at once.
+
+        Only while that member is still the one on the page (a retried receipt, or a
+        page another instance moved, changes nothing)."""
+        page = self.pages.get(page_id)
+        if (
+            page.state is not PageState.OPEN
+            or page.member_index != index
+            or len(page.members) < 2
+        ):
+            return None
+        logger.warning(
+            "page #%s: the call to %s failed (%s); failing over",
             page.id,
             page.current_member,
             reason,
@@ -450,6 +532,7 @@ class Pager:
         resolve: Resolver | None,
         request_id: str,
         raises: str = "none",
+        draft: SendDraft | None = None,
     ) -> Attempt:
         """Text one member; a refusal about that member becomes a failed attempt.
 
@@ -458,8 +541,12 @@ class Pager:
         other member would fare better) or ``none`` (the system's own sends).
         """
         try:
-            outcome = self._send(
-                member, text, actor, resolve=resolve, request_id=request_id
+            outcome = (
+                self.service.send(draft, actor, resolve=resolve)
+                if draft is not None  # a call (see call_due)
+                else self._send(
+                    member, text, actor, resolve=resolve, request_id=request_id
+                )
             )
         except PolicyError as refusal:
             if raises == "all" or (

@@ -23,6 +23,8 @@ class PagePlan:
     rotation: bool
     #: Who covers the rotation by an override, when someone does.
     override: str | None = None
+    #: When the member on call is called if the page SMS is not acknowledged.
+    call_after: timedelta | None = None
 
 
 def plan_page(
@@ -43,4 +45,11 @@ def plan_page(
     covering = override(name, at) if override is not None else None
     if covering is not None:
         order = [covering, *(member for member in order if member != covering)]
-    return PagePlan(name, tuple(order), rotation.escalate_after, True, covering)
+    return PagePlan(
+        name,
+        tuple(order),
+        rotation.escalate_after,
+        True,
+        covering,
+        rotation.call_after,
+    )

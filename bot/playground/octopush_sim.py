@@ -22,6 +22,7 @@ from typing import Any
 from bot.playground.changes import Changes
 from bot.playground.phones import CallbackPoster, PhoneBook, octopush_date
 from bot.playground.sim_cancel import CANCEL_PATH, ScheduledCampaign, ScheduledCampaigns
+from bot.playground.voice_sim import VOICE_PATH, VoiceSimulator
 from bot.sending.segments import analyse
 
 SEND_PATH = "/sms-campaign/send"
@@ -81,6 +82,10 @@ class OctopushSimulator:
         self.sends = 0
         #: Scheduled campaigns not out yet: ``DELETE /sms-campaign/cancel`` finds them.
         self.scheduled = ScheduledCampaigns()
+        #: Voice campaigns: phones that ring on the page (issue 22).
+        self.voice = VoiceSimulator(
+            changes=changes, callbacks=self.callbacks, charge=self.charge
+        )
 
     # --- the HTTP API -----------------------------------------------------------------
 
@@ -98,6 +103,8 @@ class OctopushSimulator:
             return self._send(body)
         if method == "DELETE" and path == CANCEL_PATH:
             return self._cancel(body)
+        if method == "POST" and path == VOICE_PATH:
+            return self.voice.send(body)
         return 404, {"code": 404, "message": f"No route for {method} {path}"}
 
     def _authenticate(self, headers: dict[str, str]) -> Answer | None:
@@ -198,6 +205,14 @@ class OctopushSimulator:
             timer.start()
         else:
             arrive()
+
+    def charge(self, cost: float) -> float | None:
+        """Take ``cost`` from the credit; the credit left, or None when it is short."""
+        with self._lock:
+            if cost > self.credit:
+                return None
+            self.credit -= cost
+            return round(self.credit, 4)
 
     # --- what the page does -------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from bot.playground.changes import Changes
 from bot.playground.octopush_sim import TRIGGERABLE, OctopushSimulator
 from bot.playground.slack_client import SlackClient
 from bot.playground.slack_world import SlackError, dm_of
+from bot.playground.voice_sim import ANSWERS
 from bot.playground.workflow import WorkflowRuns
 
 #: How long ``GET /ui/state?since=N`` waits for a change before answering anyway.
@@ -50,6 +51,7 @@ class UiApi:
                 _user(data.get("user")), _dict(data.get("action"))
             ),
             "workflow-run": self._workflow_run,
+            "phone-call": self._phone_call,
         }
 
     def state(self, query: dict[str, str]) -> dict[str, Any]:
@@ -88,6 +90,7 @@ class UiApi:
             "phones": self.octopush.phones.snapshot(),
             "octopush": self.octopush.snapshot(),
             "workflow": self.workflows.snapshot(user) if self.workflows else [],
+            "calls": self.octopush.voice.snapshot(),
         }
 
     def do(self, name: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -156,6 +159,18 @@ class UiApi:
             raise UiError(f"status must be one of {', '.join(_RECEIPTS)}")
         if not self.octopush.receipt(self._number(data), status):
             raise UiError("this phone has received no SMS yet")
+
+    def _phone_call(self, data: dict[str, Any]) -> None:
+        """A button of a ringing phone: answer and press 1, busy, or refuse."""
+        answer = str(data.get("answer") or "")
+        if answer not in ANSWERS:
+            raise UiError(f"answer must be one of {', '.join(ANSWERS)}")
+        try:
+            call_id = int(str(data.get("call")))
+        except ValueError as error:
+            raise UiError("unknown call") from error
+        if not self.octopush.voice.end(call_id, answer):
+            raise UiError("this call is not ringing any more")
 
     def _octopush(self, data: dict[str, Any]) -> None:
         if "fail_next" in data:

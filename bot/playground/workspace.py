@@ -83,6 +83,7 @@ groups:
     rotation: weekly
     start: 2026-11-02T09:00:00+01:00
     escalate_after: 2m
+    call_after: 20s
     timezone: Europe/Paris
 # *Fire an alert* posts Alertmanager's webhook to /hooks/alertmanager/playground.
 integrations:

@@ -59,6 +59,7 @@ def send_defaults(settings: Settings) -> SendDefaults:
         sender=settings.sms.default_sender,
         sms_type=settings.sms.default_type,
         purpose=settings.sms.default_purpose,
+        language=settings.sms.language,
     )
 
 

@@ -31,6 +31,9 @@ from bot.octopush import (
     Recipient,
     SmsCampaign,
     SmsCampaignResult,
+    SmsType,
+    VoiceCampaign,
+    voice_language,
 )
 from bot.octopush.models import MAX_RECIPIENTS_PER_REQUEST
 from bot.sending.outcomes import MAYBE_SENT_HINT, maybe_sent, sent_result
@@ -66,8 +69,27 @@ class Delivered:
     maybe_sent: bool = False
 
 
-def campaign_for(request: SendRequest, request_id: str) -> SmsCampaign:
-    """The Octopush campaign of a validated request (raises pydantic's error if not)."""
+#: What one attempt asks Octopush for: SMS, or a call (``sms_type`` ``voice``).
+Campaign = SmsCampaign | VoiceCampaign
+
+
+def campaign_for(
+    request: SendRequest, request_id: str, *, language: str = "en"
+) -> Campaign:
+    """The Octopush campaign of a validated request (raises pydantic's error if not).
+
+    A voice request becomes a call read in ``language`` (``SMS_LANGUAGE``).
+    """
+    if request.sms_type is SmsType.VOICE:
+        return VoiceCampaign(
+            text=request.text,
+            recipients=[Recipient(phone_number=n) for n in request.recipients],
+            purpose=request.purpose.value,
+            voice_language=voice_language(language),
+            sender=request.sender,
+            simulation_mode=request.simulation or None,
+            request_id=request_id,
+        )
     return SmsCampaign(
         text=request.text,
         recipients=[Recipient(phone_number=number) for number in request.recipients],
@@ -82,12 +104,16 @@ def campaign_for(request: SendRequest, request_id: str) -> SmsCampaign:
 
 
 def deliver(
-    octopush: OctopushClient, campaign: SmsCampaign, *, audit_id: int
+    octopush: OctopushClient, campaign: Campaign, *, audit_id: int
 ) -> Delivered:
     """Call Octopush once (its client retries safely); never raises."""
     started = time.monotonic()
     try:
-        result = octopush.send_sms_campaign(campaign)
+        result = (
+            octopush.send_voice_campaign(campaign)
+            if isinstance(campaign, VoiceCampaign)
+            else octopush.send_sms_campaign(campaign)
+        )
     except OctopushBatchError as error:
         delivered = _partly_sent(error, _elapsed_ms(started), len(campaign.recipients))
     except OctopushDuplicateRequestError as error:
@@ -218,7 +244,7 @@ def _partly_sent(error: OctopushBatchError, elapsed: int, total: int) -> Deliver
     )
 
 
-def _log(delivered: Delivered, audit_id: int, campaign: SmsCampaign) -> None:
+def _log(delivered: Delivered, audit_id: int, campaign: Campaign) -> None:
     result = delivered.result
     numbers = _masked([r.phone_number for r in campaign.recipients])
     if result.status is AuditStatus.SENT:

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from bot.i18n import N_
 from bot.i18n.octopush_hints import octopush_message
-from bot.octopush import Balance, DeliveryStatus, OctopushError, describe_status
+from bot.octopush import (
+    Balance,
+    DeliveryReceipt,
+    DeliveryStatus,
+    OctopushError,
+    describe_status,
+)
 
 #: The gateway refused a request or could not be reached (``str(error)`` says why).
 GatewayError = OctopushError
@@ -24,6 +30,7 @@ def gateway_error_text(error: GatewayError) -> str:
 
 __all__ = [
     "Balance",
+    "DeliveryReceipt",
     "DeliveryStatus",
     "GatewayError",
     "describe_status",

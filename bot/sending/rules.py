@@ -48,6 +48,8 @@ class SendDefaults:
     sender: str | None = None
     sms_type: SmsType = SmsType.PREMIUM
     purpose: Purpose = Purpose.ALERT
+    #: ``SMS_LANGUAGE``: the voice a call's text is read in (``fr`` → ``fr-FR``).
+    language: str = "en"
 
 
 def check_text(text: str) -> str:

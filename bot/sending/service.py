@@ -35,7 +35,7 @@ from bot.domain import (
 from bot.errors import AuditStoreError, BotError, InputError, PolicyError
 from bot.i18n import N_
 from bot.log import scrub_numbers
-from bot.octopush import Balance, OctopushClient
+from bot.octopush import Balance, OctopushClient, OctopushError
 from bot.sending.attempts import (
     REQUEST_ID_MAX,
     as_typed,
@@ -203,7 +203,11 @@ class SmsService:
         answer could not be written yet (this process keeps trying, and holds the
         lease meanwhile; a refusal is noted on the record first, never resent).
         """
-        campaign = campaign_for(request_from_record(record), record.request_id)
+        campaign = campaign_for(
+            request_from_record(record),
+            record.request_id,
+            language=self.defaults.language,
+        )
         with self.leases.holding(record.id):
             delivered = deliver(self.octopush, campaign, audit_id=record.id)
             result = resend_result(delivered)
@@ -240,6 +244,15 @@ class SmsService:
     def balance(self) -> Balance:
         """The Octopush credit left (raises ``OctopushError``)."""
         return self.octopush.get_balance()
+
+    def voice_balance(self) -> Balance | None:
+        """The voice credit for calls to ``SMS_DEFAULT_REGION``; None when it cannot be
+        read (voice not enabled on the account, or Octopush unreachable)."""
+        try:
+            return self.octopush.get_voice_balance(self.defaults.region)
+        except OctopushError as error:
+            logger.info("voice credit not read: %s", error)
+            return None
 
     def history(
         self, *, channel_id: str | None = None, limit: int = 10
@@ -305,7 +318,9 @@ class SmsService:
 
     def _call(self, record_id: int, request_id: str, request: SendRequest) -> Delivered:
         try:
-            campaign = campaign_for(request, request_id)
+            campaign = campaign_for(
+                request, request_id, language=self.defaults.language
+            )
         except ValidationError as error:  # nothing was sent: say so, and record it
             logger.exception("send #%s could not be built", record_id)
             return Delivered(

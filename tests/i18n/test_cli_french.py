@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 
+from bot.i18n import translator
 from tests.cli.test_main import BALANCE_PATH, SEND_PATH, run
 from tests.conftest import SENT, SIGNING_SECRET, SLACK_BOT_TOKEN
 from tests.fakes.slack import FakeSlack
@@ -117,6 +118,13 @@ def test_check_speaks_french_but_keeps_its_markers(
         "ok   réglages (HTTP sur le port 3000, expéditeur celui du compte)",
         "ok   la base d'audit répond",
         "ok   Octopush joint : crédit 3,50\xa0€",
+        # Issue 22: the voice check (the same answer stands for the voice credit).
+        "ok   "
+        + translator("fr").gettext(
+            "voice calls enabled: credit %(credit)s for %(region)s",
+            credit="3,50\xa0€",
+            region="FR",
+        ),
         "FAIL Slack : connecté en tant que sms-bot dans Test mais des autorisations "
         "manquent : chat:write.public, usergroups:read, users.profile:read, "
         "users:read (mettez l'application à jour depuis manifest.yml et "

@@ -276,6 +276,7 @@
     drawMessages();
     drawPhones();
     drawGateway();
+    if (window.PhoneCalls) window.PhoneCalls.render($("calls"), page.state);
     window.Modal.render($("modal-root"), page.state.views, modalCtx());
     for (const hook of page.redrawHooks) hook();
     if (window.Workflow) window.Workflow.draw(page.state);

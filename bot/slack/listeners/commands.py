@@ -20,7 +20,7 @@ from bot.errors import InputError, PolicyError
 from bot.i18n import N_, Translator
 from bot.i18n.octopush_hints import sender_hint
 from bot.phones import sms_warning
-from bot.sending.gateway import GatewayError, gateway_error_text
+from bot.sending.gateway import Balance, GatewayError, gateway_error_text
 from bot.sending.guard import policy_from
 from bot.sending.history import channel_sends
 from bot.sending.recipient_names import RecipientNames
@@ -112,6 +112,13 @@ class SmsCommandHandlers:
             return build_sending_message(parsed.recipients, tr)
         return self._send_reply(parsed, command, tr)
 
+    def _voice_credit(self) -> Balance | None:
+        """The voice credit, read only when a rotation calls (``call_after``)."""
+        rotations = self.deps.directory.current().rotations.values()
+        if not any(r.call_after is not None for r in rotations):
+            return None
+        return self.deps.service.voice_balance()
+
     def _parse(self, command: dict[str, Any]) -> SmsCommand:
         return parse_sms_command(
             command.get("text") or "",
@@ -189,7 +196,9 @@ class SmsCommandHandlers:
             elif parsed.action == "balance":
                 respond(
                     response_type="ephemeral",
-                    **build_balance_message(self.deps.service.balance(), tr),
+                    **build_balance_message(
+                        self.deps.service.balance(), tr, voice=self._voice_credit()
+                    ),
                 )
             elif parsed.action == "history":
                 limit = int(parsed.argument or 10)

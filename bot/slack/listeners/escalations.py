@@ -34,10 +34,35 @@ class SlackEscalations:
 
     def run_escalations(self) -> list[PageRun]:
         """One pass over due timers; posts what happened in each page's thread."""
+        calls = self.pager.call_due(resolve=self.posts.deps.resolve)
+        for call in calls:
+            self.report_call(call)
         done = self.pager.escalate_due(resolve=self.posts.deps.resolve)
         for run in done:
             self.report(run)
-        return done
+        return calls + done
+
+    def report_call(self, run: PageRun) -> None:
+        """Tell the page's thread that its member on call is being called (or why not).
+
+        In ``SMS_LANGUAGE``, like every thread note."""
+        _ = translator().gettext
+        for attempt in run.attempts:
+            member = escape(attempt.member)
+            if attempt.reached:
+                text = "📞 " + _(
+                    "calling *%(member)s* (%(numbers)s): the page SMS was not "
+                    "acknowledged",
+                    member=member,
+                    numbers=self.posts.label(attempt.member),
+                )
+            else:
+                text = "⚠️ " + _(
+                    "*%(member)s* could not be called: %(why)s",
+                    member=member,
+                    why=escape(_(attempt.why)),
+                )
+            _say(self.posts, run, text)
 
     def report(self, run: PageRun) -> None:
         """Tell the thread (and, when nobody could be reached, everyone) about ``run``.

@@ -12,6 +12,8 @@ from bot.audit.records import AuditRecord
 from bot.i18n import N_, translator
 from bot.paging.life import Resolution
 from bot.paging.pager import PageRun
+from bot.paging.voice import ACK_KEY
+from bot.sending.gateway import DeliveryReceipt
 from bot.sending.recipient_names import RecipientNames
 from bot.sending.service import outcome_from_record
 from bot.slack.listeners.escalations import SlackEscalations
@@ -140,3 +142,21 @@ class SlackReceipts:
         text = translator().gettext("Passed on by %(who)s by SMS", who=who)
         self.posts.thread(page, message(text, [section("⏭️ " + escape(text))]))
         self.escalations.run_escalations()
+
+    def called(self, page: Page, member: str, receipt: DeliveryReceipt) -> None:
+        """A page call ended without acknowledging it: said in the page's thread."""
+        tr = translator()  # a thread is read by many: SMS_LANGUAGE
+        if receipt.status.is_delivered:
+            text = tr.gettext(
+                "called *%(member)s*: answered, but %(key)s was not pressed; the "
+                "page is still open",
+                member=escape(member),
+                key=ACK_KEY,
+            )
+        else:
+            text = tr.gettext(
+                "called *%(member)s*: %(status)s",
+                member=escape(member),
+                status=escape(tr.gettext(receipt.description)),
+            )
+        self.posts.thread(page, message(text, [section("📞 " + text)]))

@@ -34,6 +34,7 @@ _STATUS_EMOJI = {
 _UNITS = {
     "sms_premium": N_("Premium SMS"),
     "sms_low_cost": N_("low cost SMS"),
+    "vocal_sms": N_("voice calls"),
 }
 
 
@@ -129,22 +130,34 @@ def build_help_message(
 
 
 def build_balance_message(
-    balance: CreditBalance, tr: Translator | None = None
+    balance: CreditBalance,
+    tr: Translator | None = None,
+    *,
+    voice: CreditBalance | None = None,
 ) -> dict[str, Any]:
-    """The Octopush credit left, in the unit Octopush counts it in (money for euros)."""
+    """The Octopush credit left, in the unit Octopush counts it in (money for euros).
+
+    ``voice``: the voice credit, shown when a rotation calls (``call_after``).
+    """
     tr = tr or translator()
-    if balance.unit == "euros":
-        credit = tr.money(balance.amount)
-    else:
-        unit = _UNITS.get(balance.unit)
-        credit = (
-            f"{tr.number(balance.amount)} {tr.gettext(unit) if unit else balance.unit}"
-        )
+    credit = _credit(balance, tr)
     bold = "*" + escape(credit) + "*"
     text = "💰 " + tr.gettext("Octopush credit left: %(credit)s", credit=bold)
-    return message(
-        tr.gettext("Octopush credit left: %(credit)s", credit=credit), [section(text)]
-    )
+    plain = tr.gettext("Octopush credit left: %(credit)s", credit=credit)
+    if voice is not None:
+        calls = _credit(voice, tr)
+        text += "\n📞 " + tr.gettext(
+            "Voice credit: %(credit)s", credit="*" + escape(calls) + "*"
+        )
+        plain += " " + tr.gettext("Voice credit: %(credit)s", credit=calls)
+    return message(plain, [section(text)])
+
+
+def _credit(balance: CreditBalance, tr: Translator) -> str:
+    if balance.unit == "euros":
+        return tr.money(balance.amount)
+    unit = _UNITS.get(balance.unit)
+    return f"{tr.number(balance.amount)} {tr.gettext(unit) if unit else balance.unit}"
 
 
 def build_history_message(

@@ -15,7 +15,7 @@ from bot.directory.rotation import format_duration
 from bot.i18n import Translator, translator
 from bot.log import mask_number
 from bot.paging.alert_view import AlertDetail
-from bot.paging.inbound import by_sms, sms_acknowledger
+from bot.paging.inbound import by_call, by_sms, call_acknowledger, sms_acknowledger
 from bot.paging.page_text import page_body
 from bot.sending.gateway import DeliveryStatus, describe_status
 from bot.slack import ids
@@ -416,6 +416,9 @@ def _who(acknowledged_by: str | None, tr: Translator) -> str:
     """A Slack mention stays a mention; anything else (a name, a number) is escaped."""
     if acknowledged_by and _MENTION.match(acknowledged_by):
         return acknowledged_by
+    by_key = call_acknowledger(acknowledged_by)
+    if by_key:
+        return tr.gettext(by_call(escape(by_key)))
     by_reply = sms_acknowledger(acknowledged_by)
     if by_reply is not None:
         return tr.gettext(by_sms(escape(by_reply)))
