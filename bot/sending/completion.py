@@ -42,6 +42,8 @@ REFUSED = "refused"
 class _Held:
     result: AttemptResult
     deadline: float
+    #: The attempt's request id: the write lands on that attempt or on none.
+    request_id: str
 
 
 class Completer:
@@ -69,7 +71,7 @@ class Completer:
         self._thread: threading.Thread | None = None
 
     def complete(
-        self, record_id: int, result: AttemptResult, *, refused: bool
+        self, record_id: int, result: AttemptResult, *, refused: bool, request_id: str
     ) -> str | None:
         """Write ``result`` on pending record ``record_id``; ``None`` once it is written.
 
@@ -91,7 +93,7 @@ class Completer:
                 return None
             if isinstance(error, AlreadySettledError):
                 return _settled_elsewhere(error)
-        self._keep_trying(record_id, result)
+        self._keep_trying(record_id, result, request_id)
         return N_(
             "the audit record #%(audit_id)s could not be completed (%(error)s); it "
             "stays pending until the outcome is recorded, by this process while it "
@@ -110,6 +112,9 @@ class Completer:
         with self._lock:
             held = list(self._held.items())
         for record_id, item in held:
+            if not self._still_theirs(record_id, item.request_id):
+                self._forget(record_id)
+                continue
             error = self._try(record_id, item.result)
             expired = time.monotonic() >= item.deadline
             if error is None or isinstance(error, AlreadySettledError) or expired:
@@ -157,10 +162,34 @@ class Completer:
         except Exception as error:
             logger.error("noting the refusal of audit #%s failed: %s", record_id, error)
 
-    def _keep_trying(self, record_id: int, result: AttemptResult) -> None:
+    def _still_theirs(self, record_id: int, request_id: str) -> bool:
+        """Whether record ``record_id`` is still the attempt this answer belongs to.
+
+        An hour of retries can outlive the record: purged, or (SQLite reuses the id of
+        a deleted last row) replaced by another attempt. The answer is never written
+        on someone else's attempt; a read that fails is tried again next turn.
+        """
+        try:
+            found = self._store.find_by_request_id(request_id)
+        except Exception:  # unreadable for now (the database is still down): retry
+            return True
+        if found is None or found.id != record_id:
+            logger.error(
+                "audit #%s no longer holds attempt %s: its held outcome is dropped",
+                record_id,
+                request_id,
+            )
+            return False
+        return True
+
+    def _keep_trying(
+        self, record_id: int, result: AttemptResult, request_id: str
+    ) -> None:
         self._keeper.hold(record_id)
         with self._lock:
-            self._held[record_id] = _Held(result, time.monotonic() + self._retry_for)
+            self._held[record_id] = _Held(
+                result, time.monotonic() + self._retry_for, request_id
+            )
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._loop, name="sms-bot-complete", daemon=True

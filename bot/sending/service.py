@@ -214,7 +214,9 @@ class SmsService:
             refused = result.status is AuditStatus.FAILED and not (
                 delivered.maybe_sent or result.error_code in MAYBE_SENT_CODES
             )
-            problem = self._completer.complete(record.id, result, refused=refused)
+            problem = self._completer.complete(
+                record.id, result, refused=refused, request_id=record.request_id
+            )
         if problem is not None:  # held (and leased) here until it is written
             raise AuditStoreError(str(problem))
         return result
@@ -301,7 +303,7 @@ class SmsService:
                 and not delivered.maybe_sent
             )
             problem = self._completer.complete(
-                record_id, delivered.result, refused=refused
+                record_id, delivered.result, refused=refused, request_id=request_id
             )
         outcome = build_outcome(
             audit_id=record_id,

@@ -12,10 +12,12 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from bot.audit import AttemptResult, AuditStore, NewAttempt
+from bot.audit.tables import audit_records
 from bot.domain import Actor, AuditStatus, SendDraft, Source
 from bot.errors import AuditStoreError
 from bot.i18n import Deferred
@@ -283,3 +285,39 @@ def test_a_send_the_sweep_settled_as_duplicate_meanwhile_gets_its_ticket_and_cos
     assert record.error_message is None
     found = service.store.find_by_ticket(str(SENT["sms_ticket"]))
     assert found is not None and found.id == record.id
+
+
+def test_a_held_answer_never_lands_on_another_attempt_that_took_its_record_id(
+    httpserver: HTTPServer,
+    instances: Callable[..., SmsService],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Retries go on for an hour: the record may be gone by then and its id taken by
+    another attempt (a test database dropped and made again, SQLite reusing the id of
+    a deleted last row). The held answer is dropped, never written on that attempt."""
+    refused_then_sent(httpserver)
+    service = instances()
+    failing_writes(service.store, monkeypatch, times=4)  # at once, then one turn
+
+    outcome = service.send(
+        SendDraft(recipients=("+33612345678",), text="db-1 down"),
+        Actor(source=Source.CLI),
+    )
+    assert outcome.status is AuditStatus.FAILED
+    assert service.holds(outcome.audit_id)
+    monkeypatch.undo()
+
+    other = instances()
+    with other.store.transaction("replace the record", write=True) as conn:
+        where = audit_records.c.id == outcome.audit_id
+        row = dict(conn.execute(sa.select(audit_records).where(where)).mappings().one())
+        conn.execute(sa.delete(audit_records).where(where))
+        row.update(request_id="another-attempt", status="pending", error_code=None)
+        conn.execute(sa.insert(audit_records).values(row))
+    service.retry_completions()  # the background's next turn
+
+    replaced = other.store.get(outcome.audit_id)
+    assert replaced.request_id == "another-attempt"
+    assert replaced.status is AuditStatus.PENDING  # not marked "failed, 104"
+    assert replaced.error_code is None
+    assert not service.holds(outcome.audit_id)
