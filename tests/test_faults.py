@@ -505,12 +505,16 @@ def test_a_page_whose_post_cannot_be_remembered_still_says_the_sms_went_out(
 
     harness.command("page alice DB is down")
 
-    (note,) = harness.webhooks()
     record = finished_record(harness)
-    assert note["response_type"] == "ephemeral"
-    assert "The SMS went out" in all_text(note)
-    assert SENT["sms_ticket"] in all_text(note)
-    assert f"audit #{record.id}" in all_text(note)
+    harness.settle()
+    posts = harness.slack.calls("chat.postMessage")
+    (page_post,) = [c.args for c in posts if not c.args.get("thread_ts")]
+    (note,) = [c.args for c in posts if c.args.get("thread_ts")]
+    # The page is posted as usual, and its thread says what failed after the SMS.
+    assert "Page for" in all_text(page_post)
+    assert "The page was sent, but afterwards" in all_text(note)
+    assert "remembering the page" in all_text(note)
+    assert record.status is AuditStatus.SENT
     assert NOTHING_DONE not in said_to_the_person(harness)
     assert len(httpserver.log) == 1
 
