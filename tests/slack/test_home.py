@@ -238,8 +238,8 @@ def test_many_pages_stay_within_slacks_limits_and_say_how_many_more(
     view = home_of(harness, "U1")
     assert len(view["blocks"]) <= HOME_BLOCKS_MAX
     assert len(json.dumps(view).encode()) <= HOME_BYTES_MAX
-    assert len(buttons(view)[ids.ACK_PAGE]) == 20
-    assert "… and 130 more open pages" in text_of(view)
+    assert len(buttons(view)[ids.ACK_PAGE]) == 15
+    assert "… and 135 more open pages" in text_of(view)
 
 
 def test_a_burst_of_openings_gives_one_publish_now_and_one_at_the_end(
@@ -279,11 +279,12 @@ def test_a_french_reader_gets_a_french_home(
     open_home(harness, "U1")
     view = home_of(harness, "U1")
     labels = [
-        block["accessory"]["text"]["text"]
+        element["text"]["text"]
         for block in view["blocks"]
-        if "accessory" in block
+        for element in [*block.get("elements", []), block.get("accessory") or {}]
+        if element.get("action_id") in (ids.ACK_PAGE, ids.RESOLVE_PAGE)
     ]
-    assert labels == ["Acquitter"]
+    assert labels == ["Acquitter", "Résoudre"]
     assert "Envoyer un SMS" in text_of(view)
     assert "99,50\u00a0€" in text_of(view)  # French money
 
@@ -317,6 +318,32 @@ def test_a_page_opening_and_its_acknowledgement_in_the_home_republish_it(
     assert on_call in again[published:]
     assert harness.slack.calls("chat.postMessage")[-1].args.get("thread_ts")  # one note
     assert len(harness.slack.calls("chat.postMessage")) == 2  # the page, its ack note
+
+
+def test_resolve_in_the_home_closes_the_page_and_republishes_it(
+    home_app: Callable[..., SlackHarness], directory_file: Path
+) -> None:
+    harness = home_app()
+    on_call, _other = on_call_now(directory_file)
+    open_home(harness, on_call)
+    harness.command("page db-oncall db-1 is down", user="U1")
+    view = home_of(harness, on_call)
+    (page_id,) = buttons(view)[ids.RESOLVE_PAGE]
+    assert buttons(view)[ids.ACK_PAGE] == [page_id]  # both, side by side
+
+    press(harness, on_call, ids.RESOLVE_PAGE, page_id)
+    settle(harness)
+    page = harness.stack.paging.pager.pages.get(int(page_id))
+    assert page.state is PageState.RESOLVED
+    assert buttons(home_of(harness, on_call)).get(ids.RESOLVE_PAGE) is None
+    assert "No open page." in text_of(harness.slack.state.homes[on_call])
+
+    # Pressed again from a stale Home (no response_url to answer): the Home is redrawn.
+    published = len(harness.slack.calls("views.publish"))
+    press(harness, on_call, ids.RESOLVE_PAGE, page_id)
+    settle(harness)
+    again = [c.args["user_id"] for c in harness.slack.calls("views.publish")]
+    assert on_call in again[published:]
 
 
 def test_cover_then_hand_back_from_the_home(

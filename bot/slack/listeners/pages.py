@@ -281,6 +281,9 @@ class SlackPaging:
             page_id, by=f"<@{user_id}>", resolve=self.deps.resolve
         )
         if resolution is None:
+            if not body.get("response_url"):  # pressed in the App Home: redraw it
+                self.posts.changed(self.pager.pages.get(page_id))
+                return
             respond(
                 response_type="ephemeral",
                 replace_original=False,

@@ -33,8 +33,8 @@ from bot.slack.views.blocks import (
 #: Slack's limits of a Home view.
 HOME_BLOCKS_MAX = 100
 HOME_BYTES_MAX = 250_000
-#: Open pages shown, each a section with its button; more are counted.
-PAGES_SHOWN = 20
+#: Open pages shown, each a section and its Acknowledge and Resolve buttons; more are counted.
+PAGES_SHOWN = 15
 #: Rotations listed; more are counted.
 ROTATIONS_SHOWN = 40
 #: Cover/Hand back buttons (an actions block holds at most 25 elements).
@@ -240,10 +240,17 @@ def _pages(facts: HomeFacts, tr: Translator) -> list[dict[str, Any]]:
         )
         if page.text:
             text += "\n" + quote(page.text, PAGE_QUOTE_MAX)
-        block = section(text)
-        block["accessory"] = _button(_("Acknowledge"), ids.ACK_PAGE, str(page.id))
-        blocks.append(block)
-    more = facts.pages_total - len(blocks)
+        blocks.append(section(text))
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    _button(_("Acknowledge"), ids.ACK_PAGE, str(page.id)),
+                    _button(_("Resolve"), ids.RESOLVE_PAGE, str(page.id)),
+                ],
+            }
+        )
+    more = facts.pages_total - len(facts.pages[:PAGES_SHOWN])
     if more > 0:
         blocks.append(
             context(
