@@ -199,9 +199,10 @@ class AlertHandler:
                     "integration %s: its template is not usable", integration.name
                 )
         where = ", ".join(v for v in (event.source, event.severity) if v)
+        in_brackets = " (" + where + ")" if where else ""
         return self.words.gettext(
             "%(summary)s%(where)s, paged by %(sender)s.",
             summary=event.summary,
-            where=f" ({where})" if where else "",
+            where=in_brackets,
             sender=fields["sender"],
         )

@@ -312,17 +312,8 @@ class SlackPaging:
                 text=tr.gettext("This page cannot be passed on: it is closed."),
             )
             return
-        self.posts.thread(
-            page,
-            message(
-                tr.gettext("Passed on by %(who)s", who=f"<@{user_id}>"),
-                [
-                    section(
-                        "⏭️ " + tr.gettext("Passed on by %(who)s", who=f"<@{user_id}>")
-                    )
-                ],
-            ),
-        )
+        passed_on = tr.gettext("Passed on by %(who)s", who="<@" + str(user_id) + ">")
+        self.posts.thread(page, message(passed_on, [section("⏭️ " + passed_on)]))
         self.escalations.run_escalations()
 
 
