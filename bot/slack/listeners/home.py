@@ -293,6 +293,11 @@ class SlackHome:
             overrides=overrides,
             pages=pages,
             pages_total=total,
+            alert_sources={
+                page.id: alert.integration
+                for page in pages
+                if (alert := self.posts.alerts.detail(page.id)) is not None
+            },
             sends=user_sends(store, user_id, limit=SENDS_SHOWN),
             admin=admin,
             daily_budget=deps.settings.sms.daily_budget,

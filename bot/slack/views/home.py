@@ -78,6 +78,8 @@ class HomeFacts:
     overrides: Mapping[str, Cover] = field(default_factory=dict)
     pages: Sequence[Page] = ()
     pages_total: int = 0
+    #: The integration whose alert opened a page, by page id (pages from Slack: none).
+    alert_sources: Mapping[int, str] = field(default_factory=dict)
     sends: Sequence[SendLine] = ()
     #: Only for admins.
     admin: AdminFacts | None = None
@@ -238,6 +240,9 @@ def _pages(facts: HomeFacts, tr: Translator) -> list[dict[str, Any]]:
             when=slack_date(page.created_at),
             state=state,
         )
+        source = facts.alert_sources.get(page.id)
+        if source:
+            text += "\n" + _("alert from *%(integration)s*", integration=escape(source))
         if page.text:
             text += "\n" + quote(page.text, PAGE_QUOTE_MAX)
         blocks.append(section(text))
