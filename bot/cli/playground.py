@@ -94,11 +94,12 @@ def run_playground(args: argparse.Namespace) -> int:
         ),
         "  " + _("Press Ctrl-C to stop."),
     ]
-    _banner(lines)
-    if args.open:
-        webbrowser.open(started.url)
+    # Before the banner: a SIGTERM as soon as it is read stops it cleanly too.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
+        _banner(lines)
+        if args.open:
+            webbrowser.open(started.url)
         threading.Event().wait()
     except KeyboardInterrupt:
         print("\n" + _("sms-bot playground: stopped."), flush=True)

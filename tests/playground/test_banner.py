@@ -35,7 +35,14 @@ def test_the_banner_comes_out_whole_with_nothing_in_between(tmp_path: Path) -> N
             lines.append(line)
     finally:
         process.terminate()
-        rest, _ = process.communicate(timeout=30)
+        try:
+            # Stopping joins the workers (each with its own timeout): allow for them.
+            rest, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
+    assert process.returncode == 0, "SIGTERM must stop the playground cleanly"
     assert lines[0].startswith("sms-bot playground: open http://127.0.0.1:")
     assert all(line.startswith("  ") for line in lines[1:]), lines
     assert len(lines) == 4, lines  # open, stand-ins, audit trail, Ctrl-C
