@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
+import time
 import webbrowser
 from typing import Any
 
@@ -100,7 +100,7 @@ def run_playground(args: argparse.Namespace) -> int:
         _banner(lines)
         if args.open:
             webbrowser.open(started.url)
-        threading.Event().wait()
+        _wait_for_a_signal()
     except KeyboardInterrupt:
         print("\n" + _("sms-bot playground: stopped."), flush=True)
     finally:
@@ -115,6 +115,14 @@ def _banner(lines: list[str]) -> None:
     sys.stdout.flush()
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
+
+
+def _wait_for_a_signal() -> None:
+    """Sleep until Ctrl-C or SIGTERM, waking now and then: a signal the kernel hands
+    to one of the workers' threads runs its handler only when the main thread next
+    runs Python, so an endless wait here would never see it and the process would hang."""
+    while True:
+        time.sleep(0.2)
 
 
 def _interrupt(signum: int, frame: object) -> None:
