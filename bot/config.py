@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -181,6 +181,13 @@ class SmsSettings(BaseSettings):
     #: ``SMS_ALERT_REPAGE_AFTER``: at most one new page per alert key in this time
     #: (a flapping alert), e.g. ``5m``, ``30s``, ``1h``.
     alert_repage_after: str = "5m"
+    #: ``SMS_SENDER``: who runs a stored ``/sms`` send or page: ``process`` (a sender
+    #: process ``serve`` and gunicorn start), ``external`` (``sms-bot sender`` run
+    #: apart) or ``inline`` (the process that acked, on its lazy thread).
+    sender: Literal["process", "external", "inline"] = "process"
+    #: ``SMS_SENDER_LEASE_SECONDS``: how long a sender's claim on a command holds
+    #: without renewal (a sender killed mid-send: its command waits this long).
+    sender_lease_seconds: float = Field(default=60.0, gt=0)
 
     _lists = field_validator(
         "allowed_users",

@@ -78,8 +78,11 @@ class CallbackInbox:
         with self._store.transaction("store a callback", write=True) as conn:
             return insert_or_ignore(conn, self._table, values, "digest")
 
-    def claim(self, owner: str, *, limit: int = 10) -> list[InboxItem]:
-        """Take up to ``limit`` unhandled callbacks, oldest first, for ``owner``."""
+    def claim(
+        self, owner: str, *, limit: int = 10, stored_before: datetime | None = None
+    ) -> list[InboxItem]:
+        """Take up to ``limit`` unhandled rows, oldest first, for ``owner`` (only those
+        stored before ``stored_before`` when it is given)."""
         now = self._store.now()
         free = sa.and_(
             self._table.c.processed_at.is_(None),
@@ -87,6 +90,8 @@ class CallbackInbox:
                 self._table.c.claimed_until.is_(None), self._table.c.claimed_until < now
             ),
         )
+        if stored_before is not None:
+            free = sa.and_(free, self._table.c.received_at < stored_before)
         candidates = (
             sa.select(self._table.c.id)
             .where(free)

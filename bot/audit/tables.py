@@ -260,6 +260,40 @@ callback_inbox = sa.Table(
     sa.Index("ix_callback_inbox_unprocessed", "processed_at", "id"),
 )
 
+#: ``/sms`` commands stored by the ack before it answers (revision 0014), claimed and
+#: run by a sender with the callback inbox's leases (the same columns, the same code:
+#: :class:`bot.audit.inbox.CallbackInbox`). ``content_type`` holds the command's kind,
+#: ``digest`` its request id's hash (a command is stored once), ``body`` its JSON.
+stored_commands = sa.Table(
+    "stored_commands",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("content_type", sa.String(255)),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_until", UtcDateTime),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("processed_at", UtcDateTime),
+    sa.Column("outcome", sa.String(32)),
+    sa.Index("ux_stored_commands_digest", "digest", unique=True),
+    sa.Index("ix_stored_commands_unprocessed", "processed_at", "id"),
+)
+
+#: Senders alive (revision 0014): each writes its heartbeat here, so ``/healthz`` and
+#: ``sms-bot check`` can tell a stored command that waits for nobody.
+command_senders = sa.Table(
+    "command_senders",
+    metadata,
+    sa.Column("owner", sa.String(64), primary_key=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("seen_at", UtcDateTime, nullable=False),
+    sa.Index("ix_command_senders_seen_at", "seen_at"),
+)
+
 #: On-call overrides (revision 0005): who covers a rotation until when.
 oncall_overrides = sa.Table(
     "oncall_overrides",

@@ -79,6 +79,12 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_serve)
 
+    sender = commands.add_parser(
+        "sender",
+        help=_("run the stored /sms sends and pages (beside serve; see SMS_SENDER)"),
+    )
+    sender.set_defaults(handler=_sender)
+
     send = commands.add_parser(
         "send",
         help=_("send one SMS campaign"),
@@ -318,6 +324,15 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging("DEBUG" if args.verbose else "INFO", secrets=secrets_of(settings))
     open_directory(settings)  # a bad SMS_DIRECTORY stops here, one line per problem
     return serve(settings)
+
+
+def _sender(args: argparse.Namespace) -> int:
+    from bot.runtime.sender_process import run_sender
+
+    settings = settings_from(args, ("SLACK_BOT_TOKEN", *OCTOPUSH_REQUIRED))
+    configure_logging("DEBUG" if args.verbose else "INFO", secrets=secrets_of(settings))
+    open_directory(settings)  # a bad SMS_DIRECTORY stops here, one line per problem
+    return run_sender(settings)
 
 
 def _iso_datetime(value: str) -> datetime:

@@ -58,6 +58,22 @@ def prepare_metrics(server: object) -> None:
     prepare_multiprocess_dir()
 
 
+def when_ready(server: object) -> None:
+    """Gunicorn hook, in the master once it listens: start the sender beside the web
+    process (``SMS_SENDER=process``), so one command still runs a whole bot."""
+    from bot.config import load_settings
+    from bot.runtime.sender_process import start_sender_child
+
+    start_sender_child(load_settings())
+
+
+def on_exit(server: object) -> None:
+    """Gunicorn hook, in the master as it exits: stop the sender (sends in hand finish)."""
+    from bot.runtime.sender_process import stop_sender_child
+
+    stop_sender_child()
+
+
 def child_exit(server: object, worker: object) -> None:
     """A worker is gone: its live gauges must not linger in ``/metrics``."""
     from bot.runtime.metrics import mark_process_dead
@@ -78,4 +94,6 @@ OPTIONS: dict[str, object] = {
     "logger_class": logger_class,
     "access_log_format": access_log_format,
     "child_exit": child_exit,
+    "when_ready": when_ready,
+    "on_exit": on_exit,
 }

@@ -57,6 +57,7 @@ def _serve_http(settings: Settings) -> int:
 def _serve_socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from bot.runtime.sender_process import start_sender_child, stop_sender_child
     from bot.runtime.slack_app import build_stack
     from bot.sending.recovery import start_recovery
 
@@ -73,8 +74,10 @@ def _serve_socket_mode(settings: Settings) -> int:
         )
     logger.warning("connecting to Slack in Socket Mode")
     handler = SocketModeHandler(stack.app, token.get_secret_value())
+    start_sender_child(settings)
     try:
         handler.start()  # type: ignore[no-untyped-call]
     finally:
+        stop_sender_child()
         stack.stop_workers()
     return 0

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 from slack_bolt import App
@@ -21,6 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.alerts.handler import AlertHandler
+from bot.audit.commands import open_command_queue
 from bot.audit.optouts import OptOutList
 from bot.config import Settings
 from bot.directory.source import open_directory
@@ -32,6 +34,7 @@ from bot.runtime import metrics
 from bot.runtime.housekeeping import Housekeeping
 from bot.runtime.listener_pool import ListenerPool
 from bot.runtime.metrics import MeteredPager
+from bot.runtime.sender import Sender, SenderMode
 from bot.runtime.wiring import build_drafts, build_service
 from bot.sending.service import SmsService
 from bot.slack.deps import SlackDeps
@@ -59,8 +62,9 @@ UPDATE_INTERVAL_SECONDS = 3.0
 HANDOVER_CHECK_SECONDS = 30.0
 
 #: How Slack reaches the app: ``http`` (``POST /slack/events``, every request signed)
-#: or ``socket`` (a Socket Mode connection the app opened with ``SLACK_APP_TOKEN``).
-Transport = Literal["http", "socket"]
+#: or ``socket`` (a Socket Mode connection the app opened with ``SLACK_APP_TOKEN``);
+#: ``none`` for ``sms-bot sender``, which runs stored commands and serves nothing.
+Transport = Literal["http", "socket", "none"]
 
 
 def build_slack_client(
@@ -116,6 +120,8 @@ class Stack:
     home: SlackHome | None = None
     #: What a stored alert event does (``/hooks``); its worker runs in the web app.
     alerts: AlertHandler | None = None
+    #: Stores ``/sms`` sends and pages in the ack; runs them where ``SMS_SENDER`` says.
+    sender: Sender | None = None
 
     def start_workers(self, *, escalation_check_seconds: float) -> None:
         """The threads ``serve`` runs beside the app: updates, escalations, purge,
@@ -128,8 +134,13 @@ class Stack:
             self.home.start_handover_watch(HANDOVER_CHECK_SECONDS)
         if self.housekeeping is not None:
             self.housekeeping.start()
+        if self.sender is not None and self.sender.mode == "inline":
+            # Takes the commands a crash left stored (fresh ones run on the lazy thread).
+            self.sender.start()
 
     def stop_workers(self) -> None:
+        if self.sender is not None and self.sender.mode == "inline":
+            self.sender.stop()
         self.escalations.stop()
         if self.housekeeping is not None:
             self.housekeeping.stop()
@@ -143,6 +154,7 @@ def build_stack(
     *,
     transport: Transport = "http",
     token_verification_enabled: bool = True,
+    sender_mode: SenderMode | None = None,
 ) -> Stack:
     """Every long-lived object of ``serve``, sharing one Slack client.
 
@@ -153,6 +165,7 @@ def build_stack(
 
     Raises ``SettingsError`` for missing Slack settings (``SLACK_SIGNING_SECRET`` over
     HTTP) or a bad ``SMS_DIRECTORY`` (one line per problem, with its line in the file).
+    ``sender_mode`` overrides ``SMS_SENDER`` (``sms-bot sender`` runs every command).
     """
     check_transport(settings, transport)
     client = build_slack_client(settings)
@@ -175,6 +188,13 @@ def build_stack(
 
     directory = open_directory(settings, announce=announce)
     service = build_service(settings, usergroups_of=groups.groups_of, announce=announce)
+    sender = Sender(
+        open_command_queue(
+            service.store,
+            lease=timedelta(seconds=settings.sms.sender_lease_seconds),
+        ),
+        mode=sender_mode or settings.sms.sender,
+    )
     recipients = SlackRecipients(
         directory=directory,
         phones=phones,
@@ -202,6 +222,7 @@ def build_stack(
         languages=languages,
         unreachable=recipients.unreachable,
         drafts=build_drafts(service.store),
+        commands=sender,
     )
     service.observers.append(metrics.outcome_observer(service.store))
     service.refusal_observers.append(metrics.record_refusal)
@@ -231,7 +252,7 @@ def build_stack(
         executor=executor,
         token_verification_enabled=token_verification_enabled,
     )
-    register_listeners(app, deps, paging, home)
+    sender.bind(register_listeners(app, deps, paging, home).run_stored)
     inbound = InboundProcessor(
         store=service.store,
         directory=directory,
@@ -269,6 +290,7 @@ def build_stack(
         languages,
         home,
         alerts,
+        sender,
     )
 
 

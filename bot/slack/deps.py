@@ -25,6 +25,16 @@ class FormDrafts(Protocol):
     def take(self, draft_id: str, user_id: str) -> dict[str, Any] | None: ...
 
 
+class CommandStore(Protocol):
+    """Where the ack stores a ``/sms`` command before answering (``bot.runtime.sender``)."""
+
+    def store(
+        self, kind: str, request_id: str, command: Mapping[str, Any]
+    ) -> int | None: ...
+
+    def run_here(self, item_id: int) -> bool: ...
+
+
 @dataclass(frozen=True)
 class SlackDeps:
     """The service, settings and Slack helpers shared by every listener."""
@@ -47,6 +57,8 @@ class SlackDeps:
     unreachable: Callable[[Sequence[str]], list[Skipped]] = lambda _tokens: []
     #: Where a form's draft waits for its **Send** when the view cannot hold it.
     drafts: FormDrafts | None = None
+    #: Stored ``/sms`` sends and pages, run by a sender (None: run on the lazy thread).
+    commands: CommandStore | None = None
 
 
 def interaction_request_id(kind: str, *parts: str | None) -> str:

@@ -18,11 +18,14 @@ from bot.slack.listeners.workflow_steps import WorkflowSteps
 
 def register_listeners(
     app: App, deps: SlackDeps, paging: SlackPaging, home: SlackHome | None = None
-) -> None:
-    """Register every listener (the manifest test checks each manifest entry has one)."""
-    SmsCommandHandlers(deps, paging).register(app)
+) -> SmsCommandHandlers:
+    """Register every listener (the manifest test checks each manifest entry has one);
+    the ``/sms`` handlers, which also run the commands a sender claims."""
+    commands = SmsCommandHandlers(deps, paging)
+    commands.register(app)
     SmsFormHandlers(deps).register(app)
     paging.register(app)
     if home is not None:
         home.register(app)
     WorkflowSteps(deps, paging).register(app)
+    return commands

@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt.context.respond import Respond as RespondTo
 from slack_sdk import WebClient
 
 from bot.domain import SendDraft
-from bot.errors import InputError, PolicyError
+from bot.errors import AuditStoreError, InputError, PolicyError
 from bot.i18n import N_, Translator
 from bot.i18n.octopush_hints import sender_hint
 from bot.phones import sms_warning
@@ -57,6 +58,27 @@ from bot.slack.views.modals import ModalContext
 
 logger = logging.getLogger(__name__)
 
+#: The ``/sms`` actions that text someone: stored before the ack answers, run by a sender.
+STORED_ACTIONS = ("send", "page")
+#: The context key where the ack leaves the stored command's row for the lazy listener.
+STORED_ROW = "sms_bot_stored_command"
+#: What a stored command keeps of Slack's payload (not the legacy verification token).
+COMMAND_FIELDS = (
+    "team_id",
+    "enterprise_id",
+    "channel_id",
+    "user_id",
+    "command",
+    "text",
+    "response_url",
+    "trigger_id",
+    "api_app_id",
+)
+NOT_STORED = N_(
+    "Nothing was sent: the bot cannot record the command right now. "
+    "Try again in a minute; if it goes on, tell whoever runs the bot."
+)
+
 PAGE_ONE_AT_A_TIME = N_(
     "`/sms page` pages one person, group or rotation at a time: "
     "send one `/sms page WHO MESSAGE` for each."
@@ -74,27 +96,53 @@ class SmsCommandHandlers:
         self.sender = CommandSender(deps, self._key)
         self._buttons = CommandButtons(deps, self.sender, self._key)
         self.cancels = SlackCancels(deps)
+        #: The app's Web API client, for the commands a sender runs (set by register).
+        self._client: WebClient | None = None
 
     def register(self, app: App) -> None:
+        self._client = app.client
         app.command(ids.COMMAND)(ack=self.ack, lazy=[self.work])
         self._buttons.register(app)
         self.cancels.register(app)
 
     # --- the ack: pure -------------------------------------------------------------
 
-    def ack(self, ack: Ack, command: dict[str, Any]) -> None:
+    def ack(self, ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         """Answer Slack at once, judging everything that needs no lookup.
 
-        The answer is in the reader's language as already known (the locales are read
-        when ``serve`` starts, and after each command), else in ``SMS_LANGUAGE``: an ack
-        makes no Slack call.
+        A send or a page is stored first (one insert), so a restart right after the
+        answer loses nothing: a sender runs it. The answer is in the reader's language
+        as already known (the locales are read when ``serve`` starts, and after each
+        command), else in ``SMS_LANGUAGE``: an ack makes no Slack call.
         """
         parsed = self._parse(command)
         if not _answered_in_ack(parsed):
             ack()
             return
         tr = self.deps.languages.without_lookup(command.get("user_id"))
+        if not self._store(parsed, command, context):
+            ack(response_type="ephemeral", text=tr.gettext(NOT_STORED))
+            return
         ack(response_type="ephemeral", **self._ack_reply(parsed, command, tr))
+
+    def _store(
+        self, parsed: SmsCommand, command: dict[str, Any], context: BoltContext
+    ) -> bool:
+        """Store a send or a page for the sender; False when it could not be stored."""
+        commands = self.deps.commands
+        if commands is None or parsed.problems or parsed.action not in STORED_ACTIONS:
+            return True
+        if parsed.action == "page" and len(parsed.recipients) != 1:
+            return True  # answered with how to page: nothing to run
+        payload = {key: command[key] for key in COMMAND_FIELDS if key in command}
+        try:
+            stored = commands.store(parsed.action, command_request_id(command), payload)
+        except AuditStoreError as error:
+            logger.error("/sms not stored, nothing sent: %s", error)
+            return False
+        if stored is not None:  # else a copy: the lazy listener says it was handled
+            context[STORED_ROW] = stored
+        return True
 
     def _ack_reply(
         self, parsed: SmsCommand, command: dict[str, Any], tr: Translator
@@ -182,9 +230,32 @@ class SmsCommandHandlers:
     # --- after the ack ---------------------------------------------------------------
 
     def work(
+        self,
+        command: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        context: BoltContext,
+    ) -> None:
+        """Everything after the ack; every failure reaches the person who typed the command.
+
+        A stored command is the sender's: run here only in ``inline`` mode.
+        """
+        stored = context.get(STORED_ROW)
+        if stored is not None:
+            assert self.deps.commands is not None
+            self.deps.commands.run_here(int(stored))
+            return
+        self._work(command, client, respond)
+
+    def run_stored(self, kind: str, command: dict[str, Any]) -> None:
+        """Run a command the ack stored (called by the sender, in whatever process)."""
+        assert self._client is not None, "register() the handlers first"
+        respond = RespondTo(response_url=command.get("response_url"))
+        self._work(command, self._client, respond)
+
+    def _work(
         self, command: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        """Everything after the ack; every failure reaches the person who typed the command."""
         parsed = self._parse(command)
         # Looked up (then cached) here, after the ack: the next ack knows it too.
         tr = self.deps.languages.translator_for(command.get("user_id"))

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from slack_bolt import BoltContext
 
 from bot.domain import AuditStatus
 from bot.slack import ids
@@ -257,7 +258,7 @@ def test_policy_refusals_that_need_no_lookup_are_answered_in_the_ack(
     assert harness.slack.calls("webhook/command") == []
 
 
-def test_the_ack_makes_no_slack_call_and_touches_no_store(
+def test_the_ack_makes_no_slack_call_and_only_stores_the_command(
     make_harness: MakeHarness, directory: str
 ) -> None:
     harness = make_harness(directory=directory)
@@ -273,15 +274,25 @@ def test_the_ack_makes_no_slack_call_and_touches_no_store(
         "+33612345678 " + "x" * 1300,
     ]
     # How fast the ack is is measured by bench/ack.py; this checks what it touches.
-    for _ in range(20):
-        for text in typed:
+    for round_ in range(20):
+        for number, text in enumerate(typed):
             handlers.ack(
                 lambda **kwargs: answers.append(kwargs),  # type: ignore[arg-type]
-                {"text": text, "user_id": "U1", "channel_id": "C1", "team_id": "T1"},
+                {
+                    "text": text,
+                    "user_id": "U1",
+                    "channel_id": "C1",
+                    "team_id": "T1",
+                    "trigger_id": f"trigger-{round_}-{number}",
+                },
+                BoltContext(),
             )
     assert len(answers) == 20 * len(typed)
     assert harness.slack.methods() == before
     assert harness.store.recent(limit=5) == []
+    # Its one write: each command stored for the sender, nothing else.
+    assert harness.stack.sender is not None
+    assert harness.stack.sender.queue.unprocessed() == 20 * len(typed)
 
 
 def test_a_page_to_several_at_once_is_refused_in_the_ack(
