@@ -234,6 +234,8 @@ class SlackHarness:
             "lazy listeners": self.stack.executor.idle,
             "chat.update queue": self.stack.updates.idle,
         }
+        if self.stack.sender is not None:
+            checks["stored commands"] = self.stack.sender.idle
         if self.stack.home is not None:
             checks["App Home publishes"] = self.stack.home.publisher.idle
         worker = self.web.worker if self.web is not None else None
@@ -355,6 +357,11 @@ def make_harness(
             )
             stack.callback(service.octopush.close)
             stack.callback(service.store.close)
+            if (
+                built.sender is not None
+                and built.sender.queue.store is not service.store
+            ):
+                stack.callback(built.sender.queue.store.close)
             built.updates.start()
             stack.callback(built.updates.stop)
             if built.home is not None:  # its publisher starts on the first publish
@@ -367,6 +374,7 @@ def make_harness(
                 inbound=built.inbound,
                 callback_token=CALLBACK_TOKEN,
                 alerts=built.alerts,
+                commands=built.sender.queue if built.sender is not None else None,
                 metrics_token=(
                     settings.sms.metrics_token.get_secret_value()
                     if settings.sms.metrics_token

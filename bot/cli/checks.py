@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from slack_sdk.errors import SlackApiError
 
+from bot.audit import AuditStore
 from bot.cli.support import reason_of
 from bot.config import Settings, load_settings
 from bot.errors import AuditStoreError, SettingsError
@@ -105,11 +106,65 @@ def _check_store(settings: Settings, out: Printer, tr: Translator) -> int:
     try:
         store = build_store(settings)
         store.ping()
-        store.close()
     except AuditStoreError as error:
         out("FAIL " + tr.gettext("audit store: %(error)s", error=reason_of(error)))
         return 1
     out("ok   " + tr.gettext("audit store answers"))
+    try:
+        return _check_sender(store, out, tr)
+    finally:
+        store.close()
+
+
+def _check_sender(store: AuditStore, out: Printer, tr: Translator) -> int:
+    """Whether a sender runs the stored ``/sms`` commands (``SMS_SENDER``)."""
+    from bot.audit.commands import open_command_queue
+    from bot.runtime.sender import sender_health
+
+    try:
+        queue = open_command_queue(store)
+    except AuditStoreError as error:
+        out("FAIL " + tr.gettext("command queue: %(error)s", error=reason_of(error)))
+        return 1
+    try:
+        state = sender_health(queue)
+    except AuditStoreError as error:
+        out("FAIL " + tr.gettext("command queue: %(error)s", error=reason_of(error)))
+        return 1
+    finally:
+        if queue.store is not store:
+            queue.store.close()
+    if state.stalled:
+        waited = round(state.waiting.total_seconds()) if state.waiting else 0
+        out(
+            "FAIL "
+            + tr.ngettext(
+                "sender: a stored /sms command has waited %(n)s second and no "
+                "sender is alive; start `sms-bot sender` (or `sms-bot serve`)",
+                "sender: a stored /sms command has waited %(n)s seconds and no "
+                "sender is alive; start `sms-bot sender` (or `sms-bot serve`)",
+                waited,
+            )
+        )
+        return 1
+    if state.alive and state.last_seen is not None:
+        ago = round((store.now() - state.last_seen).total_seconds())
+        out(
+            "ok   "
+            + tr.ngettext(
+                "sender alive (last heartbeat %(n)s second ago)",
+                "sender alive (last heartbeat %(n)s seconds ago)",
+                ago,
+            )
+        )
+        return 0
+    out(
+        "skip "
+        + tr.gettext(
+            "sender: none running now; `sms-bot serve` starts one "
+            "(sends and pages wait for it)"
+        )
+    )
     return 0
 
 

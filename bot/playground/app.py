@@ -150,6 +150,7 @@ class Playground:
             inbound=stack.inbound,
             callback_token=token.get_secret_value() if token else None,
             alerts=stack.alerts,  # /hooks: alerts page as in serve
+            commands=stack.sender.queue if stack.sender is not None else None,
         )
         self._exit.callback(web.close)  # stop the callback inbox worker first
         return web

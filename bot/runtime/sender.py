@@ -30,7 +30,8 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal, Self
 
 from bot.audit.commands import NOTIFY_CHANNEL, CommandQueue, queue_file
@@ -85,6 +86,8 @@ class Sender:
         self._dispatching = 0
         self._started_at = queue.now()
         self._local: LocalWake | None = None
+        #: ``inline``: how old a command must be before the dispatcher takes it.
+        self.inline_grace = INLINE_GRACE
         if mode != "inline":
             path = queue_file(queue.store)
             if path is not None:
@@ -94,6 +97,10 @@ class Sender:
     @property
     def threads(self) -> int:
         return self._threads
+
+    @property
+    def runner(self) -> Runner | None:
+        return self._run
 
     def bind(self, run: Runner) -> None:
         """What runs a command (the ``/sms`` handlers); set once the app is built."""
@@ -188,7 +195,7 @@ class Sender:
                 self._wake.wait(self._poll)
 
     def _claim_and_submit(self, free: int) -> int:
-        before = self.queue.now() - INLINE_GRACE if self.mode == "inline" else None
+        before = self.queue.now() - self.inline_grace if self.mode == "inline" else None
         items = self.queue.claim(self.owner, limit=free, stored_before=before)
         assert self._pool is not None
         for item in items:
@@ -282,6 +289,38 @@ class Sender:
                 self._wake.set()
 
 
+@dataclass(frozen=True)
+class SenderHealth:
+    """Whether a sender is alive, and how long the oldest unclaimed command waited."""
+
+    last_seen: datetime | None
+    alive: bool
+    waiting: timedelta | None
+
+    @property
+    def stalled(self) -> bool:
+        """A command has waited a minute and no sender is alive: an operator must act."""
+        return (
+            self.waiting is not None and self.waiting >= ALIVE_WITHIN and not self.alive
+        )
+
+
+def sender_health(queue: CommandQueue) -> SenderHealth:
+    """Read the heartbeats and the oldest waiting command.
+
+    Raises:
+        AuditStoreError: the queue cannot be read.
+    """
+    now = queue.now()
+    last_seen = queue.last_heartbeat()
+    oldest = queue.oldest_waiting()
+    return SenderHealth(
+        last_seen=last_seen,
+        alive=last_seen is not None and now - last_seen <= ALIVE_WITHIN,
+        waiting=max(now - oldest, timedelta(0)) if oldest is not None else None,
+    )
+
+
 class LocalWake:
     """Wakes a sender on this machine: a datagram to an abstract Unix socket named
     after the queue file (Linux). A ring nobody hears is fine (the poll finds it)."""
@@ -289,17 +328,13 @@ class LocalWake:
     def __init__(self, key: str) -> None:
         digest = hashlib.sha256(key.encode()).hexdigest()[:24]
         self._address = f"\0sms-bot-{digest}"
-        self._ring: socket.socket | None = None
         self._listener: socket.socket | None = None
-        self._lock = threading.Lock()
 
     def ring(self) -> None:
         try:
-            with self._lock:
-                if self._ring is None:
-                    self._ring = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-                    self._ring.setblocking(False)
-                self._ring.sendto(b"!", self._address)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as ring:
+                ring.setblocking(False)
+                ring.sendto(b"!", self._address)
         except OSError:
             pass  # no sender listening here, or its buffer is full: the poll finds it
 
@@ -332,7 +367,6 @@ class LocalWake:
             return False
 
     def close(self) -> None:
-        for sock in (self._listener, self._ring):
-            if sock is not None:
-                sock.close()
+        if self._listener is not None:
+            self._listener.close()
         self._listener = None

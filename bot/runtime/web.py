@@ -20,12 +20,14 @@ from bot.alerts.handler import AlertHandler
 from bot.alerts.hooks import HOOKS_PREFIX, Hooks
 from bot.alerts.worker import AlertWorker
 from bot.audit import AuditStore
+from bot.audit.commands import CommandQueue
 from bot.audit.inbox import CallbackInbox
 from bot.errors import AuditStoreError
 from bot.paging.inbound import InboundProcessor
 from bot.paging.inbox import InboxWorker
 from bot.runtime import metrics
 from bot.runtime.callback_gate import CallbackGate, Refusal
+from bot.runtime.sender import sender_health
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,7 @@ def create_wsgi_app(
     metrics_token: str | None = None,
     start_worker: bool = True,
     alerts: AlertHandler | None = None,
+    commands: CommandQueue | None = None,
 ) -> WebApp:
     """Route ``POST /slack/events`` to Bolt, ``GET /healthz`` to a store ping,
     ``POST /octopush/callback/<token>`` to the callback inbox (stored, then answered)
@@ -90,6 +93,8 @@ def create_wsgi_app(
     With ``inbound``, an :class:`InboxWorker` handles the stored callbacks (started
     unless ``start_worker`` is false); :meth:`WebApp.close` stops it. With ``alerts``,
     ``POST /hooks/...`` stores alert events and an :class:`AlertWorker` handles them.
+    With ``commands``, ``/healthz`` also says whether a sender is alive, and fails
+    when a stored ``/sms`` command has waited a minute with none.
     """
     slack = metrics.timed_ack(SlackRequestHandler(app, path=SLACK_PATH))
     inbox = CallbackInbox(store) if inbound is not None else None
@@ -180,7 +185,26 @@ def create_wsgi_app(
                 "503 Service Unavailable",
                 {"status": "error", "audit_store": "down"},
             )
-        return _json(start_response, "200 OK", {"status": "ok", "audit_store": "ok"})
+        body: dict[str, Any] = {"status": "ok", "audit_store": "ok"}
+        if commands is not None:
+            try:
+                state = sender_health(commands)
+            except AuditStoreError as error:
+                logger.error("health check: command queue unavailable: %s", error)
+                body.update(status="error", command_queue="down")
+                return _json(start_response, "503 Service Unavailable", body)
+            body["sender"] = "alive" if state.alive else "not seen"
+            if state.waiting is not None:
+                body["oldest_command_waiting_s"] = round(state.waiting.total_seconds())
+            if state.stalled:
+                logger.error(
+                    "health check: a stored /sms command has waited %d s and no sender "
+                    "is alive (start `sms-bot sender`, or set SMS_SENDER=process)",
+                    state.waiting.total_seconds() if state.waiting else 0,
+                )
+                body["status"] = "error"
+                return _json(start_response, "503 Service Unavailable", body)
+        return _json(start_response, "200 OK", body)
 
     def scrape(
         environ: dict[str, Any], start_response: StartResponse
@@ -287,4 +311,5 @@ def application() -> WSGIApp:
         callback_gate=CallbackGate.from_settings(settings),
         metrics_token=scrape_token.get_secret_value() if scrape_token else None,
         alerts=stack.alerts,
+        commands=stack.sender.queue if stack.sender is not None else None,
     )

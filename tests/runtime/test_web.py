@@ -10,7 +10,11 @@ from tests.conftest import SlackHarness
 def test_healthz_answers_while_the_audit_store_answers(harness: SlackHarness) -> None:
     response = requests.get(f"{harness.url}/healthz", timeout=5)
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "audit_store": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "audit_store": "ok",
+        "sender": "not seen",
+    }
 
 
 def test_healthz_is_503_when_the_audit_store_is_down(

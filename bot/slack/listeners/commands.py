@@ -62,6 +62,8 @@ logger = logging.getLogger(__name__)
 STORED_ACTIONS = ("send", "page")
 #: The context key where the ack leaves the stored command's row for the lazy listener.
 STORED_ROW = "sms_bot_stored_command"
+#: In :data:`STORED_ROW` when the store failed: the ack said nothing was sent.
+NOTHING_STORED = -1
 #: What a stored command keeps of Slack's payload (not the legacy verification token).
 COMMAND_FIELDS = (
     "team_id",
@@ -139,6 +141,7 @@ class SmsCommandHandlers:
             stored = commands.store(parsed.action, command_request_id(command), payload)
         except AuditStoreError as error:
             logger.error("/sms not stored, nothing sent: %s", error)
+            context[STORED_ROW] = NOTHING_STORED  # the lazy listener must not send it
             return False
         if stored is not None:  # else a copy: the lazy listener says it was handled
             context[STORED_ROW] = stored
@@ -241,6 +244,8 @@ class SmsCommandHandlers:
         A stored command is the sender's: run here only in ``inline`` mode.
         """
         stored = context.get(STORED_ROW)
+        if stored == NOTHING_STORED:
+            return  # the ack said nothing was sent: it stays so
         if stored is not None:
             assert self.deps.commands is not None
             self.deps.commands.run_here(int(stored))

@@ -1,0 +1,307 @@
+"""Stored ``/sms`` commands and the sender, in one process (the real processes, killed
+at the worst moments, are in ``test_sender_processes.py``).
+
+The ack stores a send or a page before it answers; a sender claims the row and runs it
+through the one send path. These tests check the queue's claims, what the ack does when
+it cannot store, that a sender in ``external`` mode is the one that sends (woken at once,
+not by its poll), that ``inline`` mode picks up what a crash left, and what
+``/healthz`` and ``sms-bot check`` say of the senders.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import sqlalchemy as sa
+from pytest_httpserver import HTTPServer
+
+from bot.audit import AuditStore
+from bot.audit.commands import CommandQueue, open_command_queue, queue_file
+from bot.audit.tables import stored_commands
+from bot.errors import AuditStoreError
+from bot.runtime.sender import Sender
+from tests.conftest import SENT, SIGNING_SECRET, SLACK_BOT_TOKEN, SlackHarness
+from tests.fakes.slack import FakeSlack
+
+SEND_PATH = "/v1/public/sms-campaign/send"
+MakeHarness = Callable[..., SlackHarness]
+
+COMMAND = {
+    "team_id": "T1",
+    "channel_id": "C1",
+    "user_id": "U1",
+    "command": "/sms",
+    "text": "+33612345678 Disk full",
+    "trigger_id": "trigger-orphan",
+}
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError("condition not met in time")
+
+
+def rows(queue: CommandQueue) -> list[dict[str, Any]]:
+    with queue.store.transaction("read") as conn:
+        found = conn.execute(sa.select(stored_commands).order_by(stored_commands.c.id))
+        return [dict(row) for row in found.mappings()]
+
+
+@pytest.fixture
+def queue(database_url: str) -> Iterator[CommandQueue]:
+    store = AuditStore.from_url(database_url)
+    opened = open_command_queue(store, lease=timedelta(seconds=30))
+    yield opened
+    opened.store.close()
+    store.close()
+
+
+@pytest.fixture
+def gateway(httpserver: HTTPServer) -> HTTPServer:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
+        SENT, status=201
+    )
+    return httpserver
+
+
+# --- the queue ------------------------------------------------------------------------
+
+
+def test_a_command_is_stored_once_and_claimed_by_one_sender(
+    queue: CommandQueue,
+) -> None:
+    first = queue.put_command("send", "req-1", COMMAND)
+    assert first is not None
+    assert queue.put_command("send", "req-1", COMMAND) is None  # a second delivery
+    assert queue.claim_one(first, "sender-a") is not None
+    assert queue.claim_one(first, "sender-b") is None
+    assert queue.claim("sender-b") == []
+    (row,) = rows(queue)
+    assert json.loads(row["body"]) == COMMAND and row["content_type"] == "send"
+
+
+def test_a_finished_command_keeps_no_text_and_is_never_claimed_again(
+    queue: CommandQueue,
+) -> None:
+    stored = queue.put_command("send", "req-2", COMMAND)
+    assert stored is not None
+    (item,) = queue.claim("sender-a")
+    assert queue.finish(item.id, "sender-a", "run")
+    (row,) = rows(queue)
+    assert row["body"] == b"" and row["processed_at"] is not None
+    assert queue.claim_one(stored, "sender-b") is None
+    assert queue.oldest_waiting() is None
+
+
+def test_a_claim_whose_lease_ran_out_is_taken_again(database_url: str) -> None:
+    store = AuditStore.from_url(database_url)
+    queue = open_command_queue(store, lease=timedelta(milliseconds=1))
+    try:
+        stored = queue.put_command("page", "req-3", COMMAND)
+        assert stored is not None
+        assert queue.claim_one(stored, "dead-sender") is not None
+        time.sleep(0.01)  # the lease of 1 ms is what this test is about
+        item = queue.claim_one(stored, "sender-b")
+        assert item is not None and item.attempts == 2
+    finally:
+        queue.store.close()
+        store.close()
+
+
+def test_on_sqlite_the_queue_has_a_file_of_its_own(tmp_path: Path) -> None:
+    store = AuditStore.from_url(f"sqlite:///{tmp_path}/audit.db")
+    try:
+        assert queue_file(store) == tmp_path / "audit.commands.db"
+        queue = open_command_queue(store)
+        queue.put_command("send", "req-4", COMMAND)
+        assert (tmp_path / "audit.commands.db").is_file()
+        assert queue.store is not store
+        queue.store.close()
+    finally:
+        store.close()
+
+
+# --- the ack ----------------------------------------------------------------------------
+
+
+def test_the_ack_says_nothing_was_sent_when_it_cannot_store_the_command(
+    harness: SlackHarness, gateway: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert harness.stack.sender is not None
+
+    def down(*args: object) -> int:
+        raise AuditStoreError("database is locked")
+
+    monkeypatch.setattr(harness.stack.sender.queue, "put_command", down)
+    answer = harness.command("+33612345678 Disk full").json()
+    assert "Nothing was sent" in answer["text"]
+    harness.settle()
+    assert gateway.log == []
+    assert harness.store.recent(limit=5) == []
+
+
+def test_in_external_mode_the_web_process_only_stores_and_a_sender_sends(
+    make_harness: MakeHarness, gateway: HTTPServer
+) -> None:
+    harness = make_harness(sender="external")
+    sender = harness.stack.sender
+    assert sender is not None
+    ack = harness.command("+33612345678 Disk full").json()
+    assert "Sending" in json.dumps(ack)
+    harness.settle()
+    assert gateway.log == []
+    assert sender.queue.unprocessed() == 1
+
+    # A sender (here in the same process) polling only every 30 s: it is woken at
+    # once by the store's signal, so the send does not wait for the poll.
+    worker = Sender(sender.queue, mode="external", poll_seconds=30.0)
+    worker.bind(_runner(harness))
+    worker.start()
+    try:
+        wait_until(lambda: sender.queue.unprocessed() == 0 and worker.idle())
+        harness.command("+33612345678 Second one", trigger="trigger-2")
+        started = time.monotonic()
+        wait_until(lambda: len(gateway.log) == 2)
+        assert time.monotonic() - started < 10, "woken by the store, not the poll"
+        wait_until(lambda: sender.queue.unprocessed() == 0 and worker.idle())
+    finally:
+        worker.stop()
+    harness.settle()
+    assert len(gateway.log) == 2
+    posts = harness.slack.wait_for("chat.postMessage", 2)
+    assert all(post.args["channel"] == "C1" for post in posts)
+
+
+def test_in_inline_mode_a_command_left_by_a_crash_is_sent_by_the_next_start(
+    harness: SlackHarness, gateway: HTTPServer
+) -> None:
+    sender = harness.stack.sender
+    assert sender is not None and sender.mode == "inline"
+    # Stored by an ack whose process died before its lazy thread ran it.
+    response_url = harness.slack.webhook_url("command")
+    stored = sender.store(
+        "send", "slack-command-orphan", {**COMMAND, "response_url": response_url}
+    )
+    assert stored is not None
+    sender.inline_grace = timedelta(0)
+    sender.start()
+    try:
+        wait_until(lambda: sender.queue.unprocessed() == 0 and sender.idle())
+    finally:
+        sender.stop()
+    harness.settle()
+    assert len(gateway.log) == 1
+    (post,) = harness.slack.wait_for("chat.postMessage")
+    assert post.args["channel"] == "C1"
+
+
+def test_a_fresh_command_is_left_to_the_process_that_stored_it_in_inline_mode(
+    harness: SlackHarness, gateway: HTTPServer
+) -> None:
+    sender = harness.stack.sender
+    assert sender is not None
+    stored = sender.store("send", "slack-command-fresh", COMMAND)
+    assert stored is not None
+    assert (
+        sender.queue.claim(
+            sender.owner, stored_before=sender.queue.now() - sender.inline_grace
+        )
+        == []
+    )
+
+
+def _runner(harness: SlackHarness) -> Callable[[str, dict[str, Any]], None]:
+    """What the web stack's sender runs: the ``/sms`` handlers' ``run_stored``."""
+    sender = harness.stack.sender
+    assert sender is not None and sender.runner is not None
+    return sender.runner
+
+
+# --- health ---------------------------------------------------------------------------
+
+
+def _age(queue: CommandQueue, seconds: float) -> None:
+    """Make every stored command ``seconds`` old."""
+    with queue.store.transaction("age", write=True) as conn:
+        conn.execute(
+            sa.update(stored_commands).values(
+                received_at=queue.now() - timedelta(seconds=seconds)
+            )
+        )
+
+
+def test_healthz_says_whether_a_sender_is_alive_and_fails_on_a_stalled_command(
+    make_harness: MakeHarness,
+) -> None:
+    harness = make_harness(sender="external")
+    sender = harness.stack.sender
+    assert sender is not None
+    health = requests.get(f"{harness.url}/healthz", timeout=5)
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "audit_store": "ok", "sender": "not seen"}
+
+    sender.store("send", "req-stalled", COMMAND)
+    _age(sender.queue, 75)
+    health = requests.get(f"{harness.url}/healthz", timeout=5)
+    assert health.status_code == 503
+    assert health.json()["status"] == "error"
+    assert health.json()["oldest_command_waiting_s"] >= 75
+
+    sender.queue.heartbeat("sender-elsewhere", started_at=sender.queue.now())
+    health = requests.get(f"{harness.url}/healthz", timeout=5)
+    assert health.status_code == 200, "a live sender will take it"
+    assert health.json()["sender"] == "alive"
+
+
+def test_check_fails_when_a_command_waits_with_no_sender(
+    env: dict[str, str], tmp_path: Path, gateway: HTTPServer, fake_slack: FakeSlack
+) -> None:
+    env.update(
+        SLACK_BOT_TOKEN=SLACK_BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.api_url,
+    )
+    store = AuditStore.from_url(env["DATABASE_URL"])
+    queue = open_command_queue(store)
+    try:
+        queue.put_command("send", "req-check", COMMAND)
+        _age(queue, 120)
+        stalled = _check(env, tmp_path)
+        assert re.search(
+            r"FAIL sender: a stored /sms command has waited 1[23]\d seconds", stalled
+        )
+        queue.heartbeat("sender-x", started_at=queue.now())
+        alive = _check(env, tmp_path)
+        assert re.search(
+            r"ok   sender alive \(last heartbeat \d+ seconds? ago\)", alive
+        )
+    finally:
+        queue.store.close()
+        store.close()
+
+
+def _check(env: dict[str, str], cwd: Path) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.stdout
