@@ -139,10 +139,10 @@ def _check_sender(store: AuditStore, out: Printer, tr: Translator) -> int:
         out(
             "FAIL "
             + tr.ngettext(
-                "sender: a stored /sms command has waited %(n)s second and no "
-                "sender is alive; start `sms-bot sender` (or `sms-bot serve`)",
-                "sender: a stored /sms command has waited %(n)s seconds and no "
-                "sender is alive; start `sms-bot sender` (or `sms-bot serve`)",
+                "sender process: a stored /sms command has waited %(n)s second and "
+                "none is alive; start `sms-bot sender` (or `sms-bot serve`)",
+                "sender process: a stored /sms command has waited %(n)s seconds and "
+                "none is alive; start `sms-bot sender` (or `sms-bot serve`)",
                 waited,
             )
         )
@@ -152,8 +152,8 @@ def _check_sender(store: AuditStore, out: Printer, tr: Translator) -> int:
         out(
             "ok   "
             + tr.ngettext(
-                "sender alive (last heartbeat %(n)s second ago)",
-                "sender alive (last heartbeat %(n)s seconds ago)",
+                "sender process alive (last heartbeat %(n)s second ago)",
+                "sender process alive (last heartbeat %(n)s seconds ago)",
                 ago,
             )
         )
@@ -161,7 +161,7 @@ def _check_sender(store: AuditStore, out: Printer, tr: Translator) -> int:
     out(
         "skip "
         + tr.gettext(
-            "sender: none running now; `sms-bot serve` starts one "
+            "sender process: none running now; `sms-bot serve` starts one "
             "(sends and pages wait for it)"
         )
     )

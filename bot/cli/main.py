@@ -79,12 +79,6 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_serve)
 
-    sender = commands.add_parser(
-        "sender",
-        help=_("run the stored /sms sends and pages (beside serve; see SMS_SENDER)"),
-    )
-    sender.set_defaults(handler=_sender)
-
     send = commands.add_parser(
         "send",
         help=_("send one SMS campaign"),
@@ -164,6 +158,12 @@ def _parser(tr: Translator) -> argparse.ArgumentParser:
     add_cancel_command(commands, tr)
     add_db_commands(commands, tr)
     add_playground_command(commands, tr)
+
+    sender = commands.add_parser(
+        "sender",
+        help=_("run the stored /sms sends and pages (beside serve; see SMS_SENDER)"),
+    )
+    sender.set_defaults(handler=_sender)
     add_manifest_command(commands, tr)
 
     check = commands.add_parser(

@@ -117,6 +117,8 @@ def test_check_speaks_french_but_keeps_its_markers(
     assert result.stdout.splitlines() == [
         "ok   réglages (HTTP sur le port 3000, expéditeur celui du compte)",
         "ok   la base d'audit répond",
+        "skip processus d'envoi : aucun ne tourne en ce moment ; `sms-bot serve` en "
+        "lance un (les envois et alertes l'attendent)",
         "ok   Octopush joint : crédit 3,50\xa0€",
         # Issue 22: the voice check (the same answer stands for the voice credit).
         "ok   "

@@ -27,7 +27,11 @@ def free_port() -> int:
 
 
 def procfile_command() -> list[str]:
-    (line,) = [t for t in (ROOT / "Procfile").read_text().splitlines() if t.strip()]
+    (line,) = [
+        t
+        for t in (ROOT / "Procfile").read_text().splitlines()
+        if t.strip() and not t.startswith("#")
+    ]
     words = shlex.split(line.partition(":")[2])
     assert words[0] == "gunicorn"
     return [sys.executable, "-m", "gunicorn", *words[1:]]

@@ -113,7 +113,10 @@ def _free_port() -> int:
 
 def _procfile_command() -> list[str]:
     (line,) = [
-        text for text in (ROOT / "Procfile").read_text().splitlines() if text.strip()
+        text
+        for text in (ROOT / "Procfile").read_text().splitlines()
+        if text.strip()
+        and not text.startswith("#")  # comments: Procfile readers skip them
     ]
     kind, _, command = line.partition(":")
     assert kind == "web"

@@ -283,12 +283,13 @@ def test_check_fails_when_a_command_waits_with_no_sender(
         _age(queue, 120)
         stalled = _check(env, tmp_path)
         assert re.search(
-            r"FAIL sender: a stored /sms command has waited 1[23]\d seconds", stalled
+            r"FAIL sender process: a stored /sms command has waited 1[23]\d seconds",
+            stalled,
         )
         queue.heartbeat("sender-x", started_at=queue.now())
         alive = _check(env, tmp_path)
         assert re.search(
-            r"ok   sender alive \(last heartbeat \d+ seconds? ago\)", alive
+            r"ok   sender process alive \(last heartbeat \d+ seconds? ago\)", alive
         )
     finally:
         queue.store.close()
