@@ -145,6 +145,26 @@ def octopush_url(httpserver: HTTPServer) -> str:
     return httpserver.url_for("/v1/public")
 
 
+def wait_for_requests(
+    httpserver: HTTPServer, count: int, *, timeout: float = 10.0
+) -> None:
+    """Wait until the test server has answered ``count`` requests (its log).
+
+    pytest-httpserver answers one request at a time and logs a request once its
+    handler returned. A slow handler still busy with an answer the client gave up on
+    would hold back the next test's requests and land in its log: a test that makes
+    one waits for it here, never after a fixed sleep.
+    """
+    deadline = time.monotonic() + timeout
+    while len(httpserver.log) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"the test server answered {len(httpserver.log)} of {count} "
+                f"request(s) in {timeout} s"
+            )
+        time.sleep(0.01)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[AuditStore]:
     audit = AuditStore.from_url(f"sqlite:///{tmp_path}/audit.db")
