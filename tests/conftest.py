@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -146,6 +148,74 @@ def make_settings(
 @pytest.fixture
 def octopush_url(httpserver: HTTPServer) -> str:
     return httpserver.url_for("/v1/public")
+
+
+def wait_for_requests(
+    httpserver: HTTPServer, count: int, *, timeout: float = 10.0
+) -> None:
+    """Wait until the test server has answered ``count`` requests (its log).
+
+    pytest-httpserver answers one request at a time and logs a request once its
+    handler returned. A slow handler still busy with an answer the client gave up on
+    would hold back the next test's requests and land in its log: a test that makes
+    one waits for it here, never after a fixed sleep.
+    """
+    deadline = time.monotonic() + timeout
+    while len(httpserver.log) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"the test server answered {len(httpserver.log)} of {count} "
+                f"request(s) in {timeout} s"
+            )
+        time.sleep(0.01)
+
+
+#: What a child process of a race test prints once it is ready (imported, connected
+#: to its database) and waits for ``go`` on its stdin.
+READY = "ready"
+
+
+def go_together(
+    processes: list[subprocess.Popen[str]], *, timeout: float = 60.0
+) -> None:
+    """Write ``go`` to every process at once, after each one printed ``READY``.
+
+    Only the ready line is read (byte by byte, from the pipe itself): what a process
+    prints after ``go`` stays for ``communicate()``. A process that exits or stays
+    silent fails the test, and every process is killed.
+    """
+    deadline = time.monotonic() + timeout
+    try:
+        for process in processes:
+            assert process.stdout is not None
+            fd = process.stdout.fileno()
+            line = b""
+            while not line.endswith(b"\n"):
+                left = deadline - time.monotonic()
+                readable, _, _ = select.select([fd], [], [], max(left, 0.0))
+                if not readable:
+                    raise AssertionError(
+                        f"process {process.pid} was not ready within {timeout} s"
+                    )
+                byte = os.read(fd, 1)
+                if not byte:
+                    raise AssertionError(
+                        f"process {process.pid} exited before it was ready"
+                    )
+                line += byte
+            assert line.decode().strip() == READY, line
+    except BaseException as failure:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            _, err = process.communicate(timeout=10)
+            if err:
+                failure.add_note(f"process {process.pid} said: {err[-2000:]}")
+        raise
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
 
 
 @pytest.fixture

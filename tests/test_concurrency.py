@@ -28,7 +28,7 @@ from bot.sending.guard import Guard
 from bot.sending.policy import Policy
 from bot.sending.rules import SendDefaults
 from bot.sending.service import SmsService
-from tests.conftest import OCTOPUSH_KEY
+from tests.conftest import OCTOPUSH_KEY, go_together
 from tests.conftest import _drop_audit_tables as drop_audit_tables
 from tests.fakes.raw_http import Answer, RecordingOctopush, ticket_for
 
@@ -332,6 +332,7 @@ def send(n):
     except PolicyError:
         pass
 
+print("ready", flush=True)  # imported and connected
 sys.stdin.readline()  # the test says go to both processes at once
 threads = [threading.Thread(target=send, args=(n,)) for n in range(4)]
 for t in threads: t.start()
@@ -363,11 +364,7 @@ def test_two_processes_on_one_postgresql_send_exactly_the_rate_limit(
                 )
                 for name in ("one", "two")
             ]
-            time.sleep(1.0)  # both import and connect before the go
-            for bot in bots:
-                assert bot.stdin is not None
-                bot.stdin.write("go\n")
-                bot.stdin.flush()
+            go_together(bots)  # once both imported and connected
             for bot in bots:
                 out, err = bot.communicate(timeout=60)
                 assert bot.returncode == 0, err[-2000:]

@@ -98,24 +98,6 @@ def slack_answers(server: SlackHarness) -> list[Any]:
     return [call.args for call in server.slack.state.calls if call.method in ANSWERS]
 
 
-def quiet(server: SlackHarness, httpserver: HTTPServer) -> None:
-    """Wait until neither Slack nor Octopush has been called for 150 ms."""
-
-    def activity() -> int:
-        return len(server.slack.state.calls) + len(httpserver.log)
-
-    seen, still_since = activity(), time.monotonic()
-    deadline = still_since + 10
-    while time.monotonic() < deadline:
-        time.sleep(0.03)
-        now = activity()
-        if now != seen:
-            seen, still_since = now, time.monotonic()
-        elif time.monotonic() - still_since >= 0.15:
-            return
-    raise AssertionError("the bot kept calling Slack or Octopush for 10 s")
-
-
 def sends_to_octopush(httpserver: HTTPServer) -> int:
     return sum(1 for request, _ in httpserver.log if request.path == SEND_PATH)
 
@@ -146,7 +128,7 @@ def test_any_command_text_gets_a_clean_answer(
         while len(slack_answers(server)) == before:
             assert time.monotonic() < deadline, f"no answer to /sms {text!r}"
             time.sleep(0.02)
-    quiet(server, httpserver)
+    server.settle()  # every listener, worker and update is over: all was said
     said = [response.text] + [
         json.dumps(args) for args in slack_answers(server)[before:]
     ]
@@ -211,7 +193,7 @@ def test_any_form_submission_gets_a_clean_answer(
         assert answer["response_action"] in {"errors", "push"}
         if answer["response_action"] == "errors":
             assert answer["errors"] and all(answer["errors"].values())
-    quiet(server, httpserver)
+    server.settle()  # every listener, worker and update is over: all was said
     said = [json.dumps(args) for args in slack_answers(server)[before:]]
     assert all(WENT_WRONG not in part.lower() for part in said)
     if not response.text:  # the form closed: the person is told how the send went
@@ -410,7 +392,7 @@ def answered_cleanly(server: SlackHarness, httpserver: HTTPServer, text: str) ->
         while len(slack_answers(server)) == before:
             assert time.monotonic() < deadline, f"no answer to /sms {text!r}"
             time.sleep(0.02)
-    quiet(server, httpserver)
+    server.settle()  # every listener, worker and update is over: all was said
     said = [response.text] + [
         json.dumps(args, ensure_ascii=False) for args in slack_answers(server)[before:]
     ]

@@ -67,7 +67,7 @@ from bot.slack import ids
 from bot.slack.posting import ResultPoster
 from bot.slack.views.messages import build_result_message
 from tests.cli.test_main import SEND_PATH, run
-from tests.conftest import OCTOPUSH_KEY, SENT, SlackHarness
+from tests.conftest import OCTOPUSH_KEY, SENT, SlackHarness, wait_for_requests
 from tests.i18n.test_slack_french import french_user as french_user
 from tests.slack.listeners.test_commands import all_text, finished
 from tests.slack.listeners.test_forms import state, submission
@@ -373,7 +373,7 @@ def test_an_unknown_outcome_is_posted_in_french_with_sms_language_fr(
     )
     harness.command("+33612345678 Serveur db-1 en panne")
     (post,) = harness.slack.wait_for("chat.postMessage")
-    time.sleep(0.7)  # the test server finishes the abandoned answer
+    wait_for_requests(httpserver, 1)  # the test server finishes the abandoned answer
     text = all_text(post.args)
     assert "SMS non envoyé" in text and "SMS not sent" not in text
     assert "Octopush n'a pas répondu dans les 0,2 s" in text

@@ -19,6 +19,7 @@ from bot.paging.pager import Pager
 from bot.sending.rules import SendDefaults
 from bot.sending.service import SmsService
 from tests.conftest import _drop_audit_tables as drop_audit_tables
+from tests.conftest import go_together
 from tests.fakes.raw_http import Answer, RecordingOctopush, ticket_for
 from tests.paging.conftest import DIRECTORY
 
@@ -46,6 +47,7 @@ source = DirectorySource(__import__("pathlib").Path(directory), region="FR")
 at = datetime.fromisoformat(now)
 pager = Pager(service=service, directory=source, store=store, clock=lambda: at)
 resolve = directory_resolver(source)
+print("ready", flush=True)  # imported and connected
 sys.stdin.readline()  # the test says go to both processes at once
 if role == "timer":
     runs = pager.escalate_due(resolve=resolve)
@@ -120,11 +122,7 @@ def test_a_receipt_failover_and_a_timer_in_two_processes_page_the_next_member_on
                 )
                 for role in ("timer", "receipt")
             ]
-            time.sleep(1.0)  # both import and connect before the go
-            for bot in bots:
-                assert bot.stdin is not None
-                bot.stdin.write("go\n")
-                bot.stdin.flush()
+            go_together(bots)  # once both imported and connected
             moved: list[list[str]] = []
             for bot in bots:
                 out, err = bot.communicate(timeout=60)

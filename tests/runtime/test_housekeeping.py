@@ -16,7 +16,7 @@ from bot.audit import AuditStore, NewAttempt
 from bot.domain import Source
 from bot.runtime.housekeeping import Housekeeping
 from bot.runtime.slack_app import build_stack
-from tests.conftest import make_settings
+from tests.conftest import go_together, make_settings
 from tests.fakes.slack import FakeSlack
 from tests.slack.listeners.test_commands import wait_until
 
@@ -227,7 +227,8 @@ from bot.runtime.housekeeping import Housekeeping
 store = AuditStore.from_url(sys.argv[1])
 day = datetime.fromisoformat(sys.argv[2])
 keeper = Housekeeping(store, retention_days=30, announce=print, clock=lambda: day)
-sys.stdin.readline()  # start together
+print("ready", flush=True)  # connected: the test says go to both processes at once
+sys.stdin.readline()
 print("removed", keeper.run_once())
 store.close()
 """
@@ -252,11 +253,7 @@ def test_two_processes_on_one_database_purge_once(
         )
         for _ in range(2)
     ]
-    time.sleep(1.0)  # both connected and waiting
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
+    go_together(procs)  # once both are connected and waiting
     outputs = [proc.communicate(timeout=60)[0] for proc in procs]
     results = sorted(
         line

@@ -134,9 +134,16 @@ def test_two_workers_add_up_and_a_restarted_worker_keeps_its_counts(
     assert len(pids) == 2, f"one worker took all {sent} requests"
     assert refused_callbacks(gunicorn) == sent
 
-    os.kill(min(pids), signal.SIGTERM)  # gunicorn starts a new worker in its place
+    stopped = min(pids)
+    os.kill(stopped, signal.SIGTERM)  # gunicorn starts a new worker in its place
+    # Requests until the new worker has counted too (its own file): it has replaced
+    # the stopped one, whose counts must still be added up.
     deadline = time.monotonic() + 30
-    while requests.get(f"{gunicorn}/healthz", timeout=5).status_code != 200:
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    while not worker_pids(metrics_dir) - pids:
+        assert time.monotonic() < deadline, "no new worker in the stopped one's place"
+        with requests.Session() as session:
+            session.post(f"{gunicorn}/octopush/callback/wrong", data=b"{}", timeout=5)
+        sent += 1
+        time.sleep(0.05)
+    assert stopped in worker_pids(metrics_dir)
     assert refused_callbacks(gunicorn) == sent

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -574,25 +574,48 @@ def test_killing_the_bot_mid_send_loses_nothing(
     assert f"audit #{record.id} " in lines[0]
 
 
+class CountingSweeper(PendingSweeper):
+    """Keeps what each of its passes settled, so a test knows how many ran."""
+
+    def __init__(self, service: SmsService, *, interval: float) -> None:
+        super().__init__(service, interval=interval)
+        self.passes: list[list[Settled]] = []
+
+    def sweep(self) -> list[Settled]:
+        settled = super().sweep()
+        self.passes.append(settled)
+        return settled
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
 def test_the_sweeper_settles_a_record_left_pending_while_the_process_runs(
     httpserver: HTTPServer, recovering: SmsService, audit: AuditStore, clock: Clock
 ) -> None:
     httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
         SENT, status=201
     )
-    sweeper = PendingSweeper(recovering, interval=0.05)
-    sweeper.start()
+    sweeper = CountingSweeper(recovering, interval=0.05)
+    thread = sweeper.start()
     try:
-        time.sleep(0.2)  # its first passes found nothing to settle
+        # Its first passes are over, and found nothing to settle.
+        wait_for(lambda: len(sweeper.passes) >= 2, "two passes of the sweep")
+        assert not any(sweeper.passes)
         record_id = begin_pending(
             audit, clock, age=timedelta(minutes=2), request_id="while-running"
         )
-        deadline = time.monotonic() + 5
-        while audit.get(record_id).status is AuditStatus.PENDING:
-            assert time.monotonic() < deadline, "the sweep never settled the record"
-            time.sleep(0.02)
+        wait_for(
+            lambda: audit.get(record_id).status is not AuditStatus.PENDING,
+            "the sweep to settle the record",
+        )
     finally:
         sweeper.stop()
+        thread.join(10)
     assert audit.get(record_id).status is AuditStatus.SENT
     assert [body["request_id"] for body in bodies(httpserver)] == ["while-running"]
 

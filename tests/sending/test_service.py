@@ -12,7 +12,7 @@ from bot.audit import AuditStore
 from bot.domain import Actor, AuditStatus, Purpose, SendDraft, Source
 from bot.errors import InputError
 from bot.sending.service import SmsService
-from tests.conftest import SENT
+from tests.conftest import SENT, wait_for_requests
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 CLI = Actor(source=Source.CLI)
@@ -99,8 +99,9 @@ def test_a_timeout_is_recorded_failed_and_says_it_may_have_been_sent(
 
     httpserver.expect_request(SEND_PATH, method="POST").respond_with_handler(slow)
     outcome = service.send(SendDraft(recipients=("+33612345678",), text="hello"), CLI)
-    # The test server handles one request at a time: let it finish the abandoned ones.
-    time.sleep(0.7)
+    # The test server handles one request at a time: let it finish the abandoned ones
+    # (the try and the retry), so none is still running when the next test starts.
+    wait_for_requests(httpserver, 2)
     assert outcome.status is AuditStatus.FAILED
     assert outcome.maybe_sent is True
     record = store.get(outcome.audit_id)

@@ -115,6 +115,8 @@ def test_the_rate_limit_holds_across_two_instances_sending_at_once(
     (refused,) = [r for r in records if r.status is AuditStatus.REJECTED]
     assert refused.error_code == "policy:SMS_RATE_LIMIT"
     assert [reply for reply in first.webhooks(1) if "limit of 1/" in all_text(reply)]
+    for harness in (first, second):  # both instances' work is over: nothing more comes
+        harness.settle()
     assert len(httpserver.log) == 1
     assert len(first.slack.calls("chat.postMessage")) == 1
 
