@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from bench.seed import Seeded, seed
 from bot.audit import AuditStore
+from bot.audit.commands import CommandQueue
 from bot.audit.deliveries import DeliveryLog
 from bot.audit.inbox import CallbackInbox
 from bot.audit.ledger import SendLedger
@@ -114,6 +115,19 @@ def inbox(store: AuditStore, seeded: Seeded, i: int) -> object:
     return None
 
 
+def commands(store: AuditStore, seeded: Seeded, i: int) -> object:
+    """One ``/sms`` command through the queue: stored by the ack, claimed by a sender,
+    finished; and what ``/healthz`` reads (the oldest waiting, the last heartbeat)."""
+    queue = CommandQueue(store)
+    queue.put_command("send", f"bench-{seeded.size}-{i}", {"text": "bench"})
+    for item in queue.claim("bench", limit=1):
+        queue.finish(item.id, "bench", "run")
+    queue.heartbeat("bench", started_at=queue.now())
+    queue.oldest_waiting()
+    queue.last_heartbeat()
+    return None
+
+
 PATHS: dict[str, Path_] = {
     "receipt": receipt,
     "reply": reply,
@@ -124,6 +138,7 @@ PATHS: dict[str, Path_] = {
     "pending sweep": pending,
     "request key": request_key,
     "callback inbox": inbox,
+    "command queue": commands,
 }
 
 

@@ -147,12 +147,17 @@ def seed(engine: Engine, size: int, *, now: datetime | None = None) -> Seeded:
     load(engine, tables.pages, pages())
     load(engine, tables.opt_outs, opt_outs())
     load(engine, tables.callback_inbox, inbox_rows(size, created))
+    load(engine, tables.stored_commands, command_rows(size, created))
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(
                 sa.text("SELECT setval('audit_records_id_seq', :n)"), {"n": size}
             )
-            for sequence in ("pages_id_seq", "callback_inbox_id_seq"):
+            for sequence in (
+                "pages_id_seq",
+                "callback_inbox_id_seq",
+                "stored_commands_id_seq",
+            ):
                 conn.execute(sa.text(f"SELECT setval('{sequence}', :n)"), {"n": size})
     if engine.dialect.name == "postgresql":
         # What autovacuum does on its own after a load: statistics and the visibility
@@ -186,6 +191,21 @@ def inbox_rows(size: int, created: Any) -> Iterator[dict[str, Any]]:
             "digest": f"{n:064x}",
             "processed_at": created(n),
             "attempts": 1,
+        }
+
+
+def command_rows(size: int, created: Any) -> Iterator[dict[str, Any]]:
+    """Run ``/sms`` commands, one per record (their bodies dropped once run)."""
+    for n in range(1, size + 1):
+        yield {
+            "id": n,
+            "received_at": created(n),
+            "content_type": "send",
+            "body": b"",
+            "digest": f"{n:064x}",
+            "processed_at": created(n),
+            "attempts": 1,
+            "outcome": "run",
         }
 
 

@@ -35,6 +35,7 @@ EXPECTED = {
     "pending sweep": ("ix_audit_records_status_created",),
     "request key": ("ix_audit_records_request_key",),
     "callback inbox": ("ix_callback_inbox_unprocessed",),
+    "command queue": ("ix_stored_commands_unprocessed",),
 }
 
 
