@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from bench.harness import (
     BARE_APP,
+    BARE_ENV,
     CLIENTS,
     OUR_APP,
     SLACK_PATH,
@@ -113,9 +114,9 @@ class Bench:
         self.urls: dict[str, str] = {}
         self.servers = {}
         for name, app, extra in (
-            ("floor", BARE_APP, {}),
+            ("floor", BARE_APP, BARE_ENV),
             ("ours", OUR_APP, {}),
-            ("bare-sender", BARE_APP, {"BENCH_BARE_SENDS": "1"}),
+            ("bare-sender", BARE_APP, {**BARE_ENV, "BENCH_BARE_SENDS": "1"}),
         ):
             port = free_port()
             env = app_env(

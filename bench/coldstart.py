@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bench.harness import (
     BARE_APP,
+    BARE_ENV,
     LOOPBACK,
     OUR_APP,
     Processes,
@@ -125,7 +126,8 @@ def run() -> list[Verdict]:
         for run_number in range(STARTS + 1):
             for name, argv in commands.items():
                 port = free_port()
-                took = time_start(procs, name, argv(port), env_for(port), port)
+                env = {**env_for(port), **(BARE_ENV if name == "bare" else {})}
+                took = time_start(procs, name, argv(port), env, port)
                 if run_number:
                     starts[name].append(took)
         env = {**without_bytecode_switch(base_env()), **cache}

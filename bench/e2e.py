@@ -27,6 +27,7 @@ import requests
 
 from bench.harness import (
     BARE_APP,
+    BARE_ENV,
     CLIENTS,
     OUR_APP,
     SLACK_PATH,
@@ -190,7 +191,7 @@ def run(sends: int = SEQUENTIAL_SENDS, flood_sends: int = FLOOD_SENDS) -> list[V
         servers: dict[str, Server] = {}
         for name, app, extra in (
             ("ours", OUR_APP, {}),
-            ("bare", BARE_APP, {"BENCH_BARE_SENDS": "1"}),
+            ("bare", BARE_APP, {**BARE_ENV, "BENCH_BARE_SENDS": "1"}),
         ):
             port = free_port()
             env = app_env(

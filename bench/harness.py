@@ -37,6 +37,9 @@ OCTOPUSH_KEY = "bench-octopush-key"
 GUNICORN_CONFIG = "python:bot.runtime.gunicorn_conf"
 OUR_APP = "bot.runtime.web:application()"
 BARE_APP = "bench.bare_app:application()"
+#: The bare app runs under our gunicorn configuration, whose ``when_ready`` would start
+#: a ``sms-bot sender`` beside it: the baseline has no sender, so none is started.
+BARE_ENV = {"SMS_SENDER": "external"}
 SLACK_PATH = "/slack/events"
 #: Guard rails opened for the benchmarks (see :func:`app_env`).
 RATE_LIMIT = "1000000/minute"
@@ -233,6 +236,29 @@ def serve(
     url = f"http://{LOOPBACK}:{port}"
     wait_http(f"{url}/healthz", proc=proc, log=procs.workdir / f"{name}.log")
     return proc, url
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of ``root`` and every process under it (gunicorn's master,
+    its worker, the sender it started), from ``/proc``: the way BENCHMARKS.md counts
+    CPU per send. Linux only."""
+    total, pending, seen = 0.0, [root], set()
+    ticks = os.sysconf("SC_CLK_TCK")
+    while pending:
+        pid = pending.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                children = (task / "children").read_text().split()
+                pending.extend(int(child) for child in children)
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return total
 
 
 # ------------------------------------------------------------------------------- fakes

@@ -27,6 +27,7 @@ import requests
 
 from bench.harness import (
     BARE_APP,
+    BARE_ENV,
     CLIENTS,
     OCTOPUSH_KEY,
     OCTOPUSH_LOGIN,
@@ -45,6 +46,7 @@ from bench.harness import (
     run_clients,
     serve,
     start_fakes,
+    tree_cpu_seconds,
     workspace,
 )
 
@@ -54,6 +56,8 @@ LIMIT = 0.8
 #: The burst target: all pages sent within this factor of the plain loop's time.
 BURST_LIMIT = 1.5
 ROUNDS = 2
+#: CPU per send of our server processes, at most this factor of the bare sender's.
+CPU_LIMIT = 1.5
 
 
 @dataclass(frozen=True)
@@ -119,9 +123,10 @@ def plain_loop(fakes: Fakes, sends: int, clients: int = CLIENTS) -> float:
 class Ours:
     """sms-bot under gunicorn, driven by signed slash commands."""
 
-    def __init__(self, url: str, fakes: Fakes) -> None:
+    def __init__(self, url: str, fakes: Fakes, pid: int) -> None:
         self.url = url + SLACK_PATH
         self.fakes = fakes
+        self.pid = pid
         self._runs = itertools.count()
 
     def sends(self, sends: int, clients: int = CLIENTS) -> tuple[float, float]:
@@ -158,7 +163,7 @@ def run() -> list[Verdict]:
         servers: dict[str, Ours] = {}
         for name, app, extra in (
             ("ours", OUR_APP, {}),
-            ("bare-sender", BARE_APP, {"BENCH_BARE_SENDS": "1"}),
+            ("bare-sender", BARE_APP, {**BARE_ENV, "BENCH_BARE_SENDS": "1"}),
         ):
             port = free_port()
             env = app_env(
@@ -167,22 +172,37 @@ def run() -> list[Verdict]:
                 octopush_url=fakes.octopush_url,
                 database_url=f"sqlite:///{procs.workdir}/audit.db",
             )
-            _, url = serve(
+            proc, url = serve(
                 procs, name, gunicorn_argv(app, port), {**env, **extra}, port
             )
-            servers[name] = Ours(url, fakes)
+            servers[name] = Ours(url, fakes, proc.pid)
             servers[name].sends(CLIENTS)  # warm-up: connections, caches, SQLite pages
         ours, bare = servers["ours"], servers["bare-sender"]
         plain_loop(fakes, CLIENTS)
         print(f"end-to-end sends, {CLIENTS} concurrent clients ({ROUNDS} rounds each)")
         for phase in PHASES:
             fakes.set_octopush_delay(phase.delay)
-            ours_time = plain_time = bare_time = 0.0
+            ours_time = plain_time = bare_time = ours_cpu = bare_cpu = 0.0
             for _ in range(ROUNDS):
                 plain_time += plain_loop(fakes, phase.sends)
+                before = tree_cpu_seconds(ours.pid)
                 ours_time += ours.sends(phase.sends)[0]
+                ours_cpu += tree_cpu_seconds(ours.pid) - before
+                before = tree_cpu_seconds(bare.pid)
                 bare_time += bare.sends(phase.sends)[0]
+                bare_cpu += tree_cpu_seconds(bare.pid) - before
             n = phase.sends * ROUNDS
+            if phase.delay == 0:
+                # Every process of each server (gunicorn, its worker, our sender).
+                verdicts.append(
+                    at_most(
+                        "CPU per send (server processes)",
+                        ours_cpu / n * 1000,
+                        bare_cpu / n * 1000,
+                        "ms",
+                        CPU_LIMIT,
+                    )
+                )
             ours_rate, plain_rate, bare_rate = (
                 n / ours_time,
                 n / plain_time,

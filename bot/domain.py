@@ -150,6 +150,8 @@ class SendOutcome(BaseModel):
     duration_ms: int | None = None
     #: True when this is the recorded result of an earlier attempt with this request id.
     duplicate: bool = False
+    #: Where the send came from (the metrics label), when known.
+    source: Source | None = None
     #: What failed after Octopush was called (completing the audit record...), in words:
     #: shown with the result, so nobody resends an SMS that went out. Deferred texts
     #: (:mod:`bot.i18n`) stay as given, so they stay translatable.

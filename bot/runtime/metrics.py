@@ -143,7 +143,9 @@ def outcome_observer(store: AuditStore) -> Callable[[SendOutcome], None]:
 
     def observe(outcome: SendOutcome) -> None:
         found = series()
-        source = store.get(outcome.audit_id).source.value
+        # Carried by the outcome; read back only for one built without it.
+        known = outcome.source or store.get(outcome.audit_id).source
+        source = known.value
         found.sends.labels(outcome.status.value, source).inc()
         if outcome.duration_ms is not None:
             found.octopush_latency.observe(outcome.duration_ms / 1000)

@@ -7,7 +7,7 @@ fresh send, a duplicate submit and a record read back, so they can never disagre
 from __future__ import annotations
 
 from bot.audit import AttemptResult, AuditRecord
-from bot.domain import AuditStatus, Purpose, SendOutcome, SendRequest, SmsType
+from bot.domain import AuditStatus, Purpose, SendOutcome, SendRequest, SmsType, Source
 from bot.i18n import N_
 from bot.octopush import SmsCampaignResult
 from bot.octopush.codes import hint_for
@@ -69,6 +69,7 @@ def build_outcome(
     maybe_sent: bool = False,
     problems: tuple[str, ...] = (),
     duplicate: bool = False,
+    source: Source | None = None,
 ) -> SendOutcome:
     """The outcome of attempt ``audit_id`` from its audit completion (or stored record)."""
     return SendOutcome(
@@ -89,6 +90,7 @@ def build_outcome(
         duration_ms=result.duration_ms,
         problems=problems,
         duplicate=duplicate,
+        source=source if source is not None else getattr(result, "source", None),
         cancelled_by=getattr(result, "cancelled_by", None),
         cancelled_at=getattr(result, "cancelled_at", None),
     )

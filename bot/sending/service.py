@@ -180,7 +180,7 @@ class SmsService:
                 duplicate.existing.id,
             )
             return outcome_from_record(duplicate.existing, duplicate=True)
-        return self._deliver(record_id, attempt_id, request)
+        return self._deliver(record_id, attempt_id, request, actor.source)
 
     def record_refusal(
         self, draft: SendDraft, actor: Actor, refusal: InputError | PolicyError
@@ -294,7 +294,7 @@ class SmsService:
             return record_id, attempt.request_id
 
     def _deliver(
-        self, record_id: int, request_id: str, request: SendRequest
+        self, record_id: int, request_id: str, request: SendRequest, source: Source
     ) -> SendOutcome:
         with self.leases.holding(record_id):  # renewed until the answer is written
             delivered = self._call(record_id, request_id, request)
@@ -314,6 +314,7 @@ class SmsService:
             maybe_sent=delivered.maybe_sent,
             # Shown with the result: deferred, in the reader's language.
             problems=(problem,) if problem is not None else (),
+            source=source,
         )
         self._notify(outcome)
         return outcome
