@@ -84,6 +84,8 @@ class Sender:
         self._held: set[int] = set()
         self._held_lock = threading.Lock()
         self._dispatching = 0
+        #: The last claim filled every free slot (commands may still wait).
+        self._more_waiting = False
         self._started_at = queue.now()
         self._local: LocalWake | None = None
         #: ``inline``: how old a command must be before the dispatcher takes it.
@@ -197,6 +199,8 @@ class Sender:
     def _claim_and_submit(self, free: int) -> int:
         before = self.queue.now() - self.inline_grace if self.mode == "inline" else None
         items = self.queue.claim(self.owner, limit=free, stored_before=before)
+        # Every free slot taken: more may wait, so a finished command looks again.
+        self._more_waiting = len(items) == free
         assert self._pool is not None
         for item in items:
             self._hold(item.id)
@@ -238,7 +242,8 @@ class Sender:
                 )
             with self._held_lock:
                 self._held.discard(item.id)
-            self._wake.set()  # a slot is free: claim what waits
+            if self._more_waiting:
+                self._wake.set()  # a slot is free and commands wait: claim them
 
     def _renew_loop(self) -> None:
         every = max(self.queue.lease.total_seconds() / 3, 0.01)

@@ -34,6 +34,8 @@ def run_sender(settings: Settings) -> int:
     _stop_with_parent()
     stack = build_stack(settings, transport="none", sender_mode="external")
     assert stack.sender is not None
+    # A page's post may be updated later (coalesced), from this process too.
+    stack.updates.start()
     sender = stack.sender.start()
     logger.warning(
         "sender %s: running the stored /sms commands (threads: %d)",
@@ -51,6 +53,11 @@ def run_sender(settings: Settings) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         sender.stop()
+        stack.updates.stop()  # what is still pending goes out once, now
+        if stack.home is not None:
+            stack.home.stop()
+        if sender.queue.store is not stack.service.store:
+            sender.queue.store.close()
         stack.service.store.close()
     return 0
 
