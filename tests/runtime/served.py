@@ -83,8 +83,8 @@ class Server:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or listening while the worker still boots
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(self.log.read_text())
             time.sleep(0.2)
