@@ -42,16 +42,26 @@ def run_sender(settings: Settings) -> int:
         sender.owner,
         sender.threads,
     )
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    stopping = threading.Event()
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        # Once only: the kernel sends the parent-death signal once per thread of the
+        # parent that exits (a killed gunicorn master has two), and a second SIGTERM
+        # must not cut short the stop of the first.
+        if not stopping.is_set():
+            stopping.set()
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
         while True:
             time.sleep(0.2)  # wakes the main thread for a signal another thread got
     except KeyboardInterrupt:
+        stopping.set()
         logger.warning(
             "sender %s: stopping (commands in hand finish first)", sender.owner
         )
     finally:
-        signal.signal(signal.SIGTERM, previous)
         sender.stop()
         stack.updates.stop()  # what is still pending goes out once, now
         if stack.home is not None:
@@ -59,11 +69,8 @@ def run_sender(settings: Settings) -> int:
         if sender.queue.store is not stack.service.store:
             sender.queue.store.close()
         stack.service.store.close()
+        signal.signal(signal.SIGTERM, previous)  # after the stop: repeats ignored
     return 0
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 def _stop_with_parent() -> None:

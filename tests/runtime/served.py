@@ -41,6 +41,11 @@ def serve_command() -> list[str]:
     return [sys.executable, "-m", "bot", "serve"]
 
 
+def sender_command() -> list[str]:
+    """``sms-bot sender``, as the gunicorn master starts it and as one runs it by hand."""
+    return [sys.executable, "-m", "bot", "sender"]
+
+
 def base_environment(
     tmp_path: Path, *, port: int, slack_url: str, octopush_url: str, database: str
 ) -> dict[str, str]:
@@ -82,8 +87,8 @@ class Server:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or listening while the worker still boots
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(self.log.read_text())
             time.sleep(0.2)
@@ -98,3 +103,71 @@ class Server:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(5)
             raise AssertionError("the server did not stop on SIGTERM") from None
+
+
+class Background:
+    """A command in its own process group (no HTTP), its output in ``cwd/<name>.log``."""
+
+    def __init__(
+        self, argv: list[str], env: dict[str, str], cwd: Path, name: str
+    ) -> None:
+        self.log = cwd / f"{name}.log"
+        with open(self.log, "wb") as out:
+            self.process = subprocess.Popen(
+                argv, env=env, cwd=cwd, stdout=out, stderr=out, start_new_session=True
+            )
+
+    def signal_group(self, signum: int) -> None:
+        kill_group(self.process.pid, signum)
+
+    def stop(self, timeout: float = 30) -> int:
+        """``SIGTERM`` to the group, then its exit code (killed after ``timeout``)."""
+        self.signal_group(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.signal_group(signal.SIGKILL)
+            self.process.wait(5)
+            raise AssertionError(
+                f"no exit on SIGTERM:\n{self.log.read_text()}"
+            ) from None
+
+
+def kill_group(pgid: int, signum: int) -> None:
+    """Signal every process of group ``pgid`` (none left: nothing to do)."""
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def group_members(pgid: int) -> dict[int, str]:
+    """The live processes of group ``pgid``: pid -> command line."""
+    return {
+        pid: command
+        for pid, (_, group, _, command) in process_table().items()
+        if group == pgid
+    }
+
+
+def process_table() -> dict[int, tuple[int, int, str, str]]:
+    """Linux: every live process by pid, as (parent pid, process group, state, cmdline).
+
+    Zombies are left out: they have exited and only wait to be reaped.
+    """
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # exited meanwhile
+            continue
+        # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+        state, ppid, pgrp = stat.rpartition(")")[2].split()[:3]
+        if state in ("Z", "X"):
+            continue
+        command = cmdline.replace(b"\0", b" ").decode(errors="replace").strip()
+        table[int(entry.name)] = (int(ppid), int(pgrp), state, command)
+    return table
