@@ -141,6 +141,11 @@ class SenderChild:
             code = process.wait()
             if self._stopping.is_set():
                 return
+            if code == 0:
+                # A clean stop (a SIGTERM to the whole group, as platforms stop a
+                # dyno): the master is stopping too, so do not start another.
+                logger.warning("the sender stopped cleanly; not started again")
+                return
             logger.error(
                 "the sender exited (code %s); starting it again in %s s",
                 code,

@@ -306,3 +306,27 @@ def _check(env: dict[str, str], cwd: Path) -> str:
         timeout=60,
     )
     return result.stdout
+
+
+# --- the sender beside gunicorn -------------------------------------------------------
+
+
+def test_a_sender_that_crashed_is_started_again_and_one_stopped_cleanly_is_not(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bot.runtime import sender_process
+
+    monkeypatch.setattr(sender_process, "RESTART_AFTER_SECONDS", 0.05)
+    runs = tmp_path / "runs"
+    # Exits 3 the first time (a crash), 0 the second (a clean stop, as after SIGTERM).
+    script = (
+        "import pathlib, sys; p = pathlib.Path(sys.argv[1]); n = len(p.read_text()) "
+        "if p.exists() else 0; p.write_text('x' * (n + 1)); sys.exit(3 if n == 0 else 0)"
+    )
+    child = sender_process.SenderChild([sys.executable, "-c", script, str(runs)])
+    child.start()
+    assert child._watch is not None
+    child._watch.join(timeout=30)  # it returns once it decided not to restart
+    assert not child._watch.is_alive()
+    assert runs.read_text() == "xx", "started again after the crash, not after the stop"
+    child.stop()

@@ -6,8 +6,8 @@ would, on SQLite and on PostgreSQL, and kills them where it hurts:
 1. The web process dies right after its ack (``SMS_SENDER=external``, so nothing ran the
    command yet): a sender started later sends it, once, and posts the result.
 2. The sender dies while Octopush holds its request: a second sender takes the command
-   once the claim's lease ran out, and the send path answers "already handled" (same
-   request id) instead of texting twice.
+   once the claim's lease ran out, and the send path answers "already started" (same
+   request id, outcome unknown) instead of texting twice.
 3. The default mode: the gunicorn master starts the sender, and no process outlives the
    master, whether it is stopped (``SIGTERM``) or killed (``SIGKILL``: the sender gets
    ``SIGTERM`` from the kernel when its parent dies).
@@ -294,12 +294,15 @@ def test_a_sender_killed_mid_send_leaves_its_command_to_another_that_does_not_te
     )
 
     # Claimed again once the killed sender's lease ran out, and run through the send
-    # path under the same request id: "already handled", nothing sent again.
+    # path under the same request id: "already started", nothing sent again.
     assert (row["outcome"], row["attempts"]) == ("run", 2)
     assert row["claimed_by"] != held["claimed_by"]
     assert len(slow_octopush.received) == 1, slow_octopush.received
     (answer,) = fake_slack.wait_for("webhook/command", timeout=DEADLINE)
-    assert "already handled" in answer.args["text"], answer.args
+    # Its attempt is still pending (the first sender died after calling Octopush):
+    # the person is told it may have gone out, never that nothing happened.
+    assert "already started" in answer.args["text"], answer.args
+    assert "may have gone out" in answer.args["text"], answer.args
     assert fake_slack.calls("chat.postMessage") == []  # the first never got its answer
     # The attempt stays pending (its sender died before the answer): the web
     # process's sweep settles it once its send lease and a minute have passed.

@@ -12,9 +12,9 @@ from typing import Any
 
 from slack_bolt import Respond
 
-from bot.domain import Actor, SendDraft, SendOutcome, Source
+from bot.domain import Actor, AuditStatus, SendDraft, SendOutcome, Source
 from bot.errors import InputError, PolicyError
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.sending.segments import analyse
 from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.grammar import Reading
@@ -31,6 +31,13 @@ from bot.slack.views.messages import (
 from bot.slack.views.skipped_note import build_unreachable_note
 
 logger = logging.getLogger(__name__)
+
+#: A command run again (its sender stopped mid-send) whose attempt has no outcome yet.
+ALREADY_STARTED = N_(
+    "This command was already started (audit #%(audit_id)s) and its outcome is not "
+    "known yet: the SMS may have gone out. Do not send it again; the bot settles it "
+    "within 15 minutes and tells the admins."
+)
 
 #: What a ``/sms`` payload carries that a send needs (a button's payload is mapped to it).
 Command = dict[str, Any]
@@ -71,7 +78,9 @@ class CommandSender:
                 respond(
                     response_type="ephemeral",
                     text=self._reader(command).gettext(
-                        "This command was already handled (audit #%(audit_id)s).",
+                        ALREADY_STARTED
+                        if outcome.status is AuditStatus.PENDING
+                        else "This command was already handled (audit #%(audit_id)s).",
                         audit_id=outcome.audit_id,
                     ),
                 )
