@@ -1,10 +1,13 @@
-"""``/sms``: judge what needs no lookup in the ack, then do the slow work in a lazy listener.
+"""``/sms``: judge what needs no lookup in the ack, then do the slow work after it.
 
 The ack parses the text and runs the pure checks (:mod:`bot.slack.command_checks`): a
 problem is answered right there, a valid send is answered with whom it goes to, and an
 ambiguous one with a question whose buttons carry each reading (sealed, so the choice
-survives a restart). Opening the form, reading Slack profiles, calling Octopush and
-writing the audit trail all happen after Slack has its answer.
+survives a restart). A send or a page is stored first (one insert), and a sender runs
+it (:mod:`bot.runtime.sender`), in this process or another: a restart right after the
+answer loses nothing. The other actions (the form, balance, history) run in a lazy
+listener. Reading Slack profiles, calling Octopush and writing the audit trail all
+happen after Slack has its answer.
 """
 
 from __future__ import annotations
