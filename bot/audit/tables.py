@@ -8,6 +8,7 @@ revision in ``bot/audit/migrations/versions/``; a test compares the two.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -242,20 +243,29 @@ audit_tickets = sa.Table(
     sa.Index("ix_audit_tickets_audit_id", "audit_id"),
 )
 
+
+def _claimed_rows() -> list[sa.Column[Any]]:
+    """The columns :class:`bot.audit.inbox.CallbackInbox` stores and claims rows by:
+    every table it works on has them (a fresh set each: a column has one table)."""
+    return [
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("received_at", UtcDateTime, nullable=False),
+        sa.Column("content_type", sa.String(255)),
+        sa.Column("body", sa.LargeBinary, nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("claimed_by", sa.String(64)),
+        sa.Column("claimed_until", UtcDateTime),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("processed_at", UtcDateTime),
+        sa.Column("outcome", sa.String(32)),
+    ]
+
+
 #: Octopush callbacks, stored before they are answered (revision 0004).
 callback_inbox = sa.Table(
     "callback_inbox",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("received_at", UtcDateTime, nullable=False),
-    sa.Column("content_type", sa.String(255)),
-    sa.Column("body", sa.LargeBinary, nullable=False),
-    sa.Column("digest", sa.String(64), nullable=False),
-    sa.Column("claimed_by", sa.String(64)),
-    sa.Column("claimed_until", UtcDateTime),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("processed_at", UtcDateTime),
-    sa.Column("outcome", sa.String(32)),
+    *_claimed_rows(),
     sa.Index("ux_callback_inbox_digest", "digest", unique=True),
     sa.Index("ix_callback_inbox_unprocessed", "processed_at", "id"),
 )
@@ -267,16 +277,7 @@ callback_inbox = sa.Table(
 stored_commands = sa.Table(
     "stored_commands",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("received_at", UtcDateTime, nullable=False),
-    sa.Column("content_type", sa.String(255)),
-    sa.Column("body", sa.LargeBinary, nullable=False),
-    sa.Column("digest", sa.String(64), nullable=False),
-    sa.Column("claimed_by", sa.String(64)),
-    sa.Column("claimed_until", UtcDateTime),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("processed_at", UtcDateTime),
-    sa.Column("outcome", sa.String(32)),
+    *_claimed_rows(),
     sa.Index("ux_stored_commands_digest", "digest", unique=True),
     sa.Index("ix_stored_commands_unprocessed", "processed_at", "id"),
 )
