@@ -80,6 +80,9 @@ class Sender:
         self._pool: ListenerPool | None = None
         self._wake = threading.Event()
         self._stopped = threading.Event()
+        #: Set first when stopping: no new claims, the ones in hand still renewed.
+        self._no_more_claims = threading.Event()
+        self._dispatcher: threading.Thread | None = None
         self._threads_started: list[threading.Thread] = []
         self._held: set[int] = set()
         self._held_lock = threading.Lock()
@@ -138,7 +141,10 @@ class Sender:
     def start(self) -> Self:
         """Start the dispatcher, the lease renewals, the heartbeat and the wake-ups."""
         self._pool = ListenerPool(self._threads, thread_name_prefix="sms-sender")
-        self._spawn(self._dispatch_loop, "sms-sender-dispatch")
+        self._dispatcher = threading.Thread(
+            target=self._dispatch_loop, name="sms-sender-dispatch", daemon=True
+        )
+        self._dispatcher.start()
         self._spawn(self._renew_loop, "sms-sender-lease")
         self._spawn(self._heartbeat_loop, "sms-sender-heartbeat")
         if self.mode != "inline":
@@ -158,16 +164,24 @@ class Sender:
         return not busy and (self._pool is None or self._pool.idle())
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Finish the commands in hand, then stop; unclaimed ones wait for a sender."""
-        self._stopped.set()
+        """Finish the commands in hand, then stop; unclaimed ones wait for a sender.
+
+        The claims stop first; the commands in hand run to their end with their
+        leases still renewed (a long send is never taken by another sender), and the
+        heartbeat and renewals stop last.
+        """
+        self._no_more_claims.set()
         self._wake.set()
+        if self._dispatcher is not None:
+            self._dispatcher.join(timeout)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        self._stopped.set()
         if self._local is not None:
             self._local.close()
         for thread in self._threads_started:
             thread.join(timeout)
         self._threads_started.clear()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
         try:
             self.queue.forget_sender(self.owner)
         except AuditStoreError as error:
@@ -179,7 +193,7 @@ class Sender:
         self._threads_started.append(thread)
 
     def _dispatch_loop(self) -> None:
-        while not self._stopped.is_set():
+        while not self._no_more_claims.is_set():
             self._wake.clear()
             claimed = 0
             with self._held_lock:

@@ -14,6 +14,7 @@ import json
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -330,3 +331,43 @@ def test_a_sender_that_crashed_is_started_again_and_one_stopped_cleanly_is_not(
     assert not child._watch.is_alive()
     assert runs.read_text() == "xx", "started again after the crash, not after the stop"
     child.stop()
+
+
+def test_a_stopping_sender_keeps_renewing_the_commands_it_still_runs(
+    database_url: str,
+) -> None:
+    store = AuditStore.from_url(database_url)
+    queue = open_command_queue(store, lease=timedelta(milliseconds=300))
+    running, release = threading.Event(), threading.Event()
+    taken_by_another: list[object] = []
+
+    def slow(kind: str, command: dict[str, Any]) -> None:
+        running.set()
+        release.wait(10)
+
+    sender = Sender(queue, mode="external", poll_seconds=0.05)
+    sender.bind(slow)
+    stored = queue.put_command("send", "req-long", COMMAND)
+    assert stored is not None
+    sender.start()
+    try:
+        assert running.wait(10)
+        stopper = threading.Thread(target=sender.stop)
+        stopper.start()
+        # While the stop waits for the command, its lease (300 ms) is renewed: a
+        # second sender trying for a second never gets it.
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            taken_by_another.append(queue.claim_one(stored, "sender-other"))
+            time.sleep(0.05)
+        release.set()
+        stopper.join(10)
+        assert not stopper.is_alive()
+        (row,) = rows(queue)
+    finally:
+        release.set()
+        if queue.store is not store:
+            queue.store.close()
+        store.close()
+    assert taken_by_another and all(item is None for item in taken_by_another)
+    assert row["outcome"] == "run" and row["attempts"] == 1
