@@ -8,9 +8,8 @@ raw: they become :class:`~bot.errors.AuditStoreError` with the cause chained.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
@@ -28,6 +27,7 @@ from bot.audit.records import (
 )
 from bot.audit.tables import audit_records
 from bot.audit.tickets import add_tickets, record_by_ticket
+from bot.audit.write_turn import WriteTurn, lock_file_for
 from bot.domain import AuditStatus
 from bot.errors import AuditStoreError
 
@@ -55,11 +55,11 @@ class AuditStore:
     ) -> None:
         self._engine = engine
         self._writer = engine.execution_options(**WRITE)
-        #: SQLite has one writer per file, and a writer that finds it taken sleeps in
-        #: growing steps (1, 2, 5 … 100 ms): the threads of this process queue here
-        #: instead, in turn, so 32 sends at once are not slowed by those sleeps.
+        #: SQLite writers take turns without sleeping (:mod:`bot.audit.write_turn`).
         self._write_turn = (
-            threading.RLock() if engine.dialect.name == "sqlite" else None
+            WriteTurn(lock_file_for(engine.url.database))
+            if engine.dialect.name == "sqlite"
+            else None
         )
         #: Keep message texts out of the trail (``SMS_AUDIT_REDACT_TEXT``).
         self.redact_text = redact_text
@@ -314,6 +314,8 @@ class AuditStore:
         """Close every pooled connection, leaving SQLite's write-ahead log empty."""
         checkpoint(self._engine)
         self._engine.dispose()
+        if self._write_turn is not None:
+            self._write_turn.close()
 
     def __repr__(self) -> str:
         return f"AuditStore({self._engine.url.render_as_string(hide_password=True)!r})"
@@ -373,16 +375,14 @@ class AuditStore:
     ) -> Iterator[Connection]:
         """One transaction; SQLAlchemy errors inside become :class:`AuditStoreError`."""
         turn = self._write_turn if write else None
-        if turn is not None:
-            turn.acquire()
         try:
-            with (self._writer if write else self._engine).begin() as conn:
+            with (
+                turn() if turn is not None else nullcontext(),
+                (self._writer if write else self._engine).begin() as conn,
+            ):
                 yield conn
         except sa.exc.SQLAlchemyError as exc:
             self._fail(operation, exc)
-        finally:
-            if turn is not None:
-                turn.release()
 
     def _fail(self, operation: str, exc: sa.exc.SQLAlchemyError) -> NoReturn:
         where = self._engine.url.render_as_string(hide_password=True)
