@@ -28,6 +28,7 @@ import logging
 import select
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -51,6 +52,9 @@ SENDER_THREADS = 32
 HEARTBEAT_SECONDS = 10.0
 #: A sender silent this long is not alive.
 ALIVE_WITHIN = timedelta(seconds=60)
+#: Run commands are kept this long (their bodies are dropped at once), then removed.
+KEEP_RUN_COMMANDS = timedelta(days=7)
+PURGE_EVERY_SECONDS = 3600.0
 #: In ``inline`` mode the dispatcher leaves a fresh command to the process that
 #: stored it (it runs it on its lazy thread); older ones were left by a crash.
 INLINE_GRACE = timedelta(seconds=10)
@@ -272,12 +276,17 @@ class Sender:
                 logger.warning("renewing command claims failed: %s", error)
 
     def _heartbeat_loop(self) -> None:
+        """The heartbeat every 10 s; once an hour, forget the commands run a week ago
+        (their bodies are already gone) and senders silent for an hour."""
+        purge_at = 0.0
         while True:
             try:
                 self.queue.heartbeat(self.owner, started_at=self._started_at)
-                self.queue.purge_senders(
-                    older_than=self.queue.now() - ALIVE_WITHIN * 60
-                )
+                if time.monotonic() >= purge_at:
+                    now = self.queue.now()
+                    self.queue.purge(older_than=now - KEEP_RUN_COMMANDS)
+                    self.queue.purge_senders(older_than=now - ALIVE_WITHIN * 60)
+                    purge_at = time.monotonic() + PURGE_EVERY_SECONDS
             except AuditStoreError as error:
                 logger.warning("sender heartbeat not written: %s", error)
             if self._stopped.wait(HEARTBEAT_SECONDS):

@@ -371,3 +371,24 @@ def test_a_stopping_sender_keeps_renewing_the_commands_it_still_runs(
         store.close()
     assert taken_by_another and all(item is None for item in taken_by_another)
     assert row["outcome"] == "run" and row["attempts"] == 1
+
+
+def test_a_sender_removes_commands_run_a_week_ago(queue: CommandQueue) -> None:
+    old = queue.put_command("send", "req-old", COMMAND)
+    recent = queue.put_command("send", "req-recent", COMMAND)
+    assert old is not None and recent is not None
+    for item in queue.claim("sender-a"):
+        queue.finish(item.id, "sender-a", "run")
+    with queue.store.transaction("age", write=True) as conn:
+        conn.execute(
+            sa.update(stored_commands)
+            .where(stored_commands.c.id == old)
+            .values(processed_at=queue.now() - timedelta(days=8))
+        )
+    sender = Sender(queue, mode="external")
+    sender.bind(lambda kind, command: None)
+    sender.start()
+    try:
+        wait_until(lambda: [row["id"] for row in rows(queue)] == [recent])
+    finally:
+        sender.stop()
