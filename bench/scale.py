@@ -117,13 +117,15 @@ def inbox(store: AuditStore, seeded: Seeded, i: int) -> object:
 
 def commands(store: AuditStore, seeded: Seeded, i: int) -> object:
     """One ``/sms`` command through the queue: stored by the ack, claimed by a sender,
-    finished; and what ``/healthz`` reads (the oldest waiting, the last heartbeat)."""
+    finished; and what ``/healthz`` and ``/metrics`` read (the oldest waiting, how many
+    wait, the last heartbeat)."""
     queue = CommandQueue(store)
     queue.put_command("send", f"bench-{seeded.size}-{i}", {"text": "bench"})
     for item in queue.claim("bench", limit=1):
         queue.finish(item.id, "bench", "run")
     queue.heartbeat("bench", started_at=queue.now())
     queue.oldest_waiting()
+    queue.waiting()
     queue.last_heartbeat()
     return None
 

@@ -140,6 +140,16 @@ class CommandQueue(CallbackInbox):
             )
         return done.rowcount == 1
 
+    def waiting(self) -> int:
+        """How many commands nobody holds now (the metrics' gauge)."""
+        now = self.store.now()
+        query = sa.select(sa.func.count()).where(
+            _t.c.processed_at.is_(None),
+            sa.or_(_t.c.claimed_until.is_(None), _t.c.claimed_until < now),
+        )
+        with self.store.transaction("count the stored commands") as conn:
+            return int(conn.execute(query).scalar_one())
+
     def oldest_waiting(self) -> datetime | None:
         """When the oldest command nobody holds was stored (None: none waits)."""
         now = self.store.now()

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from prometheus_client import Counter, Gauge, Histogram
 
     from bot.audit import AuditStore
+    from bot.audit.commands import CommandQueue
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,21 @@ class Series:
         self.pending: Gauge = Gauge(
             "smsbot_pending_attempts",
             "Audit records still pending (a crash mid-send leaves some).",
+            multiprocess_mode="mostrecent",
+        )
+        self.commands_waiting: Gauge = Gauge(
+            "smsbot_commands_waiting",
+            "Stored /sms sends and pages no sender has taken yet.",
+            multiprocess_mode="mostrecent",
+        )
+        self.command_wait: Gauge = Gauge(
+            "smsbot_oldest_command_waiting_seconds",
+            "How long the oldest stored command has waited for a sender (0: none).",
+            multiprocess_mode="mostrecent",
+        )
+        self.sender_heartbeat_age: Gauge = Gauge(
+            "smsbot_sender_heartbeat_age_seconds",
+            "Seconds since any sender's last heartbeat (absent: none ever ran).",
             multiprocess_mode="mostrecent",
         )
 
@@ -255,7 +271,9 @@ def timed_ack(
 # --- the endpoint -------------------------------------------------------------------------
 
 
-def render(store: AuditStore | None = None) -> tuple[bytes, str]:
+def render(
+    store: AuditStore | None = None, commands: CommandQueue | None = None
+) -> tuple[bytes, str]:
     """The text exposition of every worker's series (one process outside gunicorn)."""
     from prometheus_client import (
         CONTENT_TYPE_LATEST,
@@ -271,11 +289,27 @@ def render(store: AuditStore | None = None) -> tuple[bytes, str]:
             found.pending.set(len(store.pending_older_than(timedelta(0))))
         except Exception as error:  # a scrape must answer even when the store is down
             logger.warning("metrics: pending attempts unknown: %s", error)
+    if commands is not None:
+        try:
+            _read_commands(found, commands)
+        except Exception as error:  # the same: answer, say what is unknown
+            logger.warning("metrics: stored commands unknown: %s", error)
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def _read_commands(found: Series, commands: CommandQueue) -> None:
+    """The command queue's gauges, read at scrape time (indexed queries)."""
+    now = commands.now()
+    found.commands_waiting.set(commands.waiting())
+    oldest = commands.oldest_waiting()
+    found.command_wait.set((now - oldest).total_seconds() if oldest else 0.0)
+    seen = commands.last_heartbeat()
+    if seen is not None:
+        found.sender_heartbeat_age.set(max((now - seen).total_seconds(), 0.0))
 
 
 def authorized(environ: dict[str, Any], token: str | None) -> int:

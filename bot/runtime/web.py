@@ -218,7 +218,7 @@ def create_wsgi_app(
                 [("WWW-Authenticate", "Bearer"), ("Content-Length", "0")],
             )
             return [b""]
-        data, content_type = metrics.render(store)
+        data, content_type = metrics.render(store, commands)
         start_response(
             "200 OK",
             [("Content-Type", content_type), ("Content-Length", str(len(data)))],

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_httpserver import HTTPServer
 
 from bot.audit.pages import PageState
+from bot.audit.tables import stored_commands
 from bot.slack import ids
 from tests.conftest import SENT, SlackHarness
 from tests.slack.listeners.test_commands import finished, wait_until
@@ -207,3 +209,26 @@ def test_pages_and_the_time_to_acknowledge(
     assert grew(before, after, "smsbot_page_ack_seconds_count") == 1
     assert grew(before, after, "smsbot_page_ack_seconds_sum") >= 0.2
     assert grew(before, after, "smsbot_sends_total", status="sent", source="page") == 1
+
+
+def test_stored_commands_waiting_for_a_sender_are_measured(
+    metered: SlackHarness,
+) -> None:
+    sender = metered.stack.sender
+    assert sender is not None
+    found = samples(metered)
+    assert value(found, "smsbot_commands_waiting") == 0
+    assert value(found, "smsbot_oldest_command_waiting_seconds") == 0
+    # Stored by an ack whose sender never came, 90 s ago.
+    sender.store("send", "req-waiting", {"text": "+33612345678 hi", "user_id": "U1"})
+    with sender.queue.store.transaction("age", write=True) as conn:
+        conn.execute(
+            sa.update(stored_commands).values(
+                received_at=sender.queue.now() - timedelta(seconds=90)
+            )
+        )
+    sender.queue.heartbeat("sender-elsewhere", started_at=sender.queue.now())
+    found = samples(metered)
+    assert value(found, "smsbot_commands_waiting") == 1
+    assert value(found, "smsbot_oldest_command_waiting_seconds") >= 90
+    assert 0 <= value(found, "smsbot_sender_heartbeat_age_seconds") < 60
