@@ -66,6 +66,9 @@ def base_environment(
         OCTOPUSH_API_KEY=OCTOPUSH_KEY,
         OCTOPUSH_BASE_URL=octopush_url,
         PYTHONPATH=str(ROOT),
+        # The web process sends itself: no sender process to start and stop for each
+        # server (test_sender_processes.py tests the other modes, the default first).
+        SMS_SENDER="inline",
     )
     return env
 

@@ -138,6 +138,7 @@ def environment(
         database=database_url,
     )
     env["SMS_ALLOWED_USERS"] = ALLOWED_USER
+    del env["SMS_SENDER"]  # each test says its mode; none: the default
     return env
 
 
