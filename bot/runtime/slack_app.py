@@ -239,7 +239,6 @@ def build_stack(
     service.post_observers.append(receipts.post_remembered)
     life = PageLife(pager, service.store, resolved_sms=settings.sms.resolved_sms)
     paging = SlackPaging(posts, escalations, life)
-    paging = SlackPaging(posts, escalations)
     home = SlackHome(
         paging, client, build_slack_client(settings, retry_rate_limits=False)
     )

@@ -46,6 +46,20 @@ def thread_texts(harness: SlackHarness) -> list[Any]:
     ]
 
 
+def test_the_resolve_button_texts_nobody_when_resolved_sms_is_off(
+    start: Start, octopush: FakeOctopush
+) -> None:
+    """``SMS_RESOLVED_SMS=false`` holds for the Slack button as for the alert."""
+    harness = start(resolved_sms=False)
+    post_alert(harness, am_payload())
+    harness.settle()
+    [page] = page_rows(harness)
+    press(harness, ids.RESOLVE_PAGE, int(page["id"]))
+    [page] = page_rows(harness)
+    assert page["state"] == "resolved"
+    assert len(octopush.bodies) == 1  # the page itself, no RESOLVED text
+
+
 def test_the_resolve_button_closes_the_page_and_its_alert(
     start: Start, octopush: FakeOctopush
 ) -> None:
