@@ -52,6 +52,21 @@ _PUT = sa.text(
     sa.bindparam("body", type_=_t.c.body.type),
 )
 _NOTIFY = sa.text(f"NOTIFY {NOTIFY_CHANNEL}")
+#: A run command, marked and emptied: once per command, built once.
+_FINISH = (
+    sa.update(_t)
+    .where(
+        _t.c.id == sa.bindparam("item_id"),
+        _t.c.claimed_by == sa.bindparam("owner"),
+        _t.c.processed_at.is_(None),
+    )
+    .values(
+        processed_at=sa.bindparam("done_at", type_=_t.c.processed_at.type),
+        outcome=sa.bindparam("outcome_", type_=_t.c.outcome.type),
+        claimed_until=None,
+        body=b"",
+    )
+)
 
 
 class CommandQueue(CallbackInbox):
@@ -123,21 +138,14 @@ class CommandQueue(CallbackInbox):
     def finish(self, item_id: int, owner: str, outcome: str) -> bool:
         """Mark a claimed command run and drop its body (the message text, the
         response URL): the audit trail, not the queue, keeps what was sent."""
+        params = {
+            "item_id": item_id,
+            "owner": owner,
+            "done_at": self.store.now(),
+            "outcome_": outcome,
+        }
         with self.store.transaction("finish a command", write=True) as conn:
-            done = conn.execute(
-                sa.update(_t)
-                .where(
-                    _t.c.id == item_id,
-                    _t.c.claimed_by == owner,
-                    _t.c.processed_at.is_(None),
-                )
-                .values(
-                    processed_at=self.store.now(),
-                    outcome=outcome,
-                    claimed_until=None,
-                    body=b"",
-                )
-            )
+            done = conn.execute(_FINISH, params)
         return done.rowcount == 1
 
     def waiting(self) -> int:

@@ -12,6 +12,13 @@ from bot.audit.dialects import insert
 from bot.audit.store import AuditStore
 from bot.audit.tables import deliveries
 
+#: Read after every result post (a receipt may have come first): built once.
+_FOR_AUDIT = (
+    sa.select(deliveries)
+    .where(deliveries.c.audit_id == sa.bindparam("audit_id"))
+    .order_by(deliveries.c.id)
+)
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -80,13 +87,8 @@ class DeliveryLog:
         return None if row is None else str(row[0])
 
     def for_audit(self, audit_id: int) -> list[Delivery]:
-        query = (
-            sa.select(deliveries)
-            .where(deliveries.c.audit_id == audit_id)
-            .order_by(deliveries.c.id)
-        )
         with self._store.transaction("read delivery receipts") as conn:
-            rows = conn.execute(query).mappings().all()
+            rows = conn.execute(_FOR_AUDIT, {"audit_id": audit_id}).mappings().all()
         return [
             Delivery(row["number"], row["status"], row["raw_status"], row["updated_at"])
             for row in rows

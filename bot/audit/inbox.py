@@ -54,6 +54,7 @@ class CallbackInbox:
         self._lease = lease
         #: The alert inbox (:mod:`bot.audit.alerts`) reuses the claims on its table.
         self._table = table
+        self._claims: dict[bool, sa.Update] = {}
 
     def now(self) -> datetime:
         return self._store.now()
@@ -84,43 +85,59 @@ class CallbackInbox:
         """Take up to ``limit`` unhandled rows, oldest first, for ``owner`` (only those
         stored before ``stored_before`` when it is given)."""
         now = self._store.now()
-        free = sa.and_(
-            self._table.c.processed_at.is_(None),
-            sa.or_(
-                self._table.c.claimed_until.is_(None), self._table.c.claimed_until < now
-            ),
-        )
+        params: dict[str, object] = {
+            "now": now,
+            "limit": limit,
+            "owner": owner,
+            "until": now + self._lease,
+        }
         if stored_before is not None:
-            free = sa.and_(free, self._table.c.received_at < stored_before)
-        candidates = (
-            sa.select(self._table.c.id)
-            .where(free)
-            .order_by(self._table.c.processed_at, self._table.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+            params["before"] = stored_before
+        statement = self._claim_statement(before=stored_before is not None)
         with self._store.transaction("claim callbacks", write=True) as conn:
-            ids = list(conn.execute(candidates).scalars())
-            if not ids:
-                return []
-            claimed = conn.execute(
-                sa.update(self._table)
-                .where(self._table.c.id.in_(ids), free)  # compare-and-set: still free
-                .values(
-                    claimed_by=owner,
-                    claimed_until=now + self._lease,
-                    attempts=self._table.c.attempts + 1,
-                )
-                .returning(
-                    self._table.c.id,
-                    self._table.c.body,
-                    self._table.c.content_type,
-                    self._table.c.received_at,
-                    self._table.c.attempts,
-                )
-            ).all()
+            claimed = conn.execute(statement, params).all()
         items = [InboxItem(*row) for row in claimed]
         return sorted(items, key=lambda item: item.id)
+
+    def _claim_statement(self, *, before: bool) -> sa.Update:
+        """One statement that picks the oldest free rows and takes them (a compare-and-
+        set: still free when updated; ``SKIP LOCKED`` on PostgreSQL), built once: every
+        stored command and callback is claimed with it."""
+        statement = self._claims.get(before)
+        if statement is not None:
+            return statement
+        t = self._table
+        free = sa.and_(
+            t.c.processed_at.is_(None),
+            sa.or_(
+                t.c.claimed_until.is_(None),
+                t.c.claimed_until < sa.bindparam("now", type_=t.c.claimed_until.type),
+            ),
+        )
+        if before:
+            received = sa.bindparam("before", type_=t.c.received_at.type)
+            free = sa.and_(free, t.c.received_at < received)
+        candidates = (
+            sa.select(t.c.id)
+            .where(free)
+            .order_by(t.c.processed_at, t.c.id)
+            .limit(sa.bindparam("limit", type_=sa.Integer()))
+            .with_for_update(skip_locked=True)
+        )
+        statement = (
+            sa.update(t)
+            .where(t.c.id.in_(candidates.scalar_subquery()), free)
+            .values(
+                claimed_by=sa.bindparam("owner", type_=t.c.claimed_by.type),
+                claimed_until=sa.bindparam("until", type_=t.c.claimed_until.type),
+                attempts=t.c.attempts + 1,
+            )
+            .returning(
+                t.c.id, t.c.body, t.c.content_type, t.c.received_at, t.c.attempts
+            )
+        )
+        self._claims[before] = statement
+        return statement
 
     def renew(self, item_ids: Collection[int], owner: str) -> set[int]:
         """Extend ``owner``'s claims on ``item_ids``; return the ids it still holds.

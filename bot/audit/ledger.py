@@ -30,6 +30,27 @@ from bot.domain import AuditStatus
 
 _t = audit_records
 
+# The statements of every send, built once: building a construct and its cache key
+# each time cost more CPU than running it (see BENCHMARKS.md, round 6).
+_FIND = sa.select(_t).where(_t.c.request_id == sa.bindparam("key"))
+_LATEST = (
+    sa.select(_t)
+    .where(
+        sa.or_(
+            _t.c.request_id == sa.bindparam("key"),
+            _t.c.request_key == sa.bindparam("key"),
+        )
+    )
+    .where(_t.c.status != AuditStatus.REJECTED.value)
+    .order_by(_t.c.id.desc())
+)
+_BEGIN = sa.insert(_t).returning(_t.c.id)
+_SEND_WINDOW = sa.select(sa.func.count(), sa.func.min(_t.c.created_at)).where(
+    _t.c.slack_user_id == sa.bindparam("user_id"),
+    _t.c.created_at >= sa.bindparam("since", type_=_t.c.created_at.type),
+    _t.c.status != AuditStatus.REJECTED.value,
+)
+
 
 class SendLedger:
     """Counting and reserving sends in the audit store, safely under concurrency."""
@@ -56,7 +77,7 @@ class SendLedger:
 
     def find(self, conn: Connection, request_id: str) -> AuditRecord | None:
         """The attempt recorded under ``request_id``, seen from inside ``conn``."""
-        rows = self._rows(conn, sa.select(_t).where(_t.c.request_id == request_id))
+        rows = self._rows(conn, _FIND, key=request_id)
         return rows[0] if rows else None
 
     def latest(self, conn: Connection, key: str) -> tuple[AuditRecord | None, int]:
@@ -65,13 +86,7 @@ class SendLedger:
         The first attempt has ``request_id == key``; later ones carry ``request_key``.
         Refused attempts never reached Octopush and have keys of their own: not counted.
         """
-        query = (
-            sa.select(_t)
-            .where(sa.or_(_t.c.request_id == key, _t.c.request_key == key))
-            .where(_t.c.status != AuditStatus.REJECTED.value)
-            .order_by(_t.c.id.desc())
-        )
-        rows = self._rows(conn, query)
+        rows = self._rows(conn, _LATEST, key=key)
         return (rows[0] if rows else None), len(rows)
 
     def begin(
@@ -81,30 +96,30 @@ class SendLedger:
         *,
         owner: str | None = None,
         lease_until: datetime | None = None,
+        checked: bool = False,
     ) -> int:
         """Insert ``attempt`` as ``pending`` inside ``conn``, leased to ``owner``.
+
+        ``checked``: the caller already looked ``attempt.request_id`` up in ``conn``
+        while holding its lock (:meth:`latest`), so it is not read again.
 
         Raises:
             DuplicateAttemptError: ``attempt.request_id`` is already recorded.
         """
-        existing = self.find(conn, attempt.request_id)
-        if existing is not None:
-            raise DuplicateAttemptError(existing)
+        if not checked:
+            existing = self.find(conn, attempt.request_id)
+            if existing is not None:
+                raise DuplicateAttemptError(existing)
         values = self._store.attempt_values(attempt, AuditStatus.PENDING)
         values |= {"claimed_by": owner, "claimed_until": lease_until}
-        query = sa.insert(_t).values(values).returning(_t.c.id)
-        return int(conn.execute(query).scalar_one())
+        return int(conn.execute(_BEGIN, values).scalar_one())
 
     def send_window(
         self, conn: Connection, *, user_id: str, since: datetime
     ) -> tuple[int, datetime | None]:
         """Attempts by ``user_id`` since ``since`` (pending ones too), and the oldest."""
-        query = sa.select(sa.func.count(), sa.func.min(_t.c.created_at)).where(
-            _t.c.slack_user_id == user_id,
-            _t.c.created_at >= since,
-            _t.c.status != AuditStatus.REJECTED.value,
-        )
-        count, oldest = conn.execute(query).one()
+        params = {"user_id": user_id, "since": since}
+        count, oldest = conn.execute(_SEND_WINDOW, params).one()
         if isinstance(oldest, str):  # SQLite aggregates lose the column type
             oldest = datetime.fromisoformat(oldest)
         if oldest is not None and oldest.tzinfo is None:
@@ -235,8 +250,10 @@ class SendLedger:
             return conn.execute(query).rowcount == 1
 
     @staticmethod
-    def _rows(conn: Connection, query: sa.Select[Any]) -> list[AuditRecord]:
-        rows = conn.execute(query).mappings().all()
+    def _rows(
+        conn: Connection, query: sa.Select[Any], **params: Any
+    ) -> list[AuditRecord]:
+        rows = conn.execute(query, params).mappings().all()
         return [AuditRecord.model_validate(dict(row)) for row in rows]
 
 

@@ -10,10 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from bot.audit.dialects import insert_or_ignore
 from bot.audit.store import AuditStore
 from bot.audit.tables import opt_outs
+
+#: Read on every send (inside its admission transaction): built once.
+_AMONG = sa.select(opt_outs.c.number).where(
+    opt_outs.c.number.in_(sa.bindparam("numbers", expanding=True))
+)
 
 
 @dataclass(frozen=True)
@@ -55,11 +61,7 @@ class OptOutList:
         if not wanted:
             return []
         with self._store.transaction("look up opt-outs") as conn:
-            rows = conn.execute(
-                sa.select(opt_outs.c.number).where(opt_outs.c.number.in_(wanted))
-            )
-            found = {row[0] for row in rows}
-        return [number for number in wanted if number in found]
+            return among_in(conn, wanted)
 
     def all(self) -> list[OptOut]:
         with self._store.transaction("list opt-outs") as conn:
@@ -75,3 +77,13 @@ class OptOutList:
                 )
                 for row in rows
             ]
+
+
+def among_in(conn: Connection, numbers: Iterable[str]) -> list[str]:
+    """Those of ``numbers`` that opted out, read inside the caller's transaction (the
+    send's admission: the check and the ``pending`` record see one snapshot)."""
+    wanted = list(dict.fromkeys(numbers))
+    if not wanted:
+        return []
+    found = {row[0] for row in conn.execute(_AMONG, {"numbers": wanted})}
+    return [number for number in wanted if number in found]

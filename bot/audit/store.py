@@ -33,6 +33,20 @@ from bot.errors import AuditStoreError
 
 _t = audit_records
 
+# Written on every send, built once (the values come with each execution).
+_COMPLETE = sa.update(_t).where(
+    _t.c.id == sa.bindparam("record_id"), _t.c.status == AuditStatus.PENDING.value
+)
+_STATUS = sa.select(_t.c.status).where(_t.c.id == sa.bindparam("record_id"))
+_SET_POST = (
+    sa.update(_t)
+    .where(_t.c.id == sa.bindparam("record_id"))
+    .values(
+        slack_message_channel=sa.bindparam("channel"),
+        slack_message_ts=sa.bindparam("ts"),
+    )
+)
+
 
 def utc_now() -> datetime:
     """The current time, aware UTC: the store's default clock."""
@@ -115,18 +129,12 @@ class AuditStore:
         if self.redact_text:  # kept only while pending, so a crash can still resend it
             values["text"] = None
         with self.transaction("complete an attempt", write=True) as conn:
-            done = conn.execute(
-                sa.update(_t)
-                .where(_t.c.id == record_id, _t.c.status == AuditStatus.PENDING.value)
-                .values(values)
-            )
+            done = conn.execute(_COMPLETE, values | {"record_id": record_id})
             settled = done.rowcount == 1
             if settled:
                 add_tickets(conn, record_id, result.sms_ticket)
             else:
-                status = conn.execute(
-                    sa.select(_t.c.status).where(_t.c.id == record_id)
-                ).scalar()
+                status = conn.execute(_STATUS, {"record_id": record_id}).scalar()
         if settled:
             if self.redact_text:  # the removed text leaves the database's files too
                 checkpoint(self._engine)
@@ -236,9 +244,7 @@ class AuditStore:
         """
         with self.transaction("remember the Slack message", write=True) as conn:
             done = conn.execute(
-                sa.update(_t)
-                .where(_t.c.id == record_id)
-                .values(slack_message_channel=channel, slack_message_ts=ts)
+                _SET_POST, {"record_id": record_id, "channel": channel, "ts": ts}
             )
         if done.rowcount != 1:
             raise AuditStoreError(f"audit record {record_id} does not exist")

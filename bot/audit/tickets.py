@@ -7,6 +7,8 @@ reading, and ``audit_tickets`` holds one row per ticket for lookups.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -20,13 +22,20 @@ def split_tickets(joined: str | None) -> list[str]:
     return list(dict.fromkeys(part for part in parts if part))
 
 
+#: The ticket insert of each dialect, built once (every completed send runs it).
+_ADD: dict[str, Any] = {}
+
+
 def add_tickets(conn: Connection, audit_id: int, joined: str | None) -> None:
     """Index every ticket of one record (in the caller's transaction)."""
     rows = [{"ticket": t, "audit_id": audit_id} for t in split_tickets(joined)]
     if rows:
-        statement = insert(conn, audit_tickets).on_conflict_do_nothing(
-            index_elements=["ticket", "audit_id"]
-        )
+        statement = _ADD.get(conn.dialect.name)
+        if statement is None:
+            statement = insert(conn, audit_tickets).on_conflict_do_nothing(
+                index_elements=["ticket", "audit_id"]
+            )
+            _ADD[conn.dialect.name] = statement
         conn.execute(statement, rows)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -183,6 +184,7 @@ def pooled_session(
     (the send) is never retried by urllib3.
     """
     session = requests.Session()
+    _environment_once(session, read_only_url)
     adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=size)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
@@ -204,3 +206,19 @@ def pooled_session(
         read_only_url, requests.adapters.HTTPAdapter(max_retries=retry, pool_maxsize=2)
     )
     return session
+
+
+def _environment_once(session: requests.Session, url: str) -> None:
+    """Read the proxy and CA bundle settings of the environment once, not per call.
+
+    requests re-reads them (and ``~/.netrc``) on every request when ``trust_env`` is
+    on: a file lookup and a walk of the environment per send. The gateway is one
+    host, so its proxies (``HTTPS_PROXY``, ``NO_PROXY``) and CA bundle
+    (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``) are the same for every call. A
+    ``.netrc`` login is left out on purpose: Octopush is authenticated by header.
+    """
+    session.proxies.update(requests.utils.get_environ_proxies(url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False

@@ -4,13 +4,15 @@ The pure rules live in :mod:`bot.sending.policy`; the guard gathers what they ne
 user-group membership, opt-outs, counts from the audit store) and runs them in two steps:
 
 * ``guard(request, actor)`` — who, where, how many and to whom. It may call Slack, so it
-  runs before the send lock is taken; nothing is counted.
-* ``guard.check_limits(conn, request, actor)`` — the rate (``SMS_RATE_LIMIT``, per Slack
-  user) and the daily budget (``SMS_DAILY_BUDGET``, the whole deployment), counted in
-  the service's check-and-insert transaction, which holds the locks named by
-  ``guard.lock_keys(request, actor)`` (``rate:<team>:<user>``, ``budget``). Pending
-  attempts count toward the rate, and toward the budget at their estimated cost, so a
-  burst cannot pass a limit on one instance or several.
+  runs before the send lock is taken; nothing is counted. The send itself runs
+  ``guard.check_before_lock``, the same minus the opt-outs, which it reads in the next
+  step's transaction (one transaction less per send).
+* ``guard.check_limits(conn, request, actor)`` — the opt-outs, then the rate
+  (``SMS_RATE_LIMIT``, per Slack user) and the daily budget (``SMS_DAILY_BUDGET``, the
+  whole deployment), counted in the service's check-and-insert transaction, which
+  holds the locks named by ``guard.lock_keys(request, actor)`` (``rate:<team>:<user>``,
+  ``budget``). Pending attempts count toward the rate, and toward the budget at their
+  estimated cost, so a burst cannot pass a limit on one instance or several.
 
 A caller that needs other limits for some sends (escalations with their own cap) adds a
 rule to ``check_limits`` and a key to ``lock_keys``: both see the request and the actor.
@@ -25,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from bot.audit import AuditRecord, AuditStore, OptOutList
 from bot.audit.ledger import SendLedger
+from bot.audit.optouts import among_in
 from bot.audit.pages import escalations_since
 from bot.config import Settings
 from bot.domain import Actor, SendRequest, Source
@@ -33,6 +36,7 @@ from bot.sending.policy import (
     Usage,
     check_actor,
     check_limits,
+    check_opted_out,
     check_recipients,
     normalise_blocked,
 )
@@ -89,10 +93,15 @@ class Guard:
         check_actor(self.policy, actor, usergroups=groups)
 
     def __call__(self, request: SendRequest, actor: Actor) -> None:
+        """Every rule that needs no count (the form's check before it asks to confirm)."""
+        self.check_before_lock(request, actor)
+        check_opted_out(self._optouts.among(request.recipients))
+
+    def check_before_lock(self, request: SendRequest, actor: Actor) -> None:
+        """Who, where, how many and which numbers: all but the opt-outs, which
+        :meth:`check_limits` reads inside the send's transaction."""
         self.check_actor(actor)
-        check_recipients(
-            self.policy, request, opted_out=self._optouts.among(request.recipients)
-        )
+        check_recipients(self.policy, request)
 
     def lock_keys(self, request: SendRequest, actor: Actor) -> tuple[str, ...]:
         """The locks :meth:`check_limits` needs held while it counts and the send is recorded."""
@@ -111,7 +120,9 @@ class Guard:
     def check_limits(
         self, conn: Connection, request: SendRequest, actor: Actor
     ) -> None:
-        """The rate and the budget, counted inside ``conn`` (the send lock's transaction)."""
+        """The opt-outs, the rate and the budget, read inside ``conn`` (the send lock's
+        transaction)."""
+        check_opted_out(among_in(conn, request.recipients))
         check_limits(self.policy, request, actor, self._usage(conn, request, actor))
 
     def _usage(self, conn: Connection, request: SendRequest, actor: Actor) -> Usage:

@@ -165,6 +165,11 @@ def check_recipients(
                 numbers=_list(blocked),
             ),
         )
+    check_opted_out(opted_out)
+
+
+def check_opted_out(opted_out: Sequence[str]) -> None:
+    """To whom not: numbers that replied STOP (read under the send lock by the send)."""
     if opted_out:
         raise PolicyError(
             "OPT_OUT",

@@ -75,6 +75,13 @@ class Limits(Protocol):
     ) -> None: ...
 
 
+@runtime_checkable
+class BeforeLock(Protocol):
+    """A policy that leaves part of its check to :meth:`Limits.check_limits`."""
+
+    def check_before_lock(self, request: SendRequest, actor: Actor) -> None: ...
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -100,6 +107,12 @@ class SmsService:
         self.defaults = defaults
         self.force_simulation = force_simulation
         self._policy = policy
+        #: A policy whose last checks run in the admission transaction (the guard).
+        self._split_policy = (
+            policy
+            if isinstance(policy, Limits) and isinstance(policy, BeforeLock)
+            else None
+        )
         self._ledger = SendLedger(store)
         #: Leases on the attempts this process works on (the sweep leaves them alone).
         self.leases = LeaseKeeper(self._ledger, lease=lease)
@@ -115,6 +128,14 @@ class SmsService:
         """Run the admin's rules that need no count; raises ``PolicyError``; writes nothing."""
         if self._policy is not None:
             self._policy(request, actor)
+
+    def _check_before_lock(self, request: SendRequest, actor: Actor) -> None:
+        """The policy's rules before the send lock; a policy with counted limits reads
+        the rest (the opt-outs) in the admission transaction (:meth:`_admit`)."""
+        if self._split_policy is not None:
+            self._split_policy.check_before_lock(request, actor)
+        else:
+            self.check_policy(request, actor)
 
     def check_actor(self, actor: Actor) -> None:
         """Who and where only (raises ``PolicyError``): may ``actor`` send at all?"""
@@ -164,7 +185,7 @@ class SmsService:
         request_id = draft.request_id or new_request_id()
         try:
             request = self.validate(draft, resolve=resolve)
-            self.check_policy(request, actor)
+            self._check_before_lock(request, actor)
             record_id, attempt_id = self._admit(
                 request, actor, request_id, retry_failed=retry_failed
             )
@@ -290,6 +311,7 @@ class SmsService:
                 attempt,
                 owner=self.leases.owner,
                 lease_until=self.leases.until(),
+                checked=latest is None,  # ``key`` was just looked up, under its lock
             )
             return record_id, attempt.request_id
 
