@@ -104,6 +104,11 @@ class Sender:
                 queue.on_stored.append(self._local.ring)
 
     @property
+    def inline(self) -> bool:
+        """True when the acking process runs its own stored commands."""
+        return self.mode == "inline"
+
+    @property
     def threads(self) -> int:
         return self._threads
 

@@ -208,6 +208,8 @@ def build_stack(
     # Posts built without an explicit translator (receipt updates, paging) are read
     # by the whole channel: SMS_LANGUAGE.
     set_default_language(settings.sms.language)
+    # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
+    executor = ListenerPool(LISTENER_THREADS, thread_name_prefix="sms-bot-lazy")
     deps = SlackDeps(
         service=service,
         settings=settings,
@@ -223,6 +225,7 @@ def build_stack(
         unreachable=recipients.unreachable,
         drafts=build_drafts(service.store),
         commands=sender,
+        after_ack=executor.submit,
     )
     service.observers.append(metrics.outcome_observer(service.store))
     service.refusal_observers.append(metrics.record_refusal)
@@ -242,8 +245,6 @@ def build_stack(
     home = SlackHome(
         paging, client, build_slack_client(settings, retry_rate_limits=False)
     )
-    # Bolt's default of 5 threads lets a burst of pages queue behind a slow gateway.
-    executor = ListenerPool(LISTENER_THREADS, thread_name_prefix="sms-bot-lazy")
     app = _bolt_app(
         settings,
         client,

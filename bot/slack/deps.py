@@ -34,6 +34,11 @@ class CommandStore(Protocol):
 
     def run_here(self, item_id: int) -> bool: ...
 
+    @property
+    def inline(self) -> bool:
+        """True when the process that stored a command runs it (``SMS_SENDER=inline``)."""
+        ...
+
 
 @dataclass(frozen=True)
 class SlackDeps:
@@ -59,6 +64,9 @@ class SlackDeps:
     drafts: FormDrafts | None = None
     #: Stored ``/sms`` sends and pages, run by a sender (None: run on the lazy thread).
     commands: CommandStore | None = None
+    #: Runs what is left of a command after its ack, on the listener pool (None: at
+    #: once, in the ack: a harness without a pool).
+    after_ack: Callable[[Callable[[], object]], object] | None = None
 
 
 def interaction_request_id(kind: str, *parts: str | None) -> str:

@@ -5,17 +5,19 @@ problem is answered right there, a valid send is answered with whom it goes to, 
 ambiguous one with a question whose buttons carry each reading (sealed, so the choice
 survives a restart). A send or a page is stored first (one insert), and a sender runs
 it (:mod:`bot.runtime.sender`), in this process or another: a restart right after the
-answer loses nothing. The other actions (the form, balance, history) run in a lazy
-listener. Reading Slack profiles, calling Octopush and writing the audit trail all
-happen after Slack has its answer.
+answer loses nothing. The other actions (the form, balance, history) run on the
+listener pool once the ack has answered. Reading Slack profiles, calling Octopush
+and writing the audit trail all happen after Slack has its answer.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, Respond
 from slack_bolt.context.respond import Respond as RespondTo
 from slack_sdk import WebClient
 
@@ -63,10 +65,11 @@ logger = logging.getLogger(__name__)
 
 #: The ``/sms`` actions that text someone: stored before the ack answers, run by a sender.
 STORED_ACTIONS = ("send", "page")
-#: The context key where the ack leaves the stored command's row for the lazy listener.
-STORED_ROW = "sms_bot_stored_command"
-#: In :data:`STORED_ROW` when the store failed: the ack said nothing was sent.
+#: What :meth:`SmsCommandHandlers._store` returns when the store failed: the ack says
+#: nothing was sent.
 NOTHING_STORED = -1
+#: What is left of a command once the ack answered (run on the listener pool).
+AfterAck = Callable[[], object]
 #: What a stored command keeps of Slack's payload (not the legacy verification token).
 COMMAND_FIELDS = (
     "team_id",
@@ -91,7 +94,7 @@ PAGE_ONE_AT_A_TIME = N_(
 
 
 class SmsCommandHandlers:
-    """The ``/sms`` listener pair: ``ack`` (fast, pure) and ``work`` (lazy, slow)."""
+    """The ``/sms`` listener: ``ack`` (fast, pure), then what is left on the pool."""
 
     def __init__(self, deps: SlackDeps, paging: SlackPaging) -> None:
         self.deps = deps
@@ -106,14 +109,28 @@ class SmsCommandHandlers:
 
     def register(self, app: App) -> None:
         self._client = app.client
-        app.command(ids.COMMAND)(ack=self.ack, lazy=[self.work])
+        # No Bolt lazy listener: the ack hands what is left to the listener pool
+        # itself, and only when something is left (a stored send has nothing left
+        # here), which spares each command Bolt's copy of the request.
+        app.command(ids.COMMAND)(self.ack_and_hand_over)
         self._buttons.register(app)
         self.cancels.register(app)
 
     # --- the ack: pure -------------------------------------------------------------
 
-    def ack(self, ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-        """Answer Slack at once, judging everything that needs no lookup.
+    def ack_and_hand_over(self, ack: Ack, command: dict[str, Any]) -> None:
+        """Bolt's listener: :meth:`ack`, then what is left runs on the listener pool."""
+        after = self.ack(ack, command)
+        if after is None:
+            return
+        if self.deps.after_ack is None:  # no pool (a bare harness): run it now
+            _logged(after)
+        else:
+            self.deps.after_ack(partial(_logged, after))
+
+    def ack(self, ack: Ack, command: dict[str, Any]) -> AfterAck | None:
+        """Answer Slack at once, judging everything that needs no lookup; return what
+        is left to do after the answer (None: nothing, a sender runs the command).
 
         A send or a page is stored first (one insert), so a restart right after the
         answer loses nothing: a sender runs it. The answer is in the reader's language
@@ -123,32 +140,51 @@ class SmsCommandHandlers:
         parsed = self._parse(command)
         if not _answered_in_ack(parsed):
             ack()
-            return
+            return self._left_after_answer(parsed, command)
         tr = self.deps.languages.without_lookup(command.get("user_id"))
-        if not self._store(parsed, command, context):
+        stored = self._store(parsed, command)
+        if stored == NOTHING_STORED:
             ack(response_type="ephemeral", text=tr.gettext(NOT_STORED))
-            return
+            return None  # nothing was sent, and it stays so
         ack(response_type="ephemeral", **self._ack_reply(parsed, command, tr))
+        if stored is None:  # not a stored kind, or a copy Slack sent again
+            return self._left_after_answer(parsed, command)
+        commands = self.deps.commands
+        if commands is not None and commands.inline:
+            return partial(commands.run_here, stored)
+        return None  # a sender runs it
 
-    def _store(
-        self, parsed: SmsCommand, command: dict[str, Any], context: BoltContext
-    ) -> bool:
-        """Store a send or a page for the sender; False when it could not be stored."""
+    def _store(self, parsed: SmsCommand, command: dict[str, Any]) -> int | None:
+        """Store a send or a page for the sender: its row, None when there is nothing
+        to store (or a copy was stored already), :data:`NOTHING_STORED` on failure."""
         commands = self.deps.commands
         if commands is None or parsed.problems or parsed.action not in STORED_ACTIONS:
-            return True
+            return None
         if parsed.action == "page" and len(parsed.recipients) != 1:
-            return True  # answered with how to page: nothing to run
+            return None  # answered with how to page: nothing to run
         payload = {key: command[key] for key in COMMAND_FIELDS if key in command}
         try:
-            stored = commands.store(parsed.action, command_request_id(command), payload)
+            return commands.store(parsed.action, command_request_id(command), payload)
         except AuditStoreError as error:
             logger.error("/sms not stored, nothing sent: %s", error)
-            context[STORED_ROW] = NOTHING_STORED  # the lazy listener must not send it
-            return False
-        if stored is not None:  # else a copy: the lazy listener says it was handled
-            context[STORED_ROW] = stored
-        return True
+            return NOTHING_STORED
+
+    def _left_after_answer(
+        self, parsed: SmsCommand, command: dict[str, Any]
+    ) -> AfterAck | None:
+        """The slow part of a command the ack did not store; None when the answer
+        was all (a problem, the help, a page to several at once)."""
+        if parsed.problems or parsed.action == "help":
+            return None
+        if parsed.action == "page" and len(parsed.recipients) != 1:
+            return None
+        return partial(self._after_ack, parsed, command)
+
+    def _after_ack(self, parsed: SmsCommand, command: dict[str, Any]) -> None:
+        """The rest of a command that was not stored, on the listener pool."""
+        assert self._client is not None, "register() the handlers first"
+        respond = RespondTo(response_url=command.get("response_url"))
+        self._work(command, self._client, respond, parsed=parsed)
 
     def _ack_reply(
         self, parsed: SmsCommand, command: dict[str, Any], tr: Translator
@@ -235,26 +271,6 @@ class SmsCommandHandlers:
 
     # --- after the ack ---------------------------------------------------------------
 
-    def work(
-        self,
-        command: dict[str, Any],
-        client: WebClient,
-        respond: Respond,
-        context: BoltContext,
-    ) -> None:
-        """Everything after the ack; every failure reaches the person who typed the command.
-
-        A stored command is the sender's: run here only in ``inline`` mode.
-        """
-        stored = context.get(STORED_ROW)
-        if stored == NOTHING_STORED:
-            return  # the ack said nothing was sent: it stays so
-        if stored is not None:
-            assert self.deps.commands is not None
-            self.deps.commands.run_here(int(stored))
-            return
-        self._work(command, client, respond)
-
     def run_stored(self, kind: str, command: dict[str, Any]) -> None:
         """Run a command the ack stored (called by the sender, in whatever process)."""
         assert self._client is not None, "register() the handlers first"
@@ -262,9 +278,15 @@ class SmsCommandHandlers:
         self._work(command, self._client, respond)
 
     def _work(
-        self, command: dict[str, Any], client: WebClient, respond: Respond
+        self,
+        command: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        *,
+        parsed: SmsCommand | None = None,
     ) -> None:
-        parsed = self._parse(command)
+        """The slow part of a command (the ack's reading passed on when in hand)."""
+        parsed = parsed or self._parse(command)
         # Looked up (then cached) here, after the ack: the next ack knows it too.
         tr = self.deps.languages.translator_for(command.get("user_id"))
         try:
@@ -347,6 +369,14 @@ class SmsCommandHandlers:
         )
         if problem is not None:
             respond(response_type="ephemeral", text=problem)
+
+
+def _logged(after: AfterAck) -> None:
+    """Run what is left after an ack; a failure is logged (the pool would drop it)."""
+    try:
+        after()
+    except Exception:
+        logger.exception("/sms: the work after the ack failed")
 
 
 def _greedy(parsed: SmsCommand) -> Reading:

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
-from slack_bolt import BoltContext
 
 from bot.domain import AuditStatus
 from bot.slack import ids
@@ -285,7 +284,6 @@ def test_the_ack_makes_no_slack_call_and_only_stores_the_command(
                     "team_id": "T1",
                     "trigger_id": f"trigger-{round_}-{number}",
                 },
-                BoltContext(),
             )
     assert len(answers) == 20 * len(typed)
     assert harness.slack.methods() == before
