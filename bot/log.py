@@ -9,6 +9,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterable
+from functools import lru_cache
 
 import phonenumbers
 
@@ -17,10 +18,12 @@ _BULLET = "\u2022"
 _PHONE_LIKE = re.compile(r"\+?\d(?:[\s.\-()/]?\d){5,}")
 
 
+@lru_cache(maxsize=4096)
 def mask_number(number: str) -> str:
     """Hide the middle of a phone number: ``+33612345678`` → ``+33 6 •• •• •• 78``.
 
     Channel posts and log lines show only this; full numbers live in the audit trail.
+    Remembered: every send logs its numbers, and parsing one is most of the cost.
     """
     try:
         parsed = phonenumbers.parse(number, None)
