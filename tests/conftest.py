@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import pytest
@@ -168,6 +168,29 @@ def wait_for_requests(
                 f"request(s) in {timeout} s"
             )
         time.sleep(0.01)
+
+
+T = TypeVar("T")
+
+
+def wait_until(
+    check: Callable[[], T],
+    timeout: float = 5.0,
+    *,
+    what: str = "the condition",
+    interval: float = 0.01,
+) -> T:
+    """Call ``check`` until it returns something truthy, and return that; fail after
+    ``timeout`` seconds saying ``what`` was waited for. Never a fixed sleep: a test that
+    expects something to happen waits for it here, with a deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
 
 
 #: What a child process of a race test prints once it is ready (imported, connected

@@ -313,7 +313,9 @@ class Sender:
                             self._wake.set()
             except psycopg.Error as error:
                 logger.warning("LISTEN for stored commands failed, retrying: %s", error)
-                self._stopped.wait(self._poll)
+                # Again within a second whatever the poll: a sender polling seldom
+                # must not stay that long unwoken after a cut (a restart, a failover).
+                self._stopped.wait(min(self._poll, 1.0))
 
     def _listen_local(self) -> None:
         assert self._local is not None

@@ -31,11 +31,20 @@ from bot.audit.commands import CommandQueue, open_command_queue, queue_file
 from bot.audit.tables import stored_commands
 from bot.errors import AuditStoreError
 from bot.runtime.sender import Sender
-from tests.conftest import SENT, SIGNING_SECRET, SLACK_BOT_TOKEN, SlackHarness
+from tests.conftest import (
+    SENT,
+    SIGNING_SECRET,
+    SLACK_BOT_TOKEN,
+    SlackHarness,
+    wait_until,
+)
 from tests.fakes.slack import FakeSlack
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 MakeHarness = Callable[..., SlackHarness]
+
+#: The deadline of every wait below.
+WAIT = 10.0
 
 COMMAND = {
     "team_id": "T1",
@@ -45,16 +54,6 @@ COMMAND = {
     "text": "+33612345678 Disk full",
     "trigger_id": "trigger-orphan",
 }
-
-
-def wait_until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError("condition not met in time")
 
 
 def rows(queue: CommandQueue) -> list[dict[str, Any]]:
@@ -174,12 +173,16 @@ def test_in_external_mode_the_web_process_only_stores_and_a_sender_sends(
     worker.bind(_runner(harness))
     worker.start()
     try:
-        wait_until(lambda: sender.queue.unprocessed() == 0 and worker.idle())
+        wait_until(
+            lambda: sender.queue.unprocessed() == 0 and worker.idle(), timeout=WAIT
+        )
         harness.command("+33612345678 Second one", trigger="trigger-2")
         started = time.monotonic()
-        wait_until(lambda: len(gateway.log) == 2)
+        wait_until(lambda: len(gateway.log) == 2, timeout=WAIT)
         assert time.monotonic() - started < 10, "woken by the store, not the poll"
-        wait_until(lambda: sender.queue.unprocessed() == 0 and worker.idle())
+        wait_until(
+            lambda: sender.queue.unprocessed() == 0 and worker.idle(), timeout=WAIT
+        )
     finally:
         worker.stop()
     harness.settle()
@@ -202,7 +205,9 @@ def test_in_inline_mode_a_command_left_by_a_crash_is_sent_by_the_next_start(
     sender.inline_grace = timedelta(0)
     sender.start()
     try:
-        wait_until(lambda: sender.queue.unprocessed() == 0 and sender.idle())
+        wait_until(
+            lambda: sender.queue.unprocessed() == 0 and sender.idle(), timeout=WAIT
+        )
     finally:
         sender.stop()
     harness.settle()
@@ -389,6 +394,6 @@ def test_a_sender_removes_commands_run_a_week_ago(queue: CommandQueue) -> None:
     sender.bind(lambda kind, command: None)
     sender.start()
     try:
-        wait_until(lambda: [row["id"] for row in rows(queue)] == [recent])
+        wait_until(lambda: [row["id"] for row in rows(queue)] == [recent], timeout=WAIT)
     finally:
         sender.stop()

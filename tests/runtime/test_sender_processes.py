@@ -21,7 +21,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +33,7 @@ from bot.audit import AuditStore
 from bot.audit.tables import command_senders, stored_commands
 from bot.domain import AuditStatus
 from tests.conftest import SENT, SIGNING_SECRET
+from tests.conftest import wait_until as shared_wait_until
 from tests.fakes.slack import FakeSlack
 from tests.faults.octopush import FaultyOctopush
 from tests.runtime.served import (
@@ -64,23 +64,15 @@ def wait_until(
     timeout: float = DEADLINE,
     logs: Iterable[Path] = (),
 ) -> T:
-    """Poll ``condition`` until it is truthy (its value), or fail after ``timeout`` s
-    showing the tail of each log in ``logs``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            tails = "\n".join(
-                f"--- {log.name}\n{log.read_text()[-3000:]}"
-                for log in logs
-                if log.exists()
-            )
-            raise AssertionError(
-                f"timed out after {timeout} s waiting for {what}\n{tails}"
-            )
-        time.sleep(0.05)
+    """The shared :func:`tests.conftest.wait_until` (polled every 50 ms: each check
+    opens the database), its failure showing the tail of each log in ``logs``."""
+    try:
+        return shared_wait_until(condition, timeout, what=what, interval=0.05)
+    except AssertionError as failure:
+        for log in logs:
+            if log.exists():
+                failure.add_note(f"--- {log.name}\n{log.read_text()[-3000:]}")
+        raise
 
 
 class Processes:
@@ -150,6 +142,24 @@ def send_command(server: Server, fake_slack: FakeSlack) -> None:
     response = post_signed(f"{server.url}/slack/events", SIGNING_SECRET, body)
     assert response.status_code == 200, response.text
     assert "Sending to" in response.json()["text"], response.text
+
+
+def serve_and_ack(
+    processes: Processes, env: dict[str, str], fake_slack: FakeSlack
+) -> Server:
+    """Start the web process and have it ack (store) one ``/sms``."""
+    server = processes.server(env)
+    send_command(server, fake_slack)
+    return server
+
+
+def sender_mid_send(
+    processes: Processes, env: dict[str, str], octopush: FaultyOctopush, name: str
+) -> Background:
+    """Start a sender and wait until Octopush holds its send (its answer stalls)."""
+    sender = processes.sender(env, name)
+    wait_until(lambda: octopush.received, "the send at Octopush", logs=processes.logs)
+    return sender
 
 
 def queue_engine(database_url: str) -> sa.Engine:
@@ -230,9 +240,7 @@ def test_a_command_acked_by_a_web_process_that_died_is_sent_by_a_sender_started_
         tmp_path, fake_slack, octopush.url_for("/v1/public"), database_url
     )
     env["SMS_SENDER"] = "external"  # no sender runs until the test starts one
-    server = processes.server(env)
-
-    send_command(server, fake_slack)
+    server = serve_and_ack(processes, env, fake_slack)
     kill_group(server.process.pid, signum)
     code = server.process.wait(DEADLINE)
 
@@ -277,13 +285,9 @@ def test_a_sender_killed_mid_send_leaves_its_command_to_another_that_does_not_te
 ) -> None:
     env = environment(tmp_path, fake_slack, slow_octopush.url, database_url)
     env.update(SMS_SENDER="external", SMS_SENDER_LEASE_SECONDS="1")
-    server = processes.server(env)
-    send_command(server, fake_slack)
+    server = serve_and_ack(processes, env, fake_slack)
 
-    first = processes.sender(env, "first-sender")
-    wait_until(
-        lambda: slow_octopush.received, "the send at Octopush", logs=processes.logs
-    )
+    first = sender_mid_send(processes, env, slow_octopush, "first-sender")
     first.signal_group(signal.SIGKILL)
     assert first.process.wait(DEADLINE) == -signal.SIGKILL
     (held,) = stored(database_url)
@@ -324,12 +328,8 @@ def test_a_sender_told_to_stop_twice_mid_send_finishes_the_send_first(
     killed gunicorn master has two): the second must not cut the first's stop short."""
     env = environment(tmp_path, fake_slack, slow_octopush.url, database_url)
     env["SMS_SENDER"] = "external"
-    server = processes.server(env)
-    send_command(server, fake_slack)
-    sender = processes.sender(env, "sender")
-    wait_until(
-        lambda: slow_octopush.received, "the send at Octopush", logs=processes.logs
-    )
+    server = serve_and_ack(processes, env, fake_slack)
+    sender = sender_mid_send(processes, env, slow_octopush, "sender")
 
     sender.signal_group(signal.SIGTERM)
     wait_until(

@@ -14,7 +14,7 @@ from werkzeug import Request, Response
 
 from bot.audit import AuditRecord
 from bot.domain import AuditStatus
-from tests.conftest import SENT, SlackHarness
+from tests.conftest import SENT, SlackHarness, wait_until
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 BALANCE_PATH = "/v1/public/wallet/check-balance"
@@ -26,16 +26,6 @@ def assert_no_full_number(text: str) -> None:
     digits_only = re.sub(r"[\s.\-]", "", text)
     for number in KNOWN_NUMBERS:
         assert number not in digits_only
-
-
-def wait_until(check: Callable[[], Any], timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError("condition not met in time")
 
 
 def finished(harness: SlackHarness, count: int = 1) -> list[AuditRecord]:
