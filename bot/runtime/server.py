@@ -7,6 +7,10 @@ the documented command and production cannot drift apart.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+import time
+from types import FrameType
 from typing import Any
 
 from bot.config import Settings
@@ -75,9 +79,24 @@ def _serve_socket_mode(settings: Settings) -> int:
     logger.warning("connecting to Slack in Socket Mode")
     handler = SocketModeHandler(stack.app, token.get_secret_value())
     start_sender_child(settings)
+    stopping = threading.Event()
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        if not stopping.is_set():  # once: the second SIGTERM must not cut the stop
+            stopping.set()
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
-        handler.start()  # type: ignore[no-untyped-call]
+        handler.connect()  # type: ignore[no-untyped-call]
+        while True:
+            time.sleep(0.2)  # wakes the main thread for a signal another thread got
+    except KeyboardInterrupt:
+        stopping.set()
+        logger.warning("stopping: commands in hand finish first")
     finally:
+        handler.close()  # type: ignore[no-untyped-call]
         stop_sender_child()
         stack.stop_workers()
+        signal.signal(signal.SIGTERM, previous)
     return 0
