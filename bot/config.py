@@ -188,6 +188,9 @@ class SmsSettings(BaseSettings):
     #: ``SMS_SENDER_LEASE_SECONDS``: how long a sender's claim on a command holds
     #: without renewal (a sender killed mid-send: its command waits this long).
     sender_lease_seconds: float = Field(default=60.0, gt=0)
+    #: ``SMS_SENDER_NICE``: how much lower the sender's CPU priority is than the web
+    #: process's (``nice``, 0–19): on shared cores an ack never waits behind a send.
+    sender_nice: int = Field(default=10, ge=0, le=19)
 
     _lists = field_validator(
         "allowed_users",

@@ -32,6 +32,7 @@ def run_sender(settings: Settings) -> int:
     from bot.runtime.slack_app import build_stack
 
     _stop_with_parent()
+    _yield_cores(settings.sms.sender_nice)
     stack = build_stack(settings, transport="none", sender_mode="external")
     assert stack.sender is not None
     # A page's post may be updated later (coalesced), from this process too.
@@ -71,6 +72,21 @@ def run_sender(settings: Settings) -> int:
         stack.service.store.close()
         signal.signal(signal.SIGTERM, previous)  # after the stop: repeats ignored
     return 0
+
+
+def _yield_cores(steps: int) -> None:
+    """Run at a lower CPU priority than the web process (``SMS_SENDER_NICE``).
+
+    The sender and the process that acks share the machine's cores. A send may start a
+    few milliseconds later; an ack must answer Slack within 3 s whatever the sends do.
+    The total work is the same, so sends drain as fast when the cores are free.
+    """
+    if steps <= 0 or not hasattr(os, "nice"):
+        return
+    try:
+        os.nice(steps)
+    except OSError as error:
+        logger.warning("sender: CPU priority not lowered (%s)", error)
 
 
 def _stop_with_parent() -> None:

@@ -353,6 +353,12 @@ def test_a_sender_told_to_stop_twice_mid_send_finishes_the_send_first(
 # --- 3. the default mode: the master's sender goes with the master -----------------------
 
 
+def nice_of(pid: int) -> int:
+    """The process's ``nice`` value (field 19 of ``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[16])
+
+
 def sender_children(master: int) -> list[int]:
     return [
         pid
@@ -397,6 +403,8 @@ def test_the_sender_the_gunicorn_master_starts_sends_and_stops_with_the_master(
         lambda: read_table(database_url, command_senders), "the sender's heartbeat"
     )
     assert [beat["pid"] for beat in beats] == [sender]
+    # It leaves the cores to the process that acks (SMS_SENDER_NICE, 10 by default).
+    assert nice_of(sender) == nice_of(master) + 10
     family = group_members(master)
     assert sender in family and len(family) >= 3  # master, worker, sender
 
