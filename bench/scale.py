@@ -261,16 +261,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs=2, metavar=("SMALL", "LARGE"))
     parser.add_argument("--repeat", type=int, default=200, help="calls per path")
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument(
+        "--postgres-only", action="store_true", help="skip SQLite (a re-run)"
+    )
     args = parser.parse_args(argv)
     sizes = tuple(args.sizes or (SMALL_SIZES if args.small else SIZES))
     timings: list[Timing] = []
     with tempfile.TemporaryDirectory(prefix="sms-bot-scale-") as tmp:
-        timings += run_backend(
-            "sqlite",
-            lambda n: f"sqlite:///{Path(tmp)}/audit-{n}.db",
-            sizes,
-            args.repeat,
-        )
+        if not args.postgres_only:
+            timings += run_backend(
+                "sqlite",
+                lambda n: f"sqlite:///{Path(tmp)}/audit-{n}.db",
+                sizes,
+                args.repeat,
+            )
     pg = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if pg and not args.sqlite_only:
         if fresh_postgres(pg) is None:
