@@ -155,3 +155,19 @@ def test_a_delivery_receipt_keeps_the_post_in_the_workspace_language(
     text = all_text(update.args)
     assert "SMS envoyé" in text and "SMS sent" not in text
     assert "disque plein" in text
+
+
+def test_a_send_the_sender_runs_still_teaches_the_web_process_the_readers_language(
+    make_harness: MakeHarness,
+) -> None:
+    """The send runs in the sender's process; the language lookup stays here, after
+    the ack, so the next ack answers in the reader's language."""
+    harness = make_harness(sender="external")
+    harness.slack.state.locales = {"U1": "fr-FR"}
+    first = harness.command("+33612345678 Disk full", trigger="t-1").json()
+    assert "Sending to" in all_text(first)
+    languages = harness.stack.languages
+    assert languages is not None
+    wait_until(lambda: languages.cached("U1") == "fr")
+    second = harness.command("+33612345678 Disk full again", trigger="t-2").json()
+    assert "Envoi" in all_text(second)

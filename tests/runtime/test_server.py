@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,19 @@ def socket_mode_starts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[App, str]]
     import slack_bolt.adapter.socket_mode as socket_mode
 
     started: list[tuple[App, str]] = []
+    closed: list[str] = []
 
     class FakeSocketModeHandler:
         def __init__(self, app: App, app_token: str) -> None:
             self.app, self.app_token = app, app_token
 
-        def start(self) -> None:
+        def connect(self) -> None:
             started.append((self.app, self.app_token))
+            # What a platform does to stop it: serve stops cleanly and returns.
+            signal.raise_signal(signal.SIGTERM)
+
+        def close(self) -> None:
+            closed.append(self.app_token)
 
     monkeypatch.setattr(socket_mode, "SocketModeHandler", FakeSocketModeHandler)
     return started

@@ -152,7 +152,7 @@ class SmsCommandHandlers:
         commands = self.deps.commands
         if commands is not None and commands.inline:
             return partial(commands.run_here, stored)
-        return None  # a sender runs it
+        return self._learn_language(command)  # a sender runs it
 
     def _store(self, parsed: SmsCommand, command: dict[str, Any]) -> int | None:
         """Store a send or a page for the sender: its row, None when there is nothing
@@ -172,13 +172,22 @@ class SmsCommandHandlers:
     def _left_after_answer(
         self, parsed: SmsCommand, command: dict[str, Any]
     ) -> AfterAck | None:
-        """The slow part of a command the ack did not store; None when the answer
-        was all (a problem, the help, a page to several at once)."""
+        """The slow part of a command the ack did not store; when the answer was all
+        (a problem, the help, a page to several at once), only learning the reader's
+        language if it is not known yet."""
         if parsed.problems or parsed.action == "help":
-            return None
+            return self._learn_language(command)
         if parsed.action == "page" and len(parsed.recipients) != 1:
-            return None
+            return self._learn_language(command)
         return partial(self._after_ack, parsed, command)
+
+    def _learn_language(self, command: dict[str, Any]) -> AfterAck | None:
+        """Look the reader's language up after the ack (the next ack answers in it);
+        None when it is known already: nothing to hand to the pool."""
+        user_id = command.get("user_id")
+        if not user_id or self.deps.languages.cached(user_id) is not None:
+            return None
+        return partial(self.deps.languages.translator_for, user_id)
 
     def _after_ack(self, parsed: SmsCommand, command: dict[str, Any]) -> None:
         """The rest of a command that was not stored, on the listener pool."""
