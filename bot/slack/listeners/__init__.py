@@ -9,10 +9,11 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.slack.deps import SlackDeps
-from bot.slack.listeners import command_buttons, forms
+from bot.slack.listeners.command_buttons import STORED_KIND as PRESSED
 from bot.slack.listeners.command_buttons import CommandButtons
 from bot.slack.listeners.commands import STORED_ACTIONS, SmsCommandHandlers
-from bot.slack.listeners.forms import SmsFormHandlers
+from bot.slack.listeners.forms import CONFIRMED, SUBMITTED, SmsFormHandlers
+from bot.slack.listeners.home import STORED_KIND as HOME_PAGE
 from bot.slack.listeners.home import SlackHome
 from bot.slack.listeners.pages import SlackPaging
 from bot.slack.listeners.stored_runs import StoredRuns
@@ -37,6 +38,8 @@ def register_listeners(
     runs.add(commands.run_stored, *STORED_ACTIONS)
     # The buttons of /sms's questions hold no state: this runs what theirs stored.
     buttons = CommandButtons(deps, commands.sender, button_key(deps.settings))
-    runs.add(buttons.run_stored, command_buttons.STORED_KIND)
-    runs.add(form.run_stored, forms.SUBMITTED, forms.CONFIRMED)
+    runs.add(buttons.run_stored, PRESSED)
+    runs.add(form.run_stored, SUBMITTED, CONFIRMED)
+    if home is not None:
+        runs.add(home.run_stored, HOME_PAGE)
     return runs
