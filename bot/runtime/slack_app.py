@@ -252,7 +252,7 @@ def build_stack(
         executor=executor,
         token_verification_enabled=token_verification_enabled,
     )
-    sender.bind(register_listeners(app, deps, paging, home).run_stored)
+    sender.bind(register_listeners(app, deps, paging, home).run)
     inbound = InboundProcessor(
         store=service.store,
         directory=directory,

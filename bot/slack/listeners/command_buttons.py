@@ -5,14 +5,20 @@ as shown, to the certain recipients only, the large send confirmed, or the form 
 prefilled. Nothing is kept in memory, so a restart in between changes nothing. The seal
 names the person asked: anyone else pressing gets a private "not yours", and nothing is
 sent; after :data:`~bot.slack.sealed.SEAL_SECONDS` the question has expired.
+
+A press that sends is stored before its ack (:mod:`bot.slack.listeners.stored_runs`)
+and a sender runs it, as for ``/sms`` itself: a restart right after the press loses
+nothing, and the sealed request id keeps a second run from texting twice.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt.context.respond import Respond as RespondTo
 from slack_sdk import WebClient
 
 from bot.domain import SendDraft
@@ -21,6 +27,13 @@ from bot.slack import ids
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners.command_sending import Command, CommandSender
 from bot.slack.listeners.form_opening import open_sms_form
+from bot.slack.listeners.stored_runs import (
+    NOT_STORED,
+    AfterAck,
+    after_ack,
+    queue_key,
+    store_action,
+)
 from bot.slack.sealed import Refused, unseal
 from bot.slack.views.messages import build_error_message
 from bot.slack.views.modals import ModalContext
@@ -33,6 +46,8 @@ _NOT_YOURS = N_(
     "nothing was sent. To send it yourself, type the command."
 )
 _SEND_BUTTONS = (ids.CONFIRM_SEND, ids.SEND_AS_SHOWN, ids.SEND_CERTAIN)
+#: The kind a send button's press is stored under (:mod:`bot.runtime.sender`).
+STORED_KIND = "button"
 
 
 class CommandButtons:
@@ -45,7 +60,7 @@ class CommandButtons:
 
     def register(self, app: App) -> None:
         for action_id in _SEND_BUTTONS:
-            app.action(action_id)(ack=self.ack_button, lazy=[self.confirm])
+            app.action(action_id)(ack=self.ack_send, lazy=[self.confirm])
         app.action(ids.CANCEL_SEND)(ack=self.ack_button, lazy=[self.cancel])
         app.action(ids.OPEN_FORM_PREFILLED)(
             ack=self.ack_button, lazy=[self.open_prefilled]
@@ -54,12 +69,66 @@ class CommandButtons:
     def ack_button(self, ack: Ack) -> None:
         ack()
 
-    def confirm(self, body: dict[str, Any], respond: Respond) -> None:
+    def ack_send(self, ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        """A send button: store the press for the sender, then answer (no other I/O).
+
+        A press the seal refuses (someone else's, expired, altered) is not stored:
+        the lazy listener tells the person why nothing was sent.
+        """
+        action = (body.get("actions") or [{}])[0]
+        user_id = (body.get("user") or {}).get("id")
+        saved = unseal(str(action.get("value") or ""), self._key, user=user_id)
+        request_id = saved.get("id") if isinstance(saved, dict) else None
+        if isinstance(request_id, str):
+            store_action(
+                self.deps,
+                context,
+                STORED_KIND,
+                queue_key(STORED_KIND, request_id),
+                _stored_press(body, action),
+            )
+        ack()
+
+    def confirm(
+        self, body: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        """After a send button's ack: the sender sends what the press carries, or,
+        when it was not stored, this thread does (or says nothing was sent)."""
+        after = after_ack(self.deps, context)
+        if after is AfterAck.NOT_STORED:
+            reader = self.deps.languages.translator_for(
+                _command_of(body).get("user_id")
+            )
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=reader.gettext(NOT_STORED),
+            )
+        elif after is AfterAck.RUN_HERE:
+            self._confirm(body, respond)
+
+    def run_stored(self, kind: str, body: dict[str, Any]) -> None:
+        """Run a press its ack stored (called by the sender, in whatever process).
+
+        The seal is judged at the time of the press: a press in time is sent even
+        when the sender runs it later.
+        """
+        respond = RespondTo(response_url=body.get("response_url"))
+        pressed_at = body.get("pressed_at")
+        self._confirm(
+            body,
+            respond,
+            now=float(pressed_at) if isinstance(pressed_at, int | float) else None,
+        )
+
+    def _confirm(
+        self, body: dict[str, Any], respond: Respond, *, now: float | None = None
+    ) -> None:
         """A send button: send what it carries (at most once: its request id is fixed)."""
         action = (body.get("actions") or [{}])[0]
         command = _command_of(body)
         reader = self.deps.languages.translator_for(command.get("user_id"))
-        draft = self._draft(str(action.get("value") or ""), command)
+        draft = self._draft(str(action.get("value") or ""), command, now=now)
         if isinstance(draft, Refused):
             _refuse(draft, respond, reader)
             return
@@ -110,9 +179,11 @@ class CommandButtons:
         else:
             respond(delete_original=True)
 
-    def _unseal(self, value: str, command: Command) -> dict[str, Any] | Refused:
+    def _unseal(
+        self, value: str, command: Command, *, now: float | None = None
+    ) -> dict[str, Any] | Refused:
         """What the button carries, if the person pressing it is the one asked."""
-        saved = unseal(value, self._key, user=command.get("user_id"))
+        saved = unseal(value, self._key, user=command.get("user_id"), now=now)
         if saved is Refused.NOT_YOURS:
             logger.warning(
                 "a question's button was pressed by someone it was not asked; "
@@ -126,8 +197,10 @@ class CommandButtons:
             )
         return saved
 
-    def _draft(self, value: str, command: Command) -> SendDraft | Refused:
-        saved = self._unseal(value, command)
+    def _draft(
+        self, value: str, command: Command, *, now: float | None = None
+    ) -> SendDraft | Refused:
+        saved = self._unseal(value, command, now=now)
         if isinstance(saved, Refused):
             return saved
         try:
@@ -159,4 +232,19 @@ def _command_of(body: dict[str, Any]) -> Command:
         "user_id": (body.get("user") or {}).get("id"),
         "channel_id": (body.get("channel") or {}).get("id"),
         "response_url": body.get("response_url"),
+    }
+
+
+def _stored_press(body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
+    """What a stored press keeps of its payload (in Slack's shape): who, where, the
+    response URL, the button and its sealed value, and when it was pressed."""
+    return {
+        "team": {"id": (body.get("team") or {}).get("id")},
+        "user": {"id": (body.get("user") or {}).get("id")},
+        "channel": {"id": (body.get("channel") or {}).get("id")},
+        "response_url": body.get("response_url"),
+        "actions": [
+            {"action_id": action.get("action_id"), "value": action.get("value")}
+        ],
+        "pressed_at": time.time(),
     }

@@ -8,6 +8,11 @@ form and its live preview are :mod:`bot.slack.listeners.form_opening`'s job.
 
 The confirmation carries the draft in its ``private_metadata``, or only the id of the
 draft kept server-side when it is too long (:mod:`bot.slack.confirm_metadata`).
+
+A submission that passed the ack's checks, and a confirmed large send, are stored by
+their ack (one insert, :mod:`bot.slack.listeners.stored_runs`) and run by a sender:
+a restart right after the ack loses nothing. When the store fails the person is told
+nothing was sent, and nothing is.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -30,6 +35,13 @@ from bot.slack.command_checks import precheck
 from bot.slack.confirm_metadata import ConfirmMetadata
 from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.listeners.form_opening import FormOpening
+from bot.slack.listeners.stored_runs import (
+    NOT_STORED,
+    AfterAck,
+    after_ack,
+    queue_key,
+    store_action,
+)
 from bot.slack.modal_reader import (
     ERROR_MAX,
     ModalSubmission,
@@ -37,7 +49,7 @@ from bot.slack.modal_reader import (
     read_sms_modal,
 )
 from bot.slack.recipient_labels import remember_names
-from bot.slack.views.blocks import truncate
+from bot.slack.views.blocks import escape, plain, section, truncate
 from bot.slack.views.command_questions import (
     describe_estimate,
 )
@@ -59,6 +71,28 @@ from bot.slack.views.skipped_note import build_unreachable_note
 
 logger = logging.getLogger(__name__)
 
+#: The kinds a submitted form and a confirmed large send are stored under.
+SUBMITTED = "form"
+CONFIRMED = "form-confirm"
+#: What a stored submission keeps of its view: what the checks, the refilled form
+#: and the confirmation read (not Slack's app, bot and team ids).
+_STORED_VIEW_KEYS = (
+    "id",
+    "hash",
+    "root_view_id",
+    "type",
+    "title",
+    "submit",
+    "close",
+    "callback_id",
+    "private_metadata",
+    "clear_on_close",
+    "notify_on_close",
+    "external_id",
+    "state",
+    "blocks",
+)
+
 
 class SmsFormHandlers:
     """Listeners for the form's submission and its confirmation step."""
@@ -67,8 +101,11 @@ class SmsFormHandlers:
         self.deps = deps
         self._policy = policy_from(deps.settings)
         self._metadata = ConfirmMetadata(deps.drafts)
+        #: The app's Web API client, for the submissions a sender runs (register).
+        self._client: WebClient | None = None
 
     def register(self, app: App) -> None:
+        self._client = app.client
         FormOpening(self.deps).register(app)
         app.view(ids.SMS_MODAL)(ack=self.ack_submission, lazy=[self.send_submission])
         app.view(ids.CONFIRM_MODAL)(
@@ -76,10 +113,12 @@ class SmsFormHandlers:
         )
 
     def ack_submission(
-        self, ack: Ack, body: dict[str, Any], view: dict[str, Any]
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
     ) -> None:
-        """Answer at once, with no I/O: problems that need no lookup on their fields,
-        else "checking…" while the lazy listener looks people up and runs the guard."""
+        """Answer at once, with no I/O but one insert: problems that need no lookup on
+        their fields, else "checking…" while a sender looks people up, runs the guard
+        and sends (the submission is stored first; when it cannot be, the form stays
+        open saying nothing was sent)."""
         # An ack makes no Slack call: the reader's language is known from opening
         # the form (cached), else the workspace's.
         tr = self.deps.languages.without_lookup(_user_id(body))
@@ -98,10 +137,62 @@ class SmsFormHandlers:
         if problem is not None:
             ack(response_action="errors", errors=_inline_errors(problem, tr))
             return
+        if not self._store_submission(body, view, context):
+            ack(
+                response_action="errors",
+                errors={ids.TEXT_BLOCK: truncate(tr.gettext(NOT_STORED), ERROR_MAX)},
+            )
+            return
         metadata = str(view.get("private_metadata") or "")
         ack(response_action="update", view=build_checking_view(metadata, tr))
 
+    def _store_submission(
+        self, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+    ) -> bool:
+        """Store a checked submission for the sender; False when it could not be.
+
+        Kept under the send's request id (the form's view) and the view's hash: a
+        double-clicked submit is stored once, and the form submitted again after its
+        problems were shown (same view, new hash) is stored again.
+        """
+        team_id = (body.get("team") or {}).get("id")
+        request_id = interaction_request_id("modal", team_id, str(view.get("id") or ""))
+        payload = {
+            "team": {"id": team_id},
+            "user": {"id": _user_id(body)},
+            "response_urls": body.get("response_urls") or [],
+            "view": {key: view[key] for key in _STORED_VIEW_KEYS if key in view},
+        }
+        return store_action(
+            self.deps,
+            context,
+            SUBMITTED,
+            queue_key(SUBMITTED, request_id, str(view.get("hash") or "")),
+            payload,
+        )
+
     def send_submission(
+        self,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        """After the submission's ack: a sender checks and sends the stored form;
+        one that was not stored (a copy, or no queue) is checked and sent here."""
+        if after_ack(self.deps, context) is AfterAck.RUN_HERE:
+            self._submitted(body, view, client)
+
+    def run_stored(self, kind: str, body: dict[str, Any]) -> None:
+        """Run a submission or a confirmation its ack stored (called by the sender)."""
+        view = body.get("view") or {}
+        if kind == CONFIRMED:
+            self._confirmed(body, view)
+            return
+        assert self._client is not None, "register() the handlers first"
+        self._submitted(body, view, self._client)
+
+    def _submitted(
         self, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         """Resolve and check the form, then show the confirmation, the problems, or send."""
@@ -179,11 +270,39 @@ class SmsFormHandlers:
                 actor.slack_user_id, message, channel_id=channel_id
             )
 
-    def ack_confirmation(self, ack: Ack) -> None:
-        """Close the form; the lazy listener sends."""
+    def ack_confirmation(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+    ) -> None:
+        """Store the confirmed send for the sender, then close the form; when it
+        cannot be stored, say in the form that nothing was sent."""
+        team_id = (body.get("team") or {}).get("id")
+        # The send's request id: the form's view, which the confirmation replaced.
+        view_id = str(view.get("root_view_id") or view.get("id") or "")
+        payload = {
+            "team": {"id": team_id},
+            "user": {"id": _user_id(body)},
+            "view": {
+                key: view[key]
+                for key in ("id", "root_view_id", "private_metadata")
+                if key in view
+            },
+        }
+        key = queue_key(CONFIRMED, interaction_request_id("modal", team_id, view_id))
+        if not store_action(self.deps, context, CONFIRMED, key, payload):
+            tr = self.deps.languages.without_lookup(_user_id(body))
+            ack(response_action="update", view=_not_stored_view(tr))
+            return
         ack(response_action="clear")
 
-    def send_confirmation(self, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def send_confirmation(
+        self, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+    ) -> None:
+        """After the confirmation's ack: a sender sends the stored confirmation; one
+        that was not stored (a copy, or no queue) is sent here."""
+        if after_ack(self.deps, context) is AfterAck.RUN_HERE:
+            self._confirmed(body, view)
+
+    def _confirmed(self, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The person confirmed a large send: send what the form held."""
         user_id = _user_id(body)
         saved = self._metadata.read(str(view.get("private_metadata") or ""), user_id)
@@ -333,6 +452,16 @@ _CANNOT_KEEP = N_(
     "This form is too large to keep for confirmation right now; nothing was sent. "
     "Try again in a moment."
 )
+
+
+def _not_stored_view(tr: Translator) -> dict[str, Any]:
+    """What the confirmation becomes when its send cannot be stored."""
+    return {
+        "type": "modal",
+        "title": plain(tr.gettext("Confirm the send"), 24),
+        "close": plain(tr.gettext("Close"), 24),
+        "blocks": [section("🚫 " + escape(tr.gettext(NOT_STORED)))],
+    }
 
 
 def _inline_errors(problem: InputError | PolicyError, tr: Translator) -> dict[str, str]:

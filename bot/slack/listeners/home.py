@@ -3,6 +3,10 @@
 The event only asks the :class:`~bot.slack.home_publisher.HomePublisher` for a publish;
 reading the audit trail and calling ``views.publish`` happen on its worker thread.
 *Acknowledge* in the Home is the page post's own button (``ids.ACK_PAGE``).
+
+*Page on-call*'s form, once submitted, is stored before its ack
+(:mod:`bot.slack.listeners.stored_runs`) and a sender pages, as for ``/sms page``: a
+restart right after the ack loses nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import time
 from datetime import datetime
 from typing import Any, cast
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -23,10 +27,20 @@ from bot.paging.open_pages import open_pages
 from bot.sending.home_facts import admin_facts, user_sends
 from bot.slack import ids
 from bot.slack.api import slack_error_code
+from bot.slack.deps import interaction_request_id
 from bot.slack.grammar import SmsCommand
 from bot.slack.home_publisher import PUBLISH_INTERVAL, HomePublisher, slack_publisher
 from bot.slack.listeners.form_opening import open_sms_form
 from bot.slack.listeners.pages import SlackPaging
+from bot.slack.listeners.stored_runs import (
+    NOT_STORED,
+    AfterAck,
+    after_ack,
+    queue_key,
+    store_action,
+)
+from bot.slack.modal_reader import ERROR_MAX
+from bot.slack.views.blocks import truncate
 from bot.slack.views.home import (
     PAGES_SHOWN,
     HomeFacts,
@@ -43,6 +57,8 @@ logger = logging.getLogger(__name__)
 ADMIN_CACHE_SECONDS = 600.0
 #: How many sends the Home lists.
 SENDS_SHOWN = 5
+#: The kind a submitted *Page on-call* form is stored under.
+STORED_KIND = "home-page"
 
 
 class SlackHome:
@@ -77,7 +93,7 @@ class SlackHome:
         app.action(ids.HOME_COVER)(ack=self.ack_only, lazy=[self.cover])
         app.action(ids.HOME_HAND_BACK)(ack=self.ack_only, lazy=[self.hand_back])
         app.action(ids.HOME_PAGE)(self.page_form)
-        app.view(ids.HOME_PAGE_MODAL)(ack=self.ack_only, lazy=[self.page_submitted])
+        app.view(ids.HOME_PAGE_MODAL)(ack=self.ack_page, lazy=[self.page_submitted])
 
     def ack_only(self, ack: Ack) -> None:
         ack()
@@ -153,7 +169,38 @@ class SlackHome:
                 "the Home's page form did not open: %s", slack_error_code(error)
             )
 
-    def page_submitted(self, body: dict[str, Any]) -> None:
+    def ack_page(self, ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        """Store the page for the sender, then close the form; when it cannot be
+        stored, the form stays open saying nothing was sent."""
+        view = body.get("view") or {}
+        team_id = (body.get("team") or {}).get("id")
+        user_id = (body.get("user") or {}).get("id")
+        # The page's own request id (one submission, one page): see page_submitted.
+        request_id = interaction_request_id("page", team_id, view.get("id"))
+        payload = {
+            "team": {"id": team_id},
+            "user": {"id": user_id},
+            "view": {"id": view.get("id"), "state": view.get("state") or {}},
+        }
+        key = queue_key(STORED_KIND, request_id)
+        if not store_action(self.posts.deps, context, STORED_KIND, key, payload):
+            tr = self.posts.deps.languages.without_lookup(user_id)
+            text = truncate(tr.gettext(NOT_STORED), ERROR_MAX)
+            ack(response_action="errors", errors={ids.HOME_PAGE_TEXT_BLOCK: text})
+            return
+        ack()
+
+    def page_submitted(self, body: dict[str, Any], context: BoltContext) -> None:
+        """After the page form's ack: a sender pages; a page that was not stored (a
+        copy, or no queue) is paged here."""
+        if after_ack(self.posts.deps, context) is AfterAck.RUN_HERE:
+            self._page_submitted(body)
+
+    def run_stored(self, kind: str, body: dict[str, Any]) -> None:
+        """Run a page form its ack stored (called by the sender)."""
+        self._page_submitted(body)
+
+    def _page_submitted(self, body: dict[str, Any]) -> None:
         """The same page as ``/sms page ROTATION TEXT`` typed in the chosen channel."""
         values = (body.get("view") or {}).get("state", {}).get("values", {})
         rotation = _value(
