@@ -232,7 +232,7 @@ def test_a_fresh_command_is_left_to_the_process_that_stored_it_in_inline_mode(
 
 
 def _runner(harness: SlackHarness) -> Callable[[str, dict[str, Any]], None]:
-    """What the web stack's sender runs: the ``/sms`` handlers' ``run_stored``."""
+    """What the web stack's sender runs: the stored actions' runner (by kind)."""
     sender = harness.stack.sender
     assert sender is not None and sender.runner is not None
     return sender.runner
