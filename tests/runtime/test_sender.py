@@ -360,11 +360,20 @@ def test_a_stopping_sender_keeps_renewing_the_commands_it_still_runs(
         stopper = threading.Thread(target=sender.stop)
         stopper.start()
         # While the stop waits for the command, its lease (300 ms) is renewed: a
-        # second sender trying for a second never gets it.
-        deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline:
+        # second sender keeps trying, and never gets it, until the renewals are seen
+        # to carry the claim past three of its leases (no fixed wait: the window is
+        # what the renewals prove, however slow the machine).
+        (first,) = rows(queue)
+        renewed: set[object] = set()
+
+        def outlived_three_leases() -> bool:
             taken_by_another.append(queue.claim_one(stored, "sender-other"))
-            time.sleep(0.05)
+            (row,) = rows(queue)
+            renewed.add(row["claimed_until"])
+            return row["claimed_until"] >= first["claimed_until"] + 3 * queue.lease
+
+        wait_until(outlived_three_leases, timeout=WAIT, what="three leases renewed")
+        assert len(renewed) >= 3
         release.set()
         stopper.join(10)
         assert not stopper.is_alive()
