@@ -64,6 +64,7 @@ from bot.slack.views.messages import (
     build_result_message,
 )
 from bot.slack.views.modals import (
+    VIEW_UPDATE_KEYS,
     ModalContext,
     build_confirm_modal,
 )
@@ -77,20 +78,7 @@ CONFIRMED = "form-confirm"
 #: What a stored submission keeps of its view: what the checks, the refilled form
 #: and the confirmation read (not Slack's app, bot and team ids).
 _STORED_VIEW_KEYS = (
-    "id",
-    "hash",
-    "root_view_id",
-    "type",
-    "title",
-    "submit",
-    "close",
-    "callback_id",
-    "private_metadata",
-    "clear_on_close",
-    "notify_on_close",
-    "external_id",
-    "state",
-    "blocks",
+    ("id", "hash", "root_view_id") + VIEW_UPDATE_KEYS + ("state", "blocks")
 )
 
 

@@ -17,19 +17,7 @@ from bot.i18n import Translator, translator
 from bot.sending.policy import rule_label
 from bot.slack import ids
 from bot.slack.views.blocks import context, escape, field_label, plain, section
-
-#: Keys ``views.update`` accepts; the rest (id, hash, state…) are Slack's own.
-_VIEW_KEYS = (
-    "type",
-    "title",
-    "submit",
-    "close",
-    "callback_id",
-    "private_metadata",
-    "clear_on_close",
-    "notify_on_close",
-    "external_id",
-)
+from bot.slack.views.modals import VIEW_UPDATE_KEYS
 
 
 def build_checking_view(
@@ -91,7 +79,7 @@ def refill_form(
 ) -> dict[str, Any]:
     """The submitted form again, with what was entered and ``problem`` on top."""
     values = (view.get("state") or {}).get("values") or {}
-    updated = {key: copy.deepcopy(view[key]) for key in _VIEW_KEYS if key in view}
+    updated = {key: copy.deepcopy(view[key]) for key in VIEW_UPDATE_KEYS if key in view}
     blocks = [
         _refilled(block, values.get(block.get("block_id")) or {})
         for block in view.get("blocks") or []

@@ -36,8 +36,10 @@ METADATA_MAX = 3000
 
 _NAMED_CHARS = 5
 #: Keys ``views.update`` accepts; the rest (id, hash, state…) are Slack's own.
-_VIEW_KEYS = """type title submit close callback_id private_metadata clear_on_close
+VIEW_UPDATE_KEYS = tuple(
+    """type title submit close callback_id private_metadata clear_on_close
 notify_on_close external_id submit_disabled""".split()
+)
 _TYPE_OPTIONS: dict[str, tuple[str, str]] = {
     SmsType.PREMIUM: (N_("Premium"), N_("Fast, with delivery receipts")),
     SmsType.LOW_COST: (N_("Low cost"), N_("Cheaper; may arrive hours later")),
@@ -261,7 +263,7 @@ def update_preview(
 
     Block and action ids are kept, so Slack keeps what the person has typed so far.
     """
-    updated = {key: copy.deepcopy(view[key]) for key in _VIEW_KEYS if key in view}
+    updated = {key: copy.deepcopy(view[key]) for key in VIEW_UPDATE_KEYS if key in view}
     preview = build_preview_block(text, tr)
     blocks = [block for block in view.get("blocks") or [] if isinstance(block, dict)]
     new_blocks = [
