@@ -454,7 +454,7 @@ def make_harness(
                 built.sender is not None
                 and built.sender.queue.store is not service.store
             ):
-                stack.callback(built.sender.queue.store.close)
+                stack.callback(built.sender.queue.close)
             built.updates.start()
             stack.callback(built.updates.stop)
             if built.home is not None:  # its publisher starts on the first publish

@@ -7,9 +7,15 @@ added here: one short insert for the ack (and a ``NOTIFY`` on PostgreSQL, sent a
 commit, that wakes every listening sender at once), a claim of one given row (the
 process that stored a command may run it itself), and the senders' heartbeats.
 
-On SQLite the queue lives in a file of its own beside the audit trail
-(:func:`open_command_queue`): SQLite has one writer per file, and the ack's insert must
-never wait behind a send's transaction.
+On SQLite, SQLite has one writer per file and the ack's insert must never wait behind
+a sender's write, so the acks write a file that only they write (:func:`open_command_queue`):
+the *intake* (``audit.intake.db``) takes the ack's insert and nothing else but a
+sender's upkeep every few seconds; the sender copies new rows into the queue's own file
+(``audit.commands.db``, where it claims, renews and finishes them) in the transaction of
+its claim. The copy goes by the intake's row id: ``command_intake_marks`` in the queue
+file keeps the last id copied, with that row's digest, so an intake file deleted and
+created again (ids from 1) is noticed and read from its start (a copy already taken is
+known by its digest).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from bot.audit.dialects import insert
 from bot.audit.engine import create_engine
 from bot.audit.inbox import LEASE, CallbackInbox, InboxItem
 from bot.audit.store import AuditStore
-from bot.audit.tables import command_senders, stored_commands
+from bot.audit.tables import UtcDateTime, command_senders, stored_commands
 
 logger = logging.getLogger(__name__)
 
@@ -69,12 +75,116 @@ _FINISH = (
 )
 
 
-class CommandQueue(CallbackInbox):
-    """The ``stored_commands`` table: store, claim (any or one), finish, heartbeats."""
+#: The SQLite files of the acks' intake and the queue's marks: created by
+#: :func:`open_command_queue` beside the audit trail, never by the migrations (the
+#: audit trail's database has no such tables; on PostgreSQL the acks insert into
+#: ``stored_commands`` itself, where row locks keep them from waiting).
+side_metadata = sa.MetaData()
 
-    def __init__(self, store: AuditStore, *, lease: timedelta = LEASE) -> None:
+#: What the acks insert on SQLite; ids only grow (``AUTOINCREMENT``), so a copied row's
+#: id is never given again while the file lives.
+command_intake = sa.Table(
+    "command_intake",
+    side_metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("content_type", sa.String(255)),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Index("ux_command_intake_digest", "digest", unique=True),
+    sa.Index("ix_command_intake_received_at", "received_at"),
+    sqlite_autoincrement=True,
+)
+
+#: In the queue's file: how far the intake was copied (``copied_id``, with that row's
+#: ``digest``) and how far its copied bodies were emptied (``emptied_id``). One row.
+command_intake_marks = sa.Table(
+    "command_intake_marks",
+    side_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("copied_id", sa.Integer, nullable=False),
+    sa.Column("digest", sa.String(64)),
+    sa.Column("emptied_id", sa.Integer, nullable=False),
+)
+
+_i = command_intake
+_m = command_intake_marks
+#: How many intake rows one claim copies at most (the rest on the next claim).
+COPY_BATCH = 500
+
+_INTAKE_PUT = sa.text(
+    "INSERT INTO command_intake (received_at, content_type, body, digest) "
+    "VALUES (:received_at, :content_type, :body, :digest) "
+    "ON CONFLICT (digest) DO NOTHING RETURNING id"
+).bindparams(
+    sa.bindparam("received_at", type_=_i.c.received_at.type),
+    sa.bindparam("body", type_=_i.c.body.type),
+)
+_MARKS = sa.select(_m.c.copied_id, _m.c.digest, _m.c.emptied_id).where(_m.c.id == 1)
+_DIGEST_AT = sa.select(_i.c.digest).where(_i.c.id == sa.bindparam("at"))
+_NEW_IN_INTAKE = (
+    sa.select(_i.c.id, _i.c.received_at, _i.c.content_type, _i.c.body, _i.c.digest)
+    .where(_i.c.id >= sa.bindparam("from"))
+    .order_by(_i.c.id)
+    .limit(COPY_BATCH + 1)
+)
+#: A copied row is new to the queue unless its digest is there already (a copy taken
+#: before the intake file was made again); one whose body was emptied (copied before
+#: the queue's own file was made again) is stored as run, never run twice.
+_COPY = sa.text(
+    "INSERT INTO stored_commands (received_at, content_type, body, digest, attempts, "
+    "processed_at, outcome) VALUES (:received_at, :content_type, :body, :digest, 0, "
+    ":processed_at, :outcome) ON CONFLICT (digest) DO NOTHING"
+).bindparams(
+    sa.bindparam("received_at", type_=_t.c.received_at.type),
+    sa.bindparam("body", type_=_t.c.body.type),
+    sa.bindparam("processed_at", type_=_t.c.processed_at.type),
+)
+_SET_MARKS = sa.text(
+    "INSERT INTO command_intake_marks (id, copied_id, digest, emptied_id) "
+    "VALUES (1, :copied_id, :digest, :emptied_id) ON CONFLICT (id) DO UPDATE SET "
+    "copied_id = excluded.copied_id, digest = excluded.digest, "
+    "emptied_id = excluded.emptied_id"
+)
+_SET_EMPTIED = sa.text(
+    "UPDATE command_intake_marks SET emptied_id = :through "
+    "WHERE id = 1 AND emptied_id < :through AND copied_id >= :through"
+)
+_NOT_COPIED = sa.select(sa.func.count(), sa.func.min(_i.c.received_at)).where(
+    _i.c.id > sa.bindparam("after")
+)
+_PURGE_INTAKE = sa.delete(_i).where(
+    _i.c.received_at < sa.bindparam("older_than", type_=_i.c.received_at.type),
+    _i.c.id < sa.bindparam("copied"),
+)
+_EMPTY_COPIED = sa.text(
+    "UPDATE command_intake SET body = x'' "
+    "WHERE id > :after AND id <= :through AND length(body) > 0"
+)
+
+
+def _digest(request_id: str) -> str:
+    """What keeps a command stored once (Slack may deliver it twice)."""
+    return hashlib.sha256(request_id.encode()).hexdigest()
+
+
+class CommandQueue(CallbackInbox):
+    """The ``stored_commands`` table: store, claim (any or one), finish, heartbeats;
+    with an ``intake`` (SQLite), the acks store there and the claims copy from it."""
+
+    def __init__(
+        self,
+        store: AuditStore,
+        *,
+        lease: timedelta = LEASE,
+        intake: AuditStore | None = None,
+        owns_stores: bool = False,
+    ) -> None:
         super().__init__(store, lease=lease, table=_t)
         self.store = store
+        #: Where the acks insert: the intake file on SQLite, else the queue itself.
+        self.intake = intake
+        self._owns_stores = owns_stores
         self._postgres = store.engine.dialect.name == "postgresql"
         #: Told after each stored command (SQLite: the local wake-up of a sender).
         self.on_stored: list[Callable[[], None]] = []
@@ -84,11 +194,18 @@ class CommandQueue(CallbackInbox):
         """True when senders are woken by PostgreSQL ``NOTIFY``."""
         return self._postgres
 
+    def close(self) -> None:
+        """Close the queue's own files (not an audit trail it shares a database with)."""
+        if self._owns_stores:
+            self.store.close()
+            if self.intake is not None:
+                self.intake.close()
+
     def put_command(
         self, kind: str, request_id: str, payload: dict[str, Any]
     ) -> int | None:
-        """Store one command; its row id, or None when it was stored already (the
-        same ``request_id``: Slack delivered it twice).
+        """Store one command; its row id (the intake's, when there is one), or None
+        when it was stored already (the same ``request_id``: Slack delivered it twice).
 
         Raises:
             AuditStoreError: the database is unavailable (the ack says nothing was done).
@@ -97,26 +214,108 @@ class CommandQueue(CallbackInbox):
             "received_at": self.store.now(),
             "content_type": kind,
             "body": json.dumps(payload, separators=(",", ":")).encode(),
-            "digest": hashlib.sha256(request_id.encode()).hexdigest(),
+            "digest": _digest(request_id),
         }
-        with self.store.transaction("store a command", write=True) as conn:
-            row = conn.execute(_PUT, values).first()
-            if row is None:
-                return None
-            if self._postgres:
-                conn.execute(_NOTIFY)
+        if self.intake is not None:
+            with self.intake.transaction("store a command", write=True) as conn:
+                row = conn.execute(_INTAKE_PUT, values).first()
+        else:
+            with self.store.transaction("store a command", write=True) as conn:
+                row = conn.execute(_PUT, values).first()
+                if row is not None and self._postgres:
+                    conn.execute(_NOTIFY)
+        if row is None:
+            return None
         for told in self.on_stored:
             told()
         return int(row[0])
 
+    def _before_claim(self, conn: sa.Connection) -> None:
+        self._copy_from_intake(conn)
+
+    def _copy_from_intake(self, conn: sa.Connection) -> None:
+        """Copy what the acks stored since the last copy into the queue, in the
+        claim's own transaction (the queue's file is locked; the intake is only read,
+        so an ack's insert never waits for it)."""
+        if self.intake is None:
+            return
+        marks = conn.execute(_MARKS).first()
+        copied, digest, emptied = marks if marks is not None else (0, None, 0)
+        with self.intake.transaction("read the stored commands") as source:
+            rows = source.execute(_NEW_IN_INTAKE, {"from": copied}).all()
+            if copied and (
+                not rows or rows[0].id != copied or rows[0].digest != digest
+            ):
+                logger.warning(
+                    "the command intake (%s) was made again: reading it from its start",
+                    self.intake,
+                )
+                copied, emptied = 0, 0
+                rows = source.execute(_NEW_IN_INTAKE, {"from": 0}).all()
+        if copied:
+            rows = rows[1:]  # the row copied last, read again to check the file
+        if not rows:
+            if marks is not None and marks.copied_id != copied:
+                conn.execute(
+                    _SET_MARKS, {"copied_id": 0, "digest": None, "emptied_id": 0}
+                )
+            return
+        now = self.store.now()
+        conn.execute(
+            _COPY,
+            [
+                {
+                    "received_at": row.received_at,
+                    "content_type": row.content_type,
+                    "body": row.body,
+                    "digest": row.digest,
+                    "processed_at": None if row.body else now,
+                    "outcome": None if row.body else "gone",
+                }
+                for row in rows
+            ],
+        )
+        last = rows[-1]
+        conn.execute(
+            _SET_MARKS,
+            {"copied_id": last.id, "digest": last.digest, "emptied_id": emptied},
+        )
+
+    def empty_copied(self) -> int:
+        """Empty the intake's bodies (message texts, response URLs) of the rows the
+        queue has copied: the queue keeps its copy until the command has run. A
+        sender's upkeep, every few seconds: a short write an ack may wait behind.
+        Returns how many bodies were emptied."""
+        if self.intake is None:
+            return 0
+        with self.store.transaction("read the intake's marks") as conn:
+            marks = conn.execute(_MARKS).first()
+        if marks is None or marks.emptied_id >= marks.copied_id:
+            return 0
+        through = {"after": marks.emptied_id, "through": marks.copied_id}
+        with self.intake.transaction("empty copied commands", write=True) as conn:
+            emptied = int(conn.execute(_EMPTY_COPIED, through).rowcount)
+        with self.store.transaction("mark copied commands emptied", write=True) as conn:
+            conn.execute(_SET_EMPTIED, through)
+        return emptied
+
     def claim_one(self, item_id: int, owner: str) -> InboxItem | None:
-        """Claim row ``item_id`` if nobody holds it; None when taken or finished."""
+        """Claim the command ``put_command`` returned ``item_id`` for, if nobody holds
+        it; None when taken or finished."""
+        mine = _t.c.id == item_id
+        if self.intake is not None:  # the intake's id: the queue row has its digest
+            with self.intake.transaction("read a stored command") as conn:
+                digest = conn.execute(_DIGEST_AT, {"at": item_id}).scalar()
+            if digest is None:
+                return None
+            mine = _t.c.digest == digest
         now = self.store.now()
         with self.store.transaction("claim a command", write=True) as conn:
+            self._copy_from_intake(conn)
             row = conn.execute(
                 sa.update(_t)
                 .where(
-                    _t.c.id == item_id,
+                    mine,
                     _t.c.processed_at.is_(None),
                     sa.or_(_t.c.claimed_until.is_(None), _t.c.claimed_until < now),
                 )
@@ -148,6 +347,19 @@ class CommandQueue(CallbackInbox):
             done = conn.execute(_FINISH, params)
         return done.rowcount == 1
 
+    def _not_copied(self) -> tuple[int, datetime | None]:
+        """How many commands the intake holds that no claim copied yet, and when the
+        first of them was stored: they wait as much as the queue's."""
+        if self.intake is None:
+            return 0, None
+        with self.store.transaction("read the intake's marks") as conn:
+            copied = conn.execute(_MARKS).first()
+        with self.intake.transaction("count the commands not copied") as conn:
+            count, first = conn.execute(
+                _NOT_COPIED, {"after": copied.copied_id if copied else 0}
+            ).one()
+        return int(count), first
+
     def waiting(self) -> int:
         """How many commands nobody holds now (the metrics' gauge)."""
         now = self.store.now()
@@ -156,7 +368,12 @@ class CommandQueue(CallbackInbox):
             sa.or_(_t.c.claimed_until.is_(None), _t.c.claimed_until < now),
         )
         with self.store.transaction("count the stored commands") as conn:
-            return int(conn.execute(query).scalar_one())
+            queued = int(conn.execute(query).scalar_one())
+        return queued + self._not_copied()[0]
+
+    def unprocessed(self) -> int:
+        """How many commands wait or run (tests, health), the intake's included."""
+        return super().unprocessed() + self._not_copied()[0]
 
     def oldest_waiting(self) -> datetime | None:
         """When the oldest command nobody holds was stored (None: none waits)."""
@@ -172,7 +389,23 @@ class CommandQueue(CallbackInbox):
         )
         with self.store.transaction("read the oldest stored command") as conn:
             value: datetime | None = conn.execute(query).scalar()
+        first_not_copied = self._not_copied()[1]
+        if first_not_copied is not None and (value is None or first_not_copied < value):
+            return first_not_copied
         return value
+
+    def purge(self, *, older_than: datetime) -> int:
+        """Delete commands run before ``older_than`` (and the intake's copied rows
+        stored before it, but the last copied: the next copy checks the file by it)."""
+        removed = super().purge(older_than=older_than)
+        if self.intake is not None:
+            with self.store.transaction("read the intake's marks") as conn:
+                marks = conn.execute(_MARKS).first()
+            if marks is not None:
+                before = {"older_than": older_than, "copied": marks.copied_id}
+                with self.intake.transaction("purge the intake", write=True) as conn:
+                    conn.execute(_PURGE_INTAKE, before)
+        return removed
 
     # --- senders' heartbeats -----------------------------------------------------------
 
@@ -215,6 +448,16 @@ class CommandQueue(CallbackInbox):
 def queue_file(store: AuditStore) -> Path | None:
     """The SQLite file of the command queue beside a file audit trail (None when the
     audit trail is PostgreSQL or in memory: the queue then shares its database)."""
+    return _beside(store, ".commands")
+
+
+def intake_file(store: AuditStore) -> Path | None:
+    """The SQLite file the acks store commands in, beside a file audit trail (None
+    when there is no queue file: the acks then insert into the queue's table)."""
+    return _beside(store, ".intake")
+
+
+def _beside(store: AuditStore, infix: str) -> Path | None:
     url = store.engine.url
     database = url.database or ""
     if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
@@ -222,23 +465,33 @@ def queue_file(store: AuditStore) -> Path | None:
     if database.startswith("file:"):
         return None
     audit = Path(database).expanduser()
-    return audit.with_name(audit.stem + ".commands" + (audit.suffix or ".db"))
+    return audit.with_name(audit.stem + infix + (audit.suffix or ".db"))
 
 
 def open_command_queue(store: AuditStore, *, lease: timedelta = LEASE) -> CommandQueue:
-    """The command queue for the audit trail ``store``: its own SQLite file beside a
-    SQLite trail (created here; it holds only commands in flight and heartbeats), the
-    same database otherwise (its tables come with the migrations).
+    """The command queue for the audit trail ``store``.
+
+    Beside a SQLite trail: two files of their own (created here; they hold only
+    commands in flight and heartbeats), the intake the acks write and the queue the
+    senders write (see the module's docstring). Otherwise the same database (its
+    tables come with the migrations).
 
     Raises:
-        AuditStoreError: the queue's file cannot be created.
+        AuditStoreError: the queue's files cannot be created.
     """
-    path = queue_file(store)
-    if path is None:
+    path, intake_path = queue_file(store), intake_file(store)
+    if path is None or intake_path is None:
         return CommandQueue(store, lease=lease)
-    engine = create_engine(f"sqlite:///{path}")
-    side = AuditStore(engine)
-    with side.transaction("create the command queue", write=True) as conn:
-        stored_commands.create(conn, checkfirst=True)
-        command_senders.create(conn, checkfirst=True)
-    return CommandQueue(side, lease=lease)
+    side = AuditStore(create_engine(f"sqlite:///{path}"))
+    intake = AuditStore(create_engine(f"sqlite:///{intake_path}"))
+    try:
+        with side.transaction("create the command queue", write=True) as conn:
+            for table in (stored_commands, command_senders, command_intake_marks):
+                table.create(conn, checkfirst=True)
+        with intake.transaction("create the command intake", write=True) as conn:
+            command_intake.create(conn, checkfirst=True)
+    except BaseException:
+        side.close()
+        intake.close()
+        raise
+    return CommandQueue(side, lease=lease, intake=intake, owns_stores=True)

@@ -132,8 +132,7 @@ def _check_sender(store: AuditStore, out: Printer, tr: Translator) -> int:
         out("FAIL " + tr.gettext("command queue: %(error)s", error=reason_of(error)))
         return 1
     finally:
-        if queue.store is not store:
-            queue.store.close()
+        queue.close()
     if state.stalled:
         waited = round(state.waiting.total_seconds()) if state.waiting else 0
         out(

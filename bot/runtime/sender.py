@@ -281,12 +281,14 @@ class Sender:
                 logger.warning("renewing command claims failed: %s", error)
 
     def _heartbeat_loop(self) -> None:
-        """The heartbeat every 10 s; once an hour, forget the commands run a week ago
-        (their bodies are already gone) and senders silent for an hour."""
+        """The heartbeat every 10 s, with the intake's copied bodies emptied; once an
+        hour, forget the commands run a week ago (their bodies are already gone) and
+        senders silent for an hour."""
         purge_at = 0.0
         while True:
             try:
                 self.queue.heartbeat(self.owner, started_at=self._started_at)
+                self.queue.empty_copied()
                 if time.monotonic() >= purge_at:
                     now = self.queue.now()
                     self.queue.purge(older_than=now - KEEP_RUN_COMMANDS)

@@ -67,8 +67,7 @@ def run_sender(settings: Settings) -> int:
         stack.updates.stop()  # what is still pending goes out once, now
         if stack.home is not None:
             stack.home.stop()
-        if sender.queue.store is not stack.service.store:
-            sender.queue.store.close()
+        sender.queue.close()
         stack.service.store.close()
         signal.signal(signal.SIGTERM, previous)  # after the stop: repeats ignored
     return 0

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 import requests
-import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_httpserver import HTTPServer
 
 from bot.audit.pages import PageState
-from bot.audit.tables import stored_commands
 from bot.slack import ids
 from tests.conftest import SENT, SlackHarness
+from tests.runtime.test_sender import age_stored_commands
 from tests.slack.listeners.test_commands import finished, wait_until
 
 SEND_PATH = "/v1/public/sms-campaign/send"
@@ -221,12 +220,7 @@ def test_stored_commands_waiting_for_a_sender_are_measured(
     assert value(found, "smsbot_oldest_command_waiting_seconds") == 0
     # Stored by an ack whose sender never came, 90 s ago.
     sender.store("send", "req-waiting", {"text": "+33612345678 hi", "user_id": "U1"})
-    with sender.queue.store.transaction("age", write=True) as conn:
-        conn.execute(
-            sa.update(stored_commands).values(
-                received_at=sender.queue.now() - timedelta(seconds=90)
-            )
-        )
+    age_stored_commands(sender.queue, 90)
     sender.queue.heartbeat("sender-elsewhere", started_at=sender.queue.now())
     found = samples(metered)
     assert value(found, "smsbot_commands_waiting") == 1

@@ -27,7 +27,12 @@ import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 
 from bot.audit import AuditStore
-from bot.audit.commands import CommandQueue, open_command_queue, queue_file
+from bot.audit.commands import (
+    CommandQueue,
+    command_intake,
+    open_command_queue,
+    queue_file,
+)
 from bot.audit.tables import stored_commands
 from bot.errors import AuditStoreError
 from bot.runtime.sender import Sender
@@ -57,6 +62,9 @@ COMMAND = {
 
 
 def rows(queue: CommandQueue) -> list[dict[str, Any]]:
+    """The queue's rows, with what the acks stored in the intake (SQLite) copied in
+    first by a claim of nothing."""
+    assert queue.claim("nobody", limit=0) == []
     with queue.store.transaction("read") as conn:
         found = conn.execute(sa.select(stored_commands).order_by(stored_commands.c.id))
         return [dict(row) for row in found.mappings()]
@@ -67,7 +75,7 @@ def queue(database_url: str) -> Iterator[CommandQueue]:
     store = AuditStore.from_url(database_url)
     opened = open_command_queue(store, lease=timedelta(seconds=30))
     yield opened
-    opened.store.close()
+    opened.close()
     store.close()
 
 
@@ -119,7 +127,7 @@ def test_a_claim_whose_lease_ran_out_is_taken_again(database_url: str) -> None:
         item = queue.claim_one(stored, "sender-b")
         assert item is not None and item.attempts == 2
     finally:
-        queue.store.close()
+        queue.close()
         store.close()
 
 
@@ -131,7 +139,7 @@ def test_on_sqlite_the_queue_has_a_file_of_its_own(tmp_path: Path) -> None:
         queue.put_command("send", "req-4", COMMAND)
         assert (tmp_path / "audit.commands.db").is_file()
         assert queue.store is not store
-        queue.store.close()
+        queue.close()
     finally:
         store.close()
 
@@ -241,14 +249,14 @@ def _runner(harness: SlackHarness) -> Callable[[str, dict[str, Any]], None]:
 # --- health ---------------------------------------------------------------------------
 
 
-def _age(queue: CommandQueue, seconds: float) -> None:
-    """Make every stored command ``seconds`` old."""
+def age_stored_commands(queue: CommandQueue, seconds: float) -> None:
+    """Make every stored command ``seconds`` old (in the acks' intake too)."""
+    then = queue.now() - timedelta(seconds=seconds)
     with queue.store.transaction("age", write=True) as conn:
-        conn.execute(
-            sa.update(stored_commands).values(
-                received_at=queue.now() - timedelta(seconds=seconds)
-            )
-        )
+        conn.execute(sa.update(stored_commands).values(received_at=then))
+    if queue.intake is not None:
+        with queue.intake.transaction("age", write=True) as conn:
+            conn.execute(sa.update(command_intake).values(received_at=then))
 
 
 def test_healthz_says_whether_a_sender_is_alive_and_fails_on_a_stalled_command(
@@ -262,7 +270,7 @@ def test_healthz_says_whether_a_sender_is_alive_and_fails_on_a_stalled_command(
     assert health.json() == {"status": "ok", "audit_store": "ok", "sender": "not seen"}
 
     sender.store("send", "req-stalled", COMMAND)
-    _age(sender.queue, 75)
+    age_stored_commands(sender.queue, 75)
     health = requests.get(f"{harness.url}/healthz", timeout=5)
     assert health.status_code == 503
     assert health.json()["status"] == "error"
@@ -286,7 +294,7 @@ def test_check_fails_when_a_command_waits_with_no_sender(
     queue = open_command_queue(store)
     try:
         queue.put_command("send", "req-check", COMMAND)
-        _age(queue, 120)
+        age_stored_commands(queue, 120)
         stalled = _check(env, tmp_path)
         assert re.search(
             r"FAIL sender process: a stored /sms command has waited 1[23]\d seconds",
@@ -298,7 +306,7 @@ def test_check_fails_when_a_command_waits_with_no_sender(
             r"ok   sender process alive \(last heartbeat \d+ seconds? ago\)", alive
         )
     finally:
-        queue.store.close()
+        queue.close()
         store.close()
 
 
@@ -381,7 +389,7 @@ def test_a_stopping_sender_keeps_renewing_the_commands_it_still_runs(
     finally:
         release.set()
         if queue.store is not store:
-            queue.store.close()
+            queue.close()
         store.close()
     assert taken_by_another and all(item is None for item in taken_by_another)
     assert row["outcome"] == "run" and row["attempts"] == 1

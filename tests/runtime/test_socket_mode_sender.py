@@ -171,5 +171,5 @@ def test_socket_mode_serve_starts_the_sender_and_stops_it_on_sigterm(
         assert "stopping (commands in hand finish first)" in logs(), logs()
         assert rows(engine, command_senders) == []
     finally:
-        queue.store.close()
+        queue.close()
         store.close()

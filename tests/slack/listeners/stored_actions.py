@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.audit.commands import CommandQueue, command_intake
 from bot.audit.tables import stored_commands
 from bot.runtime.sender import Sender
 from tests.conftest import SlackHarness
@@ -53,20 +54,34 @@ def run_elsewhere(
     return second
 
 
-def run_and_die(harness: SlackHarness, row_id: int) -> None:
-    """A sender claims the row and runs it, then dies before marking it run; its
-    claim then runs out, so the next sender takes the row again."""
+def stored_id(queue: CommandQueue, row: dict[str, Any]) -> int:
+    """The id the ack's store returned for a queue row: on SQLite the acks' intake's
+    (the queue's file has its own ids), else the row's."""
+    if queue.intake is None:
+        return int(row["id"])
+    with queue.intake.transaction("read") as conn:
+        found = conn.execute(
+            sa.select(command_intake.c.id).where(
+                command_intake.c.digest == row["digest"]
+            )
+        ).scalar_one()
+    return int(found)
+
+
+def run_and_die(harness: SlackHarness, row: dict[str, Any]) -> None:
+    """A sender claims the row (one of :func:`stored`) and runs it, then dies before
+    marking it run; its claim then runs out, so the next sender takes the row again."""
     sender = harness.stack.sender
     assert sender is not None and sender.runner is not None
     queue = sender.queue
-    item = queue.claim_one(row_id, "sender-that-died")
-    assert item is not None
+    item = queue.claim_one(stored_id(queue, row), "sender-that-died")
+    assert item is not None and item.id == row["id"]
     sender.runner(item.content_type or "", json.loads(item.body))
     with queue.store.transaction(
         "the dead sender's lease runs out", write=True
     ) as conn:
         conn.execute(
             sa.update(stored_commands)
-            .where(stored_commands.c.id == row_id)
+            .where(stored_commands.c.id == row["id"])
             .values(claimed_until=queue.now() - timedelta(seconds=1))
         )

@@ -128,7 +128,7 @@ def test_a_press_run_again_after_its_sender_died_does_not_text_twice(
     press(web, ids.SEND_CERTAIN, buttons(ack)[ids.SEND_CERTAIN])
     web.settle()
     (row,) = stored(web, "button")
-    run_and_die(web, row["id"])
+    run_and_die(web, row)
     assert len(sent.log) == 1
 
     run_elsewhere(make_harness, database_url)

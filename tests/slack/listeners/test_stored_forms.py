@@ -237,7 +237,7 @@ def test_a_confirmation_run_again_after_its_sender_died_does_not_text_twice(
     confirm(web, confirmation)
     web.settle()
     (row,) = stored(web, "form-confirm")
-    run_and_die(web, row["id"])
+    run_and_die(web, row)
     assert len(sent.log) == 1
 
     run_elsewhere(make_harness, database_url, confirm_above="1")

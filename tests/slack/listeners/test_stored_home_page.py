@@ -164,7 +164,7 @@ def test_a_page_run_again_after_its_sender_died_does_not_text_twice(
     submit(web, page_form())
     web.settle()
     (row,) = stored(web, "home-page")
-    run_and_die(web, row["id"])
+    run_and_die(web, row)
     assert len(sent.log) == 1
 
     run_elsewhere(make_harness, database_url, directory=str(directory))

@@ -1,0 +1,200 @@
+"""The acks' intake on SQLite: the ack's insert goes to a file no sender's claim,
+renewal or finish writes, and the claims copy it into the queue's own file.
+
+SQLite lets one writer at a time into a file; a sender that held the queue's file (a
+claim, a finish, possibly while it was descheduled at ``nice`` 10) made the ack wait.
+These tests hold the queue's file locked and store anyway; then check that the copy
+loses nothing and runs nothing twice when either file is made again.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.audit import AuditStore
+from bot.audit.commands import (
+    CommandQueue,
+    command_intake,
+    intake_file,
+    open_command_queue,
+    queue_file,
+)
+from bot.audit.tables import stored_commands
+from tests.audit.test_indexes import captured, full_scans, plan
+
+COMMAND = {"channel_id": "C1", "user_id": "U1", "text": "+447700900123 Disk full"}
+#: The deadline of the ack's insert while the queue's file is locked (the lock is held
+#: for longer than this, and SQLite's own busy wait is 30 s).
+ACK_WAIT = 5.0
+
+
+@pytest.fixture
+def audit(tmp_path: Path) -> Iterator[AuditStore]:
+    store = AuditStore.from_url(f"sqlite:///{tmp_path}/audit.db")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def queue(audit: AuditStore) -> Iterator[CommandQueue]:
+    opened = open_command_queue(audit, lease=timedelta(seconds=30))
+    yield opened
+    opened.close()
+
+
+def _intake_rows(queue: CommandQueue) -> list[dict[str, object]]:
+    assert queue.intake is not None
+    with queue.intake.transaction("read") as conn:
+        found = conn.execute(sa.select(command_intake).order_by(command_intake.c.id))
+        return [dict(row) for row in found.mappings()]
+
+
+def _queue_rows(queue: CommandQueue) -> list[dict[str, object]]:
+    with queue.store.transaction("read") as conn:
+        found = conn.execute(sa.select(stored_commands).order_by(stored_commands.c.id))
+        return [dict(row) for row in found.mappings()]
+
+
+def test_the_intake_and_the_queue_are_files_of_their_own(
+    audit: AuditStore, queue: CommandQueue, tmp_path: Path
+) -> None:
+    assert queue_file(audit) == tmp_path / "audit.commands.db"
+    assert intake_file(audit) == tmp_path / "audit.intake.db"
+    assert queue.put_command("send", "req-files", COMMAND) is not None
+    assert (tmp_path / "audit.intake.db").exists()
+    assert len(_intake_rows(queue)) == 1
+    assert _queue_rows(queue) == []  # copied by a claim, not by the ack
+
+
+def test_an_ack_stores_while_a_sender_holds_the_queue_file(
+    queue: CommandQueue, tmp_path: Path
+) -> None:
+    # A sender in the middle of a claim or a finish: the queue's file write-locked.
+    holder = sqlite3.connect(tmp_path / "audit.commands.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    stored: list[int | None] = []
+    ack = threading.Thread(
+        target=lambda: stored.append(queue.put_command("send", "req-lock", COMMAND))
+    )
+    try:
+        ack.start()
+        ack.join(ACK_WAIT)
+        assert not ack.is_alive(), "the ack's insert waited for the sender's lock"
+        assert stored and stored[0] is not None
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        ack.join()
+    (item,) = queue.claim("sender-a")
+    assert json.loads(item.body) == COMMAND and item.content_type == "send"
+
+
+def test_a_claim_copies_once_and_the_copied_bodies_are_emptied(
+    queue: CommandQueue,
+) -> None:
+    first = queue.put_command("send", "req-a", COMMAND)
+    queue.put_command("page", "req-b", COMMAND)
+    assert first is not None
+    assert queue.waiting() == 2 and queue.oldest_waiting() is not None
+    assert queue.claim_one(first, "sender-a") is not None  # the ack's own id
+    (other,) = queue.claim("sender-b")
+    assert other.content_type == "page"
+    assert queue.claim("sender-c") == [] and queue.waiting() == 0
+    assert queue.put_command("send", "req-a", COMMAND) is None  # Slack again
+    assert len(_queue_rows(queue)) == 2
+
+    # The intake keeps the text until the sender's upkeep empties what was copied.
+    assert all(row["body"] for row in _intake_rows(queue))
+    assert queue.empty_copied() == 2
+    assert [row["body"] for row in _intake_rows(queue)] == [b"", b""]
+    assert queue.empty_copied() == 0
+    # The queue's copy still runs, and is emptied when finished.
+    assert json.loads(other.body) == COMMAND
+    assert queue.finish(other.id, "sender-b", "run")
+
+
+def test_an_intake_made_again_is_read_from_its_start(
+    audit: AuditStore, tmp_path: Path
+) -> None:
+    queue = open_command_queue(audit)
+    for n in range(3):
+        queue.put_command("send", f"req-old-{n}", COMMAND)
+    assert len(queue.claim("sender-a")) == 3
+    queue.close()
+    for path in tmp_path.glob("audit.intake.db*"):
+        path.unlink()  # an operator removed the file: its ids start at 1 again
+
+    queue = open_command_queue(audit)
+    try:
+        assert queue.put_command("send", "req-new", COMMAND) == 1
+        (item,) = queue.claim("sender-a")  # not taken for a row copied already
+        assert item.attempts == 1 and json.loads(item.body) == COMMAND
+        assert len(_queue_rows(queue)) == 4
+    finally:
+        queue.close()
+
+
+def test_a_queue_made_again_runs_no_copied_command_twice(
+    audit: AuditStore, tmp_path: Path
+) -> None:
+    queue = open_command_queue(audit)
+    queue.put_command("send", "req-run", COMMAND)
+    (item,) = queue.claim("sender-a")
+    assert queue.finish(item.id, "sender-a", "run")
+    assert queue.empty_copied() == 1
+    queue.put_command("send", "req-not-copied", COMMAND)
+    queue.close()
+    for path in tmp_path.glob("audit.commands.db*"):
+        path.unlink()  # the queue's file lost, the intake kept
+
+    queue = open_command_queue(audit)
+    try:
+        (item,) = queue.claim("sender-b")
+        assert json.loads(item.body) == COMMAND  # the one never copied
+        outcomes = {row["outcome"] for row in _queue_rows(queue)}
+        assert outcomes == {"gone", None}  # the one run before is not run again
+    finally:
+        queue.close()
+
+
+def test_the_purge_keeps_the_last_copied_row_and_what_was_not_copied(
+    queue: CommandQueue,
+) -> None:
+    for n in range(3):
+        queue.put_command("send", f"req-{n}", COMMAND)
+    for item in queue.claim("sender-a"):
+        assert queue.finish(item.id, "sender-a", "run")
+    queue.put_command("send", "req-waits", COMMAND)
+    later = queue.now() + timedelta(days=8)
+    assert queue.purge(older_than=later) == 3
+    kept = [row["id"] for row in _intake_rows(queue)]
+    assert kept == [3, 4]  # the last copied (the next copy checks the file by it)
+    (item,) = queue.claim("sender-a")
+    assert item.attempts == 1 and json.loads(item.body) == COMMAND
+
+
+def test_every_statement_on_the_intake_reads_through_an_index(
+    queue: CommandQueue,
+) -> None:
+    assert queue.intake is not None
+    for n in range(50):
+        queue.put_command("send", f"req-plan-{n}", COMMAND)
+    with captured(queue.intake) as statements:
+        queue.claim("sender-a", limit=10)
+        queue.claim_one(40, "sender-b")
+        queue.waiting()
+        queue.oldest_waiting()
+        queue.empty_copied()
+        queue.purge(older_than=queue.now())
+    explained = {text for text, _ in statements}
+    assert len(explained) >= 5, explained  # copy, digest, count, empty, purge
+    for text, params in statements:
+        assert full_scans(plan(queue.intake, text, params), text) == [], text
