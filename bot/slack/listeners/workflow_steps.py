@@ -78,9 +78,11 @@ class WorkflowSteps:
     def __init__(self, deps: SlackDeps, paging: SlackPaging) -> None:
         self.deps = deps
         self.paging = paging
+        #: The app's client: a stored step's end copies its settings, not its token.
+        self._client: WebClient | None = None
 
     def register(self, app: App) -> None:
-        self._client: WebClient = app.client
+        self._client = app.client
         app.function(ids.STEP_SEND_SMS)(ack=self.ack_send, lazy=[self.send_sms])
         app.function(ids.STEP_PAGE_ONCALL)(ack=self.ack_page, lazy=[self.page_oncall])
         # Dynamic options are answered before the ack (Slack's synchronous mode).
@@ -149,6 +151,7 @@ class WorkflowSteps:
             StepNotEnded: Slack refused the end (the token expired): the step ran,
                 the sender marks the stored step failed.
         """
+        assert self._client is not None, "register() the steps first"
         run = {SEND_KIND: self._send_sms, PAGE_KIND: self._page_oncall}[kind]
         ending = StoredStepEnding(self._client, payload)
         run(
