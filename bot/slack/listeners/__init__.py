@@ -17,6 +17,7 @@ from bot.slack.listeners.home import STORED_KIND as HOME_PAGE
 from bot.slack.listeners.home import SlackHome
 from bot.slack.listeners.pages import SlackPaging
 from bot.slack.listeners.stored_runs import StoredRuns
+from bot.slack.listeners.workflow_steps import STORED_KINDS as WORKFLOW_STEPS
 from bot.slack.listeners.workflow_steps import WorkflowSteps
 from bot.slack.sealed import button_key
 
@@ -33,7 +34,8 @@ def register_listeners(
     paging.register(app)
     if home is not None:
         home.register(app)
-    WorkflowSteps(deps, paging).register(app)
+    steps = WorkflowSteps(deps, paging)
+    steps.register(app)
     runs = StoredRuns()
     runs.add(commands.run_stored, *STORED_ACTIONS)
     # The buttons of /sms's questions hold no state: this runs what theirs stored.
@@ -42,4 +44,5 @@ def register_listeners(
     runs.add(form.run_stored, SUBMITTED, CONFIRMED)
     if home is not None:
         runs.add(home.run_stored, HOME_PAGE)
+    runs.add(steps.run_stored, *WORKFLOW_STEPS)
     return runs

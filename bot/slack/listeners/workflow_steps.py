@@ -2,13 +2,23 @@
 
 Each step runs as the person the workflow names (``requested_by``) through the path a
 ``/sms`` takes: the same recipient grammar, rules, policy, limits and audit trail (its
-records say ``workflow``), and the same result post, in the step's ``channel``. Bolt
-acks the event at once; the work runs after (a lazy listener), then the step is
-completed with its outputs or failed with the reason, in the requester's language.
+records say ``workflow``), and the same result post, in the step's ``channel``. Then
+the step is completed with its outputs or failed with the reason, in the requester's
+language.
+
+The ack stores the step (its inputs, its run's id and the run's own
+``bot_access_token``, which completing it needs) in the sender's queue
+(:mod:`bot.slack.listeners.stored_runs`, one insert) and answers; a sender runs it
+(:meth:`WorkflowSteps.run_stored`), so a restart right after the ack loses nothing and
+the send's CPU is not the acking process's. The token goes only into the
+``functions.complete*`` calls (:mod:`bot.slack.listeners.workflow_ending`); the queue
+drops the row's body once it has run. A step that cannot be stored is failed saying
+nothing was sent. A redelivered event is stored once and its copy runs nothing (the
+stored run ends the step); without a queue the lazy listener runs the step.
 
 An SMS cannot be taken back: once Octopush was called the step never says nothing
 happened, and a send larger than ``SMS_CONFIRM_ABOVE`` (which ``/sms`` would ask about)
-is refused, since nobody is there to answer. A retried event has the same request id,
+is refused, since nobody is there to answer. A run again has the same request id,
 so it never texts twice.
 """
 
@@ -17,9 +27,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Complete, Fail
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 
 from bot.domain import Actor, SendDraft, SendOutcome, Source
 from bot.errors import InputError, PolicyError
@@ -30,6 +42,14 @@ from bot.sending.segments import analyse
 from bot.slack import ids
 from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.listeners.pages import SlackPaging
+from bot.slack.listeners.stored_runs import (
+    NOT_STORED,
+    AfterAck,
+    after_ack,
+    queue_key,
+    store_action,
+)
+from bot.slack.listeners.workflow_ending import EXECUTION, TOKEN, StoredStepEnding
 from bot.slack.recipient_labels import remember_names
 from bot.slack.views.messages import build_rejection_message, build_result_message
 from bot.slack.workflow_inputs import read_recipients, step_text
@@ -43,6 +63,13 @@ NO_REQUESTER = N_(
     "the step names nobody in Requested by: it runs as that person, so nothing was sent"
 )
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+#: The kinds a step's run is stored under, for the sender.
+SEND_KIND = "workflow-send"
+PAGE_KIND = "workflow-page"
+STORED_KINDS = (SEND_KIND, PAGE_KIND)
+
+#: How a step tells Slack it ended: ``complete(outputs=…)`` and ``fail(error)``.
+Done = Callable[..., object]
 
 
 class WorkflowSteps:
@@ -51,17 +78,90 @@ class WorkflowSteps:
     def __init__(self, deps: SlackDeps, paging: SlackPaging) -> None:
         self.deps = deps
         self.paging = paging
+        #: The app's client: a stored step's end copies its settings, not its token.
+        self._client: WebClient | None = None
 
     def register(self, app: App) -> None:
-        app.function(ids.STEP_SEND_SMS)(ack=self.ack, lazy=[self.send_sms])
-        app.function(ids.STEP_PAGE_ONCALL)(ack=self.ack, lazy=[self.page_oncall])
+        self._client = app.client
+        app.function(ids.STEP_SEND_SMS)(ack=self.ack_send, lazy=[self.send_sms])
+        app.function(ids.STEP_PAGE_ONCALL)(ack=self.ack_page, lazy=[self.page_oncall])
         # Dynamic options are answered before the ack (Slack's synchronous mode).
         app.function(ids.STEP_LIST_ROTATIONS, auto_acknowledge=False)(
             self.list_rotations
         )
 
-    def ack(self, ack: Ack) -> None:
+    # --- the ack: store the step for the sender --------------------------------------
+
+    def ack_send(
+        self,
+        ack: Ack,
+        event: dict[str, Any],
+        body: dict[str, Any],
+        context: BoltContext,
+    ) -> None:
+        self._store(SEND_KIND, _request_id(event, body), event, body, context)
         ack()
+
+    def ack_page(
+        self,
+        ack: Ack,
+        event: dict[str, Any],
+        body: dict[str, Any],
+        context: BoltContext,
+    ) -> None:
+        request_id = _request_id(event, body, kind="page")
+        self._store(PAGE_KIND, request_id, event, body, context)
+        ack()
+
+    def _store(
+        self,
+        kind: str,
+        request_id: str,
+        event: dict[str, Any],
+        body: dict[str, Any],
+        context: BoltContext,
+    ) -> None:
+        """One insert: what the run needs, and the run's token to complete it (the
+        queue drops it with the row's body once the step has run)."""
+        payload = {
+            "team_id": body.get("team_id"),
+            EXECUTION: event.get(EXECUTION),
+            "inputs": event.get("inputs") or {},
+            TOKEN: event.get(TOKEN),
+        }
+        store_action(self.deps, context, kind, queue_key(kind, request_id), payload)
+
+    def _after_ack(
+        self, context: BoltContext, inputs: dict[str, Any], fail: Done
+    ) -> bool:
+        """True when the lazy listener must run the step itself (no queue). Stored:
+        the sender runs it; not stored: the step fails, nothing sent; a copy of a
+        stored step: the first's run ends the step."""
+        after = after_ack(self.deps, context)
+        if after is AfterAck.NOT_STORED:
+            tr = self.deps.languages.translator_for(_requester(inputs))
+            _call(fail, tr.gettext(NOT_STORED))
+        return after is AfterAck.RUN_HERE and self.deps.commands is None
+
+    def run_stored(self, kind: str, payload: dict[str, Any]) -> None:
+        """Run a step its ack stored (called by the sender), and end it with the
+        run's own token.
+
+        Raises:
+            StepNotEnded: Slack refused the end (the token expired): the step ran,
+                the sender marks the stored step failed.
+        """
+        assert self._client is not None, "register() the steps first"
+        run = {SEND_KIND: self._send_sms, PAGE_KIND: self._page_oncall}[kind]
+        ending = StoredStepEnding(self._client, payload)
+        run(
+            payload.get("inputs") or {},
+            payload.get("team_id"),
+            ending.execution_id,
+            ending.complete,
+            ending.fail,
+        )
+        ending.raise_if_refused()
 
     # --- send_sms ------------------------------------------------------------------
 
@@ -69,17 +169,31 @@ class WorkflowSteps:
         self,
         event: dict[str, Any],
         body: dict[str, Any],
-        complete: Complete,
-        fail: Fail,
+        context: BoltContext,
+        complete: Done,
+        fail: Done,
     ) -> None:
+        """After the ack: the sender sends (or nothing was stored, or no queue)."""
         inputs = event.get("inputs") or {}
+        if self._after_ack(context, inputs, fail):
+            execution = event.get(EXECUTION)
+            self._send_sms(inputs, body.get("team_id"), execution, complete, fail)
+
+    def _send_sms(
+        self,
+        inputs: dict[str, Any],
+        team_id: str | None,
+        execution: str | None,
+        complete: Done,
+        fail: Done,
+    ) -> None:
         user = _requester(inputs)
         tr = self.deps.languages.translator_for(user)
-        actor = _actor(body, user, _text(inputs.get("channel")) or None)
+        actor = _actor(team_id, user, _text(inputs.get("channel")) or None)
         typed = SendDraft(
             recipients=(_text(inputs.get("to")),),
             text=step_text(_text(inputs.get("text"))),
-            request_id=_request_id(event, body),
+            request_id=_request_id_of(team_id, execution),
         )
         try:
             draft = self._draft(typed, actor)
@@ -158,16 +272,30 @@ class WorkflowSteps:
         self,
         event: dict[str, Any],
         body: dict[str, Any],
-        complete: Complete,
-        fail: Fail,
+        context: BoltContext,
+        complete: Done,
+        fail: Done,
     ) -> None:
+        """After the ack: the sender pages (or nothing was stored, or no queue)."""
         inputs = event.get("inputs") or {}
+        if self._after_ack(context, inputs, fail):
+            execution = event.get(EXECUTION)
+            self._page_oncall(inputs, body.get("team_id"), execution, complete, fail)
+
+    def _page_oncall(
+        self,
+        inputs: dict[str, Any],
+        team_id: str | None,
+        execution: str | None,
+        complete: Done,
+        fail: Done,
+    ) -> None:
         user = _requester(inputs)
         tr = self.deps.languages.translator_for(user)
         channel = (
             _text(inputs.get("channel")) or self.deps.settings.sms.admin_channel or None
         )
-        actor = _actor(body, user, channel)
+        actor = _actor(team_id, user, channel)
         if user is None:
             _call(fail, tr.gettext(NO_REQUESTER))
             return
@@ -182,7 +310,7 @@ class WorkflowSteps:
                 step_text(_text(inputs.get("text"))),
                 actor,
                 resolve=self.deps.resolve,
-                request_id=_request_id(event, body, kind="page"),
+                request_id=_request_id_of(team_id, execution, kind="page"),
             )
         except (InputError, PolicyError) as refusal:
             _call(fail, build_rejection_message(refusal, tr)["text"])
@@ -212,7 +340,7 @@ class WorkflowSteps:
 
     # --- list_rotations (dynamic options) ------------------------------------------
 
-    def list_rotations(self, ack: Ack, complete: Complete, fail: Fail) -> None:
+    def list_rotations(self, ack: Ack, complete: Done, fail: Done) -> None:
         try:
             names = sorted(self.deps.directory.current().rotations)
             complete(
@@ -234,9 +362,7 @@ class WorkflowSteps:
             ack()
 
 
-def _finish(
-    outcome: SendOutcome, complete: Complete, fail: Fail, tr: Translator
-) -> None:
+def _finish(outcome: SendOutcome, complete: Done, fail: Done, tr: Translator) -> None:
     """Complete with the outputs when Octopush took the SMS; otherwise fail, saying
     truthfully what happened (it may have gone out)."""
     if outcome.ok:
@@ -265,7 +391,7 @@ def _finish(
     _call(fail, tr.gettext(reason))
 
 
-def _finish_page(run: PageRun, complete: Complete, fail: Fail, tr: Translator) -> None:
+def _finish_page(run: PageRun, complete: Done, fail: Done, tr: Translator) -> None:
     reached = run.reached
     if reached is not None:
         _call(complete, outputs={"page": run.page.id, "paged": reached.member})
@@ -284,7 +410,7 @@ def _finish_page(run: PageRun, complete: Complete, fail: Fail, tr: Translator) -
     )
 
 
-def _call(done: Complete | Fail, *args: Any, **kwargs: Any) -> None:
+def _call(done: Done, *args: Any, **kwargs: Any) -> None:
     """Tell Slack how the step ended; a failure here is logged (the work is done)."""
     try:
         done(*args, **kwargs)
@@ -292,10 +418,10 @@ def _call(done: Complete | Fail, *args: Any, **kwargs: Any) -> None:
         logger.exception("telling Slack how the workflow step ended failed")
 
 
-def _actor(body: dict[str, Any], user: str | None, channel: str | None) -> Actor:
+def _actor(team_id: str | None, user: str | None, channel: str | None) -> Actor:
     return Actor(
         source=Source.WORKFLOW,
-        slack_team_id=body.get("team_id"),
+        slack_team_id=team_id,
         slack_user_id=user,
         slack_channel_id=channel,
     )
@@ -305,9 +431,13 @@ def _request_id(
     event: dict[str, Any], body: dict[str, Any], *, kind: str = "workflow"
 ) -> str:
     """One id per step run: a retried event never sends twice."""
-    return interaction_request_id(
-        kind, body.get("team_id"), event.get("function_execution_id")
-    )
+    return _request_id_of(body.get("team_id"), event.get(EXECUTION), kind=kind)
+
+
+def _request_id_of(
+    team_id: str | None, execution: str | None, *, kind: str = "workflow"
+) -> str:
+    return interaction_request_id(kind, team_id, execution)
 
 
 def _requester(inputs: dict[str, Any]) -> str | None:
