@@ -192,6 +192,7 @@ class Sender:
             thread.join(timeout)
         self._threads_started.clear()
         try:
+            self.queue.empty_copied()  # no text left behind in the acks' intake
             self.queue.forget_sender(self.owner)
         except AuditStoreError as error:
             logger.warning("could not remove this sender's heartbeat: %s", error)

@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 
+from bot.audit.commands import side_metadata
 from bot.audit.store import AuditStore
 from bot.audit.tables import metadata
 from bot.domain import AuditStatus, Source
@@ -89,17 +90,20 @@ def database_text(store: AuditStore) -> str:
         present = set(sa.inspect(conn).get_table_names())
         rows = [
             repr(list(conn.execute(sa.select(table)).all()))
-            for table in metadata.sorted_tables
+            for table in (*metadata.sorted_tables, *side_metadata.sorted_tables)
             if table.name in present
         ]
     return "\n".join(rows)
 
 
 def everything_stored(harness: SlackHarness) -> str:
-    """The audit trail and the command queue (a file of its own on SQLite)."""
+    """The audit trail and the command queue (on SQLite, files of their own: the
+    queue's, and the acks' intake, whose copies a sender empties, at the latest when
+    it stops)."""
     sender = harness.stack.sender
     assert sender is not None
-    return database_text(harness.store) + database_text(sender.queue.store)
+    stores = [harness.store, sender.queue.store, sender.queue.intake]
+    return "".join(database_text(store) for store in stores if store is not None)
 
 
 def test_a_send_step_is_stored_by_its_ack_and_sent_by_a_sender_of_another_instance(
@@ -229,7 +233,7 @@ def test_a_step_run_again_after_its_sender_died_does_not_text_twice(
     run_step(web, ids.STEP_SEND_SMS, SEND_INPUTS)
     web.settle()
     (row,) = stored(web, SEND_KIND)
-    run_and_die(web, row["id"])
+    run_and_die(web, row)
     assert len(sent.log) == 1
 
     run_elsewhere(make_harness, database_url)
