@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -120,29 +120,31 @@ _INTAKE_PUT = sa.text(
     sa.bindparam("received_at", type_=_i.c.received_at.type),
     sa.bindparam("body", type_=_i.c.body.type),
 )
-_MARKS = sa.select(_m.c.copied_id, _m.c.digest, _m.c.emptied_id).where(_m.c.id == 1)
-_DIGEST_AT = sa.select(_i.c.digest).where(_i.c.id == sa.bindparam("at"))
+# The copy runs in every claim on SQLite, so its statements go to the driver as they
+# are (SQLAlchemy's statement cache and type processing cost more than they do): the
+# times are copied as SQLite stores them, both tables holding them alike.
+_MARKS = "SELECT copied_id, digest, emptied_id FROM command_intake_marks WHERE id = 1"
 _NEW_IN_INTAKE = (
-    sa.select(_i.c.id, _i.c.received_at, _i.c.content_type, _i.c.body, _i.c.digest)
-    .where(_i.c.id >= sa.bindparam("from"))
-    .order_by(_i.c.id)
-    .limit(COPY_BATCH + 1)
+    "SELECT id, received_at, content_type, body, digest FROM command_intake "
+    f"WHERE id >= ? ORDER BY id LIMIT {COPY_BATCH + 1}"
 )
+_DIGEST_AT = "SELECT digest FROM command_intake WHERE id = ?"
 #: A copied row is new to the queue unless its digest is there already (a copy taken
-#: before the intake file was made again); one whose body was emptied (copied before
-#: the queue's own file was made again) is stored as run, never run twice.
-_COPY = sa.text(
+#: before the intake file was made again).
+_COPY = (
+    "INSERT INTO stored_commands (received_at, content_type, body, digest, attempts) "
+    "VALUES (?, ?, ?, ?, 0) ON CONFLICT (digest) DO NOTHING"
+)
+#: One whose body was emptied (copied before the queue's own file was made again) is
+#: stored as run, never run twice.
+_COPY_GONE = sa.text(
     "INSERT INTO stored_commands (received_at, content_type, body, digest, attempts, "
     "processed_at, outcome) VALUES (:received_at, :content_type, :body, :digest, 0, "
-    ":processed_at, :outcome) ON CONFLICT (digest) DO NOTHING"
-).bindparams(
-    sa.bindparam("received_at", type_=_t.c.received_at.type),
-    sa.bindparam("body", type_=_t.c.body.type),
-    sa.bindparam("processed_at", type_=_t.c.processed_at.type),
-)
-_SET_MARKS = sa.text(
+    ":processed_at, 'gone') ON CONFLICT (digest) DO NOTHING"
+).bindparams(sa.bindparam("processed_at", type_=_t.c.processed_at.type))
+_SET_MARKS = (
     "INSERT INTO command_intake_marks (id, copied_id, digest, emptied_id) "
-    "VALUES (1, :copied_id, :digest, :emptied_id) ON CONFLICT (id) DO UPDATE SET "
+    "VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
     "copied_id = excluded.copied_id, digest = excluded.digest, "
     "emptied_id = excluded.emptied_id"
 )
@@ -239,46 +241,47 @@ class CommandQueue(CallbackInbox):
         so an ack's insert never waits for it)."""
         if self.intake is None:
             return
-        marks = conn.execute(_MARKS).first()
+        marks = conn.exec_driver_sql(_MARKS).first()
         copied, digest, emptied = marks if marks is not None else (0, None, 0)
         with self.intake.transaction("read the stored commands") as source:
-            rows = source.execute(_NEW_IN_INTAKE, {"from": copied}).all()
-            if copied and (
-                not rows or rows[0].id != copied or rows[0].digest != digest
-            ):
+            rows = source.exec_driver_sql(_NEW_IN_INTAKE, (copied,)).all()
+            if copied and (not rows or tuple(rows[0][::4]) != (copied, digest)):
                 logger.warning(
                     "the command intake (%s) was made again: reading it from its start",
                     self.intake,
                 )
                 copied, emptied = 0, 0
-                rows = source.execute(_NEW_IN_INTAKE, {"from": 0}).all()
+                rows = source.exec_driver_sql(_NEW_IN_INTAKE, (0,)).all()
         if copied:
             rows = rows[1:]  # the row copied last, read again to check the file
         if not rows:
-            if marks is not None and marks.copied_id != copied:
-                conn.execute(
-                    _SET_MARKS, {"copied_id": 0, "digest": None, "emptied_id": 0}
-                )
+            if marks is not None and marks[0] != copied:
+                conn.exec_driver_sql(_SET_MARKS, (0, None, 0))
             return
+        new = [tuple(row[1:]) for row in rows if row[3]]
+        if new:
+            conn.exec_driver_sql(_COPY, new)
+        if len(new) < len(rows):
+            gone = [row for row in rows if not row[3]]
+            self._copy_gone(conn, gone)
+        last = rows[-1]
+        conn.exec_driver_sql(_SET_MARKS, (last[0], last[4], emptied))
+
+    def _copy_gone(self, conn: sa.Connection, rows: Sequence[Sequence[Any]]) -> None:
+        """Store rows whose bodies the intake had emptied as run already."""
         now = self.store.now()
         conn.execute(
-            _COPY,
+            _COPY_GONE,
             [
                 {
-                    "received_at": row.received_at,
-                    "content_type": row.content_type,
-                    "body": row.body,
-                    "digest": row.digest,
-                    "processed_at": None if row.body else now,
-                    "outcome": None if row.body else "gone",
+                    "received_at": row[1],
+                    "content_type": row[2],
+                    "body": row[3],
+                    "digest": row[4],
+                    "processed_at": now,
                 }
                 for row in rows
             ],
-        )
-        last = rows[-1]
-        conn.execute(
-            _SET_MARKS,
-            {"copied_id": last.id, "digest": last.digest, "emptied_id": emptied},
         )
 
     def empty_copied(self) -> int:
@@ -289,7 +292,7 @@ class CommandQueue(CallbackInbox):
         if self.intake is None:
             return 0
         with self.store.transaction("read the intake's marks") as conn:
-            marks = conn.execute(_MARKS).first()
+            marks = conn.exec_driver_sql(_MARKS).first()
         if marks is None or marks.emptied_id >= marks.copied_id:
             return 0
         through = {"after": marks.emptied_id, "through": marks.copied_id}
@@ -305,7 +308,7 @@ class CommandQueue(CallbackInbox):
         mine = _t.c.id == item_id
         if self.intake is not None:  # the intake's id: the queue row has its digest
             with self.intake.transaction("read a stored command") as conn:
-                digest = conn.execute(_DIGEST_AT, {"at": item_id}).scalar()
+                digest = conn.exec_driver_sql(_DIGEST_AT, (item_id,)).scalar()
             if digest is None:
                 return None
             mine = _t.c.digest == digest
@@ -353,7 +356,7 @@ class CommandQueue(CallbackInbox):
         if self.intake is None:
             return 0, None
         with self.store.transaction("read the intake's marks") as conn:
-            copied = conn.execute(_MARKS).first()
+            copied = conn.exec_driver_sql(_MARKS).first()
         with self.intake.transaction("count the commands not copied") as conn:
             count, first = conn.execute(
                 _NOT_COPIED, {"after": copied.copied_id if copied else 0}
@@ -400,7 +403,7 @@ class CommandQueue(CallbackInbox):
         removed = super().purge(older_than=older_than)
         if self.intake is not None:
             with self.store.transaction("read the intake's marks") as conn:
-                marks = conn.execute(_MARKS).first()
+                marks = conn.exec_driver_sql(_MARKS).first()
             if marks is not None:
                 before = {"older_than": older_than, "copied": marks.copied_id}
                 with self.intake.transaction("purge the intake", write=True) as conn:

@@ -266,7 +266,7 @@ class Sender:
                 )
             with self._held_lock:
                 self._held.discard(item.id)
-            if self._more_waiting:
+            if self._more_waiting and not self._wake.is_set():
                 self._wake.set()  # a slot is free and commands wait: claim them
 
     def _renew_loop(self) -> None:
