@@ -183,7 +183,7 @@ class SmsSettings(BaseSettings):
     alert_repage_after: str = "5m"
     #: ``SMS_SENDER``: who runs a stored ``/sms`` send or page: ``process`` (a sender
     #: process ``serve`` and gunicorn start), ``external`` (``sms-bot sender`` run
-    #: apart) or ``inline`` (the process that acked, on its lazy thread).
+    #: apart) or ``inline`` (the process that acked, on its listener pool).
     sender: Literal["process", "external", "inline"] = "process"
     #: ``SMS_SENDER_LEASE_SECONDS``: how long a sender's claim on a command holds
     #: without renewal (a sender killed mid-send: its command waits this long).

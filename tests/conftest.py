@@ -123,7 +123,7 @@ def make_settings(
 ) -> Settings:
     """Explicit settings that never read the developer's environment or .env."""
     database_url = database_url or f"sqlite:///{tmp_path}/audit.db"
-    # In-process apps run their stored commands on the lazy thread, so a test that
+    # In-process apps run their stored commands on the listener pool, so a test that
     # drains the listener pool has seen the send (the sender process has its tests).
     sms.setdefault("sender", "inline")
     return Settings(

@@ -91,7 +91,7 @@ def playground_environment(
         "SMS_ESCALATION_CHECK_SECONDS": "2",
         # *Fire an alert* again soon after *Resolve it* pages again (default 5m).
         "SMS_ALERT_REPAGE_AFTER": "20s",
-        # One process: the sends run on its lazy threads (no sender process to start).
+        # One process: the sends run on its listener pool (no sender process to start).
         "SMS_SENDER": "inline",
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",

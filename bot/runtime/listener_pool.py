@@ -1,4 +1,5 @@
-"""The lazy listeners' thread pool, counting the work in hand.
+"""The listeners' thread pool (Bolt's lazy listeners, what an ack left), counting the
+work in hand.
 
 A ``ThreadPoolExecutor`` cannot say whether it is idle; :meth:`ListenerPool.idle`
 can, so a check that "nothing happened" waits until the sends really finished

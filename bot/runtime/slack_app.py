@@ -1,7 +1,9 @@
 """Building the Bolt ``App`` and everything ``serve`` runs beside it.
 
-``process_before_response=True`` with lazy listeners: Bolt answers Slack as soon as the
-ack function returns (no 10 ms ack polling), and the slow work runs on a thread after.
+``process_before_response=True``: Bolt answers Slack as soon as the listener returns
+(no 10 ms ack polling), and the slow work runs on the listener pool after: a lazy
+listener's, or what an ack hands over itself (``SlackDeps.after_ack``: ``/sms`` and
+the acks that store an action, which leave nothing when a sender runs it).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from bot.slack.update_queue import UpdateQueue, slack_sender
 logger = logging.getLogger(__name__)
 
 SLACK_TIMEOUT_SECONDS = 10
-#: Lazy listeners (sends) that may run at once; see BENCHMARKS.md (burst of pages).
+#: Listener work (sends) that may run at once; see BENCHMARKS.md (burst of pages).
 LISTENER_THREADS = 32
 #: Seconds between two ``chat.update`` of one post (tier 3: about 50 a minute).
 UPDATE_INTERVAL_SECONDS = 3.0
@@ -108,7 +110,8 @@ class Stack:
     receipts: SlackReceipts
     inbound: InboundProcessor
     announce: Callable[[str], None]
-    #: Runs the lazy listeners (the sends); shut it down to wait for sends in flight.
+    #: Runs the lazy listeners and what acks left (the sends); shut it down to wait for
+    #: sends in flight.
     executor: ListenerPool
     #: Coalesced post updates; its worker runs once :meth:`start_workers` is called.
     updates: UpdateQueue
@@ -135,7 +138,7 @@ class Stack:
         if self.housekeeping is not None:
             self.housekeeping.start()
         if self.sender is not None and self.sender.mode == "inline":
-            # Takes the commands a crash left stored (fresh ones run on the lazy thread).
+            # Takes the commands a crash left stored (fresh ones run on the listener pool).
             self.sender.start()
 
     def stop_workers(self) -> None:

@@ -62,10 +62,12 @@ class SlackDeps:
     unreachable: Callable[[Sequence[str]], list[Skipped]] = lambda _tokens: []
     #: Where a form's draft waits for its **Send** when the view cannot hold it.
     drafts: FormDrafts | None = None
-    #: Stored ``/sms`` sends and pages, run by a sender (None: run on the lazy thread).
+    #: Stored ``/sms`` sends and pages, the question's buttons, the form's submission
+    #: and confirmation, the Home's page form, run by a sender (None: no queue, each
+    #: runs on the listener pool after its ack).
     commands: CommandStore | None = None
-    #: Runs what is left of a command after its ack, on the listener pool (None: at
-    #: once, in the ack: a harness without a pool).
+    #: Runs what is left of a command or a stored action after its ack, on the
+    #: listener pool (None: at once, in the ack: a harness without a pool).
     after_ack: Callable[[Callable[[], object]], object] | None = None
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, Respond
 from slack_bolt.context.respond import Respond as RespondTo
 from slack_sdk import WebClient
 
@@ -29,8 +30,10 @@ from bot.slack.listeners.command_sending import Command, CommandSender
 from bot.slack.listeners.form_opening import open_sms_form
 from bot.slack.listeners.stored_runs import (
     NOT_STORED,
-    AfterAck,
-    after_ack,
+    NOTHING_STORED,
+    Work,
+    hand_over,
+    left_after_store,
     queue_key,
     store_action,
 )
@@ -60,7 +63,9 @@ class CommandButtons:
 
     def register(self, app: App) -> None:
         for action_id in _SEND_BUTTONS:
-            app.action(action_id)(ack=self.ack_send, lazy=[self.confirm])
+            # No Bolt lazy listener: the ack hands what is left to the listener pool
+            # (nothing when a sender runs the press), as for ``/sms`` itself.
+            app.action(action_id)(self.ack_and_hand_over)
         app.action(ids.CANCEL_SEND)(ack=self.ack_button, lazy=[self.cancel])
         app.action(ids.OPEN_FORM_PREFILLED)(
             ack=self.ack_button, lazy=[self.open_prefilled]
@@ -69,43 +74,48 @@ class CommandButtons:
     def ack_button(self, ack: Ack) -> None:
         ack()
 
-    def ack_send(self, ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        """A send button: store the press for the sender, then answer (no other I/O).
+    def ack_and_hand_over(self, ack: Ack, body: dict[str, Any]) -> None:
+        """Bolt's listener for a send button: :meth:`ack_send`, then what is left
+        runs on the listener pool."""
+        hand_over(self.deps, self.ack_send(ack, body), "a question's send button")
+
+    def ack_send(self, ack: Ack, body: dict[str, Any]) -> Work | None:
+        """A send button: store the press for the sender, then answer (no other I/O);
+        what is left to do after the answer (None: nothing, a sender runs it).
 
         A press the seal refuses (someone else's, expired, altered) is not stored:
-        the lazy listener tells the person why nothing was sent.
+        it is judged after the answer, telling the person why nothing was sent. A
+        copy of a stored press runs after the answer too: the send path answers it
+        with what became of the first.
         """
         action = (body.get("actions") or [{}])[0]
         user_id = (body.get("user") or {}).get("id")
+        respond = RespondTo(response_url=body.get("response_url"))
+        run_here = partial(self._confirm, body, respond)
         saved = unseal(str(action.get("value") or ""), self._key, user=user_id)
         request_id = saved.get("id") if isinstance(saved, dict) else None
-        if isinstance(request_id, str):
-            store_action(
-                self.deps,
-                context,
-                STORED_KIND,
-                queue_key(STORED_KIND, request_id),
-                _stored_press(body, action),
-            )
+        if not isinstance(request_id, str):
+            ack()
+            return run_here
+        row = store_action(
+            self.deps,
+            STORED_KIND,
+            queue_key(STORED_KIND, request_id),
+            _stored_press(body, action),
+        )
         ack()
+        if row == NOTHING_STORED:
+            return partial(self._not_stored, body, respond)
+        return left_after_store(self.deps, row, run_here)
 
-    def confirm(
-        self, body: dict[str, Any], respond: Respond, context: BoltContext
-    ) -> None:
-        """After a send button's ack: the sender sends what the press carries, or,
-        when it was not stored, this thread does (or says nothing was sent)."""
-        after = after_ack(self.deps, context)
-        if after is AfterAck.NOT_STORED:
-            reader = self.deps.languages.translator_for(
-                _command_of(body).get("user_id")
-            )
-            respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text=reader.gettext(NOT_STORED),
-            )
-        elif after is AfterAck.RUN_HERE:
-            self._confirm(body, respond)
+    def _not_stored(self, body: dict[str, Any], respond: Respond) -> None:
+        """Tell the person pressing that nothing was sent (the press was not stored)."""
+        reader = self.deps.languages.translator_for(_command_of(body).get("user_id"))
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=reader.gettext(NOT_STORED),
+        )
 
     def run_stored(self, kind: str, body: dict[str, Any]) -> None:
         """Run a press its ack stored (called by the sender, in whatever process).

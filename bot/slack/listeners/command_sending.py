@@ -1,6 +1,6 @@
 """Sending what ``/sms`` (or a button of its questions) asked for, and telling the person.
 
-Shared by the command's lazy listener and the question buttons, so a send from either
+Shared by the command (run after its ack) and the question buttons, so a send from either
 takes the same path: the large-send question, the send service, the result post.
 """
 

@@ -1,10 +1,11 @@
 """The send form submitted: checked, confirmed when large, sent.
 
-The submission's ack does no I/O. Problems that need no lookup go back on their own
-field with ``response_action: errors``; otherwise the form becomes "checking…" at once,
-and the lazy listener looks people up, runs the guard, and updates the view to the
-confirmation, to "sending", or back to the form with the problems on top. Opening the
-form and its live preview are :mod:`bot.slack.listeners.form_opening`'s job.
+The submission's ack does no I/O but one insert. Problems that need no lookup go back
+on their own field with ``response_action: errors``; otherwise the form becomes
+"checking…" at once, and a sender looks people up, runs the guard, and updates the
+view to the confirmation, to "sending", or back to the form with the problems on top.
+Opening the form and its live preview are :mod:`bot.slack.listeners.form_opening`'s
+job.
 
 The confirmation carries the draft in its ``private_metadata``, or only the id of the
 draft kept server-side when it is too long (:mod:`bot.slack.confirm_metadata`).
@@ -12,15 +13,17 @@ draft kept server-side when it is too long (:mod:`bot.slack.confirm_metadata`).
 A submission that passed the ack's checks, and a confirmed large send, are stored by
 their ack (one insert, :mod:`bot.slack.listeners.stored_runs`) and run by a sender:
 a restart right after the ack loses nothing. When the store fails the person is told
-nothing was sent, and nothing is.
+nothing was sent, and nothing is. No Bolt lazy listener: the ack hands what is left to
+the listener pool (a copy, ``inline`` mode), and a stored one leaves nothing here.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -37,8 +40,10 @@ from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.listeners.form_opening import FormOpening
 from bot.slack.listeners.stored_runs import (
     NOT_STORED,
-    AfterAck,
-    after_ack,
+    NOTHING_STORED,
+    Work,
+    hand_over,
+    left_after_store,
     queue_key,
     store_action,
 )
@@ -95,18 +100,26 @@ class SmsFormHandlers:
     def register(self, app: App) -> None:
         self._client = app.client
         FormOpening(self.deps).register(app)
-        app.view(ids.SMS_MODAL)(ack=self.ack_submission, lazy=[self.send_submission])
-        app.view(ids.CONFIRM_MODAL)(
-            ack=self.ack_confirmation, lazy=[self.send_confirmation]
-        )
+        # No Bolt lazy listener: each ack hands what is left to the listener pool
+        # (nothing when a sender runs the stored action), as ``/sms`` does.
+        app.view(ids.SMS_MODAL)(self.submission_and_hand_over)
+        app.view(ids.CONFIRM_MODAL)(self.confirmation_and_hand_over)
+
+    def submission_and_hand_over(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        """Bolt's listener for the submitted form: :meth:`ack_submission`, then what
+        is left runs on the listener pool."""
+        hand_over(self.deps, self.ack_submission(ack, body, view), "the submitted form")
 
     def ack_submission(
-        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
-    ) -> None:
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any]
+    ) -> Work | None:
         """Answer at once, with no I/O but one insert: problems that need no lookup on
         their fields, else "checking…" while a sender looks people up, runs the guard
         and sends (the submission is stored first; when it cannot be, the form stays
-        open saying nothing was sent)."""
+        open saying nothing was sent). What is left after the answer: None when a
+        sender runs it, or the form's problems or the failed store were the answer."""
         # An ack makes no Slack call: the reader's language is known from opening
         # the form (cached), else the workspace's.
         tr = self.deps.languages.without_lookup(_user_id(body))
@@ -114,7 +127,7 @@ class SmsFormHandlers:
         if not isinstance(submission, ModalSubmission):
             errors = {block: tr.gettext(text) for block, text in submission.items()}
             ack(response_action="errors", errors=errors)
-            return
+            return None
         problem = precheck(
             submission.draft,
             actor=self._actor(body, submission.channel_id),
@@ -124,20 +137,24 @@ class SmsFormHandlers:
         )
         if problem is not None:
             ack(response_action="errors", errors=_inline_errors(problem, tr))
-            return
-        if not self._store_submission(body, view, context):
+            return None
+        row = self._store_submission(body, view)
+        if row == NOTHING_STORED:
             ack(
                 response_action="errors",
                 errors={ids.TEXT_BLOCK: truncate(tr.gettext(NOT_STORED), ERROR_MAX)},
             )
-            return
+            return None
         metadata = str(view.get("private_metadata") or "")
         ack(response_action="update", view=build_checking_view(metadata, tr))
+        # Not stored (a copy, or no queue): run here what a sender would.
+        run_here = partial(self.run_stored, SUBMITTED, body)
+        return left_after_store(self.deps, row, run_here)
 
     def _store_submission(
-        self, body: dict[str, Any], view: dict[str, Any], context: BoltContext
-    ) -> bool:
-        """Store a checked submission for the sender; False when it could not be.
+        self, body: dict[str, Any], view: dict[str, Any]
+    ) -> int | None:
+        """Store a checked submission for the sender (:func:`store_action`'s answer).
 
         Kept under the send's request id (the form's view) and the view's hash: a
         double-clicked submit is stored once, and the form submitted again after its
@@ -153,23 +170,10 @@ class SmsFormHandlers:
         }
         return store_action(
             self.deps,
-            context,
             SUBMITTED,
             queue_key(SUBMITTED, request_id, str(view.get("hash") or "")),
             payload,
         )
-
-    def send_submission(
-        self,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: WebClient,
-        context: BoltContext,
-    ) -> None:
-        """After the submission's ack: a sender checks and sends the stored form;
-        one that was not stored (a copy, or no queue) is checked and sent here."""
-        if after_ack(self.deps, context) is AfterAck.RUN_HERE:
-            self._submitted(body, view, client)
 
     def run_stored(self, kind: str, body: dict[str, Any]) -> None:
         """Run a submission or a confirmation its ack stored (called by the sender)."""
@@ -258,11 +262,20 @@ class SmsFormHandlers:
                 actor.slack_user_id, message, channel_id=channel_id
             )
 
-    def ack_confirmation(
-        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+    def confirmation_and_hand_over(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any]
     ) -> None:
+        """Bolt's listener for the large send's confirmation: :meth:`ack_confirmation`,
+        then what is left runs on the listener pool."""
+        work = self.ack_confirmation(ack, body, view)
+        hand_over(self.deps, work, "the confirmed large send")
+
+    def ack_confirmation(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any]
+    ) -> Work | None:
         """Store the confirmed send for the sender, then close the form; when it
-        cannot be stored, say in the form that nothing was sent."""
+        cannot be stored, say in the form that nothing was sent. What is left after
+        the answer: None when a sender sends it (or nothing may be sent)."""
         team_id = (body.get("team") or {}).get("id")
         # The send's request id: the form's view, which the confirmation replaced.
         view_id = str(view.get("root_view_id") or view.get("id") or "")
@@ -276,19 +289,14 @@ class SmsFormHandlers:
             },
         }
         key = queue_key(CONFIRMED, interaction_request_id("modal", team_id, view_id))
-        if not store_action(self.deps, context, CONFIRMED, key, payload):
+        row = store_action(self.deps, CONFIRMED, key, payload)
+        if row == NOTHING_STORED:
             tr = self.deps.languages.without_lookup(_user_id(body))
             ack(response_action="update", view=_not_stored_view(tr))
-            return
+            return None
         ack(response_action="clear")
-
-    def send_confirmation(
-        self, body: dict[str, Any], view: dict[str, Any], context: BoltContext
-    ) -> None:
-        """After the confirmation's ack: a sender sends the stored confirmation; one
-        that was not stored (a copy, or no queue) is sent here."""
-        if after_ack(self.deps, context) is AfterAck.RUN_HERE:
-            self._confirmed(body, view)
+        run_here = partial(self.run_stored, CONFIRMED, body)
+        return left_after_store(self.deps, row, run_here)
 
     def _confirmed(self, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The person confirmed a large send: send what the form held."""

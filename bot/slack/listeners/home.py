@@ -6,7 +6,8 @@ reading the audit trail and calling ``views.publish`` happen on its worker threa
 
 *Page on-call*'s form, once submitted, is stored before its ack
 (:mod:`bot.slack.listeners.stored_runs`) and a sender pages, as for ``/sms page``: a
-restart right after the ack loses nothing.
+restart right after the ack loses nothing. No Bolt lazy listener: the ack hands what
+is left to the listener pool (a copy, ``inline`` mode); a stored page leaves nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import logging
 import threading
 import time
 from datetime import datetime
+from functools import partial
 from typing import Any, cast
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -34,8 +36,10 @@ from bot.slack.listeners.form_opening import open_sms_form
 from bot.slack.listeners.pages import SlackPaging
 from bot.slack.listeners.stored_runs import (
     NOT_STORED,
-    AfterAck,
-    after_ack,
+    NOTHING_STORED,
+    Work,
+    hand_over,
+    left_after_store,
     queue_key,
     store_action,
 )
@@ -93,7 +97,7 @@ class SlackHome:
         app.action(ids.HOME_COVER)(ack=self.ack_only, lazy=[self.cover])
         app.action(ids.HOME_HAND_BACK)(ack=self.ack_only, lazy=[self.hand_back])
         app.action(ids.HOME_PAGE)(self.page_form)
-        app.view(ids.HOME_PAGE_MODAL)(ack=self.ack_page, lazy=[self.page_submitted])
+        app.view(ids.HOME_PAGE_MODAL)(self.page_and_hand_over)
 
     def ack_only(self, ack: Ack) -> None:
         ack()
@@ -169,13 +173,19 @@ class SlackHome:
                 "the Home's page form did not open: %s", slack_error_code(error)
             )
 
-    def ack_page(self, ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    def page_and_hand_over(self, ack: Ack, body: dict[str, Any]) -> None:
+        """Bolt's listener for the page form: :meth:`ack_page`, then what is left runs
+        on the listener pool."""
+        hand_over(self.posts.deps, self.ack_page(ack, body), "the Home's page form")
+
+    def ack_page(self, ack: Ack, body: dict[str, Any]) -> Work | None:
         """Store the page for the sender, then close the form; when it cannot be
-        stored, the form stays open saying nothing was sent."""
+        stored, the form stays open saying nothing was sent. What is left after the
+        answer: None when a sender pages (or nothing may be paged)."""
         view = body.get("view") or {}
         team_id = (body.get("team") or {}).get("id")
         user_id = (body.get("user") or {}).get("id")
-        # The page's own request id (one submission, one page): see page_submitted.
+        # The page's own request id (one submission, one page): see _page_submitted.
         request_id = interaction_request_id("page", team_id, view.get("id"))
         payload = {
             "team": {"id": team_id},
@@ -183,18 +193,16 @@ class SlackHome:
             "view": {"id": view.get("id"), "state": view.get("state") or {}},
         }
         key = queue_key(STORED_KIND, request_id)
-        if not store_action(self.posts.deps, context, STORED_KIND, key, payload):
+        row = store_action(self.posts.deps, STORED_KIND, key, payload)
+        if row == NOTHING_STORED:
             tr = self.posts.deps.languages.without_lookup(user_id)
             text = truncate(tr.gettext(NOT_STORED), ERROR_MAX)
             ack(response_action="errors", errors={ids.HOME_PAGE_TEXT_BLOCK: text})
-            return
+            return None
         ack()
-
-    def page_submitted(self, body: dict[str, Any], context: BoltContext) -> None:
-        """After the page form's ack: a sender pages; a page that was not stored (a
-        copy, or no queue) is paged here."""
-        if after_ack(self.posts.deps, context) is AfterAck.RUN_HERE:
-            self._page_submitted(body)
+        # Not stored (a copy, or no queue): paged here, as a sender would.
+        run_here = partial(self._page_submitted, body)
+        return left_after_store(self.posts.deps, row, run_here)
 
     def run_stored(self, kind: str, body: dict[str, Any]) -> None:
         """Run a page form its ack stored (called by the sender)."""

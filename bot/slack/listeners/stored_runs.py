@@ -1,27 +1,30 @@
 """What the sender runs: each stored action by its kind, and the ack's side of storing.
 
 An ack that promises a send (``/sms``, a button of its questions, the form's submit and
-its large-send confirmation) stores the part of Slack's payload the send needs, in one
-short insert, before it answers; a sender (:mod:`bot.runtime.sender`) claims the row
-and calls :meth:`StoredRuns.run`, which hands it to the listener that stored it. A
-restart right after the answer loses nothing.
+its large-send confirmation, the App Home's page form) stores the part of Slack's
+payload the send needs, in one short insert, before it answers; a sender
+(:mod:`bot.runtime.sender`) claims the row and calls :meth:`StoredRuns.run`, which hands
+it to the listener that stored it. A restart right after the answer loses nothing.
+
+No Bolt lazy listener: the ack itself decides what is left (:func:`left_after_store`)
+and hands it to the listener pool (:func:`hand_over`) only when something is left. A
+stored action in ``process`` or ``external`` mode leaves nothing in the web process,
+which spares Bolt's copy of the request and a thread per request.
 
 The queue keeps a row once per key (a redelivered interaction is stored once). The key
 is the send path's own request id under the kind (:func:`queue_key`): a ``/sms``
 command and the buttons of its question share a request id (the question sends the
-command at most once), and each must be stored. A copy is not stored: the lazy listener
-runs it on its own thread, and the send path answers it with what became of the first
-(as for a copy of ``/sms``).
+command at most once), and each must be stored. A copy is not stored: it runs on the
+listener pool, and the send path answers it with what became of the first (as for a
+copy of ``/sms``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from enum import Enum
+from functools import partial
 from typing import Any
-
-from slack_bolt import BoltContext
 
 from bot.errors import AuditStoreError
 from bot.i18n import N_
@@ -29,26 +32,15 @@ from bot.slack.deps import SlackDeps
 
 logger = logging.getLogger(__name__)
 
-#: The context key where an ack leaves its stored row for the lazy listener.
-STORED_ROW = "sms_bot_stored_action"
-#: In :data:`STORED_ROW` when the store failed: the person is told nothing was sent.
+#: What :func:`store_action` returns when the store failed: nothing may be sent.
 NOTHING_STORED = -1
 #: Said when an action that would send cannot be stored (nothing is sent).
 NOT_STORED = N_(
     "Nothing was sent: the bot cannot record this send right now. "
     "Try again in a minute; if it goes on, tell whoever runs the bot."
 )
-
-
-class AfterAck(Enum):
-    """What a lazy listener does once its ack stored (or did not store) the action."""
-
-    #: Nothing was stored and nothing must be sent: the ack failed to store it.
-    NOT_STORED = "not stored"
-    #: Stored: the sender runs it (or, ``inline``, this thread just did).
-    STORED = "stored"
-    #: Not stored and not refused: run it here (a copy, or no queue at all).
-    RUN_HERE = "run here"
+#: What is left of an action once its ack answered (run on the listener pool).
+Work = Callable[[], object]
 
 
 def queue_key(kind: str, request_id: str, *more: str | None) -> str:
@@ -58,40 +50,51 @@ def queue_key(kind: str, request_id: str, *more: str | None) -> str:
 
 
 def store_action(
-    deps: SlackDeps,
-    context: BoltContext,
-    kind: str,
-    key: str,
-    payload: Mapping[str, Any],
-) -> bool:
-    """Store an action for the sender in the ack; False when it could not be stored
-    (the ack, or the lazy listener, must say nothing was sent). With no queue
-    (``deps.commands`` None) nothing is stored and the lazy listener runs it."""
+    deps: SlackDeps, kind: str, key: str, payload: Mapping[str, Any]
+) -> int | None:
+    """Store an action for the sender in the ack: its row; None when it is to run
+    here (a copy of one stored already, or no queue: ``deps.commands`` None);
+    :data:`NOTHING_STORED` when the store failed (the ack says nothing was sent)."""
     commands = deps.commands
     if commands is None:
-        return True
+        return None
     try:
-        stored = commands.store(kind, key, payload)
+        return commands.store(kind, key, payload)
     except AuditStoreError as error:
         logger.error("%s not stored, nothing sent: %s", kind, error)
-        context[STORED_ROW] = NOTHING_STORED
-        return False
-    if stored is not None:  # else a copy: the lazy listener runs it, the send path
-        context[STORED_ROW] = stored  # answers it with what became of the first
-    return True
+        return NOTHING_STORED
 
 
-def after_ack(deps: SlackDeps, context: BoltContext) -> AfterAck:
-    """The lazy listener's side: a stored action is the sender's (``inline``: it is
-    run here, now)."""
-    stored = context.get(STORED_ROW)
-    if stored is None:
-        return AfterAck.RUN_HERE
-    if stored == NOTHING_STORED:
-        return AfterAck.NOT_STORED
-    assert deps.commands is not None
-    deps.commands.run_here(int(stored))
-    return AfterAck.STORED
+def left_after_store(deps: SlackDeps, row: int | None, run_here: Work) -> Work | None:
+    """What is left after an ack that stored ``row`` (:func:`store_action`): nothing
+    when a sender runs it, running it when this process is the sender (``inline``),
+    ``run_here`` when it was not stored (a copy, or no queue)."""
+    if row is None:
+        return run_here
+    if row == NOTHING_STORED:
+        raise ValueError("nothing was stored: the ack says so, nothing is left")
+    commands = deps.commands
+    assert commands is not None, "a row was stored, so there is a queue"
+    return partial(commands.run_here, row) if commands.inline else None
+
+
+def hand_over(deps: SlackDeps, work: Work | None, what: str) -> None:
+    """Run ``work`` on the listener pool (``deps.after_ack``), if any is left; with no
+    pool (a bare harness), now. A failure is logged: the pool would drop it."""
+    if work is None:
+        return
+    logged = partial(_logged, work, what)
+    if deps.after_ack is None:
+        logged()
+    else:
+        deps.after_ack(logged)
+
+
+def _logged(work: Work, what: str) -> None:
+    try:
+        work()
+    except Exception:
+        logger.exception("%s: the work after the ack failed", what)
 
 
 #: What runs one kind of stored action: its kind and its payload.

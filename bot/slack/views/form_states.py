@@ -1,7 +1,8 @@
 """The send form after submit: "checking…", the form again with its problems, "sending".
 
-The submission's ack does no I/O: it swaps the form for :func:`build_checking_view`,
-and the lazy listener, once Slack profiles, user groups and the guard have answered,
+The submission's ack does no I/O but storing it: it swaps the form for
+:func:`build_checking_view`, and a sender, once Slack profiles, user groups and the
+guard have answered,
 ``views.update``s it to the confirmation, to :func:`build_sending_view`, or back to the
 form as submitted with the problems on top (:func:`refill_form`). Pure builders.
 """
