@@ -44,8 +44,7 @@ from bot.slack.deps import SlackDeps, interaction_request_id
 from bot.slack.listeners.pages import SlackPaging
 from bot.slack.listeners.stored_runs import (
     NOT_STORED,
-    AfterAck,
-    after_ack,
+    NOTHING_STORED,
     queue_key,
     store_action,
 )
@@ -67,6 +66,10 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 SEND_KIND = "workflow-send"
 PAGE_KIND = "workflow-page"
 STORED_KINDS = (SEND_KIND, PAGE_KIND)
+
+#: The context key where a step's ack leaves what its store returned, for its lazy
+#: listener (:func:`bot.slack.listeners.stored_runs.store_action`).
+_STORED_STEP = "sms_bot_stored_step"
 
 #: How a step tells Slack it ended: ``complete(outputs=…)`` and ``fail(error)``.
 Done = Callable[..., object]
@@ -129,19 +132,28 @@ class WorkflowSteps:
             "inputs": event.get("inputs") or {},
             TOKEN: event.get(TOKEN),
         }
-        store_action(self.deps, context, kind, queue_key(kind, request_id), payload)
+        key = queue_key(kind, request_id)
+        context[_STORED_STEP] = store_action(self.deps, kind, key, payload)
 
     def _after_ack(
         self, context: BoltContext, inputs: dict[str, Any], fail: Done
     ) -> bool:
         """True when the lazy listener must run the step itself (no queue). Stored:
-        the sender runs it; not stored: the step fails, nothing sent; a copy of a
-        stored step: the first's run ends the step."""
-        after = after_ack(self.deps, context)
-        if after is AfterAck.NOT_STORED:
+        the sender runs it (``inline``: this thread, now); not stored: the step
+        fails, nothing sent; a copy of a stored step: the first's run ends the step.
+
+        The steps keep a Bolt lazy listener (the other stored actions hand their
+        work to the listener pool): without a queue, only it has the run's
+        ``complete`` and ``fail``."""
+        row = context.get(_STORED_STEP)
+        if row == NOTHING_STORED:
             tr = self.deps.languages.translator_for(_requester(inputs))
             _call(fail, tr.gettext(NOT_STORED))
-        return after is AfterAck.RUN_HERE and self.deps.commands is None
+            return False
+        commands = self.deps.commands
+        if row is not None and commands is not None and commands.inline:
+            commands.run_here(row)
+        return commands is None
 
     def run_stored(self, kind: str, payload: dict[str, Any]) -> None:
         """Run a step its ack stored (called by the sender), and end it with the
