@@ -8,7 +8,7 @@ on ``SMS_SENDER``:
   so a send's CPU never delays an ack.
 - ``external``: the web process only stores; run ``sms-bot sender`` yourself (as many
   as you like, on any instance sharing the database).
-- ``inline``: the process that acked runs its own command on its lazy-listener thread
+- ``inline``: the process that acked runs its own command on its listener pool
   (:meth:`Sender.run_here`), and a dispatcher takes the commands a crash left behind.
   The playground and the tests' harness run this way.
 
@@ -56,7 +56,7 @@ ALIVE_WITHIN = timedelta(seconds=60)
 KEEP_RUN_COMMANDS = timedelta(days=7)
 PURGE_EVERY_SECONDS = 3600.0
 #: In ``inline`` mode the dispatcher leaves a fresh command to the process that
-#: stored it (it runs it on its lazy thread); older ones were left by a crash.
+#: stored it (it runs it on its listener pool); older ones were left by a crash.
 INLINE_GRACE = timedelta(seconds=10)
 
 #: What runs one stored command: its kind and its payload.

@@ -1,7 +1,8 @@
 """What the sender runs: each stored action by its kind, and the ack's side of storing.
 
 An ack that promises a send (``/sms``, a button of its questions, the form's submit and
-its large-send confirmation, the App Home's page form) stores the part of Slack's
+its large-send confirmation, the App Home's page form, a Workflow Builder step's run)
+stores the part of Slack's
 payload the send needs, in one short insert, before it answers; a sender
 (:mod:`bot.runtime.sender`) claims the row and calls :meth:`StoredRuns.run`, which hands
 it to the listener that stored it. A restart right after the answer loses nothing.
@@ -9,7 +10,9 @@ it to the listener that stored it. A restart right after the answer loses nothin
 No Bolt lazy listener: the ack itself decides what is left (:func:`left_after_store`)
 and hands it to the listener pool (:func:`hand_over`) only when something is left. A
 stored action in ``process`` or ``external`` mode leaves nothing in the web process,
-which spares Bolt's copy of the request and a thread per request.
+which spares Bolt's copy of the request and a thread per request. The workflow steps
+are the exception: without a queue only a lazy listener has the run's ``complete``
+and ``fail``, so theirs stays, and does nothing when the step was stored.
 
 The queue keeps a row once per key (a redelivered interaction is stored once). The key
 is the send path's own request id under the kind (:func:`queue_key`): a ``/sms``
