@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import pickle
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from bot.i18n import N_, Deferred, Money, N_plural, Number, joined, translator
+from bot.i18n import N_, Deferred, Money, N_plural, Number, formats, joined, translator
 from bot.i18n.octopush_hints import localized_hint
 from bot.octopush import codes
 
@@ -120,6 +121,69 @@ def test_money_and_numbers_are_written_the_readers_way(
     assert tr.number(1234.5) == number
     assert tr.number(0.1 + 0.2) == ("0.3" if language == "en" else "0,3")
     assert tr.number(3) == "3"
+
+
+@pytest.mark.parametrize(
+    ("language", "negative", "fixed", "dollars"),
+    [
+        ("en", "-€1,234.50", ["3.50", "1,234.57", "0.00"], "$3.00"),
+        ("fr", "-1\u202f234,50\xa0€", ["3,50", "1\u202f234,57", "0,00"], "3,00\xa0$US"),
+    ],
+)
+def test_fixed_decimals_negatives_and_other_currencies_follow_the_reader(
+    language: str, negative: str, fixed: list[str], dollars: str
+) -> None:
+    tr = translator(language)
+    assert tr.money(-1234.5) == negative
+    shown = [
+        Number(value, places=2).format(tr.locale) for value in (3.5, 1234.567, 0.005)
+    ]
+    assert shown == fixed
+    assert tr.money(3, "USD") == dollars
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_zero_and_minus_zero_keep_their_own_text_whatever_came_first(
+    language: str,
+) -> None:
+    # Equal numbers, different texts: the kept texts must not mix them up.
+    tr = translator(language)
+    for _ in range(2):
+        assert tr.number(0) == "0"
+        assert tr.number(-0.0) == "-0"
+        assert Number(-0.0, places=2).format(tr.locale).startswith("-0")
+        assert not Number(0, places=2).format(tr.locale).startswith("-")
+        assert tr.money(-0.0).startswith("-")
+        assert not tr.money(0.0).startswith("-")
+
+
+def test_a_cost_written_before_is_not_formatted_by_babel_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each result post writes the same price and counts: Babel's work is done once.
+    calls: list[str] = []
+    for name in ("format_currency", "format_decimal"):
+        real = getattr(formats, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> str:
+            calls.append(_name)
+            return str(_real(*args, **kw))
+
+        monkeypatch.setattr(formats, name, counted)
+    fr = translator("fr")
+    first = [
+        fr.money(0.0451),
+        fr.number(1234.56),
+        Number(7.25, places=3).format(fr.locale),
+    ]
+    made = len(calls)
+    again = [
+        fr.money(0.0451),
+        fr.number(1234.56),
+        Number(7.25, places=3).format(fr.locale),
+    ]
+    assert again == first == ["0,0451\xa0€", "1\u202f234,56", "7,250"]
+    assert len(calls) == made
 
 
 def test_dates_for_the_cli_are_in_the_readers_language() -> None:
