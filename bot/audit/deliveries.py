@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from bot.audit.dialects import insert
-from bot.audit.store import AuditStore
+from bot.audit.store import AuditStore, set_post
 from bot.audit.tables import deliveries
 
-#: Read after every result post (a receipt may have come first): built once.
+#: Read with every result post remembered (a receipt may have come first): built once.
 _FOR_AUDIT = (
     sa.select(deliveries)
     .where(deliveries.c.audit_id == sa.bindparam("audit_id"))
@@ -88,8 +89,26 @@ class DeliveryLog:
 
     def for_audit(self, audit_id: int) -> list[Delivery]:
         with self._store.transaction("read delivery receipts") as conn:
-            rows = conn.execute(_FOR_AUDIT, {"audit_id": audit_id}).mappings().all()
-        return [
-            Delivery(row["number"], row["status"], row["raw_status"], row["updated_at"])
-            for row in rows
-        ]
+            return _receipts(conn, audit_id)
+
+    def remember_post(self, audit_id: int, *, channel: str, ts: str) -> list[Delivery]:
+        """Store where attempt ``audit_id`` is shown; give the receipts stored before.
+
+        One write transaction for both, after every result post (it was two): a
+        receipt that beat the post found nothing to update, so whoever remembers the
+        post shows it.
+
+        Raises:
+            AuditStoreError: no such record, or the store failed.
+        """
+        with self._store.transaction("remember the Slack message", write=True) as conn:
+            set_post(conn, audit_id, channel=channel, ts=ts)
+            return _receipts(conn, audit_id)
+
+
+def _receipts(conn: Connection, audit_id: int) -> list[Delivery]:
+    rows = conn.execute(_FOR_AUDIT, {"audit_id": audit_id}).mappings().all()
+    return [
+        Delivery(row["number"], row["status"], row["raw_status"], row["updated_at"])
+        for row in rows
+    ]

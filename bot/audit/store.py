@@ -243,11 +243,7 @@ class AuditStore:
             AuditStoreError: no such record.
         """
         with self.transaction("remember the Slack message", write=True) as conn:
-            done = conn.execute(
-                _SET_POST, {"record_id": record_id, "channel": channel, "ts": ts}
-            )
-        if done.rowcount != 1:
-            raise AuditStoreError(f"audit record {record_id} does not exist")
+            set_post(conn, record_id, channel=channel, ts=ts)
 
     def pending_older_than(self, age: timedelta) -> list[AuditRecord]:
         """Attempts still ``pending`` after ``age``: a process died mid-send."""
@@ -395,6 +391,19 @@ class AuditStore:
         raise AuditStoreError(
             f"audit store could not {operation} ({where}): {describe(exc)}"
         ) from exc
+
+
+def set_post(conn: Connection, record_id: int, *, channel: str, ts: str) -> None:
+    """:meth:`AuditStore.set_slack_message` in the caller's write transaction.
+
+    Raises:
+        AuditStoreError: no such record.
+    """
+    done = conn.execute(
+        _SET_POST, {"record_id": record_id, "channel": channel, "ts": ts}
+    )
+    if done.rowcount != 1:
+        raise AuditStoreError(f"audit record {record_id} does not exist")
 
 
 def _aware(value: datetime) -> datetime:

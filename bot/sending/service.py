@@ -23,6 +23,7 @@ from bot.audit import (
     AuditStore,
     DuplicateAttemptError,
 )
+from bot.audit.deliveries import Delivery, DeliveryLog
 from bot.audit.ledger import SendLedger
 from bot.domain import (
     Actor,
@@ -119,9 +120,10 @@ class SmsService:
         self._completer = Completer(store, self.leases, delays=completion_delays)
         self.observers = list(observers)
         self.refusal_observers: list[Callable[[Source], None]] = []  # metrics
-        #: Told the audit id once its Slack post is remembered (receipts that beat
-        #: the post update it then).
-        self.post_observers: list[Callable[[int], None]] = []
+        #: Told the audit id and the receipts stored so far once its Slack post is
+        #: remembered (receipts that beat the post update it then).
+        self.post_observers: list[Callable[[int, Sequence[Delivery]], None]] = []
+        self._deliveries = DeliveryLog(store)
         self._clock = clock
 
     def check_policy(self, request: SendRequest, actor: Actor) -> None:
@@ -254,13 +256,14 @@ class SmsService:
     def remember_post(self, audit_id: int, *, channel: str, ts: str) -> None:
         """Remember the Slack post that shows attempt ``audit_id`` (receipts update it).
 
-        Then the post observers run: a receipt stored before this (it found no post
-        to update) is shown now, by whoever remembers the post, even after a restart.
+        Then the post observers run with the receipts read in the same transaction:
+        a receipt stored before this (it found no post to update) is shown now, by
+        whoever remembers the post, even after a restart.
         """
-        self.store.set_slack_message(audit_id, channel=channel, ts=ts)
+        receipts = self._deliveries.remember_post(audit_id, channel=channel, ts=ts)
         for observe in self.post_observers:
             try:
-                observe(audit_id)
+                observe(audit_id, receipts)
             except Exception:
                 logger.exception("post observer %r failed for #%s", observe, audit_id)
 

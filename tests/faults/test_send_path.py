@@ -64,7 +64,7 @@ def arm_post(world: World, kind: str) -> None:
 
 
 def arm_remember_post(world: World, kind: str) -> None:
-    world.injector.wrap(world.app.store, "set_slack_message", kind, kill_after=True)
+    world.injector.wrap(DeliveryLog, "remember_post", kind, kill_after=True)
 
 
 def arm_receipt(world: World, kind: str) -> None:

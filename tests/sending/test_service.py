@@ -3,15 +3,18 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from bot.audit import AuditStore
+from bot.audit.deliveries import DeliveryLog
 from bot.domain import Actor, AuditStatus, Purpose, SendDraft, Source
 from bot.errors import InputError
 from bot.sending.service import SmsService
+from tests.audit.test_store import attempt
 from tests.conftest import SENT, wait_for_requests
 
 SEND_PATH = "/v1/public/sms-campaign/send"
@@ -230,3 +233,35 @@ def test_a_rejection_log_line_masks_the_numbers_it_quotes(
     for line in refused:
         assert "336123" not in line.replace(" ", "")
         assert "0612345" not in line.replace(" ", "")
+
+
+def test_the_post_and_its_earlier_receipts_take_one_transaction(
+    service: SmsService, store: AuditStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Run after every result post: remembering it and reading the receipts that beat
+    # it were two transactions; the observers get what the one read.
+    record_id = store.begin(attempt())
+    DeliveryLog(store).record(
+        audit_id=record_id,
+        message_id="sms_6512ab",
+        number="+33612345678",
+        status="DELIVERED",
+        raw_status="DELIVERED",
+        final_statuses=("DELIVERED",),
+    )
+    seen: list[tuple[int, list[str]]] = []
+    service.post_observers.append(
+        lambda audit_id, receipts: seen.append((audit_id, [d.status for d in receipts]))
+    )
+    opened: list[str] = []
+    real = store.transaction
+
+    def counted(operation: str, **kw: Any) -> Any:
+        opened.append(operation)
+        return real(operation, **kw)
+
+    monkeypatch.setattr(store, "transaction", counted)
+    service.remember_post(record_id, channel="C0OPS", ts="1712345678.000100")
+    assert opened == ["remember the Slack message"]
+    assert seen == [(record_id, ["DELIVERED"])]
+    assert store.get(record_id).slack_message_ts == "1712345678.000100"

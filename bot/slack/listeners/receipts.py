@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from bot.audit.deliveries import Delivery
 from bot.audit.pages import Page
 from bot.audit.records import AuditRecord
 from bot.i18n import N_, translator
@@ -65,13 +66,13 @@ class SlackReceipts:
         )
         return with_deliveries(post, deliveries)
 
-    def post_remembered(self, audit_id: int) -> None:
+    def post_remembered(self, audit_id: int, receipts: Sequence[Delivery]) -> None:
         """A send's post was just remembered: show the receipts that came before it.
 
-        The receipt is stored before its handler looks for the post, and the post
-        before this looks for receipts, so one of the two always sees the other.
+        ``receipts`` were read in the transaction that remembered the post; one
+        stored after it is its own handler's to show.
         """
-        if self.posts.tracker.for_audit(audit_id):
+        if receipts:
             self.receipt(self.posts.tracker.record(audit_id))
 
     def reply(
