@@ -30,7 +30,7 @@ from bot.sending.gateway import Balance, GatewayError, gateway_error_text
 from bot.sending.guard import policy_from
 from bot.sending.history import channel_sends
 from bot.sending.recipient_names import RecipientNames
-from bot.slack import ids
+from bot.slack import command_reading, ids
 from bot.slack.command_checks import display_tokens, precheck
 from bot.slack.deps import SlackDeps
 from bot.slack.grammar import Reading, SmsCommand, parse_sms_command
@@ -163,6 +163,7 @@ class SmsCommandHandlers:
         if parsed.action == "page" and len(parsed.recipients) != 1:
             return None  # answered with how to page: nothing to run
         payload = {key: command[key] for key in COMMAND_FIELDS if key in command}
+        payload[command_reading.READING] = command_reading.keep(parsed)
         try:
             return commands.store(parsed.action, command_request_id(command), payload)
         except AuditStoreError as error:
@@ -281,10 +282,12 @@ class SmsCommandHandlers:
     # --- after the ack ---------------------------------------------------------------
 
     def run_stored(self, kind: str, command: dict[str, Any]) -> None:
-        """Run a command the ack stored (called by the sender, in whatever process)."""
+        """Run a command the ack stored (called by the sender, in whatever process),
+        as the ack read it (parsed again when stored without its reading)."""
         assert self._client is not None, "register() the handlers first"
         respond = RespondTo(response_url=command.get("response_url"))
-        self._work(command, self._client, respond)
+        parsed = command_reading.kept(kind, command)
+        self._work(command, self._client, respond, parsed=parsed)
 
     def _work(
         self,
