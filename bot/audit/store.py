@@ -207,6 +207,23 @@ class AuditStore:
             raise AuditStoreError(f"audit record {record_id} does not exist")
         return records[0]
 
+    def get_after_writer(self, record_id: int) -> AuditRecord:
+        """:meth:`get` after the caller's own write (a receipt), so that the two and a
+        write of the record (its post) cannot miss each other.
+
+        On PostgreSQL the read waits for that write to commit (``FOR SHARE``). On
+        SQLite writers take turns: one still writing began after the caller's, so it
+        sees the caller's write.
+
+        Raises:
+            AuditStoreError: there is none.
+        """
+        query = sa.select(_t).where(_t.c.id == record_id).with_for_update(read=True)
+        records = self._select("read a record", query)
+        if not records:
+            raise AuditStoreError(f"audit record {record_id} does not exist")
+        return records[0]
+
     def find_by_request_id(self, request_id: str) -> AuditRecord | None:
         """The attempt recorded under this idempotency key, if any."""
         records = self._select(

@@ -198,6 +198,10 @@ class InboundProcessor:
                 event.status.value,
             )
         elif changed:
+            if not record.slack_message_ts:
+                # Read before the receipt was stored: its post may have been
+                # remembered since, having read the receipts before this one.
+                record = self._store.get_after_writer(record.id)
             self._listener.receipt(record)
             if record.sms_type == SmsType.VOICE.value:
                 self._call_receipt(record, event)

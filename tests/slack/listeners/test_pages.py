@@ -479,6 +479,32 @@ def test_a_refused_escalation_moves_on_at_once_and_says_why(
     assert len(httpserver.log) == 1
 
 
+def test_a_post_remembered_while_its_receipt_is_stored_is_updated(
+    paging: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The receipt's handler found the record without its post; the post is then
+    # remembered (reading no receipt yet) just before the receipt is stored: the
+    # handler must look for the post again once its receipt is stored.
+    store = paging.service.store
+    paging.slack.state.failures["chat.postMessage"] = "ratelimited"
+    paging.slack.state.webhook_status = 500
+    paging.command("+33612345678 disk full", channel="C1")
+    (sent,) = finished(paging)
+    assert store.get(sent.id).slack_message_ts is None
+    log = paging.stack.inbound._deliveries  # noqa: SLF001
+    real = log.record
+
+    def post_lands_first(**kw: Any) -> bool:
+        paging.service.remember_post(sent.id, channel="C1", ts="1700000000.888888")
+        return real(**kw)
+
+    monkeypatch.setattr(log, "record", post_lands_first)
+    paging.callback(receipt("sms_5fec89fe97109", "+33612345678", "DELIVERED"))
+    (update,) = paging.slack.wait_for("chat.update", timeout=3)
+    assert update.args["ts"] == "1700000000.888888"
+    assert "delivered" in all_text(update.args)
+
+
 @pytest.mark.parametrize("restarted", [False, True])
 def test_a_receipt_that_beats_the_post_updates_it_once_the_post_is_remembered(
     paging: SlackHarness, make_harness: MakeHarness, restarted: bool
