@@ -50,7 +50,13 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def playground_url(tmp_path: Path) -> Iterator[str]:
+def playground_argv() -> list[str]:
+    """How the playground is started (a test module may override this fixture)."""
+    return [sys.executable, "-m", "bot", "playground", "--port", "0"]
+
+
+@pytest.fixture
+def playground_url(tmp_path: Path, playground_argv: list[str]) -> Iterator[str]:
     """``sms-bot playground --port 0`` in an empty folder, with no settings at all."""
     environment = {
         name: value
@@ -58,7 +64,7 @@ def playground_url(tmp_path: Path) -> Iterator[str]:
         if not name.startswith(("SLACK_", "OCTOPUSH_", "SMS_"))
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "playground", "--port", "0"],
+        playground_argv,
         cwd=tmp_path,
         env=environment,
         stdout=subprocess.PIPE,

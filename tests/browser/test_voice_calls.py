@@ -4,14 +4,32 @@ phone's buttons post the voice receipt the bot acts on."""
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_playground import channel_post, type_command
 
-#: The playground's rotation calls after 20 s; its escalation check runs every 5 s.
+#: The playground's rotation calls after 20 s; here after 3 s (``playground_argv``).
+#: Its escalation check runs every 2 s.
 RINGS_WITHIN_MS = 45_000
+#: The playground with its sample rotation calling after 3 s: the call's flow in the
+#: page is the point here, not the 20 s the demo leaves to read the SMS first.
+QUICK_CALLS = """
+import bot.playground.workspace as workspace
+quick = workspace.DIRECTORY_YAML.replace("call_after: 20s", "call_after: 3s")
+assert quick != workspace.DIRECTORY_YAML, "the sample rotation's call_after moved"
+workspace.DIRECTORY_YAML = quick
+from bot.cli.main import main
+raise SystemExit(main(["playground", "--port", "0"]))
+"""
+
+
+@pytest.fixture
+def playground_argv() -> list[str]:
+    return [sys.executable, "-c", QUICK_CALLS]
 
 
 def ringing_call(page: Any, number: str) -> Any:

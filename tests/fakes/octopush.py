@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes.serving import SHUTDOWN_POLL
+
 SEND_PATH = "/v1/public/sms-campaign/send"
 BALANCE_PATH = "/v1/public/wallet/check-balance"
 COST_PER_SMS = 0.0333
@@ -161,7 +163,11 @@ class FakeOctopush:
                     self.close_connection = True  # the client gave up (its timeout)
 
         self._server = _Server(("127.0.0.1", port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": SHUTDOWN_POLL},
+            daemon=True,
+        )
 
     @property
     def root(self) -> str:

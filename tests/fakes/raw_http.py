@@ -17,6 +17,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes.serving import SHUTDOWN_POLL
+
 #: An answer: HTTP status and a JSON body.
 Answer = tuple[int, dict[str, Any]]
 
@@ -74,7 +76,11 @@ class RecordingOctopush:
                     self.close_connection = True
 
         self._server = _Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": SHUTDOWN_POLL},
+            daemon=True,
+        )
 
     @property
     def url(self) -> str:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes.serving import SHUTDOWN_POLL
+
 DUPLICATE = {"code": 120, "message": "request_id already used"}
 
 
@@ -80,7 +82,11 @@ class FaultyOctopush:
                     self.close_connection = True
 
         self._server = _Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": SHUTDOWN_POLL},
+            daemon=True,
+        )
 
     def _take(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], float, bool]:
         request_id = str(body.get("request_id"))

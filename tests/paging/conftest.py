@@ -16,6 +16,8 @@ from werkzeug import Request, Response
 
 from bot.audit import AuditStore
 from bot.errors import AuditStoreError
+from bot.runtime import slack_app
+from bot.slack.listeners import home as home_listeners
 from tests.conftest import SENT, FakeClock, SlackHarness
 from tests.slack.listeners.test_pages import SEND_PATH
 
@@ -129,6 +131,14 @@ def directory_file(tmp_path: Path) -> Path:
     return path
 
 
+#: Seconds between two ``chat.update`` of one post and two publishes of one Home (the
+#: app's 3 s each made every ``settle()`` after a page's change wait for the post's and
+#: the Homes' next turn), and between any two Home publishes (the app's 0.6 s). No test
+#: here tests the pacing: tests/slack/test_update_queue.py and test_home.py do.
+QUICK_PACING = 0.2
+QUICK_HOME_GAP = 0.05
+
+
 @pytest.fixture
 def start(
     make_harness: MakeHarness,
@@ -136,15 +146,20 @@ def start(
     clock: FakeClock,
     directory_file: Path,
     octopush: FakeOctopush,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[..., SlackHarness]:
     """Instances of the app on one database (SQLite, and PostgreSQL when it answers),
-    each reading the time from ``clock``."""
+    each reading the time from ``clock``, with quick Slack pacing (``QUICK_PACING``)."""
 
     def make(**sms: Any) -> SlackHarness:
+        monkeypatch.setattr(slack_app, "UPDATE_INTERVAL_SECONDS", QUICK_PACING)
+        monkeypatch.setattr(home_listeners, "PUBLISH_INTERVAL", QUICK_PACING)
         harness = make_harness(
             database_url=database_url, directory=str(directory_file), **sms
         )
         harness.stack.escalations.pager.clock = clock
+        if harness.stack.home is not None:  # before its first publish
+            monkeypatch.setattr(harness.stack.home.publisher, "_gap", QUICK_HOME_GAP)
         return harness
 
     return make

@@ -23,7 +23,8 @@ from slack_sdk import WebClient
 from bot.audit.pages import PageState
 from bot.directory.files import load_directory
 from bot.slack import ids
-from bot.slack.home_publisher import HomePublisher, slack_publisher
+from bot.slack.home_publisher import PUBLISH_GAP, HomePublisher, slack_publisher
+from bot.slack.listeners import home as home_listeners
 from bot.slack.views.blocks import section
 from bot.slack.views.home import HOME_BLOCKS_MAX, HOME_BYTES_MAX
 from tests.conftest import SENT, SLACK_BOT_TOKEN, FakeClock, SlackHarness
@@ -54,21 +55,40 @@ def directory_file(tmp_path: Path) -> Path:
     return path
 
 
+#: Seconds between two publishes of one person's Home, and between any two, in the
+#: tests that do not test the pacing itself: the app's own 3 s and 0.6 s (kept by the
+#: tests of coalescing and 429s) make a test that redraws one Home three times wait 9 s.
+QUICK_INTERVAL = 0.2
+QUICK_GAP = 0.05
+
+
 @pytest.fixture
 def home_app(
     make_harness: MakeHarness,
     database_url: str,
     directory_file: Path,
     httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[..., SlackHarness]:
+    """The app with the directory; ``paced=True`` keeps the Home's real publish pacing
+    (``PUBLISH_INTERVAL`` per person, ``PUBLISH_GAP`` between any two)."""
     httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
         SENT, status=201
     )
 
-    def make(**sms: Any) -> SlackHarness:
-        return make_harness(
+    def make(*, paced: bool = False, **sms: Any) -> SlackHarness:
+        if not paced:
+            monkeypatch.setattr(home_listeners, "PUBLISH_INTERVAL", QUICK_INTERVAL)
+        harness = make_harness(
             database_url=database_url, directory=str(directory_file), **sms
         )
+        home = harness.stack.home
+        assert home is not None
+        if paced:
+            assert home.publisher._gap == PUBLISH_GAP
+        else:  # before the first publish starts the worker
+            monkeypatch.setattr(home.publisher, "_gap", QUICK_GAP)
+        return harness
 
     return make
 
@@ -245,7 +265,7 @@ def test_many_pages_stay_within_slacks_limits_and_say_how_many_more(
 def test_a_burst_of_openings_gives_one_publish_now_and_one_at_the_end(
     home_app: Callable[..., SlackHarness],
 ) -> None:
-    harness = home_app()
+    harness = home_app(paced=True)  # the coalescing and the wait are the point
     for _ in range(6):
         open_home(harness, "U1")
     open_home(harness, "U2")
@@ -257,7 +277,7 @@ def test_a_burst_of_openings_gives_one_publish_now_and_one_at_the_end(
 def test_a_429_is_retried_after_retry_after(
     home_app: Callable[..., SlackHarness],
 ) -> None:
-    harness = home_app()
+    harness = home_app(paced=True)  # the coalescing and the wait are the point
     harness.slack.state.rate_limits["views.publish"] = [1]
     started = time.monotonic()
     open_home(harness, "U1")
