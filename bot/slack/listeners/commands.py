@@ -44,6 +44,7 @@ from bot.slack.listeners.command_sending import (
 )
 from bot.slack.listeners.form_opening import open_sms_form
 from bot.slack.listeners.pages import SlackPaging
+from bot.slack.listeners.stored_runs import NOTHING_STORED, hand_over
 from bot.slack.sealed import button_key, seal
 from bot.slack.views.command_questions import (
     Choice,
@@ -68,9 +69,6 @@ logger = logging.getLogger(__name__)
 #: form's submission is stored as ``form``: its opening is ``open-form``).
 STORED_KINDS = {"send": "send", "page": "page", "form": "open-form"}
 STORED_ACTIONS = tuple(STORED_KINDS.values())
-#: What :meth:`SmsCommandHandlers._store` returns when the store failed: the ack says
-#: nothing was sent.
-NOTHING_STORED = -1
 #: What is left of a command once the ack answered (run on the listener pool).
 AfterAck = Callable[[], object]
 #: What a stored command keeps of Slack's payload (not the legacy verification token).
@@ -123,13 +121,7 @@ class SmsCommandHandlers:
 
     def ack_and_hand_over(self, ack: Ack, command: dict[str, Any]) -> None:
         """Bolt's listener: :meth:`ack`, then what is left runs on the listener pool."""
-        after = self.ack(ack, command)
-        if after is None:
-            return
-        if self.deps.after_ack is None:  # no pool (a bare harness): run it now
-            _logged(after)
-        else:
-            self.deps.after_ack(partial(_logged, after))
+        hand_over(self.deps, self.ack(ack, command), "/sms")
 
     def ack(self, ack: Ack, command: dict[str, Any]) -> AfterAck | None:
         """Answer Slack at once, judging everything that needs no lookup; return what
@@ -399,14 +391,6 @@ class SmsCommandHandlers:
         )
         if problem is not None:
             respond(response_type="ephemeral", text=problem)
-
-
-def _logged(after: AfterAck) -> None:
-    """Run what is left after an ack; a failure is logged (the pool would drop it)."""
-    try:
-        after()
-    except Exception:
-        logger.exception("/sms: the work after the ack failed")
 
 
 def _greedy(parsed: SmsCommand) -> Reading:
