@@ -47,16 +47,21 @@ _s = command_senders
 NOTIFY_CHANNEL = "sms_bot_commands"
 
 
-#: The ack's one insert, built once: it runs in every ack, and building the statement
-#: each time (SQLAlchemy's constructs and cache key) cost more than the insert itself.
-_PUT = sa.text(
-    "INSERT INTO stored_commands (received_at, content_type, body, digest, attempts) "
-    "VALUES (:received_at, :content_type, :body, :digest, 0) "
-    "ON CONFLICT (digest) DO NOTHING RETURNING id"
-).bindparams(
-    sa.bindparam("received_at", type_=_t.c.received_at.type),
-    sa.bindparam("body", type_=_t.c.body.type),
-)
+def _put_into(table: sa.Table) -> sa.TextClause:
+    """The ack's one insert into ``table``, built once: it runs in every ack, and
+    building the statement each time (SQLAlchemy's constructs and cache key) cost more
+    than the insert itself."""
+    return sa.text(
+        f"INSERT INTO {table.name} (received_at, content_type, body, digest) "
+        "VALUES (:received_at, :content_type, :body, :digest) "
+        "ON CONFLICT (digest) DO NOTHING RETURNING id"
+    ).bindparams(
+        sa.bindparam("received_at", type_=table.c.received_at.type),
+        sa.bindparam("body", type_=table.c.body.type),
+    )
+
+
+_PUT = _put_into(_t)
 _NOTIFY = sa.text(f"NOTIFY {NOTIFY_CHANNEL}")
 #: A run command, marked and emptied: once per command, built once.
 _FINISH = (
@@ -112,14 +117,7 @@ _m = command_intake_marks
 #: How many intake rows one claim copies at most (the rest on the next claim).
 COPY_BATCH = 500
 
-_INTAKE_PUT = sa.text(
-    "INSERT INTO command_intake (received_at, content_type, body, digest) "
-    "VALUES (:received_at, :content_type, :body, :digest) "
-    "ON CONFLICT (digest) DO NOTHING RETURNING id"
-).bindparams(
-    sa.bindparam("received_at", type_=_i.c.received_at.type),
-    sa.bindparam("body", type_=_i.c.body.type),
-)
+_INTAKE_PUT = _put_into(_i)
 # The copy runs in every claim on SQLite, so its statements go to the driver as they
 # are (SQLAlchemy's statement cache and type processing cost more than they do): the
 # times are copied as SQLite stores them, both tables holding them alike.

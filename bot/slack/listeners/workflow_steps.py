@@ -73,6 +73,8 @@ _STORED_STEP = "sms_bot_stored_step"
 
 #: How a step tells Slack it ended: ``complete(outputs=…)`` and ``fail(error)``.
 Done = Callable[..., object]
+#: A step's run: its inputs, team, execution id, ``complete`` and ``fail``.
+StepRun = Callable[[dict[str, Any], str | None, str | None, Done, Done], None]
 
 
 class WorkflowSteps:
@@ -155,6 +157,20 @@ class WorkflowSteps:
             commands.run_here(row)
         return commands is None
 
+    def _run_lazily(
+        self,
+        run: StepRun,
+        event: dict[str, Any],
+        body: dict[str, Any],
+        context: BoltContext,
+        complete: Done,
+        fail: Done,
+    ) -> None:
+        """A step's lazy listener: run it here only when nothing was stored."""
+        inputs = event.get("inputs") or {}
+        if self._after_ack(context, inputs, fail):
+            run(inputs, body.get("team_id"), event.get(EXECUTION), complete, fail)
+
     def run_stored(self, kind: str, payload: dict[str, Any]) -> None:
         """Run a step its ack stored (called by the sender), and end it with the
         run's own token.
@@ -186,10 +202,7 @@ class WorkflowSteps:
         fail: Done,
     ) -> None:
         """After the ack: the sender sends (or nothing was stored, or no queue)."""
-        inputs = event.get("inputs") or {}
-        if self._after_ack(context, inputs, fail):
-            execution = event.get(EXECUTION)
-            self._send_sms(inputs, body.get("team_id"), execution, complete, fail)
+        self._run_lazily(self._send_sms, event, body, context, complete, fail)
 
     def _send_sms(
         self,
@@ -289,10 +302,7 @@ class WorkflowSteps:
         fail: Done,
     ) -> None:
         """After the ack: the sender pages (or nothing was stored, or no queue)."""
-        inputs = event.get("inputs") or {}
-        if self._after_ack(context, inputs, fail):
-            execution = event.get(EXECUTION)
-            self._page_oncall(inputs, body.get("team_id"), execution, complete, fail)
+        self._run_lazily(self._page_oncall, event, body, context, complete, fail)
 
     def _page_oncall(
         self,
