@@ -33,6 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.audit.dialects import insert
+from bot.audit.driver_writes import DriverWriter
 from bot.audit.engine import create_engine
 from bot.audit.inbox import LEASE, CallbackInbox, InboxItem
 from bot.audit.store import AuditStore
@@ -117,7 +118,11 @@ _m = command_intake_marks
 #: How many intake rows one claim copies at most (the rest on the next claim).
 COPY_BATCH = 500
 
-_INTAKE_PUT = _put_into(_i)
+#: The ack's insert into the intake, on the driver (:mod:`bot.audit.driver_writes`).
+_INTAKE_PUT = (
+    "INSERT INTO command_intake (received_at, content_type, body, digest) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING RETURNING id"
+)
 # The copy runs in every claim on SQLite, so its statements go to the driver as they
 # are (SQLAlchemy's statement cache and type processing cost more than they do): the
 # times are copied as SQLite stores them, both tables holding them alike.
@@ -184,6 +189,13 @@ class CommandQueue(CallbackInbox):
         self.store = store
         #: Where the acks insert: the intake file on SQLite, else the queue itself.
         self.intake = intake
+        self._intake_writer = DriverWriter(intake) if intake is not None else None
+        #: The intake's times as SQLite stores them (what UtcDateTime binds).
+        self._stored_time = (
+            _i.c.received_at.type.bind_processor(intake.engine.dialect)
+            if intake is not None
+            else None
+        )
         self._owns_stores = owns_stores
         self._postgres = store.engine.dialect.name == "postgresql"
         #: Told after each stored command (SQLite: the local wake-up of a sender).
@@ -196,6 +208,8 @@ class CommandQueue(CallbackInbox):
 
     def close(self) -> None:
         """Close the queue's own files (not an audit trail it shares a database with)."""
+        if self._intake_writer is not None:
+            self._intake_writer.close()
         if self._owns_stores:
             self.store.close()
             if self.intake is not None:
@@ -216,9 +230,18 @@ class CommandQueue(CallbackInbox):
             "body": json.dumps(payload, separators=(",", ":")).encode(),
             "digest": _digest(request_id),
         }
-        if self.intake is not None:
-            with self.intake.transaction("store a command", write=True) as conn:
-                row = conn.execute(_INTAKE_PUT, values).first()
+        if self._intake_writer is not None:
+            stored_time = self._stored_time
+            received = values["received_at"]
+            put = (
+                stored_time(received) if stored_time is not None else received,
+                kind,
+                values["body"],
+                values["digest"],
+            )
+            with self._intake_writer.write("store a command") as cursor:
+                rows = cursor.execute(_INTAKE_PUT, put).fetchall()
+            row = rows[0] if rows else None
         else:
             with self.store.transaction("store a command", write=True) as conn:
                 row = conn.execute(_PUT, values).first()

@@ -99,6 +99,11 @@ class AuditStore:
         """The engine, for migrations, health checks and tests."""
         return self._engine
 
+    @property
+    def write_turn(self) -> WriteTurn | None:
+        """How this file's writers take turns (SQLite; None on PostgreSQL)."""
+        return self._write_turn
+
     def begin(self, attempt: NewAttempt) -> int:
         """Record an attempt as ``pending`` before it is sent; return the record's id.
 

@@ -28,6 +28,7 @@ from bot.audit.commands import (
     queue_file,
 )
 from bot.audit.tables import stored_commands
+from bot.errors import AuditStoreError
 from tests.audit.test_indexes import captured, full_scans, plan
 
 COMMAND = {"channel_id": "C1", "user_id": "U1", "text": "+447700900123 Disk full"}
@@ -198,3 +199,52 @@ def test_every_statement_on_the_intake_reads_through_an_index(
     assert len(explained) >= 5, explained  # copy, digest, count, empty, purge
     for text, params in statements:
         assert full_scans(plan(queue.intake, text, params), text) == [], text
+
+
+def test_the_acks_insert_keeps_the_time_as_the_queue_reads_it(
+    queue: CommandQueue,
+) -> None:
+    before = queue.now()
+    queue.put_command("send", "req-time", COMMAND)
+    (item,) = queue.claim("sender-a")
+    assert item.received_at.tzinfo is not None
+    assert before <= item.received_at <= queue.now()
+    (row,) = _intake_rows(queue)
+    assert row["received_at"] == item.received_at
+
+
+def test_acks_on_many_threads_each_store_once(queue: CommandQueue) -> None:
+    def ack(n: int) -> None:
+        for i in range(20):
+            assert queue.put_command("send", f"req-{n}-{i}", COMMAND) is not None
+
+    threads = [threading.Thread(target=ack, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(_intake_rows(queue)) == 160
+    assert queue.put_command("send", "req-3-7", COMMAND) is None  # stored already
+
+
+def test_a_failed_insert_says_so_and_the_next_one_works(queue: CommandQueue) -> None:
+    assert queue.intake is not None
+    queue.put_command("send", "req-before", COMMAND)
+    with queue.intake.transaction("break the intake", write=True) as conn:
+        conn.exec_driver_sql("ALTER TABLE command_intake RENAME TO gone")
+    with pytest.raises(AuditStoreError, match="could not store a command"):
+        queue.put_command("send", "req-lost", COMMAND)
+    with queue.intake.transaction("mend the intake", write=True) as conn:
+        conn.exec_driver_sql("ALTER TABLE gone RENAME TO command_intake")
+    assert queue.put_command("send", "req-after", COMMAND) is not None
+    assert len(_intake_rows(queue)) == 2
+
+
+def test_closing_the_queue_gives_the_acks_connections_back(audit: AuditStore) -> None:
+    queue = open_command_queue(audit)
+    assert queue.intake is not None
+    pool = queue.intake.engine.pool
+    queue.put_command("send", "req-pool", COMMAND)
+    assert pool.checkedout() == 1  # the acking thread's own connection
+    queue.close()
+    assert pool.checkedout() == 0

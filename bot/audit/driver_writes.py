@@ -1,0 +1,86 @@
+"""One short write to a SQLite file on this thread's own driver connection.
+
+The ack's one insert (:meth:`bot.audit.commands.CommandQueue.put_command`) runs in the
+web process before every answer. Through SQLAlchemy it cost more than the insert
+itself: the pool's check-out and check-in, the transaction's events, the statement's
+cache lookup. Here each thread keeps a driver connection of the engine's pool (set up
+by its ``connect`` event: WAL, the busy timeout, autocommit) and writes with
+``BEGIN IMMEDIATE`` … ``COMMIT`` on it, taking its turn with the file's other writers
+(:mod:`bot.audit.write_turn`) as every write does.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+from bot.audit.engine import describe
+from bot.audit.store import AuditStore
+from bot.errors import AuditStoreError
+
+
+class DriverWriter:
+    """Short writes to ``store``'s SQLite file, each thread on its own connection."""
+
+    def __init__(self, store: AuditStore) -> None:
+        if store.engine.dialect.name != "sqlite":
+            raise ValueError("driver writes are for SQLite files")
+        self._store = store
+        self._local = threading.local()
+        self._opened: list[Any] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def write(self, operation: str) -> Iterator[sqlite3.Cursor]:
+        """One write transaction; a driver error becomes :class:`AuditStoreError`
+        (the connection is dropped: the next write opens another)."""
+        turn = self._store.write_turn
+        try:
+            with turn() if turn is not None else nullcontext():
+                cursor = self._connection().cursor()
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield cursor
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    if cursor.connection.in_transaction:
+                        cursor.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as exc:
+            self._drop()
+            where = self._store.engine.url.render_as_string(hide_password=True)
+            raise AuditStoreError(
+                f"audit store could not {operation} ({where}): {describe(exc)}"
+            ) from exc
+
+    def close(self) -> None:
+        """Give every thread's connection back to the pool (before it is closed)."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for connection in opened:
+            connection.close()
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        proxied = getattr(self._local, "connection", None)
+        if proxied is None:
+            proxied = self._store.engine.raw_connection()
+            with self._lock:
+                self._opened.append(proxied)
+            self._local.connection = proxied
+        raw = proxied.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        return raw
+
+    def _drop(self) -> None:
+        proxied = getattr(self._local, "connection", None)
+        if proxied is None:
+            return
+        self._local.connection = None
+        with self._lock:
+            if proxied in self._opened:
+                self._opened.remove(proxied)
+        proxied.invalidate()
