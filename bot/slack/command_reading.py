@@ -28,8 +28,7 @@ def keep(parsed: SmsCommand) -> list[Any]:
 
 def kept(kind: str, command: Mapping[str, Any]) -> SmsCommand | None:
     """The ack's reading of a stored ``send`` or ``page``; None when the row has none
-    (stored by an earlier version, or the form's opening, which reads nothing) or it
-    cannot be read (logged): parse it then."""
+    (stored by an earlier version) or it cannot be read (logged): parse it then."""
     stored = command.get(READING)
     if stored is None:
         return None

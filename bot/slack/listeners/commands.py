@@ -65,10 +65,7 @@ from bot.slack.views.modals import ModalContext
 logger = logging.getLogger(__name__)
 
 #: The ``/sms`` actions that text someone: stored before the ack answers, run by a sender.
-#: The ``/sms`` actions stored for a sender, by the kind they are stored under (the
-#: form's submission is stored as ``form``: its opening is ``open-form``).
-STORED_KINDS = {"send": "send", "page": "page", "form": "open-form"}
-STORED_ACTIONS = tuple(STORED_KINDS.values())
+STORED_ACTIONS = ("send", "page")
 #: What is left of a command once the ack answered (run on the listener pool).
 AfterAck = Callable[[], object]
 #: What a stored command keeps of Slack's payload (not the legacy verification token).
@@ -134,13 +131,8 @@ class SmsCommandHandlers:
         """
         parsed = self._parse(command)
         if not _answered_in_ack(parsed):
-            # The form is opened by a sender too (its views.open would compete with
-            # the next ack here); when it cannot be stored, it is opened from here.
-            stored = self._store(parsed, command)
             ack()
-            if stored is None or stored == NOTHING_STORED:
-                return self._left_after_answer(parsed, command)
-            return self._left_after_store(stored, command)
+            return self._left_after_answer(parsed, command)
         tr = self.deps.languages.without_lookup(command.get("user_id"))
         stored = self._store(parsed, command)
         if stored == NOTHING_STORED:
@@ -149,35 +141,25 @@ class SmsCommandHandlers:
         ack(response_type="ephemeral", **self._ack_reply(parsed, command, tr))
         if stored is None:  # not a stored kind, or a copy Slack sent again
             return self._left_after_answer(parsed, command)
-        return self._left_after_store(stored, command)
-
-    def _left_after_store(
-        self, stored: int, command: dict[str, Any]
-    ) -> AfterAck | None:
-        """A sender runs the stored command: here when this process is the sender
-        (``inline``), else only the reader's language is left to learn."""
         commands = self.deps.commands
         if commands is not None and commands.inline:
             return partial(commands.run_here, stored)
-        return self._learn_language(command)
+        return self._learn_language(command)  # a sender runs it
 
     def _store(self, parsed: SmsCommand, command: dict[str, Any]) -> int | None:
-        """Store a send, a page or the form's opening for the sender: its row, None
-        when there is nothing to store (or a copy was stored already),
-        :data:`NOTHING_STORED` on failure."""
+        """Store a send or a page for the sender: its row, None when there is nothing
+        to store (or a copy was stored already), :data:`NOTHING_STORED` on failure."""
         commands = self.deps.commands
-        kind = STORED_KINDS.get(parsed.action)
-        if commands is None or parsed.problems or kind is None:
+        if commands is None or parsed.problems or parsed.action not in STORED_ACTIONS:
             return None
         if parsed.action == "page" and len(parsed.recipients) != 1:
             return None  # answered with how to page: nothing to run
         payload = {key: command[key] for key in COMMAND_FIELDS if key in command}
-        if parsed.action != "form":
-            payload[command_reading.READING] = command_reading.keep(parsed)
+        payload[command_reading.READING] = command_reading.keep(parsed)
         try:
-            return commands.store(kind, command_request_id(command), payload)
+            return commands.store(parsed.action, command_request_id(command), payload)
         except AuditStoreError as error:
-            logger.error("/sms %s not stored: %s", parsed.action, error)
+            logger.error("/sms not stored, nothing sent: %s", error)
             return NOTHING_STORED
 
     def _left_after_answer(

@@ -5,8 +5,7 @@ its large-send confirmation, the App Home's page form, a Workflow Builder step's
 stores the part of Slack's payload the send needs, in one short insert, before it
 answers; a sender (:mod:`bot.runtime.sender`) claims the row and calls
 :meth:`StoredRuns.run`, which hands it to the listener that stored it. A restart right
-after the answer loses nothing. (``/sms``'s form is stored too, though it sends
-nothing: a sender opens it, off the web process.)
+after the answer loses nothing.
 
 No Bolt lazy listener: the ack itself decides what is left (:func:`left_after_store`)
 and hands it to the listener pool (:func:`hand_over`) only when something is left. A

@@ -14,8 +14,6 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 import bot.slack.listeners.commands as commands
-from bot.errors import AuditStoreError
-from bot.slack import ids
 from bot.slack.command_reading import READING
 from bot.slack.grammar import SmsCommand
 from tests.conftest import SENT
@@ -117,37 +115,3 @@ def test_a_row_without_a_usable_reading_is_parsed_by_the_sender_and_sent(
     assert parses == ["+33612345678 Disk full"], "parsed by the sender"
     unreadable = "unreadable reading" in caplog.text
     assert unreadable is (reading is not None)
-
-
-def test_the_forms_opening_is_stored_and_a_sender_opens_it(
-    make_harness: MakeHarness, database_url: str
-) -> None:
-    web = make_harness(database_url=database_url, sender="external")
-    assert web.command("", trigger="trigger-form").status_code == 200
-    web.settle()
-    assert web.slack.calls("views.open") == [], "the web process only stored it"
-    (row,) = stored(web, "open-form")
-    assert row["payload"]["trigger_id"] == "trigger-form"
-    assert READING not in row["payload"]  # nothing to read: the sender parses ""
-
-    run_elsewhere(make_harness, database_url)
-    (opened,) = web.slack.wait_for("views.open")
-    assert opened.args["trigger_id"] == "trigger-form"
-    assert opened.args["view"]["callback_id"] == ids.SMS_MODAL
-    assert [row["outcome"] for row in stored(web, "open-form")] == ["run"]
-
-
-def test_a_form_that_cannot_be_stored_is_opened_by_the_web_process(
-    make_harness: MakeHarness, database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    web = make_harness(database_url=database_url, sender="external")
-    assert web.stack.sender is not None
-
-    def down(*args: object) -> int:
-        raise AuditStoreError("database is locked")
-
-    monkeypatch.setattr(web.stack.sender.queue, "put_command", down)
-    assert web.command("", trigger="trigger-down").status_code == 200
-    (opened,) = web.slack.wait_for("views.open")
-    assert opened.args["trigger_id"] == "trigger-down"
-    assert web.slack.calls("webhook/command") == []  # no "nothing was sent"
