@@ -3,10 +3,12 @@
 The ack's one insert (:meth:`bot.audit.commands.CommandQueue.put_command`) runs in the
 web process before every answer. Through SQLAlchemy it cost more than the insert
 itself: the pool's check-out and check-in, the transaction's events, the statement's
-cache lookup. Here each thread keeps a driver connection of the engine's pool (set up
-by its ``connect`` event: WAL, the busy timeout, autocommit) and writes with
-``BEGIN IMMEDIATE`` … ``COMMIT`` on it, taking its turn with the file's other writers
-(:mod:`bot.audit.write_turn`) as every write does.
+cache lookup. Here each thread keeps a driver connection of its own (opened through an
+unpooled engine, so set up as every connection is: WAL, the busy timeout, autocommit,
+and never taking a place in the store's pool) and writes with ``BEGIN IMMEDIATE`` …
+``COMMIT`` on it, taking its turn with the file's other writers
+(:mod:`bot.audit.write_turn`) as every write does. A thread that ended leaves its
+connection behind until the next thread opens one, which closes it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from bot.audit.engine import describe
+from bot.audit.engine import create_engine, describe
 from bot.audit.store import AuditStore
 from bot.errors import AuditStoreError
 
@@ -29,8 +31,10 @@ class DriverWriter:
         if store.engine.dialect.name != "sqlite":
             raise ValueError("driver writes are for SQLite files")
         self._store = store
+        self._engine = create_engine(store.engine.url, unpooled=True)
         self._local = threading.local()
-        self._opened: list[Any] = []
+        #: Every connection opened, with the thread that keeps it.
+        self._opened: dict[threading.Thread, Any] = {}
         self._lock = threading.Lock()
 
     @contextmanager
@@ -56,20 +60,30 @@ class DriverWriter:
                 f"audit store could not {operation} ({where}): {describe(exc)}"
             ) from exc
 
-    def close(self) -> None:
-        """Give every thread's connection back to the pool (before it is closed)."""
+    def connections(self) -> int:
+        """How many connections are open (tests)."""
         with self._lock:
-            opened, self._opened = self._opened, []
+            return len(self._opened)
+
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            opened, self._opened = list(self._opened.values()), {}
         for connection in opened:
             connection.close()
         self._local = threading.local()
+        self._engine.dispose()
 
     def _connection(self) -> sqlite3.Connection:
         proxied = getattr(self._local, "connection", None)
         if proxied is None:
-            proxied = self._store.engine.raw_connection()
+            proxied = self._engine.raw_connection()
             with self._lock:
-                self._opened.append(proxied)
+                ended = [t for t in self._opened if not t.is_alive()]
+                left_behind = [self._opened.pop(thread) for thread in ended]
+                self._opened[threading.current_thread()] = proxied
+            for connection in left_behind:
+                connection.close()
             self._local.connection = proxied
         raw = proxied.driver_connection
         assert isinstance(raw, sqlite3.Connection)
@@ -81,6 +95,5 @@ class DriverWriter:
             return
         self._local.connection = None
         with self._lock:
-            if proxied in self._opened:
-                self._opened.remove(proxied)
+            self._opened.pop(threading.current_thread(), None)
         proxied.invalidate()

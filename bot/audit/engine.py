@@ -62,11 +62,14 @@ def open_engine(url: str) -> Engine:
         ) from exc
 
 
-def create_engine(url: str | sa.URL) -> Engine:
+def create_engine(url: str | sa.URL, *, unpooled: bool = False) -> Engine:
     """An engine for the audit store; connects lazily.
 
     SQLite gets WAL and ``BEGIN IMMEDIATE`` for writes, and its file's directory is
-    created; PostgreSQL gets ``pool_pre_ping`` and a connect timeout.
+    created; PostgreSQL gets ``pool_pre_ping`` and a connect timeout. ``unpooled``
+    (SQLite): each connection is opened for its caller and closed when it is, for
+    connections kept by a thread (:mod:`bot.audit.driver_writes`), which must not
+    take a shared pool's places.
     """
     parsed = sa.make_url(url)
     connect_args: dict[str, Any] = {}
@@ -75,7 +78,8 @@ def create_engine(url: str | sa.URL) -> Engine:
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"check_same_thread": False, "timeout": 30}
-        engine = sa.create_engine(parsed, connect_args=connect_args)
+        pooling: dict[str, Any] = {"poolclass": sa.pool.NullPool} if unpooled else {}
+        engine = sa.create_engine(parsed, connect_args=connect_args, **pooling)
         _tune_sqlite(engine)
         _store_no_nul(engine)
         _SQLITE_ENGINES.add(engine)

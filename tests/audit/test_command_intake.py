@@ -240,11 +240,37 @@ def test_a_failed_insert_says_so_and_the_next_one_works(queue: CommandQueue) -> 
     assert len(_intake_rows(queue)) == 2
 
 
-def test_closing_the_queue_gives_the_acks_connections_back(audit: AuditStore) -> None:
+def test_more_acking_threads_than_a_pool_holds_never_wait(queue: CommandQueue) -> None:
+    # 20 threads alive at once, each keeping its own connection: a pooled one (5 + 10
+    # places) would make the 16th wait 30 s for a place that never comes back.
+    together = threading.Barrier(20, timeout=ACK_WAIT)
+    stored: list[int | None] = []
+
+    def ack(n: int) -> None:
+        stored.append(queue.put_command("send", f"req-many-{n}", COMMAND))
+        together.wait()
+
+    threads = [threading.Thread(target=ack, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(2 * ACK_WAIT)
+        assert not thread.is_alive(), "an ack waited for a connection"
+    assert len(stored) == 20 and None not in stored
+
+
+def test_the_connections_of_ended_threads_and_of_a_closed_queue_are_closed(
+    audit: AuditStore,
+) -> None:
     queue = open_command_queue(audit)
-    assert queue.intake is not None
-    pool = queue.intake.engine.pool
-    queue.put_command("send", "req-pool", COMMAND)
-    assert pool.checkedout() == 1  # the acking thread's own connection
+    writer = queue._intake_writer
+    assert writer is not None
+    for n in range(5):  # five threads, one after the other
+        thread = threading.Thread(
+            target=queue.put_command, args=("send", f"req-{n}", COMMAND)
+        )
+        thread.start()
+        thread.join()
+    assert writer.connections() == 1  # each closed the one its ended forerunner left
     queue.close()
-    assert pool.checkedout() == 0
+    assert writer.connections() == 0
