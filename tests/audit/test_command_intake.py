@@ -29,6 +29,7 @@ from bot.audit.commands import (
 )
 from bot.audit.tables import stored_commands
 from bot.errors import AuditStoreError
+from bot.runtime.sender import Sender
 from tests.audit.test_indexes import captured, full_scans, plan
 
 COMMAND = {"channel_id": "C1", "user_id": "U1", "text": "+447700900123 Disk full"}
@@ -274,3 +275,15 @@ def test_the_connections_of_ended_threads_and_of_a_closed_queue_are_closed(
     assert writer.connections() == 1  # each closed the one its ended forerunner left
     queue.close()
     assert writer.connections() == 0
+
+
+def test_a_sender_that_stops_leaves_no_copied_text_in_the_intake(
+    queue: CommandQueue,
+) -> None:
+    # Its upkeep runs every 10 s: a clean stop must not leave the last ones behind.
+    queue.put_command("send", "req-stop", COMMAND)
+    (item,) = queue.claim("sender-a")
+    assert queue.finish(item.id, "sender-a", "run")
+    assert [row["body"] for row in _intake_rows(queue)] != [b""]
+    Sender(queue, mode="external").stop()
+    assert [row["body"] for row in _intake_rows(queue)] == [b""]
