@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from bot.domain import AuditStatus
 from bot.slack import ids
 from bot.slack.listeners.commands import SmsCommandHandlers
-from tests.conftest import SENT, SlackHarness
+from tests.conftest import SlackHarness
 from tests.slack.listeners.test_commands import (
     all_text,
     assert_no_full_number,
@@ -35,14 +35,6 @@ people:
 groups:
   db-oncall: {members: [alice]}
 """
-
-
-@pytest.fixture
-def sent(httpserver: HTTPServer) -> HTTPServer:
-    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
-        SENT, status=201
-    )
-    return httpserver
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from bot.domain import AuditStatus
 from bot.runtime.slack_app import LISTENER_THREADS
 from bot.slack import ids
-from tests.conftest import SENT, SlackHarness
+from tests.conftest import SlackHarness
 from tests.slack.listeners.test_command_ack import press, sent_to
 from tests.slack.listeners.test_commands import all_text, finished
 
@@ -33,14 +33,6 @@ groups:
   dba: {members: [bob, carol]}
 """
 ALICE, BOB, CAROL = "+33612345678", "+33698765432", "+33611111111"
-
-
-@pytest.fixture
-def sent(httpserver: HTTPServer) -> HTTPServer:
-    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
-        SENT, status=201
-    )
-    return httpserver
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 
@@ -22,7 +21,7 @@ from bot.audit.tables import form_drafts
 from bot.domain import AuditStatus
 from bot.slack import ids
 from bot.slack.views.modals import METADATA_MAX
-from tests.conftest import SENT, FakeClock, SlackHarness
+from tests.conftest import FakeClock, SlackHarness
 from tests.slack.listeners.test_commands import all_text, finished
 from tests.slack.listeners.test_forms import as_dict, state, submission
 
@@ -33,14 +32,6 @@ NUMBERS = [f"+33612{i:06d}" for i in range(150)]
 TEXT = ("Primary database failover in progress, expect errors for a while. " * 19)[
     :1224
 ]
-
-
-@pytest.fixture
-def sent(httpserver: HTTPServer) -> HTTPServer:
-    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
-        SENT, status=201
-    )
-    return httpserver
 
 
 def confirmation_of_a_large_form(harness: SlackHarness) -> dict[str, Any]:

@@ -17,20 +17,12 @@ from pytest_httpserver import HTTPServer
 
 from bot.slack import ids
 from bot.slack.sealed import SEAL_SECONDS, button_key, seal
-from tests.conftest import SENT, SlackHarness
+from tests.conftest import SlackHarness
 from tests.slack.listeners.test_command_ack import buttons
 from tests.slack.listeners.test_commands import finished
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 AMBIGUOUS = "+33612345678 0800 123 456 is the hotline"
-
-
-@pytest.fixture
-def sent(httpserver: HTTPServer) -> HTTPServer:
-    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
-        SENT, status=201
-    )
-    return httpserver
 
 
 def press(harness: SlackHarness, action_id: str, value: str, *, user: str) -> None:

@@ -27,7 +27,7 @@ from bot.slack.listeners.command_buttons import CommandButtons
 from bot.slack.listeners.commands import SmsCommandHandlers
 from bot.slack.listeners.forms import SmsFormHandlers
 from bot.slack.sealed import button_key
-from tests.conftest import SENT, SlackHarness, wait_until
+from tests.conftest import SlackHarness, wait_until
 from tests.slack.listeners.stored_actions import MakeHarness, run_elsewhere, stored
 from tests.slack.listeners.test_command_ack import buttons, press
 from tests.slack.listeners.test_commands import finished
@@ -38,14 +38,6 @@ from tests.slack.test_home import DIRECTORY
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 AMBIGUOUS = "+33612345678 0800 123 456 is the hotline"
-
-
-@pytest.fixture
-def sent(httpserver: HTTPServer) -> HTTPServer:
-    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
-        SENT, status=201
-    )
-    return httpserver
 
 
 @pytest.fixture

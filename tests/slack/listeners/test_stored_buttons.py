@@ -19,7 +19,7 @@ from pytest_httpserver import HTTPServer
 from bot.domain import AuditStatus
 from bot.errors import AuditStoreError
 from bot.slack import ids
-from tests.conftest import SENT, SlackHarness
+from tests.conftest import SlackHarness
 from tests.runtime.test_sender import wait_until
 from tests.slack.listeners.stored_actions import (
     MakeHarness,
@@ -32,14 +32,6 @@ from tests.slack.listeners.test_commands import finished
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 AMBIGUOUS = "+33612345678 0800 123 456 is the hotline"
-
-
-@pytest.fixture
-def sent(httpserver: HTTPServer) -> HTTPServer:
-    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
-        SENT, status=201
-    )
-    return httpserver
 
 
 def octopush_bodies(httpserver: HTTPServer) -> list[dict[str, Any]]:

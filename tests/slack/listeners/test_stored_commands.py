@@ -16,19 +16,10 @@ from pytest_httpserver import HTTPServer
 import bot.slack.listeners.commands as commands
 from bot.slack.command_reading import READING
 from bot.slack.grammar import SmsCommand
-from tests.conftest import SENT
 from tests.slack.listeners.stored_actions import MakeHarness, run_elsewhere, stored
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 AMBIGUOUS = "+33612345678 0800 123 456 is the hotline"
-
-
-@pytest.fixture
-def sent(httpserver: HTTPServer) -> HTTPServer:
-    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
-        SENT, status=201
-    )
-    return httpserver
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from pytest_httpserver import HTTPServer
 from bot.domain import AuditStatus
 from bot.errors import AuditStoreError
 from bot.slack import ids
-from tests.conftest import SENT, SlackHarness
+from tests.conftest import SlackHarness
 from tests.slack.listeners.stored_actions import (
     MakeHarness,
     run_and_die,
@@ -33,14 +33,6 @@ from tests.slack.listeners.test_forms import as_dict, state, submission
 
 SEND_PATH = "/v1/public/sms-campaign/send"
 TWO = "+33612345678, +33698765432"
-
-
-@pytest.fixture
-def sent(httpserver: HTTPServer) -> HTTPServer:
-    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
-        SENT, status=201
-    )
-    return httpserver
 
 
 def submit(harness: SlackHarness, form: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from pytest_httpserver import HTTPServer
 
 from bot.errors import AuditStoreError
 from bot.slack import ids
-from tests.conftest import SENT, SlackHarness
+from tests.conftest import SlackHarness
 from tests.slack.listeners.stored_actions import (
     MakeHarness,
     run_and_die,
@@ -37,14 +37,6 @@ def directory(tmp_path: Path) -> Path:
     path = tmp_path / "directory.yml"
     path.write_text(DIRECTORY)
     return path
-
-
-@pytest.fixture
-def sent(httpserver: HTTPServer) -> HTTPServer:
-    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
-        SENT, status=201
-    )
-    return httpserver
 
 
 def page_form(view_id: str = "VPAGE1") -> dict[str, Any]:

@@ -61,14 +61,6 @@ OUTPUTS = {
 
 
 @pytest.fixture
-def sent(httpserver: HTTPServer) -> HTTPServer:
-    httpserver.expect_request(SEND_PATH, method="POST").respond_with_json(
-        SENT, status=201
-    )
-    return httpserver
-
-
-@pytest.fixture
 def directory(tmp_path: Path) -> Path:
     path = tmp_path / "directory.yml"
     path.write_text(DIRECTORY)
