@@ -258,15 +258,6 @@ class AuditStore:
             query = query.where(_t.c.slack_channel_id == channel_id)
         return self._select("list recent records", query)
 
-    def set_slack_message(self, record_id: int, *, channel: str, ts: str) -> None:
-        """Remember the Slack post that shows this attempt, so receipts can update it.
-
-        Raises:
-            AuditStoreError: no such record.
-        """
-        with self.transaction("remember the Slack message", write=True) as conn:
-            set_post(conn, record_id, channel=channel, ts=ts)
-
     def pending_older_than(self, age: timedelta) -> list[AuditRecord]:
         """Attempts still ``pending`` after ``age``: a process died mid-send."""
         cutoff = self.now() - age
@@ -416,7 +407,9 @@ class AuditStore:
 
 
 def set_post(conn: Connection, record_id: int, *, channel: str, ts: str) -> None:
-    """:meth:`AuditStore.set_slack_message` in the caller's write transaction.
+    """Remember the Slack post that shows attempt ``record_id``, so receipts can
+    update it, in the caller's write transaction
+    (:meth:`bot.audit.deliveries.DeliveryLog.remember_post`).
 
     Raises:
         AuditStoreError: no such record.

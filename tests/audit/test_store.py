@@ -18,6 +18,7 @@ from bot.audit import (
     DuplicateAttemptError,
     NewAttempt,
 )
+from bot.audit.deliveries import DeliveryLog
 from bot.domain import AuditStatus, Purpose, SmsType, Source
 from bot.errors import AuditStoreError
 
@@ -296,9 +297,10 @@ def test_pending_older_than_finds_stuck_attempts(
     ]
 
 
-def test_set_slack_message_remembers_the_post(store: AuditStore) -> None:
+def test_the_post_remembered_is_kept_out_of_the_contract(store: AuditStore) -> None:
     record_id = store.begin(attempt())
-    store.set_slack_message(record_id, channel="C0OPS", ts="1712345678.000100")
+    posts = DeliveryLog(store)
+    posts.remember_post(record_id, channel="C0OPS", ts="1712345678.000100")
     record = store.get(record_id)
     assert (record.slack_message_channel, record.slack_message_ts) == (
         "C0OPS",
@@ -306,7 +308,7 @@ def test_set_slack_message_remembers_the_post(store: AuditStore) -> None:
     )
     assert "slack_message_ts" not in record.contract_dict()
     with pytest.raises(AuditStoreError, match="does not exist"):
-        store.set_slack_message(999, channel="C0OPS", ts="1.2")
+        posts.remember_post(999, channel="C0OPS", ts="1.2")
 
 
 def test_contract_dict_has_exactly_the_contract_fields_in_order(
