@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -35,7 +36,7 @@ from bot.audit.commands import (
 )
 from bot.audit.tables import stored_commands
 from bot.errors import AuditStoreError
-from bot.runtime.sender import Sender
+from bot.runtime.sender import LocalWake, Sender
 from tests.conftest import (
     SENT,
     SIGNING_SECRET,
@@ -414,3 +415,72 @@ def test_a_sender_removes_commands_run_a_week_ago(queue: CommandQueue) -> None:
         wait_until(lambda: [row["id"] for row in rows(queue)] == [recent], timeout=WAIT)
     finally:
         sender.stop()
+
+
+# --- the wake-up (SQLite: a datagram on this machine) --------------------------------
+
+
+def test_on_sqlite_the_dispatcher_hears_the_ack_itself_and_claims_once_per_ring(
+    tmp_path: Path,
+) -> None:
+    """No thread between the ring and the claim, and no claim of nothing after one that
+    left threads free (it held the GIL while the command it had just handed over
+    waited)."""
+    store = AuditStore.from_url(f"sqlite:///{tmp_path}/audit.db")
+    queue = open_command_queue(store, lease=timedelta(seconds=30))
+    claims: list[int] = []
+    real_claim = queue.claim
+
+    def counted(owner: str, **kw: Any) -> list[Any]:
+        items = real_claim(owner, **kw)
+        claims.append(len(items))
+        return items
+
+    queue.claim = counted  # type: ignore[method-assign]
+    ran: list[str] = []
+    sender = Sender(queue, mode="external", poll_seconds=30.0)
+    sender.bind(lambda kind, command: ran.append(command["text"]))
+    sender.start()
+    try:
+        wait_until(lambda: claims == [0], timeout=WAIT, what="the claim at start")
+        names = {thread.name for thread in threading.enumerate()}
+        assert "sms-sender-listen" not in names
+        for n in (1, 2):
+            # The ack's side: another queue object on the same files, as in the web
+            # process; a poll of 30 s would not come within the wait.
+            sender.store("send", f"req-ring-{n}", {**COMMAND, "text": f"ring {n}"})
+            wait_until(lambda n=n: len(ran) == n and sender.idle(), timeout=WAIT)
+    finally:
+        sender.stop()
+        queue.close()
+        store.close()
+    assert ran == ["ring 1", "ring 2"]
+    assert claims == [0, 1, 1]
+
+
+def test_a_ring_opens_no_socket_and_a_closed_bell_stays_quiet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An ack rings on a socket kept for the purpose (opening one per ring cost 50 µs)."""
+    key = f"test-bell-{time.monotonic_ns()}"
+    listener, bell = LocalWake(key), LocalWake(key)
+    assert listener.bind()
+    opened: list[object] = []
+    real_socket = socket.socket
+
+    def counted(*args: Any, **kw: Any) -> socket.socket:
+        opened.append(args)
+        return real_socket(*args, **kw)
+
+    monkeypatch.setattr(socket, "socket", counted)
+    try:
+        for _ in range(50):
+            bell.ring()
+        assert listener.wait(WAIT)
+        assert not listener.wait(0.0), "every ring was consumed by the first wait"
+        assert opened == []
+        bell.close()
+        bell.ring()  # after its close: nothing, and no error
+        assert not listener.wait(0.0)
+    finally:
+        listener.close()
