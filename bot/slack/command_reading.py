@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 #: The stored command's key for the reading: ``[[recipients, text], ...]``, the
 #: reading as typed first, then the alternatives of an ambiguous command.
 READING = "reading"
+#: A stored send's key for the ack's verdict: true when no reading can be sent (the
+#: ack said why; the sender records the refused attempt without judging it again).
+REFUSED = "refused"
 
 
 def keep(parsed: SmsCommand) -> list[Any]:

@@ -134,11 +134,12 @@ class SmsCommandHandlers:
             ack()
             return self._left_after_answer(parsed, command)
         tr = self.deps.languages.without_lookup(command.get("user_id"))
-        stored = self._store(parsed, command)
+        refusal = self._refusal(parsed, command) if _sends(parsed) else None
+        stored = self._store(parsed, command, refused=refusal is not None)
         if stored == NOTHING_STORED:
             ack(response_type="ephemeral", text=tr.gettext(NOT_STORED))
             return None  # nothing was sent, and it stays so
-        ack(response_type="ephemeral", **self._ack_reply(parsed, command, tr))
+        ack(response_type="ephemeral", **self._ack_reply(parsed, command, tr, refusal))
         if stored is None:  # not a stored kind, or a copy Slack sent again
             return self._left_after_answer(parsed, command)
         commands = self.deps.commands
@@ -146,9 +147,13 @@ class SmsCommandHandlers:
             return partial(commands.run_here, stored)
         return self._learn_language(command)  # a sender runs it
 
-    def _store(self, parsed: SmsCommand, command: dict[str, Any]) -> int | None:
+    def _store(
+        self, parsed: SmsCommand, command: dict[str, Any], *, refused: bool
+    ) -> int | None:
         """Store a send or a page for the sender: its row, None when there is nothing
-        to store (or a copy was stored already), :data:`NOTHING_STORED` on failure."""
+        to store (or a copy was stored already), :data:`NOTHING_STORED` on failure.
+        ``refused``: the ack's verdict on a send, kept so the sender does not judge
+        it again (it only records the refused attempt)."""
         commands = self.deps.commands
         if commands is None or parsed.problems or parsed.action not in STORED_ACTIONS:
             return None
@@ -156,6 +161,8 @@ class SmsCommandHandlers:
             return None  # answered with how to page: nothing to run
         payload = {key: command[key] for key in COMMAND_FIELDS if key in command}
         payload[command_reading.READING] = command_reading.keep(parsed)
+        if parsed.action == "send":
+            payload[command_reading.REFUSED] = refused
         try:
             return commands.store(parsed.action, command_request_id(command), payload)
         except AuditStoreError as error:
@@ -189,9 +196,14 @@ class SmsCommandHandlers:
         self._work(command, self._client, respond, parsed=parsed)
 
     def _ack_reply(
-        self, parsed: SmsCommand, command: dict[str, Any], tr: Translator
+        self,
+        parsed: SmsCommand,
+        command: dict[str, Any],
+        tr: Translator,
+        refusal: InputError | PolicyError | None,
     ) -> dict[str, Any]:
-        """What the ack says, in ``tr``'s language."""
+        """What the ack says, in ``tr``'s language (``refusal``: why a send cannot
+        be sent as read, judged once by the ack)."""
         if parsed.problems:
             return {
                 "text": "\n".join(tr.gettext(problem) for problem in parsed.problems)
@@ -202,7 +214,7 @@ class SmsCommandHandlers:
             if len(parsed.recipients) > 1:
                 return {"text": tr.gettext(PAGE_ONE_AT_A_TIME)}
             return build_sending_message(parsed.recipients, tr)
-        return self._send_reply(parsed, command, tr)
+        return self._send_reply(parsed, command, tr, refusal)
 
     def _voice_credit(self) -> Balance | None:
         """The voice credit, read only when a rotation calls (``call_after``)."""
@@ -240,9 +252,12 @@ class SmsCommandHandlers:
         return refusal if all(other is not None for other in others) else None
 
     def _send_reply(
-        self, parsed: SmsCommand, command: dict[str, Any], tr: Translator
+        self,
+        parsed: SmsCommand,
+        command: dict[str, Any],
+        tr: Translator,
+        refusal: InputError | PolicyError | None,
     ) -> dict[str, Any]:
-        refusal = self._refusal(parsed, command)
         if refusal is not None:
             return build_rejection_message(refusal, tr)
         region = self.deps.settings.sms.default_region
@@ -352,7 +367,10 @@ class SmsCommandHandlers:
     def _send_command(
         self, parsed: SmsCommand, command: dict[str, Any], respond: Respond
     ) -> None:
-        if self._refusal(parsed, command) is not None:
+        refused = command.get(command_reading.REFUSED)
+        if not isinstance(refused, bool):  # not stored, or stored by an older version
+            refused = self._refusal(parsed, command) is not None
+        if refused:
             self.sender.record_refusal(_greedy(parsed), command)
         elif not parsed.ambiguous:
             self.sender.send(
@@ -373,6 +391,11 @@ class SmsCommandHandlers:
         )
         if problem is not None:
             respond(response_type="ephemeral", text=problem)
+
+
+def _sends(parsed: SmsCommand) -> bool:
+    """A send the ack judges (the rules that need no lookup) before it answers."""
+    return parsed.action == "send" and not parsed.problems
 
 
 def _greedy(parsed: SmsCommand) -> Reading:

@@ -1,7 +1,8 @@
-"""A stored ``/sms`` send keeps the ack's reading, so the sender does not parse it again.
+"""A stored ``/sms`` send keeps the ack's reading and its verdict, so the sender does not
+parse it or judge it again.
 
-A row stored by an earlier version (no reading) or with a reading that cannot be read
-is parsed again by the sender, and still sent.
+A row stored by an earlier version (no reading, no verdict) or with a reading that cannot
+be read is parsed and judged again by the sender, and still sent.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 import bot.slack.listeners.commands as commands
-from bot.slack.command_reading import READING
+from bot.domain import AuditStatus
+from bot.errors import InputError, PolicyError
+from bot.slack.command_reading import READING, REFUSED
 from bot.slack.grammar import SmsCommand
 from tests.slack.listeners.stored_actions import MakeHarness, run_elsewhere, stored
 
@@ -33,6 +36,20 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return real(text, **kw)
 
     monkeypatch.setattr(commands, "parse_sms_command", counted)
+    return seen
+
+
+@pytest.fixture
+def judged(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    """The recipients of every ``/sms`` judged without lookups, in whichever harness."""
+    seen: list[tuple[str, ...]] = []
+    real = commands.precheck
+
+    def counted(draft: Any, **kw: Any) -> InputError | PolicyError | None:
+        seen.append(tuple(draft.recipients))
+        return real(draft, **kw)
+
+    monkeypatch.setattr(commands, "precheck", counted)
     return seen
 
 
@@ -106,3 +123,54 @@ def test_a_row_without_a_usable_reading_is_parsed_by_the_sender_and_sent(
     assert parses == ["+33612345678 Disk full"], "parsed by the sender"
     unreadable = "unreadable reading" in caplog.text
     assert unreadable is (reading is not None)
+
+
+def test_the_sender_takes_the_acks_verdict_without_judging_again(
+    make_harness: MakeHarness, database_url: str, sent: HTTPServer, judged: list[Any]
+) -> None:
+    web = make_harness(database_url=database_url, sender="external")
+    web.command("+33612345678 Disk full on db-1")
+    web.settle()
+    (row,) = stored(web, "send")
+    assert row["payload"][REFUSED] is False
+    run_elsewhere(make_harness, database_url)
+    assert len(sent.log) == 1
+    assert judged == [("+33612345678",)], "judged by the ack only"
+
+
+def test_a_send_the_ack_refused_is_recorded_refused_by_the_sender_without_a_second_judgement(
+    make_harness: MakeHarness, database_url: str, sent: HTTPServer, judged: list[Any]
+) -> None:
+    web = make_harness(database_url=database_url, sender="external", allowed_users="U2")
+    ack = web.command("+33612345678 Disk full on db-1", user="U1").json()
+    assert "not allowed to send SMS" in json.dumps(ack)
+    web.settle()
+    (row,) = stored(web, "send")
+    assert row["payload"][REFUSED] is True
+    second = run_elsewhere(make_harness, database_url, allowed_users="U2")
+    assert sent.log == []
+    (record,) = second.stack.service.store.recent(limit=5)
+    assert record.status is AuditStatus.REJECTED
+    assert record.error_code == "policy:SMS_ALLOWED_USERS"
+    assert judged == [("+33612345678",)], "judged by the ack only"
+
+
+def test_a_row_stored_without_a_verdict_is_judged_by_the_sender(
+    make_harness: MakeHarness, database_url: str, sent: HTTPServer, judged: list[Any]
+) -> None:
+    web = make_harness(database_url=database_url, sender="external")
+    sender = web.stack.sender
+    assert sender is not None
+    command = {
+        "team_id": "T1",
+        "channel_id": "C1",
+        "user_id": "U1",
+        "command": "/sms",
+        "text": "+33612345678 Disk full",
+        "trigger_id": "trigger-no-verdict",
+        READING: [[["+33612345678"], "Disk full"]],
+    }
+    assert sender.store("send", "slack-command-no-verdict", command) is not None
+    run_elsewhere(make_harness, database_url)
+    assert len(sent.log) == 1
+    assert judged == [("+33612345678",)], "judged by the sender"
