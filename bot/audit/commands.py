@@ -258,9 +258,14 @@ class CommandQueue(CallbackInbox):
             if intake is not None
             else None
         )
-        #: The intake's times as SQLite stores them (what UtcDateTime binds).
+        #: The intake's times as the text SQLAlchemy's SQLite ``DateTime`` stores
+        #: (``2026-12-06 02:10:08.123456``); the type's own processor alone gives an
+        #: aware datetime, which sqlite3's default adapter (deprecated in Python 3.12)
+        #: wrote as ``…+00:00``.
         self._stored_time = (
-            _i.c.received_at.type.bind_processor(intake.engine.dialect)
+            _i.c.received_at.type.dialect_impl(intake.engine.dialect).bind_processor(
+                intake.engine.dialect
+            )
             if intake is not None
             else None
         )

@@ -230,7 +230,7 @@ def test_every_statement_on_the_intake_reads_through_an_index(
 
 
 def test_the_acks_insert_keeps_the_time_as_the_queue_reads_it(
-    queue: CommandQueue,
+    queue: CommandQueue, tmp_path: Path
 ) -> None:
     before = queue.now()
     queue.put_command("send", "req-time", COMMAND)
@@ -239,6 +239,16 @@ def test_the_acks_insert_keeps_the_time_as_the_queue_reads_it(
     assert before <= item.received_at <= queue.now()
     (row,) = _intake_rows(queue)
     assert row["received_at"] == item.received_at
+    # Stored as SQLAlchemy stores a time on SQLite (string order is time order), not
+    # by sqlite3's default adapter (``…+00:00``, deprecated in Python 3.12).
+    stored = item.received_at.strftime("%Y-%m-%d %H:%M:%S.%f")
+    for path, table in [
+        ("audit.intake.db", "command_intake"),
+        ("audit.commands.db", "stored_commands"),
+    ]:
+        with sqlite3.connect(tmp_path / path) as conn:
+            found = conn.execute(f"SELECT received_at FROM {table}").fetchone()
+        assert found == (stored,), path
 
 
 def test_acks_on_many_threads_each_store_once(queue: CommandQueue) -> None:
