@@ -9,6 +9,7 @@ and to what the ack needs (the intake is only read: an ack never waits for a cla
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -267,3 +268,25 @@ def test_the_claims_connections_are_the_threads_own_and_closed_with_the_queue(
     assert writer.connections() == 1
     queue.close()
     assert writer.connections() == 0
+
+
+def test_an_intake_made_again_is_said_in_the_log_once(
+    audit: AuditStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue = open_command_queue(audit)
+    queue.put_command("send", "req-before", COMMAND)
+    assert len(queue.claim("sender-a")) == 1
+    queue.close()
+    for path in tmp_path.glob("audit.intake.db*"):
+        path.unlink()
+    queue = open_command_queue(audit)
+    try:
+        queue.put_command("send", "req-after", COMMAND)
+        with caplog.at_level(logging.WARNING, logger="bot.audit.commands"):
+            (item,) = queue.claim("sender-a")
+            assert queue.claim("sender-a") == []
+    finally:
+        queue.close()
+    said = [r.getMessage() for r in caplog.records if "made again" in r.getMessage()]
+    assert len(said) == 1 and "audit.intake.db" in said[0]
+    assert item.attempts == 1
