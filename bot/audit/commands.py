@@ -16,6 +16,13 @@ its claim. The copy goes by the intake's row id: ``command_intake_marks`` in the
 file keeps the last id copied, with that row's digest, so an intake file deleted and
 created again (ids from 1) is noticed and read from its start (a copy already taken is
 known by its digest).
+
+The claim is on the path between an ack and the Octopush call, so on SQLite it runs
+on the claiming thread's own driver connections (:mod:`bot.audit.driver_writes`), as
+the ack's insert does: the copy and the claim are one ``BEGIN IMMEDIATE`` transaction
+on the queue's file, the intake only read. Through SQLAlchemy the pool's check-out of
+two connections, the transaction's events and the result objects cost more than the
+statements.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import json
 import logging
 import os
 import socket
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +41,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.audit.dialects import insert
-from bot.audit.driver_writes import DriverWriter
+from bot.audit.driver_writes import DriverStatement, DriverWriter
 from bot.audit.engine import create_engine
 from bot.audit.inbox import LEASE, CallbackInbox, InboxItem
 from bot.audit.store import AuditStore
@@ -78,6 +86,37 @@ _FINISH = (
         claimed_until=None,
         body=b"",
     )
+)
+
+
+def _claim_one(mine: sa.ColumnElement[bool]) -> sa.Update:
+    """The claim of the one command ``mine`` picks, if nobody holds it, built once."""
+    claimed_until = _t.c.claimed_until
+    return (
+        sa.update(_t)
+        .where(
+            mine,
+            _t.c.processed_at.is_(None),
+            sa.or_(
+                claimed_until.is_(None),
+                claimed_until < sa.bindparam("now", type_=claimed_until.type),
+            ),
+        )
+        .values(
+            claimed_by=sa.bindparam("owner", type_=_t.c.claimed_by.type),
+            claimed_until=sa.bindparam("until", type_=claimed_until.type),
+            attempts=_t.c.attempts + 1,
+        )
+        .returning(
+            _t.c.id, _t.c.body, _t.c.content_type, _t.c.received_at, _t.c.attempts
+        )
+    )
+
+
+#: By the queue's id (one database), or by digest (the ack stored in the intake).
+_CLAIM_BY_ID = _claim_one(_t.c.id == sa.bindparam("item_id", type_=sa.Integer()))
+_CLAIM_BY_DIGEST = _claim_one(
+    _t.c.digest == sa.bindparam("digest", type_=_t.c.digest.type)
 )
 
 
@@ -168,6 +207,22 @@ _EMPTY_COPIED = sa.text(
 )
 
 
+class _ClaimStatements:
+    """The claims' statements compiled for SQLite's driver (the queue's file)."""
+
+    def __init__(
+        self, *, oldest_free: dict[bool, sa.Update], dialect: sa.Dialect
+    ) -> None:
+        #: The oldest free commands; keyed by whether ``before`` is given.
+        self.oldest_free = {
+            before: DriverStatement(statement, dialect)
+            for before, statement in oldest_free.items()
+        }
+        #: The one with a given digest.
+        self.one = DriverStatement(_CLAIM_BY_DIGEST, dialect)
+        self.copy_gone = DriverStatement(_COPY_GONE, dialect)
+
+
 def _digest(request_id: str) -> str:
     """What keeps a command stored once (Slack may deliver it twice)."""
     return hashlib.sha256(request_id.encode()).hexdigest()
@@ -190,9 +245,27 @@ class CommandQueue(CallbackInbox):
         #: Where the acks insert: the intake file on SQLite, else the queue itself.
         self.intake = intake
         self._intake_writer = DriverWriter(intake) if intake is not None else None
-        #: The intake's times as SQLite stores them (what UtcDateTime binds).
+        #: The claims' transactions on the queue's file (with an intake: SQLite).
+        self._queue_writer = DriverWriter(store) if intake is not None else None
+        self._on_driver = (
+            _ClaimStatements(
+                oldest_free={
+                    before: self._claim_statement(before=before)
+                    for before in (False, True)
+                },
+                dialect=store.engine.dialect,
+            )
+            if intake is not None
+            else None
+        )
+        #: The intake's times as the text SQLAlchemy's SQLite ``DateTime`` stores
+        #: (``2026-12-06 02:10:08.123456``); the type's own processor alone gives an
+        #: aware datetime, which sqlite3's default adapter (deprecated in Python 3.12)
+        #: wrote as ``…+00:00``.
         self._stored_time = (
-            _i.c.received_at.type.bind_processor(intake.engine.dialect)
+            _i.c.received_at.type.dialect_impl(intake.engine.dialect).bind_processor(
+                intake.engine.dialect
+            )
             if intake is not None
             else None
         )
@@ -208,8 +281,9 @@ class CommandQueue(CallbackInbox):
 
     def close(self) -> None:
         """Close the queue's own files (not an audit trail it shares a database with)."""
-        if self._intake_writer is not None:
-            self._intake_writer.close()
+        for writer in (self._intake_writer, self._queue_writer):
+            if writer is not None:
+                writer.close()
         if self._owns_stores:
             self.store.close()
             if self.intake is not None:
@@ -253,46 +327,72 @@ class CommandQueue(CallbackInbox):
             told()
         return int(row[0])
 
-    def _before_claim(self, conn: sa.Connection) -> None:
-        self._copy_from_intake(conn)
+    def claim(
+        self, owner: str, *, limit: int = 10, stored_before: datetime | None = None
+    ) -> list[InboxItem]:
+        """Take up to ``limit`` commands, oldest first, for ``owner`` (only those stored
+        before ``stored_before`` when it is given); on SQLite, what the acks stored
+        since the last claim is copied first, in the same transaction."""
+        writer, statements = self._queue_writer, self._on_driver
+        if writer is None or statements is None:
+            return super().claim(owner, limit=limit, stored_before=stored_before)
+        now = self.store.now()
+        values = {
+            "now": now,
+            "until": now + self.lease,
+            "owner": owner,
+            "limit": limit,
+            "before": stored_before,
+        }
+        claim = statements.oldest_free[stored_before is not None]
+        with writer.write("claim commands") as cursor:
+            self._copy_from_intake(cursor, statements)
+            rows = claim.rows(cursor, values)
+        return sorted((InboxItem(*row) for row in rows), key=lambda item: item.id)
 
-    def _copy_from_intake(self, conn: sa.Connection) -> None:
+    def _copy_from_intake(
+        self, queue: sqlite3.Cursor, statements: _ClaimStatements
+    ) -> None:
         """Copy what the acks stored since the last copy into the queue, in the
         claim's own transaction (the queue's file is locked; the intake is only read,
         so an ack's insert never waits for it)."""
-        if self.intake is None:
-            return
-        marks = conn.exec_driver_sql(_MARKS).first()
+        assert self._intake_writer is not None
+        marks = queue.execute(_MARKS).fetchone()
         copied, digest, emptied = marks if marks is not None else (0, None, 0)
-        with self.intake.transaction("read the stored commands") as source:
-            rows = source.exec_driver_sql(_NEW_IN_INTAKE, (copied,)).all()
-            if copied and (not rows or tuple(rows[0][::4]) != (copied, digest)):
+        with self._intake_writer.read("read the stored commands") as source:
+            rows = source.execute(_NEW_IN_INTAKE, (copied,)).fetchall()
+            if copied and (not rows or (rows[0][0], rows[0][4]) != (copied, digest)):
                 logger.warning(
                     "the command intake (%s) was made again: reading it from its start",
                     self.intake,
                 )
                 copied, emptied = 0, 0
-                rows = source.exec_driver_sql(_NEW_IN_INTAKE, (0,)).all()
+                rows = source.execute(_NEW_IN_INTAKE, (0,)).fetchall()
         if copied:
             rows = rows[1:]  # the row copied last, read again to check the file
         if not rows:
             if marks is not None and marks[0] != copied:
-                conn.exec_driver_sql(_SET_MARKS, (0, None, 0))
+                queue.execute(_SET_MARKS, (0, None, 0))
             return
-        new = [tuple(row[1:]) for row in rows if row[3]]
+        new = [row[1:] for row in rows if row[3]]
         if new:
-            conn.exec_driver_sql(_COPY, new)
+            queue.executemany(_COPY, new)
         if len(new) < len(rows):
             gone = [row for row in rows if not row[3]]
-            self._copy_gone(conn, gone)
+            self._copy_gone(queue, statements.copy_gone, gone)
         last = rows[-1]
-        conn.exec_driver_sql(_SET_MARKS, (last[0], last[4], emptied))
+        queue.execute(_SET_MARKS, (last[0], last[4], emptied))
 
-    def _copy_gone(self, conn: sa.Connection, rows: Sequence[Sequence[Any]]) -> None:
+    def _copy_gone(
+        self,
+        queue: sqlite3.Cursor,
+        copy_gone: DriverStatement,
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
         """Store rows whose bodies the intake had emptied as run already."""
         now = self.store.now()
-        conn.execute(
-            _COPY_GONE,
+        copy_gone.execute_many(
+            queue,
             [
                 {
                     "received_at": row[1],
@@ -326,37 +426,22 @@ class CommandQueue(CallbackInbox):
     def claim_one(self, item_id: int, owner: str) -> InboxItem | None:
         """Claim the command ``put_command`` returned ``item_id`` for, if nobody holds
         it; None when taken or finished."""
-        mine = _t.c.id == item_id
-        if self.intake is not None:  # the intake's id: the queue row has its digest
-            with self.intake.transaction("read a stored command") as conn:
-                digest = conn.exec_driver_sql(_DIGEST_AT, (item_id,)).scalar()
-            if digest is None:
-                return None
-            mine = _t.c.digest == digest
         now = self.store.now()
-        with self.store.transaction("claim a command", write=True) as conn:
-            self._copy_from_intake(conn)
-            row = conn.execute(
-                sa.update(_t)
-                .where(
-                    mine,
-                    _t.c.processed_at.is_(None),
-                    sa.or_(_t.c.claimed_until.is_(None), _t.c.claimed_until < now),
-                )
-                .values(
-                    claimed_by=owner,
-                    claimed_until=now + self.lease,
-                    attempts=_t.c.attempts + 1,
-                )
-                .returning(
-                    _t.c.id,
-                    _t.c.body,
-                    _t.c.content_type,
-                    _t.c.received_at,
-                    _t.c.attempts,
-                )
-            ).first()
-        return InboxItem(*row) if row is not None else None
+        values: dict[str, Any] = {"now": now, "until": now + self.lease, "owner": owner}
+        writer, statements = self._queue_writer, self._on_driver
+        if self._intake_writer is None or writer is None or statements is None:
+            with self.store.transaction("claim a command", write=True) as conn:
+                row = conn.execute(_CLAIM_BY_ID, values | {"item_id": item_id}).first()
+            return InboxItem(*row) if row is not None else None
+        # The intake's id: the queue's row (copied now, if not yet) has its digest.
+        with self._intake_writer.read("read a stored command") as cursor:
+            found = cursor.execute(_DIGEST_AT, (item_id,)).fetchone()
+        if found is None:
+            return None
+        with writer.write("claim a command") as cursor:
+            self._copy_from_intake(cursor, statements)
+            rows = statements.one.rows(cursor, values | {"digest": found[0]})
+        return InboxItem(*rows[0]) if rows else None
 
     def finish(self, item_id: int, owner: str, outcome: str) -> bool:
         """Mark a claimed command run and drop its body (the message text, the

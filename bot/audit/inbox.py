@@ -95,14 +95,9 @@ class CallbackInbox:
             params["before"] = stored_before
         statement = self._claim_statement(before=stored_before is not None)
         with self._store.transaction("claim callbacks", write=True) as conn:
-            self._before_claim(conn)
             claimed = conn.execute(statement, params).all()
         items = [InboxItem(*row) for row in claimed]
         return sorted(items, key=lambda item: item.id)
-
-    def _before_claim(self, conn: sa.Connection) -> None:
-        """What a queue does in a claim's transaction before it claims (nothing here;
-        the command queue copies what its acks stored elsewhere)."""
 
     def _claim_statement(self, *, before: bool) -> sa.Update:
         """One statement that picks the oldest free rows and takes them (a compare-and-

@@ -13,8 +13,10 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -27,6 +29,7 @@ from bot.audit.commands import (
     open_command_queue,
     queue_file,
 )
+from bot.audit.driver_writes import DriverWriter
 from bot.audit.tables import stored_commands
 from bot.errors import AuditStoreError
 from bot.runtime.sender import Sender
@@ -57,6 +60,26 @@ def _intake_rows(queue: CommandQueue) -> list[dict[str, object]]:
     with queue.intake.transaction("read") as conn:
         found = conn.execute(sa.select(command_intake).order_by(command_intake.c.id))
         return [dict(row) for row in found.mappings()]
+
+
+@contextmanager
+def traced(writer: DriverWriter | None) -> Iterator[list[tuple[str, Any]]]:
+    """The reading statements run meanwhile on this thread's driver connection of
+    ``writer`` (which SQLAlchemy's events do not see), their values written in."""
+    assert writer is not None
+    statements: list[tuple[str, Any]] = []
+
+    def trace(statement: str) -> None:
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb in {"SELECT", "UPDATE", "DELETE"}:
+            statements.append((statement, ()))
+
+    connection = writer._connection()
+    connection.set_trace_callback(trace)
+    try:
+        yield statements
+    finally:
+        connection.set_trace_callback(None)
 
 
 def _queue_rows(queue: CommandQueue) -> list[dict[str, object]]:
@@ -189,13 +212,17 @@ def test_every_statement_on_the_intake_reads_through_an_index(
     assert queue.intake is not None
     for n in range(50):
         queue.put_command("send", f"req-plan-{n}", COMMAND)
-    with captured(queue.intake) as statements:
+    with (
+        captured(queue.intake) as statements,
+        traced(queue._intake_writer) as on_the_driver,
+    ):
         queue.claim("sender-a", limit=10)
         queue.claim_one(40, "sender-b")
         queue.waiting()
         queue.oldest_waiting()
         queue.empty_copied()
         queue.purge(older_than=queue.now())
+    statements += on_the_driver
     explained = {text for text, _ in statements}
     assert len(explained) >= 5, explained  # copy, digest, count, empty, purge
     for text, params in statements:
@@ -203,7 +230,7 @@ def test_every_statement_on_the_intake_reads_through_an_index(
 
 
 def test_the_acks_insert_keeps_the_time_as_the_queue_reads_it(
-    queue: CommandQueue,
+    queue: CommandQueue, tmp_path: Path
 ) -> None:
     before = queue.now()
     queue.put_command("send", "req-time", COMMAND)
@@ -212,6 +239,16 @@ def test_the_acks_insert_keeps_the_time_as_the_queue_reads_it(
     assert before <= item.received_at <= queue.now()
     (row,) = _intake_rows(queue)
     assert row["received_at"] == item.received_at
+    # Stored as SQLAlchemy stores a time on SQLite (string order is time order), not
+    # by sqlite3's default adapter (``…+00:00``, deprecated in Python 3.12).
+    stored = item.received_at.strftime("%Y-%m-%d %H:%M:%S.%f")
+    for path, table in [
+        ("audit.intake.db", "command_intake"),
+        ("audit.commands.db", "stored_commands"),
+    ]:
+        with sqlite3.connect(tmp_path / path) as conn:
+            found = conn.execute(f"SELECT received_at FROM {table}").fetchone()
+        assert found == (stored,), path
 
 
 def test_acks_on_many_threads_each_store_once(queue: CommandQueue) -> None:
