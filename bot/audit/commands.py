@@ -221,6 +221,8 @@ class _ClaimStatements:
         #: The one with a given digest.
         self.one = DriverStatement(_CLAIM_BY_DIGEST, dialect)
         self.copy_gone = DriverStatement(_COPY_GONE, dialect)
+        #: A command run: its claim ends and its body is dropped.
+        self.finish = DriverStatement(_FINISH, dialect)
 
 
 def _digest(request_id: str) -> str:
@@ -452,6 +454,10 @@ class CommandQueue(CallbackInbox):
             "done_at": self.store.now(),
             "outcome_": outcome,
         }
+        writer, statements = self._queue_writer, self._on_driver
+        if writer is not None and statements is not None:  # one per send: the driver
+            with writer.write("finish a command") as cursor:
+                return statements.finish.execute(cursor, params) == 1
         with self.store.transaction("finish a command", write=True) as conn:
             done = conn.execute(_FINISH, params)
         return done.rowcount == 1

@@ -178,6 +178,10 @@ class DriverStatement:
         found = cursor.execute(self.sql, self.parameters(values)).fetchall()
         return [self.row(each) for each in found]
 
+    def execute(self, cursor: sqlite3.Cursor, values: Mapping[str, Any]) -> int:
+        """Execute once with ``values`` (no rows returned); how many rows it changed."""
+        return cursor.execute(self.sql, self.parameters(values)).rowcount
+
     def execute_many(
         self, cursor: sqlite3.Cursor, values: Sequence[Mapping[str, Any]]
     ) -> None:

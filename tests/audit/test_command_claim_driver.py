@@ -45,7 +45,9 @@ def queue(audit: AuditStore) -> Iterator[CommandQueue]:
     opened.close()
 
 
-def test_a_claim_takes_no_connection_from_the_stores_pools(queue: CommandQueue) -> None:
+def test_a_claim_and_a_finish_take_no_connection_from_the_stores_pools(
+    queue: CommandQueue,
+) -> None:
     assert queue.intake is not None
     first = queue.put_command("send", "req-pool-1", COMMAND)
     queue.put_command("send", "req-pool-2", COMMAND)
@@ -56,14 +58,27 @@ def test_a_claim_takes_no_connection_from_the_stores_pools(queue: CommandQueue) 
     for name, engine in engines.items():
         event.listen(engine, "checkout", listeners[name])
     try:
-        assert queue.claim_one(first, "sender-a") is not None
+        claimed = queue.claim_one(first, "sender-a")
+        assert claimed is not None
         (item,) = queue.claim("sender-b")
         assert queue.claim("sender-c") == []
+        assert queue.finish(item.id, "sender-b", "run")
+        assert not queue.finish(item.id, "sender-b", "run"), "finished once"
+        assert not queue.finish(claimed.id, "sender-b", "run"), "not sender-b's"
     finally:
         for name, engine in engines.items():
             event.remove(engine, "checkout", listeners[name])
     assert checkouts == []
     assert item.content_type == "send" and item.attempts == 1
+    with queue.store.transaction("read") as conn:
+        rows = conn.execute(
+            stored_commands.select().order_by(stored_commands.c.id)
+        ).mappings()
+        kept = {row["id"]: row for row in rows}
+    done, running = kept[item.id], kept[claimed.id]
+    assert done["body"] == b"" and done["outcome"] == "run"
+    assert done["processed_at"] is not None and done["claimed_until"] is None
+    assert running["body"] != b"" and running["processed_at"] is None
 
 
 def _counting(checkouts: list[str], name: str) -> Callable[..., None]:
