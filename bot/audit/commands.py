@@ -41,7 +41,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.audit.dialects import insert
-from bot.audit.driver_writes import DriverStatement, DriverWriter
+from bot.audit.driver_statements import DriverStatement
+from bot.audit.driver_writes import DriverWriter
 from bot.audit.engine import create_engine
 from bot.audit.inbox import LEASE, CallbackInbox, InboxItem
 from bot.audit.store import AuditStore

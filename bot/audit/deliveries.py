@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot.audit.dialects import insert
+from bot.audit.driver_statements import on_driver
 from bot.audit.store import AuditStore, set_post
 from bot.audit.tables import deliveries
 
@@ -107,7 +109,13 @@ class DeliveryLog:
 
 
 def _receipts(conn: Connection, audit_id: int) -> list[Delivery]:
-    rows = conn.execute(_FOR_AUDIT, {"audit_id": audit_id}).mappings().all()
+    driver = on_driver(conn)  # SQLite: on the driver (every result post reads this)
+    if driver is not None:
+        rows: Sequence[Mapping[Any, Any]] = driver.mappings(
+            _FOR_AUDIT, {"audit_id": audit_id}
+        )
+    else:
+        rows = conn.execute(_FOR_AUDIT, {"audit_id": audit_id}).mappings().all()
     return [
         Delivery(row["number"], row["status"], row["raw_status"], row["updated_at"])
         for row in rows

@@ -13,21 +13,17 @@ connection behind until the next thread opens one, which closes it.
 The sender's claim (:meth:`bot.audit.commands.CommandQueue.claim`) runs the same way,
 for the same reason: it is on the path between an ack and the Octopush call. It reads
 the intake (:meth:`DriverWriter.read`: a plain ``BEGIN``, so an ack's insert never
-waits for it) and runs SQLAlchemy statements compiled once (:class:`DriverStatement`).
+waits for it) and runs SQLAlchemy statements compiled once
+(:class:`bot.audit.driver_statements.DriverStatement`).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import ReturnsRows
 
 from bot.audit.engine import create_engine, describe
 from bot.audit.store import AuditStore
@@ -124,73 +120,3 @@ class DriverWriter:
         with self._lock:
             self._opened.pop(threading.current_thread(), None)
         proxied.invalidate()
-
-
-#: A bound value the caller gives at each execution (not one fixed in the statement).
-_GIVEN = object()
-
-
-class DriverStatement:
-    """A SQLAlchemy statement compiled once to SQLite's SQL, with its types' conversions.
-
-    Run on a driver cursor, it binds values and reads rows as SQLAlchemy would (a time
-    is stored as the same text and read back as the same aware datetime), without
-    SQLAlchemy's work at each execution (the statement cache, the result objects).
-    """
-
-    def __init__(self, statement: sa.ClauseElement, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        assert isinstance(compiled, SQLCompiler) and compiled.positiontup is not None
-        # Values written into the SQL at each execution (an expanding IN) are not
-        # SQLAlchemy's to write here: such a statement stays on SQLAlchemy.
-        assert not compiled.post_compile_params, "not for values expanded at each run"
-        #: The SQL, with ``?`` for each bound value.
-        self.sql = compiled.string
-        self._binds: list[tuple[str, Any, Callable[[Any], Any] | None]] = []
-        for name in compiled.positiontup:
-            bind = compiled.binds[name]
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            fixed = _GIVEN if bind.required else bind.effective_value
-            if fixed is not _GIVEN and process is not None:
-                fixed = process(fixed)
-                process = None
-            self._binds.append((name, fixed, process))
-        returned = (
-            statement.exported_columns if isinstance(statement, ReturnsRows) else ()
-        )
-        self._reads = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in returned
-        ]
-
-    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
-        """The bound values in the SQL's order, converted as SQLAlchemy binds them."""
-        bound: list[Any] = []
-        for name, fixed, process in self._binds:
-            value = values[name] if fixed is _GIVEN else fixed
-            bound.append(process(value) if process is not None else value)
-        return tuple(bound)
-
-    def rows(
-        self, cursor: sqlite3.Cursor, values: Mapping[str, Any]
-    ) -> list[tuple[Any, ...]]:
-        """Execute once with ``values``; the rows it returns, converted."""
-        found = cursor.execute(self.sql, self.parameters(values)).fetchall()
-        return [self.row(each) for each in found]
-
-    def execute(self, cursor: sqlite3.Cursor, values: Mapping[str, Any]) -> int:
-        """Execute once with ``values`` (no rows returned); how many rows it changed."""
-        return cursor.execute(self.sql, self.parameters(values)).rowcount
-
-    def execute_many(
-        self, cursor: sqlite3.Cursor, values: Sequence[Mapping[str, Any]]
-    ) -> None:
-        """Execute once for each of ``values`` (no rows returned)."""
-        cursor.executemany(self.sql, [self.parameters(each) for each in values])
-
-    def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
-        """One row as SQLAlchemy would have read it."""
-        return tuple(
-            read(value) if read is not None else value
-            for read, value in zip(self._reads, raw, strict=True)
-        )

@@ -98,7 +98,9 @@ def _store_no_nul(engine: Engine) -> None:
     """Write every NUL in a text parameter as :data:`NUL_STORED`, on every backend.
 
     PostgreSQL refuses a NUL in text outright, which would lose the audit record of
-    the very send that was refused for holding one.
+    the very send that was refused for holding one. Statements run on SQLite's driver
+    (:class:`bot.audit.driver_statements.DriverStatement`) never pass this hook: they
+    apply the same rule themselves.
     """
 
     @event.listens_for(engine, "before_cursor_execute", retval=True)

@@ -5,6 +5,7 @@ Kept in the audit database so every instance refuses them at once.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot.audit.dialects import insert_or_ignore
+from bot.audit.driver_statements import on_driver
 from bot.audit.store import AuditStore
 from bot.audit.tables import opt_outs
 
@@ -20,6 +22,23 @@ from bot.audit.tables import opt_outs
 _AMONG = sa.select(opt_outs.c.number).where(
     opt_outs.c.number.in_(sa.bindparam("numbers", expanding=True))
 )
+
+#: On SQLite's driver (:mod:`bot.audit.driver_statements`) a statement is compiled
+#: once, so its ``IN`` cannot grow at each run: one statement per number of numbers,
+#: up to this many (a longer list is read in parts of this size).
+AMONG_AT_ONCE = 64
+#: The names of their bound values, in order.
+_NUMBER_KEYS = [f"number_{i}" for i in range(AMONG_AT_ONCE)]
+
+
+@functools.cache
+def _among_n(size: int) -> sa.Select[tuple[str]]:
+    """The look-up of ``size`` numbers, built once (it is its compiled form's key)."""
+    number = opt_outs.c.number
+    keys = _NUMBER_KEYS[:size]
+    return sa.select(number).where(
+        number.in_([sa.bindparam(key, type_=number.type) for key in keys])
+    )
 
 
 @dataclass(frozen=True)
@@ -85,5 +104,13 @@ def among_in(conn: Connection, numbers: Iterable[str]) -> list[str]:
     wanted = list(dict.fromkeys(numbers))
     if not wanted:
         return []
-    found = {row[0] for row in conn.execute(_AMONG, {"numbers": wanted})}
+    driver = on_driver(conn)
+    if driver is None:
+        found = {row[0] for row in conn.execute(_AMONG, {"numbers": wanted})}
+    else:
+        found = set()
+        for start in range(0, len(wanted), AMONG_AT_ONCE):
+            part = wanted[start : start + AMONG_AT_ONCE]
+            values = dict(zip(_NUMBER_KEYS, part, strict=False))
+            found.update(row[0] for row in driver.rows(_among_n(len(part)), values))
     return [number for number in wanted if number in found]

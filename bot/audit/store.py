@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from bot.audit.driver_statements import on_driver
 from bot.audit.engine import WRITE, checkpoint, describe, open_engine
 from bot.audit.migrate import migrate
 from bot.audit.records import (
@@ -33,7 +34,8 @@ from bot.errors import AuditStoreError
 
 _t = audit_records
 
-# Written on every send, built once (the values come with each execution).
+# Written on every send, built once (the values come with each execution); on SQLite
+# run on the driver's cursor (:mod:`bot.audit.driver_statements`).
 _COMPLETE = sa.update(_t).where(
     _t.c.id == sa.bindparam("record_id"), _t.c.status == AuditStatus.PENDING.value
 )
@@ -133,11 +135,19 @@ class AuditStore:
         }
         if self.redact_text:  # kept only while pending, so a crash can still resend it
             values["text"] = None
+        values["record_id"] = record_id
         with self.transaction("complete an attempt", write=True) as conn:
-            done = conn.execute(_COMPLETE, values | {"record_id": record_id})
-            settled = done.rowcount == 1
+            driver = on_driver(conn)
+            if driver is not None:
+                changed = driver.execute(_COMPLETE, values, column_keys=tuple(values))
+                settled = changed == 1
+            else:
+                settled = conn.execute(_COMPLETE, values).rowcount == 1
             if settled:
                 add_tickets(conn, record_id, result.sms_ticket)
+            elif driver is not None:
+                found = driver.rows(_STATUS, {"record_id": record_id})
+                status = found[0][0] if found else None
             else:
                 status = conn.execute(_STATUS, {"record_id": record_id}).scalar()
         if settled:
@@ -414,10 +424,13 @@ def set_post(conn: Connection, record_id: int, *, channel: str, ts: str) -> None
     Raises:
         AuditStoreError: no such record.
     """
-    done = conn.execute(
-        _SET_POST, {"record_id": record_id, "channel": channel, "ts": ts}
-    )
-    if done.rowcount != 1:
+    values = {"record_id": record_id, "channel": channel, "ts": ts}
+    driver = on_driver(conn)
+    if driver is not None:
+        changed = driver.execute(_SET_POST, values)
+    else:
+        changed = conn.execute(_SET_POST, values).rowcount
+    if changed != 1:
         raise AuditStoreError(f"audit record {record_id} does not exist")
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot.audit.dialects import insert
+from bot.audit.driver_statements import on_driver
 from bot.audit.tables import audit_records, audit_tickets
 
 
@@ -22,8 +23,10 @@ def split_tickets(joined: str | None) -> list[str]:
     return list(dict.fromkeys(part for part in parts if part))
 
 
-#: The ticket insert of each dialect, built once (every completed send runs it).
+#: The ticket insert of each dialect, built once (every completed send runs it; on
+#: SQLite on the driver's cursor, :mod:`bot.audit.driver_statements`).
 _ADD: dict[str, Any] = {}
+_TICKET_KEYS = ("ticket", "audit_id")
 
 
 def add_tickets(conn: Connection, audit_id: int, joined: str | None) -> None:
@@ -36,7 +39,11 @@ def add_tickets(conn: Connection, audit_id: int, joined: str | None) -> None:
                 index_elements=["ticket", "audit_id"]
             )
             _ADD[conn.dialect.name] = statement
-        conn.execute(statement, rows)
+        driver = on_driver(conn)
+        if driver is not None:
+            driver.execute_many(statement, rows, column_keys=_TICKET_KEYS)
+        else:
+            conn.execute(statement, rows)
 
 
 def by_ticket(ticket: str) -> sa.Select[tuple[int]]:

@@ -108,6 +108,9 @@ class SmsService:
         self.defaults = defaults
         self.force_simulation = force_simulation
         self._policy = policy
+        #: A policy with counted limits, checked in the admission; found once here
+        #: (``isinstance`` of a runtime-checkable protocol costs ~5 us per send).
+        self._limits = policy if isinstance(policy, Limits) else None
         #: A policy whose last checks run in the admission transaction (the guard).
         self._split_policy = (
             policy
@@ -294,7 +297,7 @@ class SmsService:
         Returns the record's id and its Octopush ``request_id``: ``key`` itself, or
         ``key#n`` for the n-th try of a key whose last attempt went nowhere.
         """
-        limits = self._policy if isinstance(self._policy, Limits) else None
+        limits = self._limits
         keys = [f"request:{key}"]
         if limits is not None:
             keys += limits.lock_keys(request, actor)

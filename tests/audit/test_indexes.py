@@ -20,6 +20,7 @@ from sqlalchemy import event
 from bench.scale import PATHS
 from bench.seed import Seeded, seed
 from bot.audit import AuditStore
+from bot.audit.driver_statements import DriverStatement
 
 #: The index each path must use (any one of the names listed, per path).
 EXPECTED = {
@@ -41,7 +42,8 @@ EXPECTED = {
 
 @contextmanager
 def captured(store: AuditStore) -> Iterator[list[tuple[str, Any]]]:
-    """The reading statements (with their parameters) run on ``store`` meanwhile."""
+    """The reading statements (with their parameters) run on ``store`` meanwhile,
+    through SQLAlchemy or on SQLite's driver (:mod:`bot.audit.driver_statements`)."""
     statements: list[tuple[str, Any]] = []
 
     def before(
@@ -51,10 +53,20 @@ def captured(store: AuditStore) -> Iterator[list[tuple[str, Any]]]:
         if not many and verb in {"SELECT", "UPDATE", "DELETE"}:
             statements.append((statement, params))
 
+    driver_parameters = DriverStatement.parameters
+
+    def on_driver(self: DriverStatement, values: Any) -> tuple[Any, ...]:
+        bound = driver_parameters(self, values)
+        if self.dialect is store.engine.dialect:
+            before(None, None, self.sql, bound, None, False)
+        return bound
+
     event.listen(store.engine, "before_cursor_execute", before)
+    DriverStatement.parameters = on_driver  # type: ignore[method-assign]
     try:
         yield statements
     finally:
+        DriverStatement.parameters = driver_parameters  # type: ignore[method-assign]
         event.remove(store.engine, "before_cursor_execute", before)
 
 

@@ -23,7 +23,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+
+from bot.audit.driver_statements import DriverRun
 
 KINDS = ("exception", "database", "timeout", "kill")
 
@@ -37,15 +39,26 @@ class InjectedError(RuntimeError):
 
 
 class DatabaseOutage:
-    """Fails every statement run by a thread inside :meth:`during` (one engine)."""
+    """Fails every statement run by a thread inside :meth:`during` (one engine):
+    through SQLAlchemy, and on SQLite's driver (:mod:`bot.audit.driver_statements`,
+    where the statements of a send run), whose first use in a transaction fails."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._local = threading.local()
         sa.event.listen(engine, "before_cursor_execute", self._before)
+        _on_driver_too(self)
 
     def remove(self) -> None:
         sa.event.remove(self._engine, "before_cursor_execute", self._before)
+        _OUTAGES.remove(self)
+        if not _OUTAGES:
+            DriverRun.__init__ = _DRIVER_RUN_INIT  # type: ignore[method-assign]
+
+    def check_driver(self, conn: Connection) -> None:
+        """Fail a driver use on this engine's connection, as :meth:`_before` does."""
+        if conn.dialect is self._engine.dialect:
+            self._before(conn, None, "(on the driver)")
 
     @contextmanager
     def during(self, words: str) -> Iterator[None]:
@@ -59,6 +72,23 @@ class DatabaseOutage:
         words = getattr(self._local, "words", None)
         if words:
             raise sa.exc.OperationalError(statement, None, ConnectionError(words))
+
+
+#: The outages in place; the driver's statements are checked while there are any.
+_OUTAGES: list[DatabaseOutage] = []
+_DRIVER_RUN_INIT = DriverRun.__init__
+
+
+def _on_driver_too(outage: DatabaseOutage) -> None:
+    if not _OUTAGES:
+
+        def init(run: DriverRun, conn: Connection) -> None:
+            for each in list(_OUTAGES):
+                each.check_driver(conn)
+            _DRIVER_RUN_INIT(run, conn)
+
+        DriverRun.__init__ = init  # type: ignore[method-assign]
+    _OUTAGES.append(outage)
 
 
 SERVER_GONE = "server closed the connection unexpectedly"
