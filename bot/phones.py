@@ -119,17 +119,25 @@ def parse_phone(raw: str, region: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _e164(raw: str, region: str) -> str | None:
-    """``raw`` in E.164, None when it is not a valid number. Cached: an ack reads the
-    same token up to three times (the grammar, its checks, the reply), and a sender
-    the same on-call numbers all day; ``phonenumbers`` takes 30–50 µs a parse."""
+def _valid_number(raw: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """``raw`` read in ``region`` when it is a valid number, else None. Cached: an ack
+    reads the same token up to three times (the grammar, its checks, the reply), and a
+    sender the same on-call numbers all day; ``phonenumbers`` takes 30–50 µs a parse.
+    Only read, never changed, by its callers."""
     if not looks_like_phone(raw):
         return None
     try:
         number = phonenumbers.parse(_strip_tel(raw), region)
     except NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+@lru_cache(maxsize=4096)
+def _e164(raw: str, region: str) -> str | None:
+    """``raw`` in E.164, None when it is not a valid number."""
+    number = _valid_number(raw, region)
+    if number is None:
         return None
     return str(phonenumbers.format_number(number, PhoneNumberFormat.E164))
 
@@ -188,13 +196,9 @@ def sms_warning(raw: str, region: str) -> Deferred | None:
 
 @lru_cache(maxsize=4096)
 def _sms_warning(raw: str, region: str) -> Deferred | None:
-    """:func:`sms_warning`, cached as :func:`_e164` is (the warnings are constants)."""
-    if not looks_like_phone(raw):
-        return None
-    try:
-        number = phonenumbers.parse(_strip_tel(raw), region)
-    except NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
+    """:func:`sms_warning`, cached as :func:`_valid_number` is (the warnings are
+    constants)."""
+    number = _valid_number(raw, region)
+    if number is None:
         return None
     return _NO_SMS.get(phonenumbers.number_type(number))
