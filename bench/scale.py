@@ -2,8 +2,11 @@
 
 Each path is what one event costs the audit store: a delivery receipt, an SMS reply,
 ``/sms history``, the policy counts (rate per user, budget per day), the escalation
-poll, the pending sweep, a send's request id lookup, and one callback through the
-inbox. It runs on SQLite, and on PostgreSQL when ``BENCH_DATABASE_URL`` (or
+poll, the pending sweep, a send's request id lookup, one callback through the inbox,
+one ``/sms`` command through the queue, and on SQLite the same command through the
+acks' own intake file (the layout ``open_command_queue`` gives a SQLite audit trail:
+the intake and the queue seeded with as many commands, run and emptied, as the trail
+has records). It runs on SQLite, and on PostgreSQL when ``BENCH_DATABASE_URL`` (or
 ``TEST_DATABASE_URL``) answers. Target: each path's
 median at the large size is at most 1.5× its median at the small one.
 ``--small`` is a quick run (1,000 vs 20,000 records) to check the benchmark works.
@@ -25,7 +28,7 @@ import sqlalchemy as sa
 
 from bench.seed import Seeded, seed
 from bot.audit import AuditStore
-from bot.audit.commands import CommandQueue
+from bot.audit.commands import CommandQueue, open_command_queue
 from bot.audit.deliveries import DeliveryLog
 from bot.audit.inbox import CallbackInbox
 from bot.audit.ledger import SendLedger
@@ -130,6 +133,76 @@ def commands(store: AuditStore, seeded: Seeded, i: int) -> object:
     return None
 
 
+#: Each SQLite trail's queue in its own files, seeded once (at the warm-up).
+_SIDE_QUEUES: dict[int, CommandQueue] = {}
+
+
+def intake(store: AuditStore, seeded: Seeded, i: int) -> object:
+    """One ``/sms`` command through the acks' intake on SQLite: the ack's insert, a
+    sender's claim (with the copy from the intake) and finish, the upkeep that empties
+    the copied bodies, and what ``/healthz`` reads."""
+    queue = _side_queue(store, seeded)
+    queue.put_command("send", f"bench-intake-{seeded.size}-{i}", {"text": "bench"})
+    for item in queue.claim("bench", limit=1):
+        queue.finish(item.id, "bench", "run")
+    queue.empty_copied()
+    queue.oldest_waiting()
+    queue.waiting()
+    return None
+
+
+def _side_queue(store: AuditStore, seeded: Seeded) -> CommandQueue:
+    """``store``'s queue in its own files, seeded with ``seeded.size`` commands run,
+    copied and emptied (a week of history), as a sender leaves them."""
+    queue = _SIDE_QUEUES.get(id(store))
+    if queue is not None:
+        return queue
+    queue = open_command_queue(store)
+    assert queue.intake is not None, "SQLite only"
+    intake_rows = (
+        (n, f"2026-01-01 00:00:00.{n % 1_000_000:06d}", "send", b"", f"{n:064x}")
+        for n in range(1, seeded.size + 1)
+    )
+    with queue.intake.transaction("seed the intake", write=True) as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        raw.executemany(
+            "INSERT INTO command_intake (id, received_at, content_type, body, digest) "
+            "VALUES (?, ?, ?, ?, ?)",
+            intake_rows,
+        )
+    queue_rows = (
+        (
+            f"2026-01-01 00:00:00.{n % 1_000_000:06d}",
+            f"{n:064x}",
+            f"2026-01-01 00:00:01.{n % 1_000_000:06d}",
+        )
+        for n in range(1, seeded.size + 1)
+    )
+    last = f"{seeded.size:064x}"
+    with queue.store.transaction("seed the queue", write=True) as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        raw.executemany(
+            "INSERT INTO stored_commands (received_at, content_type, body, digest, "
+            "attempts, processed_at, outcome) VALUES (?, 'send', x'', ?, 1, ?, 'run')",
+            queue_rows,
+        )
+        raw.execute(
+            "INSERT INTO command_intake_marks (id, copied_id, digest, emptied_id) "
+            "VALUES (1, ?, ?, ?)",
+            (seeded.size, last, seeded.size),
+        )
+    _SIDE_QUEUES[id(store)] = queue
+    return queue
+
+
+def close_side_queues() -> None:
+    for queue in _SIDE_QUEUES.values():
+        queue.close()
+    _SIDE_QUEUES.clear()
+
+
 PATHS: dict[str, Path_] = {
     "receipt": receipt,
     "reply": reply,
@@ -141,7 +214,10 @@ PATHS: dict[str, Path_] = {
     "request key": request_key,
     "callback inbox": inbox,
     "command queue": commands,
+    "command intake": intake,
 }
+#: The paths that exist on one backend only.
+SQLITE_ONLY = frozenset({"command intake"})
 
 
 @dataclass(frozen=True)
@@ -153,7 +229,7 @@ class Timing:
 
 
 def measure(
-    stores: Sequence[tuple[AuditStore, Seeded]], *, repeat: int
+    stores: Sequence[tuple[AuditStore, Seeded]], *, repeat: int, backend: str
 ) -> dict[tuple[str, int], float]:
     """Median seconds per call of each path at each size, keyed (path, size).
 
@@ -162,6 +238,8 @@ def measure(
     """
     medians: dict[tuple[str, int], float] = {}
     for name, path in PATHS.items():
+        if name in SQLITE_ONLY and backend != "sqlite":
+            continue
         samples: dict[int, list[float]] = {seeded.size: [] for _, seeded in stores}
         for store, seeded in stores:
             for i in range(3):  # warm-up
@@ -207,8 +285,9 @@ def run_backend(
                 f"{time.perf_counter() - started:.1f} s",
                 flush=True,
             )
-        medians = measure(stores, repeat=repeat)
+        medians = measure(stores, repeat=repeat, backend=backend)
     finally:
+        close_side_queues()
         for store, _ in stores:
             store.close()
     return [
