@@ -19,10 +19,11 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -163,14 +164,12 @@ def _side_queue(store: AuditStore, seeded: Seeded) -> CommandQueue:
         (n, f"2026-01-01 00:00:00.{n % 1_000_000:06d}", "send", b"", f"{n:064x}")
         for n in range(1, seeded.size + 1)
     )
-    with queue.intake.transaction("seed the intake", write=True) as conn:
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        raw.executemany(
-            "INSERT INTO command_intake (id, received_at, content_type, body, digest) "
-            "VALUES (?, ?, ?, ?, ?)",
-            intake_rows,
-        )
+    _load_raw(
+        queue.intake,
+        "INSERT INTO command_intake (id, received_at, content_type, body, digest) "
+        "VALUES (?, ?, ?, ?, ?)",
+        intake_rows,
+    )
     queue_rows = (
         (
             f"2026-01-01 00:00:00.{n % 1_000_000:06d}",
@@ -179,22 +178,28 @@ def _side_queue(store: AuditStore, seeded: Seeded) -> CommandQueue:
         )
         for n in range(1, seeded.size + 1)
     )
-    last = f"{seeded.size:064x}"
-    with queue.store.transaction("seed the queue", write=True) as conn:
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        raw.executemany(
-            "INSERT INTO stored_commands (received_at, content_type, body, digest, "
-            "attempts, processed_at, outcome) VALUES (?, 'send', x'', ?, 1, ?, 'run')",
-            queue_rows,
-        )
-        raw.execute(
-            "INSERT INTO command_intake_marks (id, copied_id, digest, emptied_id) "
-            "VALUES (1, ?, ?, ?)",
-            (seeded.size, last, seeded.size),
-        )
+    _load_raw(
+        queue.store,
+        "INSERT INTO stored_commands (received_at, content_type, body, digest, "
+        "attempts, processed_at, outcome) VALUES (?, 'send', x'', ?, 1, ?, 'run')",
+        queue_rows,
+    )
+    _load_raw(
+        queue.store,
+        "INSERT INTO command_intake_marks (id, copied_id, digest, emptied_id) "
+        "VALUES (1, ?, ?, ?)",
+        [(seeded.size, f"{seeded.size:064x}", seeded.size)],
+    )
     _SIDE_QUEUES[id(store)] = queue
     return queue
+
+
+def _load_raw(store: AuditStore, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` with the driver's ``executemany`` (a million in seconds)."""
+    with store.transaction("seed the command queue", write=True) as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        raw.executemany(sql, rows)
 
 
 def close_side_queues() -> None:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.audit import AuditStore
+from bot.audit.commands import CommandQueue, open_command_queue
+
+#: The stored commands' lease in the queue tests.
+QUEUE_LEASE = timedelta(seconds=30)
 
 
 @pytest.fixture
@@ -14,3 +20,19 @@ def store(database_url: str) -> Iterator[AuditStore]:
     audit_store = AuditStore.from_url(database_url)
     yield audit_store
     audit_store.close()
+
+
+@pytest.fixture
+def audit(tmp_path: Path) -> Iterator[AuditStore]:
+    """A SQLite audit trail: the command queue beside it has its own two files."""
+    audit_store = AuditStore.from_url(f"sqlite:///{tmp_path}/audit.db")
+    yield audit_store
+    audit_store.close()
+
+
+@pytest.fixture
+def queue(audit: AuditStore) -> Iterator[CommandQueue]:
+    """The command queue of :func:`audit`, in its intake and queue files."""
+    opened = open_command_queue(audit, lease=QUEUE_LEASE)
+    yield opened
+    opened.close()

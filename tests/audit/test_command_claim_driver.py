@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,23 +26,10 @@ from bot.audit.engine import create_engine
 from bot.audit.inbox import CallbackInbox, InboxItem
 from bot.audit.tables import stored_commands
 from bot.errors import AuditStoreError
+from tests.audit.conftest import QUEUE_LEASE
 from tests.audit.test_command_intake import ACK_WAIT, COMMAND
 
-LEASE = timedelta(seconds=30)
-
-
-@pytest.fixture
-def audit(tmp_path: Path) -> Iterator[AuditStore]:
-    store = AuditStore.from_url(f"sqlite:///{tmp_path}/audit.db")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def queue(audit: AuditStore) -> Iterator[CommandQueue]:
-    opened = open_command_queue(audit, lease=LEASE)
-    yield opened
-    opened.close()
+LEASE = QUEUE_LEASE
 
 
 def test_a_claim_and_a_finish_take_no_connection_from_the_stores_pools(

@@ -41,20 +41,6 @@ COMMAND = {"channel_id": "C1", "user_id": "U1", "text": "+447700900123 Disk full
 ACK_WAIT = 5.0
 
 
-@pytest.fixture
-def audit(tmp_path: Path) -> Iterator[AuditStore]:
-    store = AuditStore.from_url(f"sqlite:///{tmp_path}/audit.db")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def queue(audit: AuditStore) -> Iterator[CommandQueue]:
-    opened = open_command_queue(audit, lease=timedelta(seconds=30))
-    yield opened
-    opened.close()
-
-
 def _intake_rows(queue: CommandQueue) -> list[dict[str, object]]:
     assert queue.intake is not None
     with queue.intake.transaction("read") as conn:
