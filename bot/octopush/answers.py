@@ -1,16 +1,15 @@
 """Reading Octopush's answers: the one place HTTP statuses and codes become errors.
 
-Pure functions of a ``requests.Response``; ``redact`` takes the API key out of any
-body text quoted in an error message.
+Pure functions of an :class:`Answer`; ``redact`` takes the API key out of any body
+text quoted in an error message.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
-
-import requests
 
 from . import codes
 from .errors import (
@@ -28,8 +27,20 @@ _E = TypeVar("_E", bound=OctopushError)
 Redact = Callable[[str], str]
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One HTTP answer of Octopush, read whole."""
+
+    #: The method of the request it answers (a ``POST`` may have sent SMS).
+    method: str
+    status_code: int
+    #: Case-insensitive (urllib3's ``HTTPHeaderDict``).
+    headers: Mapping[str, str]
+    content: bytes
+
+
 def raise_for_response(
-    response: requests.Response,
+    response: Answer,
     request_id: str | None,
     retried: bool,
     redact: Redact,
@@ -87,7 +98,7 @@ def raise_for_response(
         raise fail(OctopushDuplicateRequestError, text, hint, sent=True)
     if 400 <= status < 500 and code is not None:
         raise fail(OctopushValidationError, text, hint)
-    sent = status >= 500 and response.request.method == "POST"
+    sent = status >= 500 and response.method == "POST"
     if hint is None and status >= 500:
         hint = codes.SERVER_ERROR_MAYBE_SENT_HINT if sent else codes.SERVER_ERROR_HINT
     if said is None:
@@ -100,7 +111,7 @@ def raise_for_response(
 
 
 def json_object(
-    response: requests.Response, request_id: str | None, redact: Redact
+    response: Answer, request_id: str | None, redact: Redact
 ) -> dict[str, Any]:
     """The JSON object of a 2xx answer, or an ``OctopushResponseError``."""
     data = json_dict(response)
@@ -111,7 +122,7 @@ def json_object(
 
 
 def response_error(
-    response: requests.Response, request_id: str | None, what: str, redact: Redact
+    response: Answer, request_id: str | None, what: str, redact: Redact
 ) -> OctopushResponseError:
     """An answer we could not read; whether it may have sent depends on the status.
 
@@ -119,7 +130,7 @@ def response_error(
     """
     status = response.status_code
     # A 3xx or 4xx was refused; a 2xx or 5xx may have been acted on.
-    sending = response.request.method == "POST"
+    sending = response.method == "POST"
     maybe_sent = sending and not 300 <= status < 500
     return OctopushResponseError(
         say(
@@ -135,19 +146,19 @@ def response_error(
     )
 
 
-def preview(response: requests.Response, redact: Redact) -> str:
+def preview(response: Answer, redact: Redact) -> str:
     """The first 200 characters of the body, on one line, key removed."""
     shown = _shown_body(response, redact)
     return shown.text if isinstance(shown, Wording) else shown
 
 
-def _shown_body(response: requests.Response, redact: Redact) -> str | Wording:
+def _shown_body(response: Answer, redact: Redact) -> str | Wording:
     """:func:`preview` as a wording value: the quoted body, or words for no body."""
     text = " ".join(response.content[:200].decode(errors="replace").split())
     return repr(redact(text)) if text else say(codes.N_("an empty body"))
 
 
-def json_dict(response: requests.Response) -> dict[str, Any] | None:
+def json_dict(response: Answer) -> dict[str, Any] | None:
     try:
         data = json.loads(response.content)
     except ValueError:

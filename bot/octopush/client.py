@@ -12,7 +12,6 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
-import requests
 from pydantic import ValidationError
 
 from . import codes
@@ -28,9 +27,8 @@ DEFAULT_BASE_URL = "https://api.octopush.com/v1/public"
 class OctopushClient:
     """Sends SMS campaigns and reads the balance, with timeouts and safe retries.
 
-    One instance may be shared between threads: it keeps no per-call state, and it
-    uses its ``requests.Session`` only for the (thread-safe) urllib3 connection
-    pool, never for cookies or auth. A send is retried
+    One instance may be shared between threads: it keeps no per-call state, and its
+    urllib3 connection pools are thread-safe. A send is retried
     (up to ``max_retries`` times, waiting ``backoff * 2**n``) after a connect error
     or a 429, and after a read timeout, a broken connection or a 5xx only when the
     campaign has a ``request_id``: only then does Octopush refuse the repeat
@@ -49,7 +47,6 @@ class OctopushClient:
         timeout: tuple[float, float] = (3.05, 10.0),
         max_retries: int = 1,
         backoff: float = 0.5,
-        session: requests.Session | None = None,
         user_agent: str = "sms-bot-octopush/0.1",
         pool_size: int = 32,
     ) -> None:
@@ -62,7 +59,6 @@ class OctopushClient:
         #: The HTTP layer: retries, timeouts, error mapping (``transport.sleep`` waits).
         self.transport = Transport(
             base_url=base_url.rstrip("/"),
-            # Sent with each request, so an injected session is left untouched.
             headers={
                 "api-login": api_login,
                 "api-key": api_key,
@@ -76,7 +72,6 @@ class OctopushClient:
             max_retries=max_retries,
             get_retries=self.balance_retries,
             backoff=backoff,
-            session=session,
             pool_size=pool_size,
         )
 
@@ -110,7 +105,7 @@ class OctopushClient:
         )
 
     def close(self) -> None:
-        """Close the connection pool (only if the client created the session)."""
+        """Close the pooled connections."""
         self.transport.close()
 
     def __enter__(self) -> OctopushClient:

@@ -1,4 +1,4 @@
-"""Every error the Octopush client raises; ``requests`` errors never escape it.
+"""Every error the Octopush client raises; urllib3's errors never escape it.
 
 ::
 
@@ -29,8 +29,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
-import requests
-from urllib3.exceptions import ConnectTimeoutError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    LocationValueError,
+    MaxRetryError,
+    NewConnectionError,
+    ProxySchemeUnknown,
+    ReadTimeoutError,
+    SSLError,
+)
 
 from . import codes
 from .wording import Wording, say
@@ -39,14 +46,8 @@ if TYPE_CHECKING:
     from .models import SmsCampaignResult
 
 #: Failures that happen before anything is sent and that a retry will not fix.
-_NOT_RETRYABLE = (
-    requests.exceptions.SSLError,
-    requests.exceptions.InvalidURL,
-    requests.exceptions.InvalidSchema,
-    requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidHeader,
-    requests.exceptions.URLRequired,
-)
+#: (A bad or missing URL, or a proxy urllib3 cannot use, is a ``LocationValueError``.)
+_NOT_RETRYABLE = (SSLError, LocationValueError, ProxySchemeUnknown)
 
 
 class OctopushError(Exception):
@@ -158,42 +159,49 @@ class OctopushConnectionError(OctopushError):
     retryable: bool = True
 
     @classmethod
-    def from_requests(
+    def from_urllib3(
         cls,
-        exc: requests.RequestException,
+        exc: Exception,
         *,
         request_id: str | None,
         sends: bool,
         timeout: tuple[float, float],
     ) -> OctopushConnectionError:
-        """Describe a ``requests`` failure; ``sends`` is whether it carried an SMS."""
+        """Describe a failed exchange (a urllib3 error, or an ``OSError`` it let
+        through); ``sends`` is whether it carried an SMS. Anything not known to
+        have stopped before the request left counts as having reached Octopush."""
+        inner: BaseException = exc
+        if isinstance(exc, MaxRetryError) and isinstance(exc.reason, BaseException):
+            inner = exc.reason  # the last attempt's own error (a read's retries)
         reached = False
         message: Wording
-        if isinstance(exc, requests.ConnectTimeout):
+        if isinstance(inner, ConnectTimeoutError) and not isinstance(
+            inner, NewConnectionError
+        ):
             message = say(
                 codes.N_("timed out connecting to Octopush (after %(seconds)s s)"),
                 seconds=timeout[0],
             )
-        elif isinstance(exc, _NOT_RETRYABLE):
+        elif isinstance(inner, _NOT_RETRYABLE):
             message = say(
                 codes.N_("could not send the request to Octopush: %(reason)s"),
-                reason=_reason(exc),
+                reason=_reason(inner),
             )
-        elif isinstance(exc, requests.ReadTimeout):
+        elif isinstance(inner, ReadTimeoutError):
             message = say(
                 codes.N_("Octopush did not answer within %(seconds)s s"),
                 seconds=timeout[1],
             )
             reached = True
-        elif isinstance(exc, requests.ConnectionError) and _never_connected(exc):
+        elif _never_connected(inner):
             message = say(
                 codes.N_("could not connect to Octopush: %(reason)s"),
-                reason=_reason(exc),
+                reason=_reason(inner),
             )
         else:
             message = say(
                 codes.N_("the connection to Octopush broke: %(reason)s"),
-                reason=_reason(exc),
+                reason=_reason(inner),
             )
             reached = True
         if not reached:
@@ -206,7 +214,7 @@ class OctopushConnectionError(OctopushError):
             message, request_id=request_id, hint=hint, maybe_sent=sends and reached
         )
         error.reached = reached
-        error.retryable = not isinstance(exc, _NOT_RETRYABLE)
+        error.retryable = not isinstance(inner, _NOT_RETRYABLE)
         error.__cause__ = exc
         return error
 

@@ -1,9 +1,17 @@
 """One Octopush HTTP call: timeouts, retries that are safe, errors that say why.
 
+The calls go through urllib3 (the connection pool requests is built on), not through
+``requests``: a send is a send's hot path, and requests' layers above the pool (a
+prepared request, merged settings, cookies, hooks, a second response object) took
+about a third of a send's client CPU, for nothing Octopush uses. What requests gave
+and Octopush needs is kept here: the proxies and ``NO_PROXY`` of the environment, and
+its CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, else certifi's), all read
+once, when the transport is built.
+
 Two retry mechanisms, each where it fits:
 
-* ``GET`` (the balance) repeats harmlessly, so urllib3's ``Retry`` does it, mounted on
-  the session for the wallet paths only: connect and read errors and 5xx answers.
+* ``GET`` (the balance) repeats harmlessly, so urllib3's ``Retry`` does it, for the
+  wallet paths only: connect and read errors and 5xx answers.
 * ``POST /sms-campaign/send`` is retried here by hand, because whether a repeat is
   safe depends on the campaign: after a connect error or a 429 always (nothing was
   queued), after a read timeout, a broken connection or a 5xx only when the campaign
@@ -19,14 +27,17 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import requests
+import certifi
+import urllib3
+from requests.utils import get_auth_from_url, get_environ_proxies
+from urllib3.exceptions import HTTPError, LocationValueError, ProxySchemeUnknown
 from urllib3.util.retry import Retry
 
-from .answers import raise_for_response
+from .answers import Answer, raise_for_response
 from .errors import OctopushConnectionError, OctopushError, OctopushRateLimitError
 
 logger = logging.getLogger(__name__)
@@ -35,10 +46,12 @@ logger = logging.getLogger(__name__)
 MAX_RETRY_AFTER = 30.0
 #: Paths only read (GET): urllib3 retries them.
 READ_ONLY_PREFIX = "/wallet/"
+#: Characters no header value may hold (they would end the header early).
+_HEADER_BREAKS = frozenset("\r\n\0")
 
 
 class Transport:
-    """Thread-safe: no per-call state; the session is used for its connection pool."""
+    """Thread-safe: no per-call state; the pools are urllib3's (thread-safe)."""
 
     def __init__(
         self,
@@ -50,9 +63,12 @@ class Transport:
         max_retries: int,
         get_retries: int,
         backoff: float,
-        session: requests.Session | None,
         pool_size: int,
     ) -> None:
+        for name, value in headers.items():
+            if _HEADER_BREAKS.intersection(value):
+                # Said without the value: it may be the API key.
+                raise ValueError(f"the {name} header holds a line break")
         self.base_url = base_url
         self.timeout = timeout
         self.max_retries = max_retries
@@ -61,20 +77,12 @@ class Transport:
         self.sleep: Callable[[float], None] = time.sleep
         self._headers = headers
         self._api_key = api_key
-        self._owns_session = session is None
-        # An injected session brings its own retry policy and is left untouched.
-        self._session = (
-            session
-            if session is not None
-            else pooled_session(
-                pool_size, base_url + READ_ONLY_PREFIX, get_retries, backoff
-            )
-        )
+        self._pools = Pools(pool_size, base_url)
+        self._read_retry = read_retry(get_retries, backoff)
 
     def close(self) -> None:
-        """Close the connection pool (only if the transport created the session)."""
-        if self._owns_session:
-            self._session.close()
+        """Close the pooled connections."""
+        self._pools.clear()
 
     def request(
         self,
@@ -84,29 +92,28 @@ class Transport:
         request_id: str | None = None,
         *,
         retries: int,
-    ) -> requests.Response:
+    ) -> Answer:
         """Call the API, retrying what is safe; return a 2xx answer or raise."""
         sends = method == "POST"
         repeatable = not sends or request_id is not None
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
         url = self.base_url + path
         shown = urlsplit(url).path  # logged: the path only, never headers or body
+        # Only reads are repeated by urllib3 (a send's retries are decided here).
+        retry: Retry | Literal[False] = (
+            self._read_retry if path.startswith(READ_ONLY_PREFIX) else False
+        )
         reached = False  # an earlier attempt may have reached Octopush
         attempt = 0
         while True:
             started = time.monotonic()
             try:
-                response = self._session.request(
-                    method,
-                    url,
-                    data=data,
-                    headers=self._headers,
-                    timeout=self.timeout,
-                    allow_redirects=False,  # a redirect would carry api-key along
+                response = self._pools.call(
+                    method, url, data, self._headers, self.timeout, retry
                 )
-            except requests.RequestException as exc:
+            except (HTTPError, OSError) as exc:
                 status: object = type(exc).__name__
-                error: OctopushError = OctopushConnectionError.from_requests(
+                error: OctopushError = OctopushConnectionError.from_urllib3(
                     exc, request_id=request_id, sends=sends, timeout=self.timeout
                 )
             else:
@@ -173,26 +180,90 @@ class Transport:
         return text.replace(self._api_key, "***")
 
 
-def pooled_session(
-    size: int, read_only_url: str, get_retries: int, backoff: float
-) -> requests.Session:
-    """A session keeping up to ``size`` connections, one per concurrent sender thread.
+class Pools:
+    """urllib3 pools for the gateway: straight, or through the environment's proxy.
 
-    requests keeps 10 by default; more concurrent sends would each open (and log)
-    a connection that is thrown away after use. GETs under ``read_only_url`` go
-    through their own adapter, whose urllib3 ``Retry`` repeats them; everything else
-    (the send) is never retried by urllib3.
+    The proxies (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) and the
+    CA bundle are read once, for the gateway's host: requests re-read them (and
+    ``~/.netrc``) on every call. A proxy urllib3 cannot use (``socks5://``) fails each
+    call as a request that cannot be sent, as it did through requests.
     """
-    session = requests.Session()
-    _environment_once(session, read_only_url)
-    adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=size)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    retry = Retry(
-        total=get_retries,
-        connect=get_retries,
-        read=get_retries,
-        status=get_retries,
+
+    def __init__(self, size: int, base_url: str) -> None:
+        bundle = (
+            os.environ.get("REQUESTS_CA_BUNDLE")
+            or os.environ.get("CURL_CA_BUNDLE")
+            or certifi.where()
+        )
+        where = "ca_cert_dir" if os.path.isdir(bundle) else "ca_certs"
+        options: dict[str, Any] = {
+            "maxsize": size,
+            "cert_reqs": "CERT_REQUIRED",
+            where: bundle,
+        }
+        self._direct = urllib3.PoolManager(**options)
+        proxies = get_environ_proxies(base_url)
+        self._proxied: dict[str, urllib3.PoolManager | ProxySchemeUnknown] = {}
+        for scheme in ("http", "https"):
+            proxy = proxies.get(scheme) or proxies.get("all")
+            if proxy:
+                try:
+                    self._proxied[scheme] = urllib3.ProxyManager(
+                        proxy, proxy_headers=_proxy_login(proxy), **options
+                    )
+                except ProxySchemeUnknown as unusable:
+                    self._proxied[scheme] = unusable
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        timeout: tuple[float, float],
+        retry: Retry | Literal[False],
+    ) -> Answer:
+        """One exchange (urllib3 errors raised as they are); the whole answer read."""
+        scheme = url.partition("://")[0].lower()
+        if scheme not in ("http", "https"):
+            raise LocationValueError(f"not an http(s) URL: {url}")
+        pool = self._proxied.get(scheme, self._direct)
+        if isinstance(pool, ProxySchemeUnknown):
+            raise pool
+        answer = pool.urlopen(
+            method,
+            url,
+            body=body,
+            headers=dict(headers),
+            timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
+            retries=retry,
+            redirect=False,  # a redirect would carry api-key along
+        )
+        return Answer(method, answer.status, answer.headers, answer.data)
+
+    def clear(self) -> None:
+        self._direct.clear()
+        for pool in self._proxied.values():
+            if isinstance(pool, urllib3.PoolManager):
+                pool.clear()
+
+
+def _proxy_login(proxy: str) -> dict[str, str] | None:
+    """``Proxy-Authorization`` for a proxy URL with a login (``http://u:p@host``),
+    as requests sent it; urllib3 does not read it from the URL."""
+    user, password = get_auth_from_url(proxy)
+    if not user:
+        return None
+    return urllib3.make_headers(proxy_basic_auth=f"{user}:{password}")
+
+
+def read_retry(retries: int, backoff: float) -> Retry:
+    """urllib3's retry of a read (GET): connect and read errors, and 5xx answers."""
+    return Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
         other=0,
         redirect=0,
         allowed_methods=frozenset({"GET"}),
@@ -202,23 +273,3 @@ def pooled_session(
         raise_on_status=False,  # the last answer is mapped to an error as usual
         raise_on_redirect=False,
     )
-    session.mount(
-        read_only_url, requests.adapters.HTTPAdapter(max_retries=retry, pool_maxsize=2)
-    )
-    return session
-
-
-def _environment_once(session: requests.Session, url: str) -> None:
-    """Read the proxy and CA bundle settings of the environment once, not per call.
-
-    requests re-reads them (and ``~/.netrc``) on every request when ``trust_env`` is
-    on: a file lookup and a walk of the environment per send. The gateway is one
-    host, so its proxies (``HTTPS_PROXY``, ``NO_PROXY``) and CA bundle
-    (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``) are the same for every call. A
-    ``.netrc`` login is left out on purpose: Octopush is authenticated by header.
-    """
-    session.proxies.update(requests.utils.get_environ_proxies(url))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle:
-        session.verify = bundle
-    session.trust_env = False

@@ -1,7 +1,7 @@
 """A fake Octopush v1 API on 127.0.0.1: answers sends and balance checks like Octopush.
 
 Real HTTP/1.1 with keep-alive, threaded, so the real ``OctopushClient`` (its
-``requests.Session`` pool, headers, JSON, timeouts) runs against it. ``delay`` makes
+urllib3 pool, headers, JSON, timeouts) runs against it. ``delay`` makes
 every answer late, to stand in for a slow gateway. Used by the benchmarks in ``bench/``;
 ``python -m tests.fakes.octopush --delay 0.1`` runs it alone and prints its base URL.
 

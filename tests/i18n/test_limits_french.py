@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from pytest_httpserver import HTTPServer
+from urllib3.exceptions import ConnectTimeoutError, ProtocolError, ReadTimeoutError
 from werkzeug import Request, Response
 
 from bot.audit import AttemptResult, AuditStore, NewAttempt
@@ -34,7 +34,7 @@ from bot.errors import PolicyError
 from bot.i18n import N_, load_translations, set_default_language, translator
 from bot.i18n.octopush_hints import octopush_message
 from bot.octopush import OctopushClient
-from bot.octopush.answers import raise_for_response
+from bot.octopush.answers import Answer, raise_for_response
 from bot.octopush.errors import (
     OctopushBatchError,
     OctopushConnectionError,
@@ -211,14 +211,17 @@ def test_escalation_cap_and_daily_budget_write_amounts_the_french_way() -> None:
 def test_gateway_errors_the_client_wrote_are_french_and_octopushs_own_words_stay() -> (
     None
 ):
-    timeout = OctopushConnectionError.from_requests(
-        requests.ReadTimeout(), request_id="r1", sends=True, timeout=(0.5, 2.5)
+    timeout = OctopushConnectionError.from_urllib3(
+        ReadTimeoutError(None, "/", "slow"),  # type: ignore[arg-type]
+        request_id="r1",
+        sends=True,
+        timeout=(0.5, 2.5),
     )
     said = octopush_message(timeout)
     assert said == timeout.message == "Octopush did not answer within 2.5 s"
     assert FR.gettext(said) == "Octopush n'a pas répondu dans les 2,5 s"
-    connecting = OctopushConnectionError.from_requests(
-        requests.ConnectTimeout(), request_id=None, sends=True, timeout=(0.5, 2.5)
+    connecting = OctopushConnectionError.from_urllib3(
+        ConnectTimeoutError(), request_id=None, sends=True, timeout=(0.5, 2.5)
     )
     assert FR.gettext(octopush_message(connecting)) == (
         "délai dépassé pour se connecter à Octopush (après 0,5 s)"
@@ -285,14 +288,17 @@ def test_a_partly_sent_batch_reads_french_in_its_result(
 
 def notes_written_by_the_real_code() -> list[str]:
     """One note of each shape, made the way sends, resends and recovery make them."""
-    read_timeout = OctopushConnectionError.from_requests(
-        requests.ReadTimeout(), request_id="r1", sends=True, timeout=(0.5, 2.5)
+    read_timeout = OctopushConnectionError.from_urllib3(
+        ReadTimeoutError(None, "/", "slow"),  # type: ignore[arg-type]
+        request_id="r1",
+        sends=True,
+        timeout=(0.5, 2.5),
     )
-    connect_timeout = OctopushConnectionError.from_requests(
-        requests.ConnectTimeout(), request_id="r1", sends=True, timeout=(0.5, 2.5)
+    connect_timeout = OctopushConnectionError.from_urllib3(
+        ConnectTimeoutError(), request_id="r1", sends=True, timeout=(0.5, 2.5)
     )
-    broke = OctopushConnectionError.from_requests(
-        requests.ConnectionError("reset by peer"),
+    broke = OctopushConnectionError.from_urllib3(
+        ProtocolError("reset by peer"),
         request_id="r1",
         sends=True,
         timeout=(0.5, 2.5),
@@ -300,9 +306,7 @@ def notes_written_by_the_real_code() -> list[str]:
     stopped = OctopushBatchError(read_timeout, completed=[], total_batches=3)
 
     def answer(status: int, body: bytes) -> OctopushError:
-        response = requests.Response()
-        response.status_code, response._content = status, body
-        response.request = requests.Request("POST", "http://127.0.0.1/").prepare()
+        response = Answer("POST", status, {}, body)
         with pytest.raises(OctopushError) as caught:
             raise_for_response(response, "r1", True, lambda text: text)
         return caught.value

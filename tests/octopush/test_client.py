@@ -776,3 +776,10 @@ def test_error_repr_shows_status_and_request_id(
         "OctopushValidationError(code='106', message='Bad sender', "
         "http_status=400, request_id='req-1', maybe_sent=False)"
     )
+
+
+def test_a_line_break_in_a_header_value_is_refused_without_showing_it() -> None:
+    with pytest.raises(ValueError) as caught:
+        OctopushClient(api_login=LOGIN, api_key="k-secret\r\nX-Injected: 1")
+    assert "api-key" in str(caught.value)
+    assert "k-secret" not in str(caught.value)

@@ -5,8 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import requests
-from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    LocationParseError,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ProxyError,
+    ProxySchemeUnknown,
+    ReadTimeoutError,
+    SSLError,
+)
 
 from bot.octopush import (
     CODES,
@@ -142,32 +152,49 @@ def test_unknown_code_has_no_hint(code: str | None) -> None:
     assert hint_for(code) is None
 
 
-def connection_error(exc: requests.RequestException, sends: bool = True) -> Any:
-    return OctopushConnectionError.from_requests(
+def connection_error(exc: Exception, sends: bool = True) -> Any:
+    return OctopushConnectionError.from_urllib3(
         exc, request_id="r-1", sends=sends, timeout=(3.05, 10.0)
     )
 
 
-def refused() -> requests.ConnectionError:
-    new = NewConnectionError(None, "Connection refused")  # type: ignore[arg-type]
-    return requests.ConnectionError(MaxRetryError(None, "/x", new))  # type: ignore[arg-type]
+def refused() -> NewConnectionError:
+    return NewConnectionError(None, "Connection refused")  # type: ignore[arg-type]
 
 
-def reset() -> requests.ConnectionError:
-    aborted = ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))
-    return requests.ConnectionError(aborted)
+def reset() -> ProtocolError:
+    return ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))
+
+
+def read_retries_spent() -> MaxRetryError:
+    """What urllib3 raises when a read's own retries (the balance) ran out."""
+    slow = ReadTimeoutError(None, "/x", "Read timed out.")  # type: ignore[arg-type]
+    return MaxRetryError(None, "/x", slow)  # type: ignore[arg-type]
+
+
+def proxy_down() -> ProxyError:
+    return ProxyError("Unable to connect to proxy", refused())
 
 
 @pytest.mark.parametrize(
     ("make", "maybe_sent", "retryable"),
     [
-        (lambda: requests.ConnectTimeout("slow connect"), False, True),
+        (lambda: ConnectTimeoutError(None, "slow connect"), False, True),
         (refused, False, True),
-        (lambda: requests.exceptions.SSLError("bad certificate"), False, False),
-        (lambda: requests.exceptions.InvalidURL("no host"), False, False),
-        (lambda: requests.ReadTimeout("slow answer"), True, True),
+        (
+            lambda: NameResolutionError("octopush.invalid", None, OSError("DNS")),
+            False,
+            True,
+        ),  # type: ignore[arg-type]
+        (proxy_down, False, True),
+        (lambda: SSLError("bad certificate"), False, False),
+        (lambda: LocationParseError("no host"), False, False),
+        (lambda: ProxySchemeUnknown("socks5"), False, False),
+        (lambda: ReadTimeoutError(None, "/x", "slow answer"), True, True),  # type: ignore[arg-type]
+        (read_retries_spent, True, True),
         (reset, True, True),
-        (lambda: requests.exceptions.ChunkedEncodingError("cut"), True, True),
+        (lambda: ConnectionResetError(104, "reset"), True, True),
+        (lambda: ProtocolError("Response ended prematurely"), True, True),
     ],
 )
 def test_transport_failure_says_whether_the_sms_may_have_gone(
@@ -191,6 +218,7 @@ def test_transport_failure_names_the_innermost_reason() -> None:
 
 
 def test_read_timeout_without_sms_is_never_maybe_sent() -> None:
-    error = connection_error(requests.ReadTimeout("slow"), sends=False)
+    slow = ReadTimeoutError(None, "/x", "slow")  # type: ignore[arg-type]
+    error = connection_error(slow, sends=False)
     assert error.maybe_sent is False and error.reached is True
     assert error.hint is not None and "Try again" in error.hint
