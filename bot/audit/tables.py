@@ -90,7 +90,10 @@ audit_records = sa.Table(
     sa.Index("ix_audit_records_request_key", "request_key"),
     sa.Index("ix_audit_records_created_at", "created_at"),
     sa.Index("ix_audit_records_channel_created", "slack_channel_id", "created_at"),
-    sa.Index("ix_audit_records_user_created", "slack_user_id", "created_at"),
+    # Revision 0015: with ``status``, the rate window is counted from the index alone.
+    sa.Index(
+        "ix_audit_records_user_created_status", "slack_user_id", "created_at", "status"
+    ),
     # Revision 0003: the budget and the pending sweep read one status since a time.
     sa.Index("ix_audit_records_status_created", "status", "created_at"),
     sa.Index("ix_audit_records_cancelled_at", "cancelled_at"),

@@ -27,7 +27,7 @@ EXPECTED = {
     "receipt": ("audit_tickets",),
     "reply": ("audit_tickets",),
     "history": ("ix_audit_records_channel_created", "ix_audit_records_created_at"),
-    "rate (per user)": ("ix_audit_records_user_created",),
+    "rate (per user)": ("ix_audit_records_user_created_status",),
     "budget (per day)": (
         "ix_audit_records_status_created",
         "ix_audit_records_created_at",
@@ -125,3 +125,18 @@ def test_each_hot_path_uses_its_index(
         assert full_scans(lines, statement) == [], (statement, lines)
     used = " ".join(" ".join(lines) for _, lines in plans)
     assert any(name in used for name in EXPECTED[path]), (path, used)
+
+
+def test_the_rate_window_is_counted_from_its_index_alone(
+    store: AuditStore, seeded: Seeded
+) -> None:
+    """Every send counts its sender's attempts in the window: a read of the table per
+    attempt counted made that cost grow with how many sends the limit allows."""
+    with captured(store) as statements:
+        PATHS["rate (per user)"](store, seeded, 1)
+    lines = [line for s, params in statements for line in plan(store, s, params)]
+    if store.engine.dialect.name == "sqlite":
+        wanted = "USING COVERING INDEX ix_audit_records_user_created_status"
+    else:
+        wanted = "Index Only Scan using ix_audit_records_user_created_status"
+    assert any(wanted in line for line in lines), lines
