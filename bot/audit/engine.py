@@ -221,6 +221,11 @@ def checkpoint(engine: Engine) -> None:
 def _checkpoint_at_exit() -> None:
     """A clean stop leaves no old row versions in the log, whoever forgot to close."""
     for engine in list(_SQLITE_ENGINES):
-        # Not disposed (closed): a pool still holds a connection to the file.
-        if getattr(engine.pool, "checkedin", lambda: 0)():
+        # Not disposed (closed): a pool still holds a connection to the file, idle or
+        # kept by its store's writers (``AuditStore``'s turn connection).
+        pool = engine.pool
+        if (
+            getattr(pool, "checkedin", lambda: 0)()
+            or getattr(pool, "checkedout", lambda: 0)()
+        ):
             checkpoint(engine)

@@ -77,6 +77,9 @@ class AuditStore:
             if engine.dialect.name == "sqlite"
             else None
         )
+        #: The connection this process's writers of a SQLite file share, one at a
+        #: time (:meth:`_on_turn_connection`).
+        self._turn_connection: Connection | None = None
         #: Keep message texts out of the trail (``SMS_AUDIT_REDACT_TEXT``).
         self.redact_text = redact_text
         self._clock = clock
@@ -337,6 +340,11 @@ class AuditStore:
 
     def close(self) -> None:
         """Close every pooled connection, leaving SQLite's write-ahead log empty."""
+        if self._write_turn is not None:
+            with self._write_turn():  # not under a write in progress
+                kept, self._turn_connection = self._turn_connection, None
+                if kept is not None:
+                    kept.close()
         checkpoint(self._engine)
         self._engine.dispose()
         if self._write_turn is not None:
@@ -401,13 +409,35 @@ class AuditStore:
         """One transaction; SQLAlchemy errors inside become :class:`AuditStoreError`."""
         turn = self._write_turn if write else None
         try:
-            with (
-                turn() if turn is not None else nullcontext(),
-                (self._writer if write else self._engine).begin() as conn,
-            ):
-                yield conn
+            with turn() if turn is not None else nullcontext():
+                if turn is not None and turn.shared_by_processes and turn.held_once():
+                    yield from self._on_turn_connection()
+                else:
+                    with (self._writer if write else self._engine).begin() as conn:
+                        yield conn
         except sa.exc.SQLAlchemyError as exc:
             self._fail(operation, exc)
+
+    def _on_turn_connection(self) -> Iterator[Connection]:
+        """A write transaction on the one connection of the writers' turn (SQLite file).
+
+        The writers of a file write one at a time anyway (:mod:`bot.audit.write_turn`);
+        on one connection they keep its page cache, where a connection from the pool
+        found its cache dropped by the others' writes and read the indexes again, and
+        they skip the pool's check-out and check-in. A write that failed in the
+        database leaves that connection for a new one.
+        """
+        conn = self._turn_connection
+        if conn is None or conn.closed:
+            conn = self._turn_connection = self._writer.connect()
+        try:
+            with conn.begin():
+                yield conn
+        except sa.exc.SQLAlchemyError:
+            self._turn_connection = None
+            conn.invalidate()
+            conn.close()
+            raise
 
     def _fail(self, operation: str, exc: sa.exc.SQLAlchemyError) -> NoReturn:
         where = self._engine.url.render_as_string(hide_password=True)

@@ -50,6 +50,16 @@ class WriteTurn:
                     self._unlock()
                 self._depth -= 1
 
+    @property
+    def shared_by_processes(self) -> bool:
+        """Whether the file has a lock file (a file on disk, not in memory)."""
+        return self._lock_file is not None
+
+    def held_once(self) -> bool:
+        """Whether the calling thread, which holds the turn, holds it once (not in a
+        turn of its own already taken): its writes have the file to themselves."""
+        return self._depth == 1
+
     def close(self) -> None:
         with self._threads:
             if self._fd is not None:

@@ -20,7 +20,7 @@ def store(tmp_path: Path) -> Iterator[AuditStore]:
     opened = AuditStore.from_url(f"sqlite:///{tmp_path}/audit.db")
     with opened.transaction("create the file", write=True) as conn:
         conn.execute(sa.text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))
-    with opened.engine.connect() as conn:  # the pool's one connection: wait 50 ms
+        # The connection the writers share (AuditStore._on_turn_connection): 50 ms.
         driver = conn.connection.driver_connection
         assert driver is not None
         driver.execute("PRAGMA busy_timeout=50")
