@@ -20,3 +20,21 @@ def test_the_scale_benchmark_runs_tiny_and_reports_every_path(
             row for row in out.splitlines() if row.startswith(f"sqlite     {path} ")
         )
         assert re.search(r"\d+\.\d\d× +(PASS|MISS)$", line), line
+
+
+def test_the_report_leaves_out_a_path_a_backend_did_not_run() -> None:
+    """The intake's path runs on SQLite only: PostgreSQL's lines must not need it."""
+    timings = [
+        scale.Timing(backend, path, size, 0.001)
+        for backend in ("sqlite", "postgresql")
+        for path in scale.PATHS
+        if not (backend == "postgresql" and path in scale.SQLITE_ONLY)
+        for size in (1_000, 1_000_000)
+    ]
+    lines = scale.report(timings, (1_000, 1_000_000))
+    assert len(lines) == 1 + 2 * len(scale.PATHS) - len(scale.SQLITE_ONLY)
+    assert not any(
+        line.startswith("postgresql") and path in line
+        for line in lines
+        for path in scale.SQLITE_ONLY
+    )
