@@ -1,9 +1,10 @@
 """One Octopush HTTP call: timeouts, retries that are safe, errors that say why.
 
 The calls go through urllib3 (the connection pool requests is built on), not through
-``requests``: a send is a send's hot path, and requests' layers above the pool (a
-prepared request, merged settings, cookies, hooks, a second response object) took
-about a third of a send's client CPU, for nothing Octopush uses. What requests gave
+``requests``: a send is the bot's hot path, and requests' layers above the pool (a
+prepared request, merged settings, cookies, hooks, a second response object) took about
+40 % of each call's CPU (453 against 265 µs against a local server), for nothing Octopush
+uses. What requests gave
 and Octopush needs is kept here: the proxies and ``NO_PROXY`` of the environment, and
 its CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, else certifi's), all read
 once, when the transport is built.
