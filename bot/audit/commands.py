@@ -253,7 +253,7 @@ class CommandQueue(CallbackInbox):
         self._on_driver = (
             _ClaimStatements(
                 oldest_free={
-                    before: self._claim_statement(before=before)
+                    before: self._claim_statements(before=before)[1]
                     for before in (False, True)
                 },
                 dialect=store.engine.dialect,

@@ -54,7 +54,7 @@ class CallbackInbox:
         self._lease = lease
         #: The alert inbox (:mod:`bot.audit.alerts`) reuses the claims on its table.
         self._table = table
-        self._claims: dict[bool, sa.Update] = {}
+        self._claims: dict[bool, tuple[sa.Select[tuple[int]], sa.Update]] = {}
 
     def now(self) -> datetime:
         return self._store.now()
@@ -93,19 +93,32 @@ class CallbackInbox:
         }
         if stored_before is not None:
             params["before"] = stored_before
-        statement = self._claim_statement(before=stored_before is not None)
+        look, take = self._claim_statements(before=stored_before is not None)
+        if self._store.engine.dialect.name == "sqlite":
+            # An idle poll (every second, in every worker) only reads: a claim would
+            # take the file's one writer slot, which the sends wait for. (On PostgreSQL
+            # an empty claim blocks nobody, and a look would add a round trip.)
+            with self._store.transaction("look for callbacks") as conn:
+                seen: dict[str, object] = {
+                    key: params[key] for key in ("now", "before") if key in params
+                }
+                if conn.execute(look, seen).first() is None:
+                    return []
         with self._store.transaction("claim callbacks", write=True) as conn:
-            claimed = conn.execute(statement, params).all()
+            claimed = conn.execute(take, params).all()
         items = [InboxItem(*row) for row in claimed]
         return sorted(items, key=lambda item: item.id)
 
-    def _claim_statement(self, *, before: bool) -> sa.Update:
-        """One statement that picks the oldest free rows and takes them (a compare-and-
-        set: still free when updated; ``SKIP LOCKED`` on PostgreSQL), built once: every
-        stored command and callback is claimed with it."""
-        statement = self._claims.get(before)
-        if statement is not None:
-            return statement
+    def _claim_statements(
+        self, *, before: bool
+    ) -> tuple[sa.Select[tuple[int]], sa.Update]:
+        """Whether a row is free to take, and one statement that picks the oldest free
+        rows and takes them (a compare-and-set: still free when updated; ``SKIP
+        LOCKED`` on PostgreSQL), built once: every stored command and callback is
+        claimed with them."""
+        statements = self._claims.get(before)
+        if statements is not None:
+            return statements
         t = self._table
         free = sa.and_(
             t.c.processed_at.is_(None),
@@ -136,8 +149,9 @@ class CallbackInbox:
                 t.c.id, t.c.body, t.c.content_type, t.c.received_at, t.c.attempts
             )
         )
-        self._claims[before] = statement
-        return statement
+        look = sa.select(t.c.id).where(free).limit(1)
+        self._claims[before] = (look, statement)
+        return look, statement
 
     def renew(self, item_ids: Collection[int], owner: str) -> set[int]:
         """Extend ``owner``'s claims on ``item_ids``; return the ids it still holds.

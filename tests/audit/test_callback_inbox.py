@@ -11,8 +11,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import requests
+import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 
 from bot.audit import AuditStore, OptOutList
@@ -335,4 +338,34 @@ def test_a_claim_taken_by_another_worker_is_not_renewed(database_url: str) -> No
         assert inbox.finish(again.id, "second", "handled") is True
         assert inbox.renew([item.id], "second") == set()  # handled: nothing to hold
     finally:
+        store.close()
+
+
+def test_an_idle_poll_on_sqlite_only_reads(tmp_path: Path) -> None:
+    """Every worker polls its inboxes each second: on SQLite, a claim with nothing to
+    take must not take the file's one writer slot, which the sends wait for."""
+    store = AuditStore.from_url(f"sqlite:///{tmp_path}/audit.db")
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement.lstrip().split(None, 1)[0].upper())
+
+    sa.event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        inbox = CallbackInbox(store, lease=timedelta(0))
+        assert inbox.claim("idle") == []
+        assert statements == ["SELECT"]
+
+        assert inbox.put(stop("+33610000300").encode(), "application/json") is True
+        statements.clear()
+        (item,) = inbox.claim("busy")
+        assert statements == ["SELECT", "UPDATE"]
+        # A lease that ran out (0 s) leaves the row free to take again.
+        statements.clear()
+        (again,) = inbox.claim("other")
+        assert again.id == item.id and statements == ["SELECT", "UPDATE"]
+        assert inbox.finish(again.id, "other", "handled") is True
+        assert inbox.claim("idle") == []
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", seen)
         store.close()
