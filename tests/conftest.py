@@ -242,10 +242,16 @@ def go_together(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[AuditStore]:
+def sqlite_store(tmp_path: Path) -> Iterator[AuditStore]:
+    """A SQLite audit trail in the test's own directory."""
     audit = AuditStore.from_url(f"sqlite:///{tmp_path}/audit.db")
     yield audit
     audit.close()
+
+
+@pytest.fixture
+def store(sqlite_store: AuditStore) -> AuditStore:
+    return sqlite_store
 
 
 @pytest.fixture

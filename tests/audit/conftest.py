@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -23,11 +22,10 @@ def store(database_url: str) -> Iterator[AuditStore]:
 
 
 @pytest.fixture
-def audit(tmp_path: Path) -> Iterator[AuditStore]:
-    """A SQLite audit trail: the command queue beside it has its own two files."""
-    audit_store = AuditStore.from_url(f"sqlite:///{tmp_path}/audit.db")
-    yield audit_store
-    audit_store.close()
+def audit(sqlite_store: AuditStore) -> AuditStore:
+    """A SQLite audit trail (whatever the database of the run): the command queue
+    beside it has its own two files."""
+    return sqlite_store
 
 
 @pytest.fixture

@@ -24,6 +24,17 @@ from bot.octopush import (
 
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
 
+
+def gateway(base_url: str) -> OctopushClient:
+    """A client of ``base_url``, built now: it reads the environment as it is."""
+    return OctopushClient(
+        api_login="ops@example.com",
+        api_key="k-secret",
+        base_url=base_url,
+        timeout=(0.5, 0.5),
+    )
+
+
 BALANCE = "/v1/public/wallet/check-balance"
 
 
@@ -43,12 +54,7 @@ def test_requests_go_through_the_proxy_of_the_environment(
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     # A name that never resolves: only the proxy can answer for it.
-    with OctopushClient(
-        api_login="ops@example.com",
-        api_key="k-secret",
-        base_url="http://octopush.example.invalid/v1/public",
-        timeout=(0.5, 0.5),
-    ) as octopush:
+    with gateway("http://octopush.example.invalid/v1/public") as octopush:
         assert octopush.get_balance() == Balance(amount=3.5, unit="euros")
     assert seen == ["octopush.example.invalid"]
 
@@ -59,12 +65,7 @@ def test_no_proxy_sends_straight_to_the_gateway(
     httpserver.expect_request(BALANCE).respond_with_json({"amount": 1, "unit": "euros"})
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    with OctopushClient(
-        api_login="ops@example.com",
-        api_key="k-secret",
-        base_url=httpserver.url_for("/v1/public"),
-        timeout=(0.5, 0.5),
-    ) as octopush:
+    with gateway(httpserver.url_for("/v1/public")) as octopush:
         assert octopush.get_balance() == Balance(amount=1.0, unit="euros")
 
 
@@ -84,12 +85,7 @@ def test_a_proxy_login_in_its_url_is_sent_to_the_proxy(
     monkeypatch.setenv("HTTP_PROXY", f"http://ops%40corp:p%3Ass@{where}/")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    with OctopushClient(
-        api_login="ops@example.com",
-        api_key="k-secret",
-        base_url="http://octopush.example.invalid/v1/public",
-        timeout=(0.5, 0.5),
-    ) as octopush:
+    with gateway("http://octopush.example.invalid/v1/public") as octopush:
         assert octopush.get_balance() == Balance(amount=2.0, unit="euros")
     assert logins == ["Basic " + base64.b64encode(b"ops@corp:p:ss").decode()]
 
@@ -102,12 +98,7 @@ def test_a_proxy_the_client_cannot_use_stops_a_send_before_it_leaves(
     monkeypatch.setenv("HTTPS_PROXY", "socks5://127.0.0.1:9")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    with OctopushClient(
-        api_login="ops@example.com",
-        api_key="k-secret",
-        base_url="https://octopush.example.invalid/v1/public",
-        timeout=(0.5, 0.5),
-    ) as octopush:
+    with gateway("https://octopush.example.invalid/v1/public") as octopush:
         with pytest.raises(OctopushConnectionError) as caught:
             octopush.send_sms_campaign(
                 SmsCampaign(
@@ -151,12 +142,7 @@ def test_the_gateway_certificate_is_checked_against_the_environment_bundle(
         monkeypatch.delenv(name, raising=False)
 
     def balance() -> Balance:
-        with OctopushClient(
-            api_login="ops@example.com",
-            api_key="k-secret",
-            base_url=server.url_for("/v1/public"),
-            timeout=(0.5, 0.5),
-        ) as octopush:
+        with gateway(server.url_for("/v1/public")) as octopush:
             return octopush.get_balance()
 
     # Unknown to the default bundle (certifi's): refused, and not worth a retry.
